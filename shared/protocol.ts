@@ -1,0 +1,335 @@
+// The one protocol module: every custom `gearbox/*` message has exactly one entry here.
+// Both ends validate with these schemas; TypeScript types come from z.infer.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+/** JSON-RPC error codes. Standard ones first, then Gearbox's own (server-defined range). */
+export const ErrorCodes = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  RequestCancelled: -32800,
+  ContentModified: -32801,
+  // Gearbox (-32000..-32099 is reserved for implementation-defined server errors)
+  NoModelAvailable: -32001,
+  ProviderError: -32002,
+  ModelHostCrashed: -32003,
+  ModelLoadFailed: -32004,
+  Timeout: -32005,
+  MissingApiKey: -32006,
+  Offline: -32007,
+  RateLimited: -32008,
+  StreamInterrupted: -32009,
+  DocumentNotOpen: -32010,
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+// ---------- shared pieces ----------
+
+export const TaskKind = z.enum(['completion', 'chat', 'refactor']);
+export type TaskKind = z.infer<typeof TaskKind>;
+
+export const ProviderKind = z.enum(['local', 'openai', 'anthropic', 'gemini', 'openai-compatible']);
+export type ProviderKind = z.infer<typeof ProviderKind>;
+
+/** Capability tier: 0 = small local, 1 = strong local / cheap cloud, 2 = mid cloud, 3 = frontier. */
+export const Tier = z.number().int().min(0).max(3);
+
+export const ChatMessage = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string().max(2_000_000),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const Usage = z.object({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const Position = z.object({ line: z.number().int().nonnegative(), character: z.number().int().nonnegative() });
+export const Range = z.object({ start: Position, end: Position });
+export type Range = z.infer<typeof Range>;
+
+/** Code the user attached to a request: a file, a selection in it, or both. */
+export const CodeContext = z.object({
+  uri: z.string().optional(),
+  languageId: z.string().optional(),
+  /** Full text, when the document is not open on the daemon (e.g. the CLI). */
+  text: z.string().max(4_000_000).optional(),
+  selection: Range.optional(),
+  /** Private code: the router must keep it on local or private models. */
+  private: z.boolean().optional(),
+});
+export type CodeContext = z.infer<typeof CodeContext>;
+
+export const RouteReason = z.object({
+  feature: z.string(),
+  /** Contribution to the difficulty score (may be negative). */
+  weight: z.number(),
+  detail: z.string(),
+});
+export type RouteReason = z.infer<typeof RouteReason>;
+
+export const RejectedCandidate = z.object({
+  model: z.string(),
+  reason: z.enum([
+    'no-key',
+    'unavailable',
+    'privacy',
+    'context-too-small',
+    'tier-below-threshold',
+    'not-allowed',
+    'over-budget',
+    'not-loaded',
+    'cooling-down',
+  ]),
+  detail: z.string(),
+});
+export type RejectedCandidate = z.infer<typeof RejectedCandidate>;
+
+export const RouteDecision = z.object({
+  task: TaskKind,
+  difficulty: z.number().min(0).max(1),
+  /** The tier the difficulty asks for. */
+  requiredTier: Tier,
+  reasons: z.array(RouteReason),
+  /** Chosen model id, or null when nothing can serve. */
+  model: z.string().nullable(),
+  /** Next candidates to try, in order, if the chosen one fails. */
+  fallbacks: z.array(z.string()),
+  rejected: z.array(RejectedCandidate),
+  /** One human line: why this model. */
+  summary: z.string(),
+  /** The model was pinned by workspace settings or the request, bypassing the router. */
+  pinned: z.boolean(),
+  estimatedInputTokens: z.number().int().nonnegative(),
+});
+export type RouteDecision = z.infer<typeof RouteDecision>;
+
+export const ModelInfo = z.object({
+  id: z.string(),
+  provider: z.string(),
+  providerKind: ProviderKind,
+  displayName: z.string(),
+  tier: Tier,
+  contextWindow: z.number().int().positive(),
+  /** USD per million tokens. */
+  inputPricePerMTok: z.number().nonnegative(),
+  outputPricePerMTok: z.number().nonnegative(),
+  local: z.boolean(),
+  /** Local or self-hosted marked private: may receive private code. */
+  private: z.boolean(),
+  tasks: z.array(TaskKind),
+  available: z.boolean(),
+  unavailableReason: z.string().optional(),
+  loaded: z.boolean().optional(),
+});
+export type ModelInfo = z.infer<typeof ModelInfo>;
+
+// ---------- custom methods ----------
+
+export const ChatParams = z.object({
+  /** Client-chosen id; `gearbox/chatChunk` notifications carry it. */
+  streamId: z.string().min(1).max(200),
+  messages: z.array(ChatMessage).min(1).max(500),
+  context: CodeContext.optional(),
+  /** Pin a model for this request (bypasses the router). */
+  model: z.string().optional(),
+  /** Explicit difficulty hint: 'local' keeps it local, 'best' asks for the strongest. */
+  hint: z.enum(['local', 'best', 'stronger']).optional(),
+  maxTokens: z.number().int().positive().max(32_768).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+});
+export type ChatParams = z.infer<typeof ChatParams>;
+
+export const ChatResult = z.object({
+  text: z.string(),
+  model: z.string(),
+  provider: z.string(),
+  route: RouteDecision,
+  usage: Usage,
+  costUsd: z.number().nonnegative(),
+  latencyMs: z.number().nonnegative(),
+  /** Models tried before this one, with the error each gave. */
+  attempts: z.array(z.object({ model: z.string(), error: z.string() })),
+});
+export type ChatResult = z.infer<typeof ChatResult>;
+
+export const ChatChunkParams = z.object({
+  streamId: z.string(),
+  delta: z.string(),
+  /** Set on the first chunk of an answer, so the UI can show who is talking. */
+  model: z.string().optional(),
+});
+export type ChatChunkParams = z.infer<typeof ChatChunkParams>;
+
+export const RefactorKind = z.enum(['refactor', 'explain', 'document', 'types', 'simplify', 'tests']);
+export type RefactorKind = z.infer<typeof RefactorKind>;
+
+export const RefactorParams = z.object({
+  streamId: z.string().min(1).max(200).optional(),
+  kind: RefactorKind,
+  /** Free instruction (required for kind 'refactor'). */
+  instruction: z.string().max(20_000).optional(),
+  uri: z.string(),
+  range: Range,
+  /** Document text when the document is not open on the daemon. */
+  text: z.string().max(4_000_000).optional(),
+  languageId: z.string().optional(),
+  model: z.string().optional(),
+  hint: z.enum(['local', 'best', 'stronger']).optional(),
+});
+export type RefactorParams = z.infer<typeof RefactorParams>;
+
+export const TextEdit = z.object({ range: Range, newText: z.string() });
+export type TextEdit = z.infer<typeof TextEdit>;
+
+export const RefactorResult = z.object({
+  /** Edits to the document (empty for 'explain'). */
+  edits: z.array(TextEdit),
+  /** Markdown explanation (the whole answer for 'explain'). */
+  explanation: z.string(),
+  model: z.string(),
+  provider: z.string(),
+  route: RouteDecision,
+  usage: Usage,
+  costUsd: z.number().nonnegative(),
+  latencyMs: z.number().nonnegative(),
+});
+export type RefactorResult = z.infer<typeof RefactorResult>;
+
+export const ModelsParams = z.object({ task: TaskKind.optional() }).optional();
+export const ModelsResult = z.object({ models: z.array(ModelInfo) });
+export type ModelsResult = z.infer<typeof ModelsResult>;
+
+export const RouteParams = z.object({
+  task: TaskKind,
+  prompt: z.string().max(4_000_000),
+  context: CodeContext.optional(),
+  conversationDepth: z.number().int().nonnegative().optional(),
+  model: z.string().optional(),
+  hint: z.enum(['local', 'best', 'stronger']).optional(),
+});
+export type RouteParams = z.infer<typeof RouteParams>;
+export const RouteResult = RouteDecision;
+
+export const StatusParams = z.object({}).optional();
+export const StatusResult = z.object({
+  version: z.string(),
+  protocolVersion: z.number().int(),
+  pid: z.number().int(),
+  port: z.number().int(),
+  uptimeMs: z.number().nonnegative(),
+  clients: z.number().int().nonnegative(),
+  runtime: z.string(),
+  gpu: z.string(),
+  memory: z.object({
+    daemonRssBytes: z.number().nonnegative(),
+    modelHostRssBytes: z.number().nonnegative().nullable(),
+    systemTotalBytes: z.number().nonnegative(),
+    systemFreeBytes: z.number().nonnegative(),
+  }),
+  modelHost: z.object({
+    pid: z.number().int().nullable(),
+    state: z.enum(['stopped', 'starting', 'running', 'crashed']),
+    restarts: z.number().int().nonnegative(),
+  }),
+  loadedModels: z.array(
+    z.object({ id: z.string(), path: z.string(), sizeBytes: z.number().nonnegative(), gpuLayers: z.number().int(), sequences: z.number().int() }),
+  ),
+  providersWithKeys: z.array(z.string()),
+});
+export type StatusResult = z.infer<typeof StatusResult>;
+
+export const SetKeysParams = z.object({
+  /** Provider id → API key. An empty string removes the key. */
+  keys: z.record(z.string().min(1).max(100), z.string().max(4096)),
+});
+export type SetKeysParams = z.infer<typeof SetKeysParams>;
+export const SetKeysResult = z.object({ providersWithKeys: z.array(z.string()) });
+
+export const ShutdownDaemonParams = z.object({}).optional();
+export const ShutdownDaemonResult = z.object({ ok: z.boolean() });
+
+/** Model load progress, also reported via window/workDoneProgress when the client supports it. */
+export const ModelProgressParams = z.object({
+  model: z.string(),
+  phase: z.enum(['download', 'load']),
+  /** 0..1 */
+  progress: z.number().min(0).max(1),
+});
+
+/**
+ * Per-workspace settings (`gearbox` section of workspace/configuration).
+ * Unknown keys are ignored so older daemons accept newer clients.
+ */
+export const WorkspaceSettings = z.object({
+  /** Pinned model per task; 'auto' or absent lets the router pick. */
+  models: z
+    .object({ completion: z.string().optional(), chat: z.string().optional(), refactor: z.string().optional() })
+    .partial()
+    .default({}),
+  /** If non-empty, only these model ids may be used. */
+  allowedModels: z.array(z.string()).default([]),
+  routing: z
+    .object({
+      mode: z.enum(['auto', 'local-only']).default('auto'),
+      /** 0 = cheapest, 10 = best quality. Shifts the tier each difficulty asks for. */
+      quality: z.number().min(0).max(10).default(5),
+    })
+    .default({ mode: 'auto', quality: 5 }),
+  /** Treat all code in this workspace as private (never leaves local / private models). */
+  privateCode: z.boolean().default(false),
+});
+export type WorkspaceSettings = z.infer<typeof WorkspaceSettings>;
+
+type Dir = 'clientToServer' | 'serverToClient';
+interface RequestEntry<P extends z.ZodType, R extends z.ZodType> {
+  kind: 'request';
+  direction: Dir;
+  params: P;
+  result: R;
+}
+interface NotificationEntry<P extends z.ZodType> {
+  kind: 'notification';
+  direction: Dir;
+  params: P;
+}
+const request = <P extends z.ZodType, R extends z.ZodType>(direction: Dir, params: P, result: R): RequestEntry<P, R> => ({
+  kind: 'request',
+  direction,
+  params,
+  result,
+});
+const notification = <P extends z.ZodType>(direction: Dir, params: P): NotificationEntry<P> => ({ kind: 'notification', direction, params });
+
+/** Every custom message, one entry each. */
+export const Protocol = {
+  'gearbox/chat': request('clientToServer', ChatParams, ChatResult),
+  'gearbox/chatChunk': notification('serverToClient', ChatChunkParams),
+  'gearbox/refactor': request('clientToServer', RefactorParams, RefactorResult),
+  'gearbox/models': request('clientToServer', ModelsParams, ModelsResult),
+  'gearbox/route': request('clientToServer', RouteParams, RouteResult),
+  'gearbox/status': request('clientToServer', StatusParams, StatusResult),
+  'gearbox/setKeys': request('clientToServer', SetKeysParams, SetKeysResult),
+  'gearbox/shutdown': request('clientToServer', ShutdownDaemonParams, ShutdownDaemonResult),
+  'gearbox/modelProgress': notification('serverToClient', ModelProgressParams),
+} as const;
+export type Protocol = typeof Protocol;
+export type RequestMethod = { [K in keyof Protocol]: Protocol[K] extends RequestEntry<any, any> ? K : never }[keyof Protocol];
+export type NotificationMethod = { [K in keyof Protocol]: Protocol[K] extends NotificationEntry<any> ? K : never }[keyof Protocol];
+export type ParamsOf<M extends keyof Protocol> = z.infer<Protocol[M]['params']>;
+export type ResultOf<M extends RequestMethod> = Protocol[M] extends RequestEntry<any, infer R> ? z.infer<R> : never;
+
+/** Refactor code-action kinds offered through textDocument/codeAction. */
+export const REFACTOR_CODE_ACTIONS: { kind: RefactorKind; title: string; lspKind: string }[] = [
+  { kind: 'simplify', title: 'Gearbox: Simplify', lspKind: 'refactor.rewrite.gearbox.simplify' },
+  { kind: 'document', title: 'Gearbox: Add Documentation', lspKind: 'refactor.rewrite.gearbox.document' },
+  { kind: 'types', title: 'Gearbox: Add Types', lspKind: 'refactor.rewrite.gearbox.types' },
+  { kind: 'tests', title: 'Gearbox: Generate Tests', lspKind: 'refactor.extract.gearbox.tests' },
+  { kind: 'explain', title: 'Gearbox: Explain', lspKind: 'refactor.gearbox.explain' },
+];
