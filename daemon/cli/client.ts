@@ -1,0 +1,86 @@
+// A JSON-RPC client of the daemon over the same authenticated WebSocket the extension uses.
+// Results are validated against the shared schemas, exactly like the daemon validates params.
+import 'vscode-jsonrpc/node';
+import WebSocket from 'ws';
+import { createMessageConnection, type MessageConnection, CancellationTokenSource } from 'vscode-jsonrpc';
+import { Protocol, type NotificationMethod, type ParamsOf, type RequestMethod, type ResultOf, type WorkspaceSettings } from '../../shared/protocol';
+import { WebSocketMessageReader, WebSocketMessageWriter } from '../../shared/ws-transport';
+import { readDiscovery, readToken, runtimePaths, type Discovery } from '../runtime-dir';
+
+export class DaemonNotRunningError extends Error {
+  constructor(dir: string) {
+    super(`No Gearbox daemon is running (looked in ${dir}). Start one with: gearbox start --detach`);
+  }
+}
+
+export interface DaemonClient {
+  discovery: Discovery;
+  connection: MessageConnection;
+  request<M extends RequestMethod>(method: M, params: ParamsOf<M>, token?: CancellationTokenSource): Promise<ResultOf<M>>;
+  onNotification<M extends NotificationMethod>(method: M, fn: (params: ParamsOf<M>) => void): void;
+  close(): Promise<void>;
+}
+
+export async function connectToDaemon(opts: {
+  runtimeDir: string;
+  clientName?: string;
+  settings?: Partial<WorkspaceSettings>;
+  timeoutMs?: number;
+}): Promise<DaemonClient> {
+  const paths = runtimePaths(opts.runtimeDir);
+  const discovery = readDiscovery(paths);
+  if (!discovery) throw new DaemonNotRunningError(paths.dir);
+  const token = readToken(paths);
+  const socket = new WebSocket(`ws://127.0.0.1:${discovery.port}/`, {
+    headers: { authorization: `Bearer ${token}` },
+    perMessageDeflate: false,
+    handshakeTimeout: opts.timeoutMs ?? 5000,
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+    socket.once('unexpected-response', (_req, res) => reject(new Error(`Daemon refused the connection: HTTP ${res.statusCode}`)));
+  });
+  const connection = createMessageConnection(new WebSocketMessageReader(socket), new WebSocketMessageWriter(socket));
+  connection.listen();
+  await connection.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: null,
+    capabilities: {},
+    clientInfo: { name: opts.clientName ?? 'gearbox-cli' },
+    initializationOptions: { clientName: opts.clientName ?? 'gearbox-cli', settings: opts.settings },
+  });
+  await connection.sendNotification('initialized', {});
+
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return {
+    discovery,
+    connection,
+    async request(method, params, cts) {
+      const entry = Protocol[method] as unknown as { params: { parse(v: unknown): unknown }; result: { parse(v: unknown): unknown } };
+      entry.params.parse(params);
+      const raw = await connection.sendRequest(method, params, cts?.token);
+      return entry.result.parse(raw) as ResultOf<typeof method>;
+    },
+    onNotification(method, fn) {
+      const entry = Protocol[method] as unknown as { params: { safeParse(v: unknown): { success: boolean; data?: unknown } } };
+      connection.onNotification(method, (raw: unknown) => {
+        const parsed = entry.params.safeParse(raw);
+        if (parsed.success) fn(parsed.data as ParamsOf<typeof method>);
+      });
+    },
+    async close() {
+      try {
+        await Promise.race([connection.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 1000))]);
+        await connection.sendNotification('exit');
+      } catch {
+        /* daemon already gone */
+      }
+      connection.dispose();
+      socket.close();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
+    },
+  };
+}
+
+export { CancellationTokenSource };

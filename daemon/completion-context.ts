@@ -1,0 +1,106 @@
+// Builds the FIM prompt for an inline completion and cleans up what the model returns.
+// Layout keeps the KV cache warm: stable context (other files' recent edits) first, then the
+// file's prefix, with the cursor at the very end of the prompt; the suffix is bounded.
+import type { RecentEdit } from './documents';
+
+export interface CompletionPrompt {
+  prefix: string;
+  suffix: string;
+  /** Cursor at an empty line or block start: a multi-line suggestion is welcome. */
+  multiline: boolean;
+  /** Text after the cursor on the same line (used to avoid duplicating it). */
+  lineSuffix: string;
+}
+
+export interface CompletionLimits {
+  maxPrefixChars: number;
+  maxSuffixChars: number;
+  maxContextChars: number;
+}
+
+export const DEFAULT_LIMITS: CompletionLimits = { maxPrefixChars: 6000, maxSuffixChars: 1500, maxContextChars: 1500 };
+
+const BLOCK_OPENERS = /[{[(:]\s*$|=>\s*$|\b(do|then|else)\s*$/;
+
+export function buildCompletionPrompt(
+  text: string,
+  offset: number,
+  uri: string,
+  recent: readonly RecentEdit[],
+  limits: CompletionLimits = DEFAULT_LIMITS,
+): CompletionPrompt {
+  const before = text.slice(0, offset);
+  const after = text.slice(offset);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  const linePrefix = before.slice(lineStart);
+  const nl = after.indexOf('\n');
+  const lineSuffix = nl < 0 ? after : after.slice(0, nl);
+  const multiline = linePrefix.trim() === '' && lineSuffix.trim() === '' ? true : BLOCK_OPENERS.test(linePrefix) && lineSuffix.trim() === '';
+
+  // Cut the prefix at a line boundary so the cached prompt start moves in whole lines.
+  let prefix = before;
+  if (prefix.length > limits.maxPrefixChars) {
+    const cut = prefix.length - limits.maxPrefixChars;
+    const nextLine = prefix.indexOf('\n', cut);
+    prefix = prefix.slice(nextLine < 0 ? cut : nextLine + 1);
+  }
+  let suffix = after;
+  if (suffix.length > limits.maxSuffixChars) {
+    const lastNl = suffix.lastIndexOf('\n', limits.maxSuffixChars);
+    suffix = suffix.slice(0, lastNl > 0 ? lastNl + 1 : limits.maxSuffixChars);
+  }
+
+  const context = contextFromEdits(uri, recent, limits.maxContextChars);
+  return { prefix: context + prefix, suffix, multiline, lineSuffix };
+}
+
+/** Snippets of other files the user just edited, oldest first, as comments-free plain text. */
+function contextFromEdits(uri: string, recent: readonly RecentEdit[], budget: number): string {
+  const parts: string[] = [];
+  let used = 0;
+  for (const e of recent) {
+    if (e.uri === uri) continue;
+    const piece = `<|file_sep|>${shortName(e.uri)}\n${e.snippet}`;
+    if (used + piece.length > budget) break;
+    parts.push(piece);
+    used += piece.length;
+  }
+  if (parts.length === 0) return '';
+  // Oldest first: the most recent snippet ends up closest to the cursor, older ones stay cached.
+  return parts.reverse().join('\n') + `\n<|file_sep|>${shortName(uri)}\n`;
+}
+
+function shortName(uri: string): string {
+  const i = uri.lastIndexOf('/');
+  return i >= 0 ? uri.slice(i + 1) : uri;
+}
+
+/**
+ * Trims a raw model completion to what the editor should show: one line mid-line, a block at an
+ * empty line; nothing that merely repeats the text that follows the cursor.
+ */
+export function cleanCompletion(raw: string, prompt: CompletionPrompt, maxLines = 12): string {
+  let text = raw.replace(/\r\n/g, '\n');
+  if (!prompt.multiline) {
+    const nl = text.indexOf('\n');
+    if (nl >= 0) text = text.slice(0, nl);
+  } else {
+    const lines = text.split('\n');
+    if (lines.length > maxLines) text = lines.slice(0, maxLines).join('\n');
+  }
+  // Don't suggest what is already there after the cursor.
+  if (prompt.lineSuffix.trim() && text.endsWith(prompt.lineSuffix)) text = text.slice(0, text.length - prompt.lineSuffix.length);
+  const following = prompt.suffix.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  if (following.length > 0) {
+    const lines = text.split('\n');
+    // Cut the suggestion where it starts repeating the next non-empty lines of the file.
+    for (let i = 1; i < lines.length; i++) {
+      if (lines[i]!.trim() !== '' && lines[i]!.trim() === following[0]) {
+        text = lines.slice(0, i).join('\n');
+        break;
+      }
+    }
+    if (text.trim() !== '' && text.trim() === following[0] && prompt.lineSuffix.trim() === '' && prompt.multiline) text = '';
+  }
+  return text.replace(/\s+$/, (m) => (m.includes('\n') ? '' : m));
+}

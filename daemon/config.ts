@@ -1,0 +1,110 @@
+// The daemon's own configuration file (models, providers, limits). Per-workspace choices come
+// from the client through workspace/configuration instead (shared/protocol WorkspaceSettings).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { WorkspaceSettings } from '../shared/protocol';
+
+const TaskList = z.array(z.enum(['completion', 'chat', 'refactor'])).min(1);
+
+export const LocalModelConfigSchema = z.object({
+  id: z.string().min(1),
+  source: z.string().min(1),
+  displayName: z.string().optional(),
+  tier: z.number().int().min(0).max(3).optional(),
+  contextSize: z.number().int().positive().optional(),
+  tasks: TaskList.optional(),
+});
+
+export const UserModelConfigSchema = z.object({
+  name: z.string().min(1),
+  id: z.string().optional(),
+  displayName: z.string().optional(),
+  tier: z.number().int().min(0).max(3).optional(),
+  contextWindow: z.number().int().positive().optional(),
+  inputPricePerMTok: z.number().nonnegative().optional(),
+  outputPricePerMTok: z.number().nonnegative().optional(),
+});
+
+export const ProviderConfigSchema = z
+  .object({
+    id: z.string().min(1).regex(/^[a-zA-Z0-9._-]+$/, 'provider id: letters, digits, . _ - only'),
+    kind: z.enum(['openai', 'anthropic', 'gemini', 'openai-compatible']),
+    baseUrl: z.string().url().optional(),
+    private: z.boolean().optional(),
+    apiKeyEnv: z.string().optional(),
+    models: z.array(UserModelConfigSchema).optional(),
+    noKey: z.boolean().optional(),
+  })
+  .refine((p) => p.kind !== 'openai-compatible' || !!p.baseUrl, { message: 'an openai-compatible provider needs baseUrl' });
+
+export const DaemonConfigSchema = z.object({
+  localModels: z.array(LocalModelConfigSchema).default([]),
+  providers: z.array(ProviderConfigSchema).default([]),
+  /** Where hf: models are downloaded. */
+  modelsDir: z.string().optional(),
+  /** Inference threads; default: physical cores. */
+  threads: z.number().int().positive().optional(),
+  gpu: z.union([z.literal('auto'), z.literal(false)]).default('auto'),
+  /** Unload a local model unused this long. */
+  idleUnloadMinutes: z.number().positive().default(15),
+  /** Exit when no client has been connected this long (0 = never). */
+  idleExitMinutes: z.number().nonnegative().default(0),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Defaults for connections that send no workspace settings (e.g. the CLI). */
+  defaults: WorkspaceSettings.default(WorkspaceSettings.parse({})),
+  timeouts: z
+    .object({
+      completionMs: z.number().positive().default(15_000),
+      chatMs: z.number().positive().default(300_000),
+      providerIdleMs: z.number().positive().default(60_000),
+    })
+    .default({ completionMs: 15_000, chatMs: 300_000, providerIdleMs: 60_000 }),
+});
+export type DaemonConfig = z.infer<typeof DaemonConfigSchema>;
+
+export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.GEARBOX_CONFIG) return path.resolve(env.GEARBOX_CONFIG);
+  const base = env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
+  return path.join(base, 'gearbox', 'config.json');
+}
+
+export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'gearbox', 'models');
+}
+
+/** Reads and validates the config; a missing file means defaults, a bad one is a clear error. */
+export function loadConfig(file: string): DaemonConfig {
+  let raw: string | undefined;
+  try {
+    raw = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`Cannot read config ${file}: ${(err as Error).message}`);
+  }
+  if (raw === undefined) return DaemonConfigSchema.parse({});
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`Config ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = DaemonConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`Config ${file} is invalid: ${issues}`);
+  }
+  const cfg = parsed.data;
+  // Relative model paths are relative to the config file, like every other tool's config.
+  const dir = path.dirname(file);
+  for (const m of cfg.localModels) {
+    if (!m.source.startsWith('hf:') && !path.isAbsolute(m.source)) m.source = path.resolve(dir, m.source);
+  }
+  const ids = new Set<string>();
+  for (const id of [...cfg.localModels.map((m) => m.id), ...cfg.providers.map((p) => p.id)]) {
+    if (ids.has(id)) throw new Error(`Config ${file} is invalid: duplicate id "${id}"`);
+    ids.add(id);
+  }
+  return cfg;
+}

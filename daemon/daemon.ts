@@ -1,0 +1,145 @@
+// Starting and stopping the daemon in this process: lock, token, server, discovery file.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultModelsDir, loadConfig, type DaemonConfig } from './config';
+import { Engine, VERSION } from './engine';
+import type { ModelHostApi } from './engine-types';
+import { createLogger, type Logger, type LogLevel } from './log';
+import { ModelHostClient } from './model-host/client';
+import {
+  acquireLock,
+  ensureRuntimeDir,
+  removeIfOurs,
+  runtimePaths,
+  writeDiscovery,
+  writeToken,
+  type RuntimePaths,
+} from './runtime-dir';
+import { DaemonServer } from './server';
+
+export interface DaemonOptions {
+  runtimeDir: string;
+  configPath: string;
+  /** Pre-parsed config (tests); otherwise read from configPath. */
+  config?: DaemonConfig;
+  port?: number;
+  logLevel?: LogLevel;
+  logWrite?: (line: string) => void;
+  /** Override the model host (tests), or how to start it. */
+  modelHost?: ModelHostApi;
+  modelHostEntry?: string;
+  modelHostExecArgv?: string[];
+  env?: NodeJS.ProcessEnv;
+  idleExitMinutes?: number;
+}
+
+export interface RunningDaemon {
+  port: number;
+  token: string;
+  paths: RuntimePaths;
+  engine: Engine;
+  server: DaemonServer;
+  logger: Logger;
+  stop(reason?: string): Promise<void>;
+  stopped: Promise<void>;
+}
+
+export class AlreadyRunningError extends Error {
+  constructor(readonly pid: number) {
+    super(pid ? `A Gearbox daemon is already running (pid ${pid})` : 'Another Gearbox daemon is starting');
+  }
+}
+
+/** The model host's entry next to this bundle (dist/daemon/model-host.mjs). */
+export function defaultModelHostEntry(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const bundled = path.join(here, 'model-host.mjs');
+  if (fs.existsSync(bundled)) return bundled;
+  return path.join(here, 'model-host', 'main.ts');
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
+  ensureRuntimeDir(opts.runtimeDir);
+  const paths = runtimePaths(opts.runtimeDir);
+  const lock = acquireLock(paths);
+  if (!lock.acquired) throw new AlreadyRunningError(lock.holderPid);
+
+  let modelHost: ModelHostApi | undefined;
+  try {
+    const config = opts.config ?? loadConfig(opts.configPath);
+    const logger = createLogger({ level: opts.logLevel ?? config.logLevel, write: opts.logWrite, base: { pid: process.pid } });
+    const entry = opts.modelHostEntry ?? defaultModelHostEntry();
+    const host: ModelHostApi =
+      opts.modelHost ??
+      new ModelHostClient({
+        entry,
+        execArgv: opts.modelHostExecArgv ?? (entry.endsWith('.ts') ? ['--import', 'tsx'] : []),
+        models: config.localModels,
+        modelsDir: config.modelsDir ?? defaultModelsDir(opts.env),
+        threads: config.threads,
+        gpu: config.gpu,
+        idleUnloadMs: config.idleUnloadMinutes * 60_000,
+        logger: logger.child({ component: 'model-host' }),
+        env: opts.env,
+      });
+    modelHost = host;
+    const engine = new Engine({ config, modelHost: host, logger, env: opts.env });
+    const token = writeToken(paths);
+
+    let stopping: Promise<void> | undefined;
+    let resolveStopped!: () => void;
+    const stopped = new Promise<void>((r) => (resolveStopped = r));
+    let idleTimer: NodeJS.Timeout | undefined;
+    const idleMinutes = opts.idleExitMinutes ?? config.idleExitMinutes;
+    const armIdle = (clients: number) => {
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = undefined;
+      if (idleMinutes > 0 && clients === 0) {
+        idleTimer = setTimeout(() => void stop('idle'), idleMinutes * 60_000);
+      }
+    };
+
+    const server = new DaemonServer({
+      port: opts.port,
+      token,
+      logger,
+      sessionHost: {
+        engine,
+        logger,
+        defaults: config.defaults,
+        timeouts: config.timeouts,
+        requestShutdown: () => void stop('client request'),
+      },
+      onClientsChanged: armIdle,
+    });
+    const port = await server.listen();
+    writeDiscovery(paths, { pid: process.pid, port, host: '127.0.0.1', version: VERSION, startedAt: new Date().toISOString() });
+    logger.info('daemon ready', { port, runtimeDir: paths.dir, version: VERSION, runtime: process.versions.electron ? 'electron' : 'node' });
+    armIdle(0);
+
+    const stop = (reason = 'stop'): Promise<void> => {
+      stopping ??= (async () => {
+        logger.info('daemon stopping', { reason });
+        if (idleTimer) clearTimeout(idleTimer);
+        removeIfOurs(paths);
+        await server.close().catch(() => {});
+        await host.dispose().catch(() => {});
+        try {
+          fs.unlinkSync(paths.token);
+        } catch {
+          /* gone */
+        }
+        lock.release();
+        logger.info('daemon stopped');
+        resolveStopped();
+      })();
+      return stopping;
+    };
+    return { port, token, paths, engine, server, logger, stop, stopped };
+  } catch (err) {
+    await modelHost?.dispose().catch(() => {});
+    lock.release();
+    throw err;
+  }
+}

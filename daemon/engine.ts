@@ -1,0 +1,392 @@
+// The daemon's engine: keys, providers, local model host, catalog and routing, shared by every
+// connection. The server layer (session.ts) turns LSP/JSON-RPC requests into calls here.
+import os from 'node:os';
+import {
+  ErrorCodes,
+  type ChatMessage,
+  type ChatParams,
+  type ChatResult,
+  type ModelInfo,
+  type RefactorParams,
+  type RefactorResult,
+  type RouteDecision,
+  type RouteParams,
+  type StatusResult,
+  type TaskKind,
+  type Usage,
+  type WorkspaceSettings,
+} from '../shared/protocol';
+import { buildCatalog, costUsd } from '../shared/catalog';
+import { route, type RouteInput } from '../shared/router';
+import type { DaemonConfig } from './config';
+import { GearboxError, type ChatProvider, type ModelHostApi, type ProviderConfig } from './engine-types';
+import type { Logger } from './log';
+import { registerSecret } from './log';
+import { attachContext, firstCodeBlock, proseAround, refactorMessages } from './prompts';
+import { createProvider } from './providers';
+import { ProviderError } from './providers/errors';
+import { ProviderHealth, withRetries } from './providers/retry';
+
+export const VERSION = '0.1.0';
+
+/** Providers known without configuration; their keys come from setKeys or the environment. */
+const DEFAULT_PROVIDERS: ProviderConfig[] = [
+  { id: 'openai', kind: 'openai', apiKeyEnv: 'OPENAI_API_KEY' },
+  { id: 'anthropic', kind: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY' },
+  { id: 'gemini', kind: 'gemini', apiKeyEnv: 'GEMINI_API_KEY' },
+];
+
+export interface EngineOptions {
+  config: DaemonConfig;
+  modelHost: ModelHostApi;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RequestContext {
+  settings: WorkspaceSettings;
+  signal: AbortSignal;
+  /** Reports model load progress to the requesting client. */
+  onProgress?: (model: string, phase: 'download' | 'load', progress: number) => void;
+}
+
+type Generate = (onDelta: (text: string) => void, signal: AbortSignal) => Promise<{ text: string; usage: Usage }>;
+
+export class Engine {
+  readonly providers: ProviderConfig[];
+  private readonly keys = new Map<string, string>();
+  private readonly clients = new Map<string, ChatProvider>();
+  readonly health = new ProviderHealth();
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly log: Logger;
+  readonly startedAt = Date.now();
+
+  constructor(private readonly opts: EngineOptions) {
+    this.env = opts.env ?? process.env;
+    this.log = opts.logger;
+    const configured = opts.config.providers as ProviderConfig[];
+    const ids = new Set(configured.map((p) => p.id));
+    this.providers = [...configured, ...DEFAULT_PROVIDERS.filter((p) => !ids.has(p.id))];
+    for (const p of this.providers) {
+      const k = this.envKey(p);
+      if (k) registerSecret(k);
+    }
+  }
+
+  get modelHost(): ModelHostApi {
+    return this.opts.modelHost;
+  }
+
+  // ---------- keys ----------
+
+  setKeys(keys: Record<string, string>): string[] {
+    for (const [provider, key] of Object.entries(keys)) {
+      if (!this.providers.some((p) => p.id === provider)) {
+        throw new GearboxError(ErrorCodes.InvalidParams, `Unknown provider "${provider}". Known: ${this.providers.map((p) => p.id).join(', ')}`);
+      }
+      if (key === '') this.keys.delete(provider);
+      else {
+        registerSecret(key);
+        this.keys.set(provider, key);
+      }
+    }
+    return this.providersWithKeys();
+  }
+
+  private envKey(p: ProviderConfig): string | undefined {
+    const names = p.apiKeyEnv ? [p.apiKeyEnv] : [];
+    if (p.kind === 'gemini') names.push('GOOGLE_API_KEY');
+    for (const n of names) {
+      const v = this.env[n];
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  private keyFor(p: ProviderConfig): string | undefined {
+    return this.keys.get(p.id) ?? this.envKey(p);
+  }
+
+  providersWithKeys(): string[] {
+    return this.providers.filter((p) => p.noKey || this.keyFor(p) !== undefined).map((p) => p.id);
+  }
+
+  // ---------- catalog & routing ----------
+
+  async catalog(): Promise<ModelInfo[]> {
+    let loaded = new Set<string>();
+    try {
+      const st = await this.opts.modelHost.status();
+      loaded = new Set(st.loaded.map((m) => m.id));
+    } catch {
+      /* host down: nothing loaded */
+    }
+    return buildCatalog({
+      providers: this.providers,
+      localModels: this.opts.config.localModels,
+      providersWithKeys: new Set(this.providersWithKeys()),
+      loadedLocal: loaded,
+      coolingDown: new Set(this.providers.filter((p) => this.health.isCoolingDown(p.id)).map((p) => p.id)),
+    });
+  }
+
+  async route(params: RouteParams, settings: WorkspaceSettings, extra: Partial<RouteInput> = {}): Promise<RouteDecision> {
+    const catalog = await this.catalog();
+    return route(
+      {
+        task: params.task,
+        prompt: params.prompt,
+        selectionText: extra.selectionText,
+        fileText: extra.fileText,
+        languageId: params.context?.languageId,
+        conversationDepth: params.conversationDepth,
+        hint: params.hint,
+        settings,
+        privateCode: params.context?.private || settings.privateCode,
+        pinnedModel: params.model,
+        ...extra,
+      },
+      catalog,
+    );
+  }
+
+  // ---------- chat & refactor ----------
+
+  async chat(params: ChatParams, ctx: RequestContext & { codeText?: string; fileName?: string; onDelta: (delta: string, model: string) => void }): Promise<ChatResult> {
+    const lastUser = [...params.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+    const messages = attachContext(params.messages, { code: ctx.codeText, fileName: ctx.fileName, languageId: params.context?.languageId });
+    const decision = await this.route(
+      {
+        task: 'chat',
+        prompt: messages.map((m) => m.content).join('\n'),
+        context: params.context,
+        conversationDepth: params.messages.filter((m) => m.role === 'user').length - 1,
+        model: params.model,
+        hint: params.hint ?? hintFromText(lastUser),
+      },
+      ctx.settings,
+      { prompt: lastUser, selectionText: ctx.codeText },
+    );
+    const out = await this.runWithFallback('chat', decision, messages, params.maxTokens ?? 2048, params.temperature, ctx, ctx.onDelta);
+    return { ...out, route: decision };
+  }
+
+  async refactor(
+    params: RefactorParams,
+    code: string,
+    ctx: RequestContext & { fileName?: string; onDelta?: (delta: string, model: string) => void },
+  ): Promise<RefactorResult> {
+    if (params.kind === 'refactor' && !params.instruction?.trim()) {
+      throw new GearboxError(ErrorCodes.InvalidParams, 'A free refactor needs an instruction (what should change?)');
+    }
+    const messages = refactorMessages(params.kind, params.instruction, code, params.languageId, ctx.fileName);
+    const decision = await this.route(
+      { task: 'refactor', prompt: messages.map((m) => m.content).join('\n'), model: params.model, hint: params.hint, context: { languageId: params.languageId } },
+      ctx.settings,
+      { prompt: `${params.kind}: ${params.instruction ?? ''}`, selectionText: code },
+    );
+    const out = await this.runWithFallback('refactor', decision, messages, 4096, 0.2, ctx, ctx.onDelta ?? (() => {}));
+    const replaces = params.kind !== 'explain' && params.kind !== 'tests';
+    let edits: RefactorResult['edits'] = [];
+    let explanation = out.text;
+    if (replaces) {
+      const block = firstCodeBlock(out.text);
+      if (block === undefined) {
+        throw new GearboxError(ErrorCodes.ProviderError, `${out.model} did not return a code block for this refactor; try again or pick a stronger model`, {
+          text: out.text,
+        });
+      }
+      edits = [{ range: params.range, newText: block }];
+      explanation = proseAround(out.text);
+    }
+    return { edits, explanation, model: out.model, provider: out.provider, route: decision, usage: out.usage, costUsd: out.costUsd, latencyMs: out.latencyMs };
+  }
+
+  /**
+   * Runs the decision's model, then its fallbacks, until one answers. A failure after text was
+   * streamed is not retried elsewhere: the user already saw part of an answer.
+   */
+  private async runWithFallback(
+    task: TaskKind,
+    decision: RouteDecision,
+    messages: ChatMessage[],
+    maxTokens: number,
+    temperature: number | undefined,
+    ctx: RequestContext,
+    onDelta: (delta: string, model: string) => void,
+  ): Promise<Omit<ChatResult, 'route'>> {
+    if (!decision.model) throw new GearboxError(ErrorCodes.NoModelAvailable, decision.summary, { route: decision });
+    const catalog = await this.catalog();
+    const attempts: { model: string; error: string }[] = [];
+    const order = [decision.model, ...(decision.pinned ? [] : decision.fallbacks)];
+    const started = Date.now();
+    for (const id of order) {
+      const model = catalog.find((m) => m.id === id);
+      if (!model) continue;
+      let streamed = '';
+      const gen = this.generator(model, messages, maxTokens, temperature, ctx);
+      try {
+        const res = await gen((d) => {
+          streamed += d;
+          onDelta(d, model.id);
+        }, ctx.signal);
+        this.health.recordSuccess(model.provider);
+        return {
+          text: res.text,
+          model: model.id,
+          provider: model.provider,
+          usage: res.usage,
+          costUsd: costUsd(model, res.usage),
+          latencyMs: Date.now() - started,
+          attempts,
+        };
+      } catch (err) {
+        if (ctx.signal.aborted) throw abortError();
+        if (!model.local) this.health.recordFailure(model.provider);
+        const message = (err as Error).message;
+        this.log.warn('model failed', { task, model: model.id, error: message, streamedChars: streamed.length });
+        if (streamed.length > 0) {
+          throw new GearboxError(ErrorCodes.StreamInterrupted, `${model.id} stopped mid-answer: ${message}`, { partialText: streamed, model: model.id });
+        }
+        attempts.push({ model: model.id, error: message });
+      }
+    }
+    const detail = attempts.map((a) => `${a.model}: ${a.error}`).join('; ');
+    const last = attempts.length === 1 ? attempts[0] : undefined;
+    throw new GearboxError(
+      attempts.length ? ErrorCodes.ProviderError : ErrorCodes.NoModelAvailable,
+      last ? `${last.model} failed: ${last.error}` : `Every candidate model failed: ${detail}`,
+      { attempts },
+    );
+  }
+
+  private generator(model: ModelInfo, messages: ChatMessage[], maxTokens: number, temperature: number | undefined, ctx: RequestContext): Generate {
+    if (model.local) {
+      return async (onDelta, signal) => {
+        await this.opts.modelHost.load(model.id, (phase, p) => ctx.onProgress?.(model.id, phase, p), signal);
+        const r = await this.opts.modelHost.chat({ modelId: model.id, messages, maxTokens, temperature }, onDelta, signal);
+        return { text: r.text, usage: { inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens } };
+      };
+    }
+    const providerCfg = this.providers.find((p) => p.id === model.provider);
+    if (!providerCfg) throw new GearboxError(ErrorCodes.NoModelAvailable, `Provider ${model.provider} is not configured`);
+    const provider = this.providerClient(providerCfg);
+    const apiName = apiModelName(model, providerCfg);
+    return (onDelta, signal) => {
+      let streamed = false;
+      return withRetries(
+        () =>
+          provider.chat({ model: apiName, messages, maxTokens, temperature, signal, idleTimeoutMs: this.opts.config.timeouts.providerIdleMs }, (d) => {
+            streamed = true;
+            onDelta(d);
+          }),
+        {
+          maxAttempts: 3,
+          baseDelayMs: 250,
+          maxDelayMs: 4000,
+          signal,
+          shouldRetry: () => !streamed,
+          onRetry: (attempt: number, delayMs: number, err: unknown) =>
+            this.log.info('retrying provider', { provider: providerCfg.id, attempt, delayMs, error: (err as Error).message }),
+        },
+      );
+    };
+  }
+
+  private providerClient(p: ProviderConfig): ChatProvider {
+    let c = this.clients.get(p.id);
+    if (!c) {
+      c = createProvider(p, () => this.keyFor(p), { logger: this.log.child({ provider: p.id }) });
+      this.clients.set(p.id, c);
+    }
+    return c;
+  }
+
+  // ---------- inline completion ----------
+
+  /**
+   * One inline completion. Local models use FIM on a long-lived per-(client, file) sequence so the
+   * KV cache carries over between keystrokes; a closed model gets a fill-in instruction instead.
+   */
+  async complete(
+    req: { sessionKey: string; prefix: string; suffix: string; multiline: boolean; languageId?: string; fileName?: string },
+    ctx: RequestContext,
+  ): Promise<{ text: string; model: string; usage: Usage; route: RouteDecision; evaluatedPromptTokens?: number }> {
+    const decision = await this.route(
+      { task: 'completion', prompt: req.prefix.slice(-2000), model: undefined, context: { languageId: req.languageId } },
+      ctx.settings,
+    );
+    if (!decision.model) throw new GearboxError(ErrorCodes.NoModelAvailable, decision.summary, { route: decision });
+    const catalog = await this.catalog();
+    const model = catalog.find((m) => m.id === decision.model)!;
+    const maxTokens = req.multiline ? 128 : 48;
+    if (model.local) {
+      await this.opts.modelHost.load(model.id, (phase, p) => ctx.onProgress?.(model.id, phase, p), ctx.signal);
+      const r = await this.opts.modelHost.complete(
+        { modelId: model.id, sessionKey: req.sessionKey, prefix: req.prefix, suffix: req.suffix, maxTokens, temperature: 0, stopOnNewline: !req.multiline },
+        () => {},
+        ctx.signal,
+      );
+      return { text: r.text, model: model.id, usage: r.usage, route: decision, evaluatedPromptTokens: r.usage.evaluatedPromptTokens };
+    }
+    const messages: ChatMessage[] = [
+      {
+        role: 'system',
+        content:
+          'You complete code. Reply with only the text that belongs at <CURSOR>, no explanation, no code fences. ' +
+          (req.multiline ? 'You may write several lines.' : 'Write at most the rest of the current line.'),
+      },
+      { role: 'user', content: `${req.fileName ?? 'file'} (${req.languageId ?? 'text'}):\n${req.prefix}<CURSOR>${req.suffix}` },
+    ];
+    const out = await this.runWithFallback('completion', decision, messages, maxTokens, 0, ctx, () => {});
+    return { text: out.text, model: out.model, usage: out.usage, route: decision };
+  }
+
+  // ---------- status ----------
+
+  async status(extra: { port: number; clients: number }): Promise<StatusResult> {
+    const host = await this.opts.modelHost.status().catch(() => undefined);
+    return {
+      version: VERSION,
+      protocolVersion: 1,
+      pid: process.pid,
+      port: extra.port,
+      uptimeMs: Date.now() - this.startedAt,
+      clients: extra.clients,
+      runtime: process.versions.electron ? `electron ${process.versions.electron} (node ${process.versions.node})` : `node ${process.versions.node}`,
+      gpu: host?.gpu ?? 'unknown (model host not started)',
+      memory: {
+        daemonRssBytes: process.memoryUsage().rss,
+        modelHostRssBytes: host?.rssBytes ?? null,
+        systemTotalBytes: os.totalmem(),
+        systemFreeBytes: os.freemem(),
+      },
+      modelHost: { pid: host?.pid ?? null, state: host?.state ?? 'stopped', restarts: host?.restarts ?? 0 },
+      loadedModels: host?.loaded ?? [],
+      providersWithKeys: this.providersWithKeys(),
+    };
+  }
+}
+
+/** The name the provider's API expects for a catalog model. */
+export function apiModelName(model: ModelInfo, provider: ProviderConfig): string {
+  const user = provider.models?.find((m) => (m.id ?? `${provider.id}/${m.name}`) === model.id);
+  if (user) return user.name;
+  const prefix = `${provider.id}/`;
+  return model.id.startsWith(prefix) ? model.id.slice(prefix.length) : model.id;
+}
+
+/** `@local` / `@best` typed in a chat message act like the explicit hints. */
+export function hintFromText(text: string): ChatParams['hint'] {
+  if (/(^|\s)@local\b/.test(text)) return 'local';
+  if (/(^|\s)@best\b/.test(text)) return 'best';
+  return undefined;
+}
+
+export function abortError(): Error {
+  const e = new Error('Request cancelled');
+  e.name = 'AbortError';
+  return e;
+}
+
+export { ProviderError };

@@ -1,0 +1,172 @@
+// The per-user runtime directory: lock, discovery file and token. One daemon per user.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { PROTOCOL_VERSION } from '../shared/protocol';
+
+export const Discovery = z.object({
+  pid: z.number().int().positive(),
+  port: z.number().int().positive(),
+  host: z.string(),
+  protocolVersion: z.number().int(),
+  version: z.string(),
+  startedAt: z.string(),
+});
+export type Discovery = z.infer<typeof Discovery>;
+
+export interface RuntimePaths {
+  dir: string;
+  lock: string;
+  discovery: string;
+  token: string;
+  log: string;
+}
+
+/** $GEARBOX_RUNTIME_DIR, else $XDG_RUNTIME_DIR/gearbox, else <tmp>/gearbox-<uid>. */
+export function defaultRuntimeDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.GEARBOX_RUNTIME_DIR) return path.resolve(env.GEARBOX_RUNTIME_DIR);
+  if (env.XDG_RUNTIME_DIR) return path.join(env.XDG_RUNTIME_DIR, 'gearbox');
+  const uid = typeof process.getuid === 'function' ? process.getuid() : os.userInfo().username;
+  return path.join(os.tmpdir(), `gearbox-${uid}`);
+}
+
+export function runtimePaths(dir: string): RuntimePaths {
+  return {
+    dir,
+    lock: path.join(dir, 'daemon.lock'),
+    discovery: path.join(dir, 'daemon.json'),
+    token: path.join(dir, 'token'),
+    log: path.join(dir, 'daemon.log'),
+  };
+}
+
+/** Creates the dir with mode 0700, and refuses one that others can read or that another user owns. */
+export function ensureRuntimeDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.statSync(dir);
+  if (!st.isDirectory()) throw new Error(`Runtime path ${dir} is not a directory`);
+  if (process.platform === 'win32') return;
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw new Error(`Runtime dir ${dir} belongs to another user (uid ${st.uid}); refusing to use it`);
+  }
+  // A dir we created but that was pre-made with looser bits (umask, old version): tighten it.
+  if ((st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export type LockResult = { acquired: true; release: () => void } | { acquired: false; holderPid: number };
+
+/**
+ * Exclusive create of the lock file. A lock left by a dead process is taken over; two daemons
+ * racing for a fresh lock get exactly one winner because O_EXCL is atomic.
+ */
+export function acquireLock(paths: RuntimePaths): LockResult {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = fs.openSync(paths.lock, 'wx', 0o600);
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      let released = false;
+      return {
+        acquired: true,
+        release: () => {
+          if (released) return;
+          released = true;
+          try {
+            if (fs.readFileSync(paths.lock, 'utf8').trim() === String(process.pid)) fs.unlinkSync(paths.lock);
+          } catch {
+            /* already gone */
+          }
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let holder = NaN;
+      try {
+        holder = Number(fs.readFileSync(paths.lock, 'utf8').trim());
+      } catch {
+        continue; // removed between our open and read: try again
+      }
+      if (!Number.isInteger(holder) || holder <= 0) {
+        // Written-but-empty lock of a racing starter: give it a moment by retrying.
+        const age = Date.now() - safeMtime(paths.lock);
+        if (age < 2000) return { acquired: false, holderPid: 0 };
+      } else if (pidAlive(holder)) {
+        return { acquired: false, holderPid: holder };
+      }
+      try {
+        fs.unlinkSync(paths.lock);
+      } catch {
+        /* someone else removed it */
+      }
+    }
+  }
+  return { acquired: false, holderPid: 0 };
+}
+
+function safeMtime(p: string): number {
+  try {
+    return fs.statSync(p).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** A fresh 256-bit token each start, written 0600 (atomically, so readers never see half a token). */
+export function writeToken(paths: RuntimePaths): string {
+  const token = randomBytes(32).toString('base64url');
+  writeFileAtomic(paths.token, token);
+  return token;
+}
+
+export function readToken(paths: RuntimePaths): string {
+  return fs.readFileSync(paths.token, 'utf8').trim();
+}
+
+export function writeDiscovery(paths: RuntimePaths, d: Omit<Discovery, 'protocolVersion'>): void {
+  writeFileAtomic(paths.discovery, JSON.stringify({ ...d, protocolVersion: PROTOCOL_VERSION }, null, 2));
+}
+
+export function readDiscovery(paths: RuntimePaths): Discovery | undefined {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(paths.discovery, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const parsed = Discovery.safeParse(json);
+  if (!parsed.success || !pidAlive(parsed.data.pid)) return undefined;
+  return parsed.data;
+}
+
+export function removeIfOurs(paths: RuntimePaths): void {
+  try {
+    const d = JSON.parse(fs.readFileSync(paths.discovery, 'utf8')) as { pid?: number };
+    if (d.pid === process.pid) fs.unlinkSync(paths.discovery);
+  } catch {
+    /* not there */
+  }
+}
+
+function writeFileAtomic(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  fs.writeFileSync(tmp, content, { mode: 0o600 });
+  fs.chmodSync(tmp, 0o600);
+  fs.renameSync(tmp, file);
+}

@@ -1,0 +1,324 @@
+// One LSP connection per WebSocket: document sync, inline completion, code actions and the
+// custom gearbox/* methods. Everything a connection owns is disposed with it.
+import 'vscode-jsonrpc/node'; // installs the Node runtime layer the common LSP modules need
+import type WebSocket from 'ws';
+import {
+  CodeActionKind,
+  createConnection,
+  createProtocolConnection,
+  ResponseError,
+  TextDocumentSyncKind,
+  type CancellationToken,
+  type CodeAction,
+  type Connection,
+  type InitializeResult,
+  type InlineCompletionList,
+  type WatchDog,
+} from 'vscode-languageserver';
+import { z } from 'zod';
+import {
+  ErrorCodes,
+  Protocol,
+  REFACTOR_CODE_ACTIONS,
+  WorkspaceSettings,
+  type ChatChunkParams,
+  type RequestMethod,
+  type ParamsOf,
+  type ResultOf,
+} from '../shared/protocol';
+import { WebSocketMessageReader, WebSocketMessageWriter } from '../shared/ws-transport';
+import { buildCompletionPrompt, cleanCompletion } from './completion-context';
+import { DocumentStore } from './documents';
+import { VERSION, type Engine, type RequestContext } from './engine';
+import { GearboxError } from './engine-types';
+import type { Logger } from './log';
+import { fileNameOf } from './uri';
+import { requestSignal, timeoutError, toResponseError } from './rpc-errors';
+
+export interface SessionHost {
+  engine: Engine;
+  logger: Logger;
+  port: () => number;
+  clientCount: () => number;
+  defaults: WorkspaceSettings;
+  timeouts: { completionMs: number; chatMs: number };
+  /** A client asked the daemon to exit (gearbox stop). */
+  requestShutdown: () => void;
+}
+
+const InitOptions = z
+  .object({ clientName: z.string().optional(), settings: z.unknown().optional() })
+  .passthrough()
+  .optional();
+
+let nextId = 1;
+
+export class Session {
+  readonly id = `c${nextId++}`;
+  private readonly conn: Connection;
+  private readonly docs = new DocumentStore();
+  private settings: WorkspaceSettings;
+  private supportsConfiguration = false;
+  private supportsWorkDoneProgress = false;
+  private readonly log: Logger;
+  /** In-flight completion per document: a newer keystroke cancels the older request. */
+  private readonly inflightCompletion = new Map<string, () => void>();
+  private closed = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly host: SessionHost,
+    onClose: () => void,
+  ) {
+    this.log = host.logger.child({ conn: this.id });
+    this.settings = host.defaults;
+    const reader = new WebSocketMessageReader(socket, (reason) => this.log.warn('bad frame', { reason }));
+    const writer = new WebSocketMessageWriter(socket);
+    // A per-socket watchdog: `exit` from one client closes that socket, never the daemon.
+    const watchDog: WatchDog = {
+      shutdownReceived: false,
+      initialize: () => {},
+      exit: () => socket.close(1000, 'exit'),
+    };
+    this.conn = createConnection((logger) => createProtocolConnection(reader, writer, logger), watchDog);
+    socket.on('close', () => {
+      if (this.closed) return;
+      this.closed = true;
+      for (const cancel of this.inflightCompletion.values()) cancel();
+      this.conn.dispose();
+      void host.engine.modelHost.releaseSession(`${this.id}:`).catch(() => {});
+      this.log.info('client disconnected');
+      onClose();
+    });
+    this.register();
+    this.conn.listen();
+  }
+
+  private register(): void {
+    const c = this.conn;
+    c.onInitialize((params): InitializeResult => {
+      const init = InitOptions.safeParse(params.initializationOptions);
+      if (init.success && init.data?.settings !== undefined) this.applySettings(init.data.settings, 'initializationOptions');
+      this.supportsConfiguration = !!params.capabilities.workspace?.configuration;
+      this.supportsWorkDoneProgress = !!params.capabilities.window?.workDoneProgress;
+      this.log.info('client initialized', { client: params.clientInfo?.name ?? (init.success ? init.data?.clientName : undefined) });
+      return {
+        capabilities: {
+          textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+          inlineCompletionProvider: true,
+          codeActionProvider: { codeActionKinds: [CodeActionKind.Refactor, CodeActionKind.RefactorRewrite, CodeActionKind.RefactorExtract] },
+        },
+        serverInfo: { name: 'gearbox', version: VERSION },
+      };
+    });
+    c.onInitialized(() => void this.pullConfiguration());
+    c.onDidChangeConfiguration((p) => {
+      if (this.supportsConfiguration) void this.pullConfiguration();
+      else if (p.settings && typeof p.settings === 'object' && 'gearbox' in p.settings) this.applySettings((p.settings as { gearbox: unknown }).gearbox, 'didChangeConfiguration');
+    });
+
+    c.onDidOpenTextDocument((p) => this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text));
+    c.onDidChangeTextDocument((p) => this.docs.change(p.textDocument.uri, p.textDocument.version, p.contentChanges));
+    c.onDidCloseTextDocument((p) => {
+      this.inflightCompletion.get(p.textDocument.uri)?.();
+      this.docs.close(p.textDocument.uri);
+    });
+
+    c.languages.inlineCompletion.on((params, token) => this.inlineCompletion(params.textDocument.uri, params.position, token));
+
+    c.onCodeAction((params): CodeAction[] => {
+      const r = params.range;
+      if (r.start.line === r.end.line && r.start.character === r.end.character) return [];
+      const only = params.context.only;
+      return REFACTOR_CODE_ACTIONS.filter((a) => !only || only.some((k) => a.lspKind.startsWith(k))).map((a) => ({
+        title: a.title,
+        kind: a.lspKind,
+        // The client shows a diff and applies the edit; the daemon only computes it (gearbox/refactor).
+        command: { title: a.title, command: 'gearbox.refactor', arguments: [{ kind: a.kind, uri: params.textDocument.uri, range: r }] },
+      }));
+    });
+
+    this.handle('gearbox/status', async () => this.host.engine.status({ port: this.host.port(), clients: this.host.clientCount() }));
+    this.handle('gearbox/models', async (p) => {
+      const all = await this.host.engine.catalog();
+      return { models: p?.task ? all.filter((m) => m.tasks.includes(p.task!)) : all };
+    });
+    this.handle('gearbox/route', async (p) => {
+      const selectionText = p.context ? this.contextText(p.context) : undefined;
+      return this.host.engine.route(p, this.settings, { selectionText });
+    });
+    this.handle('gearbox/setKeys', async (p) => ({ providersWithKeys: this.host.engine.setKeys(p.keys) }));
+    this.handle('gearbox/shutdown', async () => {
+      setImmediate(() => this.host.requestShutdown());
+      return { ok: true };
+    });
+    this.handle('gearbox/chat', (p, token) =>
+      this.withSignal(token, this.host.timeouts.chatMs, 'Chat', (ctx) => {
+        let first = true;
+        return this.host.engine.chat(p, {
+          ...ctx,
+          codeText: p.context ? this.contextText(p.context) : undefined,
+          fileName: p.context?.uri ? fileNameOf(p.context.uri) : undefined,
+          onDelta: (delta, model) => {
+            this.notify('gearbox/chatChunk', { streamId: p.streamId, delta, ...(first ? { model } : {}) });
+            first = false;
+          },
+        });
+      }),
+    );
+    this.handle('gearbox/refactor', (p, token) =>
+      this.withSignal(token, this.host.timeouts.chatMs, 'Refactor', (ctx) => {
+        const text = p.text ?? this.docs.get(p.uri)?.getText();
+        if (text === undefined) throw new GearboxError(ErrorCodes.DocumentNotOpen, `Document ${p.uri} is not open on the daemon and no text was sent`);
+        const code = sliceRange(text, p.range);
+        let first = true;
+        return this.host.engine.refactor(p, code, {
+          ...ctx,
+          fileName: fileNameOf(p.uri),
+          onDelta: p.streamId
+            ? (delta, model) => {
+                this.notify('gearbox/chatChunk', { streamId: p.streamId!, delta, ...(first ? { model } : {}) });
+                first = false;
+              }
+            : undefined,
+        });
+      }),
+    );
+  }
+
+  /** Registers a custom request whose params and result are validated against the protocol. */
+  private handle<M extends RequestMethod>(method: M, fn: (params: ParamsOf<M>, token: CancellationToken) => Promise<ResultOf<M>>): void {
+    const entry = Protocol[method] as unknown as { params: z.ZodType; result: z.ZodType };
+    this.conn.onRequest(method, async (raw: unknown, token: CancellationToken) => {
+      const parsed = entry.params.safeParse(raw);
+      if (!parsed.success) {
+        return new ResponseError(ErrorCodes.InvalidParams, `Invalid params for ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ')}`);
+      }
+      try {
+        const result = await fn(parsed.data as ParamsOf<M>, token);
+        const checked = entry.result.safeParse(result);
+        if (!checked.success) {
+          this.log.error('handler produced an invalid result', { method, issues: checked.error.issues.slice(0, 5) });
+          return new ResponseError(ErrorCodes.InternalError, `Internal error: ${method} produced an invalid result`);
+        }
+        return checked.data;
+      } catch (err) {
+        const re = toResponseError(err);
+        if (re.code !== ErrorCodes.RequestCancelled) this.log.warn('request failed', { method, code: re.code, error: re.message });
+        return re;
+      }
+    });
+  }
+
+  private notify<M extends 'gearbox/chatChunk' | 'gearbox/modelProgress'>(method: M, params: ParamsOf<M>): void {
+    if (this.closed) return;
+    void this.conn.sendNotification(method, params as ChatChunkParams).catch(() => {});
+  }
+
+  private async withSignal<T>(token: CancellationToken, timeoutMs: number, what: string, fn: (ctx: RequestContext) => Promise<T>): Promise<T> {
+    const rs = requestSignal(token, timeoutMs);
+    try {
+      return await fn({ settings: this.settings, signal: rs.signal, onProgress: this.progressReporter() });
+    } catch (err) {
+      if (rs.timedOut()) throw timeoutError(what, timeoutMs);
+      throw err;
+    } finally {
+      rs.dispose();
+    }
+  }
+
+  private async inlineCompletion(uri: string, position: { line: number; character: number }, token: CancellationToken): Promise<InlineCompletionList | null> {
+    const doc = this.docs.get(uri);
+    if (!doc) throw new ResponseError(ErrorCodes.DocumentNotOpen, `Document ${uri} is not open (send textDocument/didOpen first)`);
+    this.inflightCompletion.get(uri)?.();
+    const rs = requestSignal(token, this.host.timeouts.completionMs);
+    this.inflightCompletion.set(uri, rs.abort);
+    const started = Date.now();
+    try {
+      const text = doc.getText();
+      const prompt = buildCompletionPrompt(text, doc.offsetAt(position), uri, this.docs.recentEdits());
+      const out = await this.host.engine.complete(
+        { sessionKey: `${this.id}:${uri}`, prefix: prompt.prefix, suffix: prompt.suffix, multiline: prompt.multiline, languageId: doc.languageId, fileName: fileNameOf(uri) },
+        { settings: this.settings, signal: rs.signal, onProgress: this.progressReporter() },
+      );
+      const insertText = cleanCompletion(out.text, prompt);
+      this.log.debug('completion', { model: out.model, ms: Date.now() - started, chars: insertText.length, evaluated: out.evaluatedPromptTokens });
+      if (!insertText) return { items: [] };
+      return { items: [{ insertText, range: { start: position, end: position } }] };
+    } catch (err) {
+      if (rs.timedOut()) throw toResponseError(timeoutError('Completion', this.host.timeouts.completionMs));
+      throw toResponseError(err);
+    } finally {
+      rs.dispose();
+      if (this.inflightCompletion.get(uri) === rs.abort) this.inflightCompletion.delete(uri);
+    }
+  }
+
+  /** Model-load progress: a gearbox/modelProgress notification, and window/workDoneProgress when supported. */
+  private progressReporter(): RequestContext['onProgress'] {
+    let reporter: Promise<{ report(p: number, m?: string): void; done(): void } | undefined> | undefined;
+    return (model, phase, progress) => {
+      this.notify('gearbox/modelProgress', { model, phase, progress: Math.max(0, Math.min(1, progress)) });
+      if (!this.supportsWorkDoneProgress) return;
+      reporter ??= this.conn.window
+        .createWorkDoneProgress()
+        .then((r) => {
+          r.begin(`Gearbox: loading ${model}`, 0, undefined, false);
+          return r;
+        })
+        .catch(() => undefined);
+      void reporter.then((r) => {
+        if (!r) return;
+        if (progress >= 1 && phase === 'load') r.done();
+        else r.report(Math.round(progress * 100), phase === 'download' ? 'downloading' : 'loading');
+      });
+    };
+  }
+
+  private contextText(ctx: { uri?: string; text?: string; selection?: { start: { line: number; character: number }; end: { line: number; character: number } } }): string | undefined {
+    const text = ctx.text ?? (ctx.uri ? this.docs.get(ctx.uri)?.getText() : undefined);
+    if (text === undefined) return undefined;
+    return ctx.selection ? sliceRange(text, ctx.selection) : text;
+  }
+
+  private async pullConfiguration(): Promise<void> {
+    if (!this.supportsConfiguration) return;
+    try {
+      const [section] = await this.conn.workspace.getConfiguration([{ section: 'gearbox' }]);
+      if (section !== undefined && section !== null) this.applySettings(section, 'workspace/configuration');
+    } catch (err) {
+      this.log.warn('workspace/configuration failed', { error: (err as Error).message });
+    }
+  }
+
+  private applySettings(raw: unknown, source: string): void {
+    const merged = { ...this.host.defaults, ...(typeof raw === 'object' && raw ? raw : {}) };
+    const parsed = WorkspaceSettings.safeParse(merged);
+    if (!parsed.success) {
+      const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      this.log.warn('invalid workspace settings ignored', { source, why });
+      void this.conn.window.showWarningMessage(`Gearbox: invalid settings ignored (${why})`);
+      return;
+    }
+    this.settings = parsed.data;
+    this.log.info('settings applied', { source, pinned: parsed.data.models, mode: parsed.data.routing.mode });
+  }
+
+  get currentSettings(): WorkspaceSettings {
+    return this.settings;
+  }
+}
+
+function sliceRange(text: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }): string {
+  const offsetOf = (pos: { line: number; character: number }) => {
+    let offset = 0;
+    for (let line = 0; line < pos.line; line++) {
+      const nl = text.indexOf('\n', offset);
+      if (nl < 0) return text.length;
+      offset = nl + 1;
+    }
+    const lineEnd = text.indexOf('\n', offset);
+    return Math.min(offset + pos.character, lineEnd < 0 ? text.length : lineEnd);
+  };
+  return text.slice(offsetOf(range.start), offsetOf(range.end));
+}

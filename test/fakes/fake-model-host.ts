@@ -1,0 +1,88 @@
+// An in-process ModelHostApi for daemon tests that are about the server, not about llama.cpp.
+// It records every request and streams a scripted answer, honouring abort signals.
+import type { GenerateUsage, LocalChatRequest, LocalCompletionRequest, ModelHostApi, ModelHostStatus } from '../../daemon/engine-types';
+
+export interface FakeHostCall {
+  kind: 'complete' | 'chat';
+  req: LocalCompletionRequest | LocalChatRequest;
+  aborted: boolean;
+}
+
+export class FakeModelHost implements ModelHostApi {
+  readonly calls: FakeHostCall[] = [];
+  readonly loaded = new Set<string>();
+  /** Text streamed back, split into chunks; a function sees the request. */
+  reply: (req: LocalCompletionRequest | LocalChatRequest) => string = () => 'fake answer';
+  /** Delay between chunks (ms); 0 streams synchronously. */
+  chunkDelayMs = 0;
+  /** When set, generation waits for this promise before answering (to test cancellation). */
+  gate: Promise<void> | undefined;
+  private abortListeners: ((call: FakeHostCall) => void)[] = [];
+  private startListeners: ((call: FakeHostCall) => void)[] = [];
+
+  onAbort(fn: (call: FakeHostCall) => void): void {
+    this.abortListeners.push(fn);
+  }
+
+  onStart(fn: (call: FakeHostCall) => void): void {
+    this.startListeners.push(fn);
+  }
+
+  async load(modelId: string, onProgress?: (phase: 'download' | 'load', progress: number) => void): Promise<void> {
+    if (!this.loaded.has(modelId)) {
+      onProgress?.('load', 0);
+      onProgress?.('load', 1);
+      this.loaded.add(modelId);
+    }
+  }
+
+  complete(req: LocalCompletionRequest, onDelta: (t: string) => void, signal?: AbortSignal) {
+    return this.run('complete', req, onDelta, signal);
+  }
+
+  chat(req: LocalChatRequest, onDelta: (t: string) => void, signal?: AbortSignal) {
+    return this.run('chat', req, onDelta, signal);
+  }
+
+  private async run(kind: FakeHostCall['kind'], req: LocalCompletionRequest | LocalChatRequest, onDelta: (t: string) => void, signal?: AbortSignal) {
+    const call: FakeHostCall = { kind, req, aborted: false };
+    this.calls.push(call);
+    for (const l of this.startListeners) l(call);
+    const abortError = () => Object.assign(new Error('aborted'), { name: 'AbortError' });
+    const waitAbort = new Promise<never>((_, reject) => {
+      if (signal?.aborted) return reject(abortError());
+      signal?.addEventListener('abort', () => {
+        call.aborted = true;
+        for (const l of this.abortListeners) l(call);
+        reject(abortError());
+      });
+    });
+    waitAbort.catch(() => {});
+    if (this.gate) await Promise.race([this.gate, waitAbort]);
+    const text = this.reply(req);
+    const chunks = text.match(/.{1,4}/gs) ?? [];
+    for (const c of chunks) {
+      if (signal?.aborted) throw abortError();
+      if (this.chunkDelayMs) await Promise.race([new Promise((r) => setTimeout(r, this.chunkDelayMs)), waitAbort]);
+      onDelta(c);
+    }
+    const usage: GenerateUsage = { inputTokens: 10, outputTokens: chunks.length, evaluatedPromptTokens: 10 };
+    return { text, usage };
+  }
+
+  async unload(modelId: string) {
+    this.loaded.delete(modelId);
+  }
+  async releaseSession() {}
+  async status(): Promise<ModelHostStatus> {
+    return {
+      pid: null,
+      state: 'running',
+      restarts: 0,
+      rssBytes: null,
+      gpu: 'fake',
+      loaded: [...this.loaded].map((id) => ({ id, path: `/fake/${id}.gguf`, sizeBytes: 1, gpuLayers: 0, sequences: 1 })),
+    };
+  }
+  async dispose() {}
+}

@@ -1,0 +1,48 @@
+// Starts a daemon in-process on a temporary runtime dir, and connects clients to it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DaemonConfigSchema } from '../../daemon/config';
+import { startDaemon, type DaemonOptions, type RunningDaemon } from '../../daemon/daemon';
+import { connectToDaemon, type DaemonClient } from '../../daemon/cli/client';
+import type { WorkspaceSettings } from '../../shared/protocol';
+
+export function tempDir(prefix = 'gearbox-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestDaemon extends RunningDaemon {
+  runtimeDir: string;
+  logs: string[];
+  connect(settings?: Partial<WorkspaceSettings>): Promise<DaemonClient>;
+}
+
+export async function startTestDaemon(config: unknown = {}, opts: Partial<DaemonOptions> = {}): Promise<TestDaemon> {
+  const runtimeDir = opts.runtimeDir ?? path.join(tempDir(), 'run');
+  const logs: string[] = [];
+  const d = await startDaemon({
+    runtimeDir,
+    configPath: path.join(runtimeDir, 'unused-config.json'),
+    config: DaemonConfigSchema.parse(config),
+    logLevel: 'debug',
+    logWrite: (l) => logs.push(l),
+    env: { PATH: process.env.PATH ?? '' },
+    ...opts,
+  });
+  const clients: DaemonClient[] = [];
+  const td: TestDaemon = Object.assign(d, {
+    runtimeDir,
+    logs,
+    connect: async (settings?: Partial<WorkspaceSettings>) => {
+      const c = await connectToDaemon({ runtimeDir, settings });
+      clients.push(c);
+      return c;
+    },
+  });
+  const stop = d.stop;
+  td.stop = async (reason?: string) => {
+    await Promise.all(clients.map((c) => c.close().catch(() => {})));
+    await stop(reason);
+  };
+  return td;
+}
