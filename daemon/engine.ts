@@ -16,25 +16,16 @@ import {
   type Usage,
   type WorkspaceSettings,
 } from '../shared/protocol';
-import { buildCatalog, costUsd } from '../shared/catalog';
-import { route, type RouteInput } from '../shared/router';
+import { buildCatalog, builtinProviders, costUsd, DEFAULT_PROVIDERS } from '../shared/catalog';
+import { hintInText, route, type RouteInput } from '../shared/router';
 import type { DaemonConfig } from './config';
 import { GearboxError, type ChatProvider, type ModelHostApi, type ProviderConfig } from './engine-types';
 import type { Logger } from './log';
 import { registerSecret } from './log';
 import { attachContext, firstCodeBlock, proseAround, refactorMessages } from './prompts';
-import { createProvider } from './providers';
-import { ProviderError } from './providers/errors';
-import { ProviderHealth, withRetries } from './providers/retry';
+import { apiKeyEnvVar, createProvider, ProviderError, ProviderHealth, withRetries } from './providers';
 
 export const VERSION = '0.1.0';
-
-/** Providers known without configuration; their keys come from setKeys or the environment. */
-const DEFAULT_PROVIDERS: ProviderConfig[] = [
-  { id: 'openai', kind: 'openai', apiKeyEnv: 'OPENAI_API_KEY' },
-  { id: 'anthropic', kind: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY' },
-  { id: 'gemini', kind: 'gemini', apiKeyEnv: 'GEMINI_API_KEY' },
-];
 
 export interface EngineOptions {
   config: DaemonConfig;
@@ -64,9 +55,12 @@ export class Engine {
   constructor(private readonly opts: EngineOptions) {
     this.env = opts.env ?? process.env;
     this.log = opts.logger;
+    // Configured providers win; the big three and the catalog's known OpenAI-compatible services
+    // (xAI, DeepSeek, ...) exist without configuration and only need a key.
     const configured = opts.config.providers as ProviderConfig[];
+    const known: ProviderConfig[] = [...DEFAULT_PROVIDERS, ...builtinProviders().filter((p) => p.baseUrl)];
     const ids = new Set(configured.map((p) => p.id));
-    this.providers = [...configured, ...DEFAULT_PROVIDERS.filter((p) => !ids.has(p.id))];
+    this.providers = [...configured, ...known.filter((p) => !ids.has(p.id) && (ids.add(p.id), true))];
     for (const p of this.providers) {
       const k = this.envKey(p);
       if (k) registerSecret(k);
@@ -94,7 +88,7 @@ export class Engine {
   }
 
   private envKey(p: ProviderConfig): string | undefined {
-    const names = p.apiKeyEnv ? [p.apiKeyEnv] : [];
+    const names = [apiKeyEnvVar(p)];
     if (p.kind === 'gemini') names.push('GOOGLE_API_KEY');
     for (const n of names) {
       const v = this.env[n];
@@ -162,7 +156,7 @@ export class Engine {
         context: params.context,
         conversationDepth: params.messages.filter((m) => m.role === 'user').length - 1,
         model: params.model,
-        hint: params.hint ?? hintFromText(lastUser),
+        hint: params.hint ?? hintInText(lastUser),
       },
       ctx.settings,
       { prompt: lastUser, selectionText: ctx.codeText },
@@ -374,13 +368,6 @@ export function apiModelName(model: ModelInfo, provider: ProviderConfig): string
   if (user) return user.name;
   const prefix = `${provider.id}/`;
   return model.id.startsWith(prefix) ? model.id.slice(prefix.length) : model.id;
-}
-
-/** `@local` / `@best` typed in a chat message act like the explicit hints. */
-export function hintFromText(text: string): ChatParams['hint'] {
-  if (/(^|\s)@local\b/.test(text)) return 'local';
-  if (/(^|\s)@best\b/.test(text)) return 'best';
-  return undefined;
 }
 
 export function abortError(): Error {
