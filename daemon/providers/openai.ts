@@ -1,0 +1,82 @@
+// OpenAI and every server speaking its Chat Completions API (OpenRouter, vLLM, Ollama,
+// LM Studio, llama-server, Groq, Mistral, DeepSeek).
+import OpenAI from 'openai';
+import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import type { ChatProvider, ProviderChatRequest, ProviderConfig } from '../engine-types';
+import { ProviderError, toProviderError } from './errors';
+import { sdkTimeout, type ProviderRuntime } from './runtime';
+import { streamChat } from './stream-chat';
+
+export function createOpenAIProvider(config: ProviderConfig, rt: ProviderRuntime): ChatProvider {
+  const compatible = config.kind === 'openai-compatible';
+  let cached: { key: string; client: OpenAI } | undefined;
+  // Some compatible servers reject `stream_options`; remember it so we ask only once.
+  let streamOptionsRejected = false;
+
+  const clientFor = (key: string): OpenAI => {
+    if (cached?.key === key) return cached.client;
+    const client = new OpenAI({
+      apiKey: key,
+      ...(config.baseUrl ? { baseURL: config.baseUrl } : {}),
+      // The router owns retries (see retry.ts); SDK retries would hide failures and double waits.
+      maxRetries: 0,
+      timeout: sdkTimeout(rt.connectTimeoutMs),
+      // OPENAI_ORG_ID / OPENAI_PROJECT_ID belong to api.openai.com, not to third-party servers.
+      ...(compatible ? { organization: null, project: null } : {}),
+    });
+    cached = { key, client };
+    return client;
+  };
+
+  const body = (req: ProviderChatRequest, withUsage: boolean): ChatCompletionCreateParamsStreaming => ({
+    model: req.model,
+    messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+    stream: true,
+    ...(withUsage ? { stream_options: { include_usage: true } } : {}),
+    // OpenAI's reasoning models reject max_tokens; most compatible servers only know max_tokens.
+    ...(req.maxTokens !== undefined ? (compatible ? { max_tokens: req.maxTokens } : { max_completion_tokens: req.maxTokens }) : {}),
+    ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+  });
+
+  const run = (req: ProviderChatRequest, key: string, onDelta: (t: string) => void, withUsage: boolean) =>
+    streamChat<ChatCompletionChunk>({
+      providerId: config.id,
+      apiKey: key,
+      logger: rt.logger,
+      req,
+      ...(rt.connectTimeoutMs !== undefined ? { connectTimeoutMs: rt.connectTimeoutMs } : {}),
+      ...(rt.idleTimeoutMs !== undefined ? { idleTimeoutMs: rt.idleTimeoutMs } : {}),
+      open: (signal) => clientFor(key).chat.completions.create(body(req, withUsage), { signal }),
+      read: (chunk) => {
+        const choice = chunk.choices[0];
+        const delta = choice?.delta?.content;
+        return {
+          ...(typeof delta === 'string' && delta ? { delta } : {}),
+          ...(chunk.usage ? { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens } : {}),
+          finished: Boolean(choice?.finish_reason) || Boolean(chunk.usage),
+        };
+      },
+      onDelta,
+    });
+
+  return {
+    id: config.id,
+    kind: config.kind,
+    async chat(req, onDelta) {
+      const key = rt.resolveKey();
+      try {
+        return await run(req, key, onDelta, !streamOptionsRejected);
+      } catch (err) {
+        const e = err instanceof ProviderError ? err : toProviderError(err, { providerId: config.id, apiKey: key });
+        if (!compatible || streamOptionsRejected || !rejectsStreamOptions(e)) throw err;
+        streamOptionsRejected = true;
+        rt.logger.info('server rejected stream_options; retrying without usage reporting', { provider: config.id });
+        return run(req, key, onDelta, false);
+      }
+    },
+  };
+}
+
+function rejectsStreamOptions(e: ProviderError): boolean {
+  return e.kind === 'bad-request' && (e.status === 400 || e.status === 422) && /stream_options|include_usage/i.test(e.message);
+}

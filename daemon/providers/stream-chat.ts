@@ -1,0 +1,108 @@
+// The streaming loop shared by every provider: deadlines, cancellation, text accumulation,
+// usage (reported or estimated) and error mapping. Providers only open the SDK stream and
+// say what each event means.
+import type { Usage } from '../../shared/protocol';
+import type { ProviderChatRequest } from '../engine-types';
+import type { Logger } from '../log';
+import { ProviderError, toProviderError } from './errors';
+import { StreamWatch } from './stream-watch';
+
+export interface StreamStep {
+  delta?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  /** The protocol's end-of-answer marker was seen (finish reason, message_stop...). */
+  finished?: boolean;
+}
+
+export interface StreamChatParams<E> {
+  providerId: string;
+  apiKey: string;
+  logger: Logger;
+  req: ProviderChatRequest;
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  open(signal: AbortSignal): Promise<AsyncIterable<E>>;
+  read(event: E): StreamStep;
+  onDelta(text: string): void;
+}
+
+/** Rough token count used when a server reports no usage: about four characters a token. */
+export function estimateTokens(chars: number): number {
+  return Math.ceil(chars / 4);
+}
+
+class DeltaHandlerError extends Error {
+  constructor(readonly original: unknown) {
+    super('onDelta failed');
+  }
+}
+
+export async function streamChat<E>(p: StreamChatParams<E>): Promise<{ text: string; usage: Usage }> {
+  const watch = new StreamWatch({
+    providerId: p.providerId,
+    ...(p.req.signal ? { signal: p.req.signal } : {}),
+    ...(p.connectTimeoutMs !== undefined ? { firstByteTimeoutMs: p.connectTimeoutMs } : {}),
+    ...((p.req.idleTimeoutMs ?? p.idleTimeoutMs) !== undefined ? { idleTimeoutMs: p.req.idleTimeoutMs ?? p.idleTimeoutMs } : {}),
+  });
+  let text = '';
+  let inputTokens: number | undefined;
+  let outputTokens: number | undefined;
+  let finished = false;
+  try {
+    const stopped = watch.stoppedError('');
+    if (stopped) throw stopped;
+    const stream = await p.open(watch.signal);
+    for await (const event of stream) {
+      watch.tick();
+      const step = p.read(event);
+      if (step.inputTokens !== undefined) inputTokens = step.inputTokens;
+      if (step.outputTokens !== undefined) outputTokens = step.outputTokens;
+      if (step.finished) finished = true;
+      if (step.delta) {
+        text += step.delta;
+        try {
+          p.onDelta(step.delta);
+        } catch (err) {
+          watch.cancel();
+          throw new DeltaHandlerError(err);
+        }
+      }
+    }
+    // SDK iterators end quietly when their signal aborts, so ask the watch why we stopped.
+    const stoppedLate = watch.stoppedError(text);
+    if (stoppedLate) throw stoppedLate;
+    if (!finished) {
+      throw new ProviderError({
+        providerId: p.providerId,
+        kind: text ? 'stream-cut' : 'server',
+        message: `${p.providerId}: stream ended before the answer was complete`,
+        ...(text ? { partialText: text } : {}),
+      });
+    }
+  } catch (err) {
+    if (err instanceof DeltaHandlerError) throw err.original;
+    // A deadline or cancel makes the SDK throw a generic abort; the watch knows the real reason.
+    const stopped = watch.stoppedError(text);
+    if (stopped) throw stopped;
+    throw toProviderError(err, { providerId: p.providerId, apiKey: p.apiKey, partialText: text });
+  } finally {
+    watch.dispose();
+  }
+
+  if (inputTokens === undefined || outputTokens === undefined) {
+    p.logger.debug('provider sent no usage; estimated from characters', {
+      provider: p.providerId,
+      model: p.req.model,
+      estimated: true,
+    });
+  }
+  const inputChars = p.req.messages.reduce((n, m) => n + m.content.length, 0);
+  return {
+    text,
+    usage: {
+      inputTokens: inputTokens ?? estimateTokens(inputChars),
+      outputTokens: outputTokens ?? estimateTokens(text.length),
+    },
+  };
+}
