@@ -49,7 +49,7 @@ describe('gearbox CLI (built bundle)', function () {
     work = tempDir('gearbox-cli-');
     runtimeDir = path.join(work, 'run');
     const config = {
-      localModels: [{ id: 'local/tiny', source: model, contextSize: 1024 }],
+      localModels: [{ id: 'local/tiny', source: model, contextSize: 4096 }],
       providers: [
         {
           id: 'fake',

@@ -59,7 +59,7 @@ export async function connectToDaemon(opts: {
     async request(method, params, cts) {
       const entry = Protocol[method] as unknown as { params: { parse(v: unknown): unknown }; result: { parse(v: unknown): unknown } };
       entry.params.parse(params);
-      const raw = await connection.sendRequest(method, params, cts?.token);
+      const raw = cts ? await connection.sendRequest(method, params, cts.token) : await connection.sendRequest(method, params);
       return entry.result.parse(raw) as ResultOf<typeof method>;
     },
     onNotification(method, fn) {

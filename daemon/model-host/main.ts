@@ -1,0 +1,140 @@
+// Entry of the model host child process (forked by ModelHostClient). Local inference runs here so that
+// a native crash or an out-of-memory kill in llama.cpp takes down only this process, and so that the
+// process running third-party native code never sees the daemon's API keys.
+import { ErrorCodes } from '../../shared/protocol';
+import { GearboxError } from '../engine-types';
+import { InferenceEngine, errorMessage, type LogFn } from './engine';
+import { ParentMessage, type ChildMessage, type ConfigureMessage } from './messages';
+
+if (!process.send) {
+  process.stderr.write('model-host: must be started by the Gearbox daemon (child_process.fork with an IPC channel)\n');
+  process.exit(2);
+}
+
+function send(msg: ChildMessage): void {
+  // The channel closes when the parent dies; there is nobody left to tell.
+  if (process.connected) process.send!(msg);
+}
+
+const log: LogFn = (level, msg, fields) => send({ type: 'log', level, msg, fields });
+
+let engine: InferenceEngine | undefined;
+const running = new Map<number, AbortController>();
+
+function abortError(): Error {
+  const err = new Error('The request was aborted');
+  err.name = 'AbortError';
+  return err;
+}
+
+function sendError(id: number, err: unknown): void {
+  if (err instanceof GearboxError) {
+    send({ type: 'error', id, code: err.code, name: err.name, message: err.message });
+  } else if (err instanceof Error && err.name === 'AbortError') {
+    send({ type: 'error', id, code: ErrorCodes.RequestCancelled, name: 'AbortError', message: err.message });
+  } else {
+    send({ type: 'error', id, code: ErrorCodes.InternalError, name: err instanceof Error ? err.name : 'Error', message: errorMessage(err) });
+  }
+}
+
+/** Runs one request with its own AbortController, replying with a result or an error. */
+async function serve(id: number, task: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
+  const controller = new AbortController();
+  running.set(id, controller);
+  try {
+    const value = await task(controller.signal);
+    send({ type: 'result', id, value: value ?? null });
+  } catch (err) {
+    sendError(id, controller.signal.aborted ? controller.signal.reason : err);
+  } finally {
+    running.delete(id);
+  }
+}
+
+function requireEngine(): InferenceEngine {
+  if (!engine) throw new GearboxError(ErrorCodes.InternalError, 'model host used before it was configured');
+  return engine;
+}
+
+function configure(msg: ConfigureMessage): void {
+  if (engine) return;
+  engine = new InferenceEngine(msg, log);
+  // Start the native backend now so the first request and status() need not wait for it.
+  engine.getLlama().then(
+    (llama) => log('info', 'llama.cpp backend ready', { gpu: llama.gpu || 'cpu', threads: msg.threads }),
+    (err) => log('error', 'llama.cpp backend failed to start', { error: errorMessage(err) }),
+  );
+}
+
+let shuttingDown = false;
+async function shutdown(): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  for (const c of running.values()) c.abort(abortError());
+  await engine?.dispose().catch(() => {});
+  process.exit(0);
+}
+
+function onMessage(raw: unknown): void {
+  const parsed = ParentMessage.safeParse(raw);
+  if (!parsed.success) {
+    log('error', 'invalid message from the daemon', { issues: parsed.error.issues.slice(0, 5) });
+    const id = (raw as { id?: unknown } | null)?.id;
+    if (typeof id === 'number') send({ type: 'error', id, code: ErrorCodes.InvalidParams, name: 'Error', message: `invalid model host message: ${parsed.error.message}` });
+    return;
+  }
+  const msg = parsed.data;
+  const progress = (id: number) => {
+    // llama.cpp reports load progress per tensor; a message per percent is plenty
+    let last = { phase: '', percent: -1 };
+    return (phase: 'download' | 'load', p: number) => {
+      const percent = Math.floor(Math.max(0, Math.min(1, p)) * 100);
+      if (phase === last.phase && percent === last.percent) return;
+      last = { phase, percent };
+      send({ type: 'progress', id, phase, progress: percent / 100 });
+    };
+  };
+  switch (msg.type) {
+    case 'configure':
+      return configure(msg);
+    case 'load':
+      void serve(msg.id, async () => {
+        await requireEngine().load(msg.modelId, progress(msg.id));
+        return null;
+      });
+      return;
+    case 'complete':
+      void serve(msg.id, (signal) => requireEngine().complete(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)));
+      return;
+    case 'chat':
+      void serve(msg.id, (signal) => requireEngine().chat(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)));
+      return;
+    case 'unload':
+      void serve(msg.id, async () => {
+        await requireEngine().unload(msg.modelId);
+        return null;
+      });
+      return;
+    case 'releaseSession':
+      void serve(msg.id, async () => {
+        await requireEngine().releaseSession(msg.sessionKeyPrefix);
+        return null;
+      });
+      return;
+    case 'status':
+      void serve(msg.id, () => requireEngine().status());
+      return;
+    case 'abort':
+      running.get(msg.id)?.abort(abortError());
+      return;
+    case 'shutdown':
+      void shutdown();
+      return;
+  }
+}
+
+process.on('message', onMessage);
+// The daemon is gone (crashed or killed): an orphaned host would hold gigabytes of RAM for nobody.
+process.on('disconnect', () => void shutdown());
+process.on('unhandledRejection', (reason) => log('error', 'unhandled rejection in the model host', { error: errorMessage(reason) }));
+send({ type: 'hello', pid: process.pid });

@@ -1,0 +1,150 @@
+// IPC between the daemon (ModelHostClient) and the model host child (main.ts).
+// Both ends validate every message they receive: a bug on one side shows up as a clear error, not as undefined fields.
+import { z } from 'zod';
+import { ChatMessage } from '../../shared/protocol';
+
+const RequestId = z.number().int().nonnegative();
+
+const LocalModelConfigSchema = z.object({
+  id: z.string().min(1),
+  source: z.string().min(1),
+  displayName: z.string().optional(),
+  tier: z.number().optional(),
+  contextSize: z.number().int().positive().optional(),
+  tasks: z.array(z.enum(['completion', 'chat', 'refactor'])).optional(),
+});
+
+// ---------- parent → child ----------
+
+/** First message after the child says hello: everything it needs, since its env carries no configuration. */
+export const ConfigureMessage = z.object({
+  type: z.literal('configure'),
+  models: z.array(LocalModelConfigSchema),
+  modelsDir: z.string(),
+  threads: z.number().int().positive(),
+  gpu: z.union([z.literal('auto'), z.literal(false)]),
+  idleUnloadMs: z.number().int().nonnegative(),
+  sequencesPerModel: z.number().int().positive(),
+  defaultContextSize: z.number().int().positive(),
+  /** How long the network may take to answer before an hf: download is reported as offline. */
+  downloadConnectTimeoutMs: z.number().int().positive(),
+});
+export type ConfigureMessage = z.infer<typeof ConfigureMessage>;
+
+export const LoadMessage = z.object({ type: z.literal('load'), id: RequestId, modelId: z.string() });
+export type LoadMessage = z.infer<typeof LoadMessage>;
+
+export const CompleteMessage = z.object({
+  type: z.literal('complete'),
+  id: RequestId,
+  req: z.object({
+    modelId: z.string(),
+    sessionKey: z.string(),
+    prefix: z.string(),
+    suffix: z.string().optional(),
+    maxTokens: z.number().int().positive(),
+    temperature: z.number().min(0).max(2).optional(),
+    stopOnNewline: z.boolean().optional(),
+  }),
+});
+export type CompleteMessage = z.infer<typeof CompleteMessage>;
+
+export const ChatMessageRequest = z.object({
+  type: z.literal('chat'),
+  id: RequestId,
+  req: z.object({
+    modelId: z.string(),
+    messages: z.array(ChatMessage).min(1),
+    maxTokens: z.number().int().positive(),
+    temperature: z.number().min(0).max(2).optional(),
+  }),
+});
+export type ChatMessageRequest = z.infer<typeof ChatMessageRequest>;
+
+export const UnloadMessage = z.object({ type: z.literal('unload'), id: RequestId, modelId: z.string() });
+export const ReleaseSessionMessage = z.object({ type: z.literal('releaseSession'), id: RequestId, sessionKeyPrefix: z.string() });
+export const StatusMessage = z.object({ type: z.literal('status'), id: RequestId });
+/** Stop the request `id` (its own reply is then an error the parent already stopped waiting for). */
+export const AbortMessage = z.object({ type: z.literal('abort'), id: RequestId });
+export const ShutdownMessage = z.object({ type: z.literal('shutdown') });
+
+export const ParentMessage = z.discriminatedUnion('type', [
+  ConfigureMessage,
+  LoadMessage,
+  CompleteMessage,
+  ChatMessageRequest,
+  UnloadMessage,
+  ReleaseSessionMessage,
+  StatusMessage,
+  AbortMessage,
+  ShutdownMessage,
+]);
+export type ParentMessage = z.infer<typeof ParentMessage>;
+
+// ---------- child → parent ----------
+
+/** Sent once the child listens for messages (messages sent earlier could be lost). */
+export const HelloMessage = z.object({ type: z.literal('hello'), pid: z.number().int() });
+export const ProgressMessage = z.object({
+  type: z.literal('progress'),
+  id: RequestId,
+  phase: z.enum(['download', 'load']),
+  progress: z.number().min(0).max(1),
+});
+export const DeltaMessage = z.object({ type: z.literal('delta'), id: RequestId, text: z.string() });
+/** Success of request `id`; `value` is checked against the schema of the request's kind below. */
+export const ResultMessage = z.object({ type: z.literal('result'), id: RequestId, value: z.unknown() });
+export const ErrorMessage = z.object({
+  type: z.literal('error'),
+  id: RequestId,
+  code: z.number().int(),
+  name: z.string(),
+  message: z.string(),
+});
+export const LogMessage = z.object({
+  type: z.literal('log'),
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  msg: z.string(),
+  fields: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const ChildMessage = z.discriminatedUnion('type', [HelloMessage, ProgressMessage, DeltaMessage, ResultMessage, ErrorMessage, LogMessage]);
+export type ChildMessage = z.infer<typeof ChildMessage>;
+
+// ---------- result values ----------
+
+export const GenerateUsageSchema = z.object({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  evaluatedPromptTokens: z.number().int().nonnegative(),
+});
+
+export const CompleteResult = z.object({
+  text: z.string(),
+  usage: GenerateUsageSchema,
+  /** 'infill' when the model's FIM tokens were used, 'completion' when the prefix was simply continued. */
+  mode: z.enum(['infill', 'completion']),
+});
+export type CompleteResult = z.infer<typeof CompleteResult>;
+
+export const ChatResult = z.object({ text: z.string(), usage: GenerateUsageSchema });
+export type ChatResult = z.infer<typeof ChatResult>;
+
+export const EmptyResult = z.null();
+
+export const LoadedModelInfo = z.object({
+  id: z.string(),
+  path: z.string(),
+  sizeBytes: z.number().nonnegative(),
+  gpuLayers: z.number().int().nonnegative(),
+  sequences: z.number().int().nonnegative(),
+});
+
+export const ChildStatus = z.object({
+  pid: z.number().int(),
+  rssBytes: z.number().nonnegative(),
+  gpu: z.string(),
+  threads: z.number().int().positive(),
+  loaded: z.array(LoadedModelInfo),
+});
+export type ChildStatus = z.infer<typeof ChildStatus>;
