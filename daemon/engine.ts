@@ -3,6 +3,7 @@
 import os from 'node:os';
 import {
   ErrorCodes,
+  PROTOCOL_VERSION,
   type ChatMessage,
   type ChatParams,
   type ChatResult,
@@ -342,7 +343,7 @@ export class Engine {
     const host = await this.opts.modelHost.status().catch(() => undefined);
     return {
       version: VERSION,
-      protocolVersion: 1,
+      protocolVersion: PROTOCOL_VERSION,
       pid: process.pid,
       port: extra.port,
       uptimeMs: Date.now() - this.startedAt,

@@ -4,6 +4,7 @@ import 'vscode-jsonrpc/node'; // installs the Node runtime layer the common LSP 
 import type WebSocket from 'ws';
 import {
   CodeActionKind,
+  MessageType,
   createConnection,
   createProtocolConnection,
   ResponseError,
@@ -297,7 +298,7 @@ export class Session {
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       this.log.warn('invalid workspace settings ignored', { source, why });
-      void this.conn.window.showWarningMessage(`Gearbox: invalid settings ignored (${why})`);
+      void this.conn.sendNotification('window/showMessage', { type: MessageType.Warning, message: `Gearbox: invalid settings ignored (${why})` }).catch(() => {});
       return;
     }
     this.settings = parsed.data;

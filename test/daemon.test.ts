@@ -336,3 +336,128 @@ describe('daemon config', () => {
     assert.equal(loadConfig(file).localModels[0]!.source, path.join(dir, 'models/m.gguf'));
   });
 });
+
+describe('daemon with providers and client capabilities', () => {
+  let d: TestDaemon | undefined;
+  afterEach(async () => {
+    await d?.stop();
+    d = undefined;
+  });
+
+  it('pulls per-workspace settings through workspace/configuration and re-pulls on change', async () => {
+    const host = new FakeModelHost();
+    d = await startTestDaemon({ localModels: [LOCAL, { id: 'local/other', source: '/x.gguf', tier: 0 }] }, { modelHost: host });
+    let settings: unknown = { models: { chat: 'local/other' } };
+    const asked: unknown[] = [];
+    const { connectToDaemon } = await import('../daemon/cli/client');
+    const c = await connectToDaemon({
+      runtimeDir: d.runtimeDir,
+      capabilities: { workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: false } } },
+      onConnection: (conn) =>
+        conn.onRequest('workspace/configuration', (p: any) => {
+          asked.push(p);
+          return [settings];
+        }),
+    });
+    try {
+      const a = await c.request('gearbox/chat', { streamId: 'w1', messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(a.model, 'local/other');
+      assert.deepEqual((asked[0] as any).items, [{ section: 'gearbox' }]);
+      settings = { models: { chat: 'local/tiny' } };
+      const pulled = asked.length;
+      await c.connection.sendNotification('workspace/didChangeConfiguration', { settings: null });
+      // The daemon answers our next request only after its configuration request was served, so wait for it.
+      while (asked.length === pulled) await new Promise((r) => setImmediate(r));
+      const b = await c.request('gearbox/chat', { streamId: 'w2', messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(b.model, 'local/tiny');
+      // an invalid setting is reported and ignored
+      settings = { routing: { quality: 99 } };
+      const warned = new Promise<any>((resolve) => c.connection.onNotification('window/showMessage', resolve));
+      await c.connection.sendNotification('workspace/didChangeConfiguration', { settings: null });
+      assert.match((await warned).message, /invalid settings ignored.*quality/);
+      assert.equal((await c.request('gearbox/chat', { streamId: 'w3', messages: [{ role: 'user', content: 'hi' }] })).model, 'local/tiny');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('reports model loading through window/workDoneProgress and gearbox/modelProgress', async () => {
+    const host = new FakeModelHost();
+    d = await startTestDaemon({ localModels: [LOCAL] }, { modelHost: host });
+    const { connectToDaemon } = await import('../daemon/cli/client');
+    const progress: any[] = [];
+    const created: any[] = [];
+    const c = await connectToDaemon({
+      runtimeDir: d.runtimeDir,
+      capabilities: { window: { workDoneProgress: true } },
+      onConnection: (conn) => {
+        conn.onRequest('window/workDoneProgress/create', (p: any) => {
+          created.push(p);
+          return null;
+        });
+        conn.onNotification('$/progress', (p: any) => {
+          progress.push(p.value);
+        });
+      },
+    });
+    try {
+      const modelProgress: number[] = [];
+      c.onNotification('gearbox/modelProgress', (p) => modelProgress.push(p.progress));
+      await c.request('gearbox/chat', { streamId: 'p1', messages: [{ role: 'user', content: 'hi' }] });
+      assert.deepEqual(modelProgress, [0, 1]);
+      while (!progress.some((v) => v.kind === 'end')) await new Promise((r) => setImmediate(r));
+      assert.equal(created.length, 1);
+      assert.equal(progress[0].kind, 'begin');
+      assert.match(progress[0].title, /loading local\/tiny/);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('falls back to the next candidate when a provider fails, and keeps partial text when a stream is cut', async () => {
+    const { startFakeOpenAI } = await import('./fakes/fake-openai');
+    const bad = await startFakeOpenAI();
+    const good = await startFakeOpenAI();
+    try {
+      d = await startTestDaemon(
+        {
+          providers: [
+            { id: 'bad', kind: 'openai-compatible', baseUrl: bad.url, noKey: true, models: [{ name: 'm', tier: 3, inputPricePerMTok: 1, outputPricePerMTok: 1 }] },
+            { id: 'good', kind: 'openai-compatible', baseUrl: good.url, noKey: true, models: [{ name: 'm', tier: 3, inputPricePerMTok: 2, outputPricePerMTok: 2 }] },
+          ],
+        },
+        { modelHost: new FakeModelHost() },
+      );
+      bad.setScript(() => ({ kind: 'error', status: 500, message: 'boom' }));
+      const c = await d.connect();
+      const res = await c.request('gearbox/chat', { streamId: 'f1', messages: [{ role: 'user', content: 'design a distributed lock @best' }] });
+      assert.equal(res.model, 'good/m');
+      assert.equal(res.attempts[0]!.model, 'bad/m');
+      assert.match(res.attempts[0]!.error, /500|boom/);
+      assert.equal(bad.requests.length, 3, 'the daemon retried the 5xx itself (SDK retries are off)');
+      assert.ok(res.costUsd > 0);
+
+      bad.setScript(undefined);
+      good.setScript(() => ({ kind: 'reply', text: 'one two three four five six', cutAfter: 2 }));
+      const chunks: string[] = [];
+      c.onNotification('gearbox/chatChunk', (p) => {
+        if (p.streamId === 'f2') chunks.push(p.delta);
+      });
+      await assert.rejects(c.request('gearbox/chat', { streamId: 'f2', model: 'good/m', messages: [{ role: 'user', content: 'hi' }] }), (e: any) => {
+        assert.equal(e.code, ErrorCodes.StreamInterrupted);
+        assert.equal(e.data.partialText, 'one two ');
+        return true;
+      });
+      assert.equal(chunks.join(''), 'one two ');
+    } finally {
+      await bad.close();
+      await good.close();
+    }
+  });
+
+  it('exits by itself when idle with no clients, if configured', async () => {
+    d = await startTestDaemon({ idleExitMinutes: 0.002 }, { modelHost: new FakeModelHost() });
+    await d.stopped;
+    assert.equal(fs.existsSync(d.paths.discovery), false);
+  });
+});

@@ -26,6 +26,10 @@ export async function connectToDaemon(opts: {
   clientName?: string;
   settings?: Partial<WorkspaceSettings>;
   timeoutMs?: number;
+  /** LSP client capabilities to announce (the CLI announces none). */
+  capabilities?: Record<string, unknown>;
+  /** Register server-to-client handlers before `initialize` is sent. */
+  onConnection?: (connection: MessageConnection) => void;
 }): Promise<DaemonClient> {
   const paths = runtimePaths(opts.runtimeDir);
   const discovery = readDiscovery(paths);
@@ -42,11 +46,12 @@ export async function connectToDaemon(opts: {
     socket.once('unexpected-response', (_req, res) => reject(new Error(`Daemon refused the connection: HTTP ${res.statusCode}`)));
   });
   const connection = createMessageConnection(new WebSocketMessageReader(socket), new WebSocketMessageWriter(socket));
+  opts.onConnection?.(connection);
   connection.listen();
   await connection.sendRequest('initialize', {
     processId: process.pid,
     rootUri: null,
-    capabilities: {},
+    capabilities: opts.capabilities ?? {},
     clientInfo: { name: opts.clientName ?? 'gearbox-cli' },
     initializationOptions: { clientName: opts.clientName ?? 'gearbox-cli', settings: opts.settings },
   });

@@ -336,8 +336,22 @@ export function formatDecision(d: RouteDecision): string {
     ...d.reasons.map((r) => `  ${r.weight >= 0 ? '+' : ''}${r.weight.toFixed(2)} ${r.feature}: ${r.detail}`),
   ];
   if (d.fallbacks.length) lines.push(`  fallbacks: ${d.fallbacks.join(', ')}`);
-  if (d.rejected.length) lines.push('  rejected:', ...d.rejected.map((r) => `    ${r.model}: ${r.reason} (${r.detail})`));
+  if (d.rejected.length) lines.push('  rejected:', ...rejectedLines(d.rejected));
   return lines.join('\n');
+}
+
+/** Rejections grouped: dozens of "no API key" lines for one provider say less than one line. */
+function rejectedLines(rejected: RouteDecision['rejected']): string[] {
+  const groups = new Map<string, RouteDecision['rejected']>();
+  for (const r of rejected) {
+    const key = `${r.reason}\u0000${r.detail}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((g) => {
+    const first = g[0]!;
+    if (g.length <= 2) return g.map((r) => `    ${r.model}: ${r.reason} (${r.detail})`).join('\n');
+    return `    ${first.model}, ${g[1]!.model} and ${g.length - 2} more: ${first.reason} (${first.detail})`;
+  });
 }
 
 async function readStdin(): Promise<string> {
