@@ -5,6 +5,7 @@ import {
   ErrorCodes,
   PROTOCOL_VERSION,
   type ChatMessage,
+  type EndpointConfig,
   type ChatParams,
   type ChatResult,
   type ModelInfo,
@@ -74,7 +75,17 @@ export class Engine {
 
   // ---------- keys ----------
 
-  setKeys(keys: Record<string, string>): string[] {
+  setKeys(keys: Record<string, string>, endpoints: EndpointConfig[] = []): string[] {
+    for (const e of endpoints) {
+      const existing = this.providers.findIndex((p) => p.id === e.id);
+      if (existing >= 0 && this.providers[existing]!.kind !== 'openai-compatible') {
+        throw new GearboxError(ErrorCodes.InvalidParams, `Endpoint id "${e.id}" is taken by the ${this.providers[existing]!.kind} provider`);
+      }
+      const cfg: ProviderConfig = { id: e.id, kind: 'openai-compatible', baseUrl: e.baseUrl, private: e.private, noKey: e.noKey, models: e.models };
+      if (existing >= 0) this.providers[existing] = cfg;
+      else this.providers.push(cfg);
+      this.clients.delete(e.id);
+    }
     for (const [provider, key] of Object.entries(keys)) {
       if (!this.providers.some((p) => p.id === provider)) {
         throw new GearboxError(ErrorCodes.InvalidParams, `Unknown provider "${provider}". Known: ${this.providers.map((p) => p.id).join(', ')}`);

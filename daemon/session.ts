@@ -148,7 +148,7 @@ export class Session {
       const selectionText = p.context ? this.contextText(p.context) : undefined;
       return this.host.engine.route(p, this.settings, { selectionText });
     });
-    this.handle('gearbox/setKeys', async (p) => ({ providersWithKeys: this.host.engine.setKeys(p.keys) }));
+    this.handle('gearbox/setKeys', async (p) => ({ providersWithKeys: this.host.engine.setKeys(p.keys, p.endpoints) }));
     this.handle('gearbox/shutdown', async () => {
       setImmediate(() => this.host.requestShutdown());
       return { ok: true };

@@ -245,9 +245,32 @@ export const StatusResult = z.object({
 });
 export type StatusResult = z.infer<typeof StatusResult>;
 
+/** An OpenAI-compatible endpoint added from the editor ("Set API Key" → OpenAI-compatible). */
+export const EndpointConfig = z.object({
+  id: z.string().min(1).max(100).regex(/^[a-zA-Z0-9._-]+$/, 'endpoint id: letters, digits, . _ - only'),
+  baseUrl: z.string().url(),
+  private: z.boolean().optional(),
+  noKey: z.boolean().optional(),
+  models: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        tier: z.number().int().min(0).max(3).optional(),
+        contextWindow: z.number().int().positive().optional(),
+        inputPricePerMTok: z.number().nonnegative().optional(),
+        outputPricePerMTok: z.number().nonnegative().optional(),
+      }),
+    )
+    .max(100)
+    .default([]),
+});
+export type EndpointConfig = z.infer<typeof EndpointConfig>;
+
 export const SetKeysParams = z.object({
   /** Provider id → API key. An empty string removes the key. */
   keys: z.record(z.string().min(1).max(100), z.string().max(4096)),
+  /** OpenAI-compatible endpoints to add or replace (held in memory, like keys). */
+  endpoints: z.array(EndpointConfig).max(50).optional(),
 });
 export type SetKeysParams = z.infer<typeof SetKeysParams>;
 export const SetKeysResult = z.object({ providersWithKeys: z.array(z.string()) });
