@@ -1,0 +1,263 @@
+// The connection to the Gearbox daemon: find it (discovery file) or start it with VS Code's own
+// runtime, connect vscode-languageclient over the authenticated WebSocket, reconnect and restart
+// after crashes, and give up with a message after too many in a short time.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import WebSocket from 'ws';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  State,
+  type LanguageClientOptions,
+  type Middleware,
+  type MessageTransports,
+} from 'vscode-languageclient/node';
+import { Protocol, type NotificationMethod, type ParamsOf, type RequestMethod, type ResultOf } from '../shared/protocol';
+import { WebSocketMessageReader, WebSocketMessageWriter } from '../shared/ws-transport';
+import { defaultRuntimeDir, ensureRuntimeDir, readDiscovery, readToken, runtimePaths, type Discovery } from '../daemon/runtime-dir';
+import type { ConnectionState, GearboxClient } from './client-api';
+import { CrashPolicy } from './core/crash-policy';
+
+export interface DaemonConnectionOptions {
+  extensionPath: string;
+  log: vscode.LogOutputChannel;
+  middleware?: Middleware;
+  /** Called each time a connection to a daemon is up (keys must be re-sent: the daemon holds them in memory). */
+  onConnected?: () => Promise<void> | void;
+}
+
+export class DaemonConnection implements GearboxClient, vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private _state: ConnectionState = 'stopped';
+  private readonly stateEmitter = new vscode.EventEmitter<ConnectionState>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  private readonly crashes = new CrashPolicy(5, 3 * 60_000);
+  private starting: Promise<void> | undefined;
+  private stoppingOnPurpose = false;
+  private readonly notificationHandlers: { method: string; handler: (p: unknown) => void }[] = [];
+  private discovery: Discovery | undefined;
+  lastError: string | undefined;
+
+  constructor(private readonly opts: DaemonConnectionOptions) {}
+
+  get log(): vscode.LogOutputChannel {
+    return this.opts.log;
+  }
+
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  get port(): number | undefined {
+    return this.discovery?.port;
+  }
+
+  private setState(s: ConnectionState): void {
+    if (s === this._state) return;
+    this._state = s;
+    this.opts.log.info(`daemon connection: ${s}`);
+    this.stateEmitter.fire(s);
+  }
+
+  private settings() {
+    const cfg = vscode.workspace.getConfiguration('gearbox.daemon');
+    const runtimeDir = cfg.get<string>('runtimeDir') || defaultRuntimeDir();
+    const configPath = cfg.get<string>('configPath') || undefined;
+    return { runtimeDir, configPath };
+  }
+
+  /** Starts (or joins) the connection; resolves once running, rejects if it cannot start. */
+  start(): Promise<void> {
+    if (this._state === 'running') return Promise.resolve();
+    this.starting ??= this.doStart().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    this.setState('starting');
+    this.stoppingOnPurpose = false;
+    try {
+      if (!this.client) this.client = this.createClient();
+      await this.client.start();
+      this.setState('running');
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      this.opts.log.error(`could not start the Gearbox daemon connection: ${this.lastError}`);
+      this.setState('startFailed');
+      throw err;
+    }
+  }
+
+  private createClient(): LanguageClient {
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      synchronize: { configurationSection: 'gearbox' },
+      outputChannel: this.opts.log,
+      middleware: this.opts.middleware,
+      initializationOptions: { clientName: `vscode ${vscode.version}` },
+      connectionOptions: { maxRestartCount: 0 },
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue }),
+        closed: () => this.onConnectionClosed(),
+      },
+    };
+    const client = new LanguageClient('gearbox', 'Gearbox', () => this.transports(), clientOptions);
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Running) {
+        this.lastError = undefined;
+        this.setState('running');
+        void Promise.resolve(this.opts.onConnected?.()).catch((err) => this.opts.log.warn(`after-connect step failed: ${(err as Error).message}`));
+      } else if (e.newState === State.Starting) {
+        this.setState('starting');
+      } else if (e.newState === State.Stopped && this.stoppingOnPurpose) {
+        this.setState('stopped');
+      }
+    });
+    for (const { method, handler } of this.notificationHandlers) client.onNotification(method, handler);
+    return client;
+  }
+
+  private async onConnectionClosed() {
+    if (this.stoppingOnPurpose) return { action: CloseAction.DoNotRestart, handled: true };
+    if (this.crashes.recordCrash()) {
+      const n = this.crashes.recentCrashes;
+      const backoffMs = Math.min(5000, 500 * 2 ** (n - 1));
+      this.lastError = 'connection lost, restarting';
+      this.setState('stopped');
+      this.opts.log.warn(`lost the daemon connection; restarting in ${backoffMs} ms (${n} in the last 3 minutes)`);
+      // Back off so that a daemon that dies at once does not spin, and the user sees the outage.
+      await new Promise((r) => setTimeout(r, backoffMs));
+      return { action: CloseAction.Restart, handled: true };
+    }
+    this.lastError = `the daemon connection was lost ${this.crashes.recentCrashes} times in 3 minutes`;
+    this.setState('startFailed');
+    void vscode.window
+      .showErrorMessage(`Gearbox: ${this.lastError}; giving up. See the logs for why.`, 'Restart Daemon', 'Show Logs')
+      .then((pick) => {
+        if (pick === 'Restart Daemon') void vscode.commands.executeCommand('gearbox.restartDaemon');
+        if (pick === 'Show Logs') this.opts.log.show();
+      });
+    return { action: CloseAction.DoNotRestart, handled: true };
+  }
+
+  /** Finds the running daemon or starts one, then opens an authenticated WebSocket to it. */
+  private async transports(): Promise<MessageTransports> {
+    const { runtimeDir, configPath } = this.settings();
+    const paths = runtimePaths(runtimeDir);
+    let d = readDiscovery(paths);
+    if (!d) d = await this.spawnDaemon(runtimeDir, configPath);
+    this.discovery = d;
+    const token = readToken(paths);
+    const socket = new WebSocket(`ws://127.0.0.1:${d.port}/`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false, handshakeTimeout: 5000 });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_req, res) => reject(new Error(`the daemon refused the connection (HTTP ${res.statusCode})`)));
+    });
+    this.opts.log.info(`connected to the Gearbox daemon (pid ${d.pid}, port ${d.port})`);
+    return { reader: new WebSocketMessageReader(socket, (why) => this.opts.log.warn(`bad frame from daemon: ${why}`)), writer: new WebSocketMessageWriter(socket) };
+  }
+
+  /** Runs the bundled daemon on VS Code's own runtime, detached so that all windows share it. */
+  private async spawnDaemon(runtimeDir: string, configPath: string | undefined): Promise<Discovery> {
+    ensureRuntimeDir(runtimeDir);
+    const paths = runtimePaths(runtimeDir);
+    const script = path.join(this.opts.extensionPath, 'dist', 'daemon', 'gearbox.mjs');
+    const logFd = fs.openSync(paths.log, 'a', 0o600);
+    const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1', GEARBOX_RUNTIME_DIR: runtimeDir };
+    if (configPath) env.GEARBOX_CONFIG = configPath;
+    this.opts.log.info(`starting the Gearbox daemon: ${process.execPath} ${script} start`);
+    const child = spawn(process.execPath, [script, 'start'], { detached: true, stdio: ['ignore', logFd, logFd], env, windowsHide: true });
+    fs.closeSync(logFd);
+    let exitCode: number | null = null;
+    child.once('exit', (code) => (exitCode = code ?? 1));
+    child.unref();
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const d = readDiscovery(paths);
+      if (d) return d;
+      if (exitCode !== null) {
+        // Lost a start race with another window: that window's daemon is the one to use.
+        const other = readDiscovery(paths);
+        if (other) return other;
+        throw new Error(`the daemon exited during start (code ${exitCode}); see ${paths.log}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`the daemon did not become ready within 20 s; see ${paths.log}`);
+  }
+
+  async request<M extends RequestMethod>(method: M, params: ParamsOf<M>, token?: vscode.CancellationToken): Promise<ResultOf<M>> {
+    const entry = Protocol[method] as unknown as { params: { parse(v: unknown): unknown }; result: { parse(v: unknown): unknown } };
+    entry.params.parse(params);
+    await this.start();
+    const client = this.client!;
+    const raw = token ? await client.sendRequest(method, params, token) : await client.sendRequest(method, params);
+    return entry.result.parse(raw) as ResultOf<M>;
+  }
+
+  /** Raw LSP request (for standard methods the languageclient has no helper for). */
+  async sendRaw<R>(method: string, params: unknown, token?: vscode.CancellationToken): Promise<R> {
+    await this.start();
+    return token ? this.client!.sendRequest<R>(method, params, token) : this.client!.sendRequest<R>(method, params);
+  }
+
+  onNotification<M extends NotificationMethod>(method: M, handler: (params: ParamsOf<M>) => void): vscode.Disposable {
+    const entry = Protocol[method] as unknown as { params: { safeParse(v: unknown): { success: boolean; data?: unknown; error?: unknown } } };
+    const wrapped = (raw: unknown) => {
+      const parsed = entry.params.safeParse(raw);
+      if (parsed.success) handler(parsed.data as ParamsOf<M>);
+      else this.opts.log.warn(`dropped an invalid ${method} notification from the daemon`);
+    };
+    const reg = { method, handler: wrapped };
+    this.notificationHandlers.push(reg);
+    const sub = this.client?.onNotification(method, wrapped);
+    return new vscode.Disposable(() => {
+      sub?.dispose();
+      const i = this.notificationHandlers.indexOf(reg);
+      if (i >= 0) this.notificationHandlers.splice(i, 1);
+    });
+  }
+
+  /** Stops the daemon process itself (all windows reconnect to a fresh one) and reconnects. */
+  async restartDaemon(): Promise<void> {
+    this.setState('stopping');
+    this.stoppingOnPurpose = true;
+    const pid = this.discovery?.pid;
+    try {
+      if (this.client?.isRunning()) await this.client.sendRequest('gearbox/shutdown', {}).catch(() => undefined);
+      await this.client?.stop(2000).catch(() => undefined);
+    } finally {
+      await this.client?.dispose().catch(() => undefined);
+      this.client = undefined;
+    }
+    if (pid) await waitForExit(pid, 10_000);
+    this.crashes.reset();
+    this.setState('stopped');
+    await this.start();
+  }
+
+  async dispose(): Promise<void> {
+    this.stoppingOnPurpose = true;
+    this.setState('stopping');
+    // The daemon is shared by every window and outlives this one: only our connection ends.
+    await this.client?.stop(2000).catch(() => undefined);
+    this.setState('stopped');
+    this.stateEmitter.dispose();
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,69 @@
+// Inline completion on top of the LSP feature: per-language switch, debounce, and a cache so that
+// typing the start of a shown suggestion keeps it on screen without another daemon round trip.
+import * as vscode from 'vscode';
+import type { Middleware } from 'vscode-languageclient/node';
+import { ErrorCodes } from '../shared/protocol';
+import { CompletionCache } from './core/completion-cache';
+import { delayUnlessCancelled } from './core/debounce';
+import { completionEnabledFor } from './core/language-filter';
+
+export interface InlineCompletionHooks {
+  onLatency(ms: number): void;
+  log: vscode.LogOutputChannel;
+}
+
+export function inlineCompletionMiddleware(hooks: InlineCompletionHooks): Middleware['provideInlineCompletionItems'] {
+  const cache = new CompletionCache();
+  let noModelNoticeShown = false;
+
+  vscode.workspace.onDidCloseTextDocument((d) => cache.forget(d.uri.toString()));
+
+  return async (document, position, context, token, next) => {
+    const cfg = vscode.workspace.getConfiguration('gearbox.inlineCompletion', document);
+    if (!completionEnabledFor(document.languageId, cfg.get<boolean>('enabled', true), cfg.get<Record<string, unknown>>('languages'))) return undefined;
+
+    const uri = document.uri.toString();
+    const linePrefix = document.lineAt(position.line).text.slice(0, position.character);
+    const cached = cache.lookup(uri, position.line, linePrefix);
+    if (cached !== undefined) {
+      hooks.onLatency(0);
+      return [new vscode.InlineCompletionItem(cached, new vscode.Range(position, position))];
+    }
+
+    // Explicit requests (Alt+\) skip the debounce; typing waits for a pause.
+    const automatic = context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic;
+    if (automatic && !(await delayUnlessCancelled(cfg.get<number>('debounceMs', 75), token))) return undefined;
+
+    const started = Date.now();
+    try {
+      const result = await next(document, position, context, token);
+      if (token.isCancellationRequested) return undefined;
+      hooks.onLatency(Date.now() - started);
+      const items = Array.isArray(result) ? result : (result?.items ?? []);
+      const first = items[0];
+      if (first && typeof first.insertText === 'string' && first.insertText) {
+        cache.remember({ uri, line: position.line, linePrefix, text: first.insertText });
+      }
+      return result;
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code === ErrorCodes.RequestCancelled || token.isCancellationRequested) return undefined;
+      if (code === ErrorCodes.NoModelAvailable && !noModelNoticeShown) {
+        noModelNoticeShown = true;
+        void vscode.window
+          .showInformationMessage(
+            'Gearbox has no model for inline completion: configure a local GGUF model in the daemon config, or pick a model.',
+            'Select Model…',
+            'Open Logs',
+          )
+          .then((pick) => {
+            if (pick === 'Select Model…') void vscode.commands.executeCommand('gearbox.selectModel');
+            if (pick === 'Open Logs') hooks.log.show();
+          });
+      }
+      // Completion is best effort: a failure is logged, never shown as an error popup per keystroke.
+      hooks.log.debug(`inline completion failed: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+}

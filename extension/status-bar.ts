@@ -1,0 +1,70 @@
+// The status bar item: connection state, the completion model in use, routing mode, last latency.
+import * as vscode from 'vscode';
+import type { ConnectionState } from './client-api';
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('gearbox.status', vscode.StatusBarAlignment.Right, 100);
+  private state: ConnectionState = 'stopped';
+  private latencyMs: number | undefined;
+  private detail: string | undefined;
+
+  constructor() {
+    this.item.name = 'Gearbox';
+    this.item.command = 'gearbox.showStatus';
+    this.render();
+    this.item.show();
+  }
+
+  setState(state: ConnectionState, detail?: string): void {
+    this.state = state;
+    this.detail = detail;
+    this.render();
+  }
+
+  setLatency(ms: number): void {
+    this.latencyMs = ms;
+    this.render();
+  }
+
+  refresh(): void {
+    this.render();
+  }
+
+  private render(): void {
+    const cfg = vscode.workspace.getConfiguration('gearbox');
+    const model = cfg.get<string>('models.completion') || 'auto';
+    const mode = cfg.get<string>('routing.mode') || 'auto';
+    const enabled = cfg.get<boolean>('inlineCompletion.enabled', true);
+    this.item.backgroundColor = undefined;
+    switch (this.state) {
+      case 'starting':
+        this.item.text = '$(sync~spin) Gearbox';
+        this.item.tooltip = 'Gearbox: connecting to the daemon…';
+        break;
+      case 'stopping':
+        this.item.text = '$(sync~spin) Gearbox';
+        this.item.tooltip = 'Gearbox: stopping…';
+        break;
+      case 'running': {
+        const latency = this.latencyMs === undefined ? '' : ` · ${this.latencyMs} ms`;
+        this.item.text = `$(gear) Gearbox: ${model === 'auto' ? 'Auto' : model}${mode === 'local-only' ? ' · local only' : ''}${enabled ? '' : ' · off'}${latency}`;
+        this.item.tooltip = new vscode.MarkdownString(
+          `**Gearbox** is running\n\n- completion model: \`${model}\`\n- routing: \`${mode}\`\n- inline completion: ${enabled ? 'on' : 'off'}` +
+            (this.latencyMs === undefined ? '' : `\n- last completion: ${this.latencyMs} ms`) +
+            '\n\nClick for status, logs and restart.',
+        );
+        break;
+      }
+      case 'stopped':
+      case 'startFailed':
+        this.item.text = '$(warning) Gearbox: daemon down';
+        this.item.tooltip = `Gearbox: the daemon is not running${this.detail ? ` (${this.detail})` : ''}. Click for options.`;
+        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+        break;
+    }
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}
