@@ -40,10 +40,11 @@ if (fs.existsSync('extension/extension.ts')) {
     format: 'cjs',
     target: 'node20',
     external: ['vscode', 'bufferutil', 'utf-8-validate'],
+    minify: true,
   });
 }
 if (fs.existsSync('webview/main.ts')) {
-  targets.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', platform: 'browser', format: 'iife', target: 'es2022' });
+  targets.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true });
 }
 
 const started = Date.now();

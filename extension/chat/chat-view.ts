@@ -1,0 +1,288 @@
+// The sidebar chat (view `gearbox.chat`): a webview with a strict CSP, the editor context chip,
+// code block actions and the chat commands. The conversation itself lives in ChatController.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { z } from 'zod';
+import { CodeContext } from '../../shared/protocol';
+import type { HostToWebview } from '../../shared/webview-protocol';
+import type { GearboxClient } from '../client-api';
+import { previewAndApply, PREVIEW_SCHEME } from '../edit-preview';
+import { buildAttachedContext, chipLabel, isEmptyRange, lineSpan, type AttachedContext } from './context';
+import { ChatController, contextLabel, type CodeActionKind } from './controller';
+import { HistoryStore } from './history';
+
+export const CHAT_VIEW_ID = 'gearbox.chat';
+
+/** Argument of the internal command `gearbox.chat.send` (used by the refactor "Explain" action). */
+export const ChatSendArgs = z.object({ message: z.string().min(1).max(1_000_000), context: CodeContext.optional() });
+export type ChatSendArgs = z.infer<typeof ChatSendArgs>;
+
+/** Editors whose documents are not code the user is working on. */
+const IGNORED_SCHEMES = new Set(['output', 'debug', 'vscode-scm', 'comment', 'vscode-chat-code-block', PREVIEW_SCHEME]);
+
+export function registerChatView(context: vscode.ExtensionContext, client: GearboxClient): vscode.Disposable {
+  const disposables: vscode.Disposable[] = [];
+  const log = client.log;
+  const distRoot = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview');
+  const mediaRoot = vscode.Uri.joinPath(context.extensionUri, 'media');
+
+  let view: vscode.WebviewView | undefined;
+  let focusWhenReady = false;
+
+  // ---------- the last code editor (the webview takes focus, so remember it) ----------
+  let lastEditor: vscode.TextEditor | undefined;
+  let lastSelection: vscode.Selection | undefined;
+  const usable = (e: vscode.TextEditor | undefined): e is vscode.TextEditor => !!e && !IGNORED_SCHEMES.has(e.document.uri.scheme);
+  const track = (e: vscode.TextEditor | undefined) => {
+    if (!usable(e)) return;
+    lastEditor = e;
+    lastSelection = e.selection;
+  };
+  track(vscode.window.activeTextEditor);
+
+  const liveEditor = (): vscode.TextEditor | undefined => {
+    if (lastEditor && !lastEditor.document.isClosed) {
+      const visible = vscode.window.visibleTextEditors.find((e) => e === lastEditor);
+      if (visible) return visible;
+      const same = vscode.window.visibleTextEditors.find((e) => e.document === lastEditor!.document);
+      if (same) return same;
+    }
+    return usable(vscode.window.activeTextEditor) ? vscode.window.activeTextEditor : undefined;
+  };
+
+  /** An editor to insert into: the remembered one, shown again if it was hidden. */
+  const targetEditor = async (): Promise<vscode.TextEditor | undefined> => {
+    const live = liveEditor();
+    if (live) return live;
+    if (lastEditor && !lastEditor.document.isClosed) {
+      return vscode.window.showTextDocument(lastEditor.document, { preserveFocus: false, selection: lastSelection });
+    }
+    return undefined;
+  };
+
+  const snapshotContext = (): AttachedContext | undefined => {
+    const ed = liveEditor() ?? (lastEditor && !lastEditor.document.isClosed ? lastEditor : undefined);
+    if (!ed) return undefined;
+    const doc = ed.document;
+    const selection = ed.selection;
+    return buildAttachedContext({
+      uri: doc.uri.toString(),
+      fileName: doc.isUntitled ? doc.uri.path || 'untitled' : doc.fileName,
+      languageId: doc.languageId,
+      text: doc.getText(),
+      selection: toRange(selection),
+      selectedText: selection.isEmpty ? undefined : doc.getText(selection),
+    });
+  };
+
+  // ---------- the conversation ----------
+  const store = new HistoryStore(context.workspaceState, {}, (why) => log.warn(`chat history: ${why}`));
+  const post = (message: HostToWebview): boolean => {
+    if (!view) return false;
+    void Promise.resolve(view.webview.postMessage(message)).catch(() => undefined);
+    return true;
+  };
+  const controller = new ChatController({
+    client,
+    store,
+    post,
+    newCancellation: () => new vscode.CancellationTokenSource(),
+    currentContext: snapshotContext,
+    codeAction: (kind, code, language) => codeAction(kind, code, language),
+  });
+
+  const updateChip = () => {
+    const ed = liveEditor() ?? (lastEditor && !lastEditor.document.isClosed ? lastEditor : undefined);
+    if (!ed) {
+      controller.editorContextChanged('', null);
+      return;
+    }
+    const doc = ed.document;
+    const sel = ed.selection;
+    const key = `${doc.uri.toString()}#${sel.start.line}:${sel.start.character}-${sel.end.line}:${sel.end.character}`;
+    const hasText = doc.lineCount > 1 || doc.lineAt(0).text.trim().length > 0;
+    if (!hasText || (!sel.isEmpty && !doc.getText(sel).trim())) {
+      controller.editorContextChanged(key, null);
+      return;
+    }
+    const name = doc.isUntitled ? doc.uri.path || 'untitled' : doc.fileName;
+    const range = toRange(sel);
+    const label = chipLabel(name, range);
+    const detail = isEmptyRange(range)
+      ? `${vscode.workspace.asRelativePath(doc.uri)} — whole file`
+      : `${vscode.workspace.asRelativePath(doc.uri)} — lines ${lineSpan(range).first}–${lineSpan(range).last}`;
+    controller.editorContextChanged(key, { label, detail });
+  };
+  let chipTimer: ReturnType<typeof setTimeout> | undefined;
+  const scheduleChip = () => {
+    if (chipTimer) clearTimeout(chipTimer);
+    chipTimer = setTimeout(() => {
+      chipTimer = undefined;
+      updateChip();
+    }, 120);
+  };
+  updateChip();
+
+  disposables.push(
+    vscode.window.onDidChangeActiveTextEditor((e) => {
+      track(e);
+      scheduleChip();
+    }),
+    vscode.window.onDidChangeTextEditorSelection((e) => {
+      if (!usable(e.textEditor)) return;
+      lastEditor = e.textEditor;
+      lastSelection = e.textEditor.selection;
+      scheduleChip();
+    }),
+    vscode.workspace.onDidCloseTextDocument((d) => {
+      if (lastEditor?.document === d) {
+        lastEditor = undefined;
+        track(vscode.window.activeTextEditor);
+      }
+      scheduleChip();
+    }),
+    client.onNotification('gearbox/chatChunk', (p) => controller.onChunk(p)),
+    client.onDidChangeState((s) => controller.setConnection(s)),
+    { dispose: () => chipTimer && clearTimeout(chipTimer) },
+  );
+  controller.setConnection(client.state);
+
+  // ---------- code block actions ----------
+  async function codeAction(kind: CodeActionKind, code: string, _language?: string): Promise<void> {
+    if (kind === 'copyCode') {
+      await vscode.env.clipboard.writeText(code);
+      vscode.window.setStatusBarMessage('Gearbox: code copied to the clipboard', 2500);
+      return;
+    }
+    const editor = await targetEditor();
+    if (!editor) {
+      void vscode.window.showWarningMessage('Gearbox: open an editor first, then try again.');
+      return;
+    }
+    if (kind === 'insertCode') {
+      const ok = await editor.edit((b) => {
+        for (const sel of editor.selections) b.replace(sel, code);
+      });
+      if (!ok) void vscode.window.showWarningMessage('Gearbox: could not insert the code (the document changed or is read-only).');
+      else await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false });
+      return;
+    }
+    // applyCode: the selection, or the code the last request was about when nothing is selected.
+    let range: vscode.Range | undefined = editor.selection.isEmpty ? undefined : editor.selection;
+    const last = controller.lastRequestContext;
+    if (!range && last?.selection && last.uri === editor.document.uri.toString()) {
+      const s = last.selection;
+      range = new vscode.Range(s.start.line, s.start.character, s.end.line, s.end.character);
+    }
+    if (!range) {
+      void vscode.window.showWarningMessage('Gearbox: select the code to replace, then choose "Apply to Selection" again.');
+      return;
+    }
+    const label = chipLabel(editor.document.fileName, toRange(range));
+    try {
+      await previewAndApply({ uri: editor.document.uri, range, newText: code, title: `Gearbox: Apply to ${label}` });
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Gearbox: could not apply the code: ${(err as Error).message}`);
+    }
+  }
+
+  // ---------- the webview ----------
+  const provider: vscode.WebviewViewProvider = {
+    resolveWebviewView(webviewView) {
+      view = webviewView;
+      const webview = webviewView.webview;
+      webview.options = { enableScripts: true, localResourceRoots: [distRoot, mediaRoot] };
+      webview.html = renderHtml(webview, distRoot);
+      const subs = [
+        webview.onDidReceiveMessage((m: unknown) => {
+          if (m && typeof m === 'object' && (m as { type?: unknown }).type === 'ready' && focusWhenReady) {
+            controller.handleMessage(m);
+            focusWhenReady = false;
+            post({ type: 'focusInput' });
+            return;
+          }
+          controller.handleMessage(m);
+        }),
+        webviewView.onDidChangeVisibility(() => {
+          if (webviewView.visible) updateChip();
+        }),
+      ];
+      webviewView.onDidDispose(() => {
+        subs.forEach((d) => d.dispose());
+        if (view === webviewView) view = undefined;
+      });
+    },
+  };
+  disposables.push(vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, provider));
+
+  /** Shows the view; with `focusInput` the message box takes focus, else the editor keeps it. */
+  const reveal = async (focusInput: boolean) => {
+    if (view) {
+      view.show(!focusInput);
+      if (focusInput) post({ type: 'focusInput' });
+      return;
+    }
+    focusWhenReady = focusInput;
+    // Not `gearbox.chat.focus`: this extension registers that id itself (see below), overriding
+    // the one VS Code generates for the view, so calling it here would recurse.
+    await vscode.commands.executeCommand('workbench.view.extension.gearbox');
+    if (view) (view as vscode.WebviewView).show(!focusInput);
+  };
+
+  disposables.push(
+    vscode.commands.registerCommand('gearbox.chat.focus', () => reveal(true)),
+    vscode.commands.registerCommand('gearbox.chat.new', () => controller.newChat()),
+    vscode.commands.registerCommand('gearbox.chat.retryStronger', async () => {
+      if (!controller.conversation.some((t) => t.role === 'user')) {
+        void vscode.window.showInformationMessage('Gearbox: nothing to retry yet — ask something in the chat first.');
+        return;
+      }
+      await reveal(false);
+      await controller.retry('stronger');
+    }),
+    /** Internal: `{ message, context? }`; reveals the view, sends, resolves when the answer is finished. */
+    vscode.commands.registerCommand('gearbox.chat.send', async (raw: unknown) => {
+      const args = ChatSendArgs.safeParse(raw);
+      if (!args.success) {
+        log.warn(`gearbox.chat.send: invalid arguments: ${args.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        return;
+      }
+      await reveal(false);
+      const ctx = args.data.context;
+      await controller.send(args.data.message, ctx, ctx ? { label: contextLabel(ctx), ...(ctx.uri ? { detail: ctx.uri } : {}) } : undefined);
+    }),
+  );
+
+  return vscode.Disposable.from(...disposables);
+}
+
+function toRange(sel: vscode.Range): { start: { line: number; character: number }; end: { line: number; character: number } } {
+  return { start: { line: sel.start.line, character: sel.start.character }, end: { line: sel.end.line, character: sel.end.character } };
+}
+
+export function renderHtml(webview: vscode.Webview, distRoot: vscode.Uri): string {
+  const nonce = randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(distRoot, 'main.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(distRoot, 'main.css'));
+  const csp = [
+    `default-src 'none'`,
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+    `img-src ${webview.cspSource} data:`,
+    `font-src ${webview.cspSource}`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}" nonce="${nonce}">
+<title>Gearbox Chat</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+}

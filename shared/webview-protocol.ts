@@ -1,0 +1,151 @@
+// Messages between the chat webview and the extension, both directions. Both ends validate with
+// these schemas; a message failing its schema is dropped and logged.
+// zod/mini (tree-shakable): this module is bundled into the webview, where full zod would add ~800 KB.
+import * as z from 'zod/mini';
+
+const str = (max: number, min = 0) => z.string().check(z.minLength(min), z.maxLength(max));
+const num = () => z.number();
+const nonneg = () => z.number().check(z.nonnegative());
+const arr = <T extends z.core.SomeType>(item: T, max: number) => z.array(item).check(z.maxLength(max));
+const opt = z.optional;
+
+const Id = str(200, 1);
+/** Code sent from a code block action. */
+const Code = str(4_000_000);
+
+/** Mirrors RouteReason / RejectedCandidate of shared/protocol.ts (kept loose: display only). */
+const RouteReason = z.object({ feature: z.string(), weight: num(), detail: z.string() });
+const RejectedCandidate = z.object({ model: z.string(), reason: z.string(), detail: z.string() });
+
+// ---------- conversation model (also what the history stores) ----------
+
+/** The visible chip of the code attached to a request ("app.py:10-24"). */
+export const ContextChip = z.object({
+  label: str(500),
+  /** Longer description for the tooltip (full path, lines). */
+  detail: opt(str(2000)),
+});
+export type ContextChip = z.infer<typeof ContextChip>;
+
+export const Hint = z.enum(['local', 'best', 'stronger']);
+
+export const UserTurn = z.object({
+  id: Id,
+  role: z.literal('user'),
+  text: str(2_000_000),
+  context: opt(ContextChip),
+  /** A retry asked for this hint. */
+  hint: opt(Hint),
+  /** The model the user had picked (absent: Auto). */
+  model: opt(z.string()),
+});
+export type UserTurn = z.infer<typeof UserTurn>;
+
+export const AnswerStatus = z.enum(['streaming', 'done', 'interrupted', 'stopped', 'error']);
+export type AnswerStatus = z.infer<typeof AnswerStatus>;
+
+export const AnswerRoute = z.object({
+  summary: z.string(),
+  reasons: arr(RouteReason, 200),
+  rejected: arr(RejectedCandidate, 500),
+  pinned: opt(z.boolean()),
+  difficulty: opt(num()),
+  requiredTier: opt(num()),
+});
+export type AnswerRoute = z.infer<typeof AnswerRoute>;
+
+export const AssistantTurn = z.object({
+  id: Id,
+  role: z.literal('assistant'),
+  text: str(4_000_000),
+  status: AnswerStatus,
+  model: opt(z.string()),
+  provider: opt(z.string()),
+  route: opt(AnswerRoute),
+  usage: opt(z.object({ inputTokens: nonneg(), outputTokens: nonneg() })),
+  costUsd: opt(nonneg()),
+  latencyMs: opt(nonneg()),
+  /** Models that failed before this one answered. */
+  attempts: opt(arr(z.object({ model: z.string(), error: z.string() }), 50)),
+  error: opt(z.object({ message: str(20_000), code: opt(num()) })),
+});
+export type AssistantTurn = z.infer<typeof AssistantTurn>;
+
+export const Turn = z.discriminatedUnion('role', [UserTurn, AssistantTurn]);
+export type Turn = z.infer<typeof Turn>;
+
+export const ModelOption = z.object({
+  id: z.string(),
+  label: z.string(),
+  available: z.boolean(),
+  unavailableReason: opt(z.string()),
+  local: opt(z.boolean()),
+});
+export type ModelOption = z.infer<typeof ModelOption>;
+
+export const ConnectionStateSchema = z.enum(['starting', 'running', 'stopping', 'stopped', 'startFailed']);
+
+// ---------- webview → extension ----------
+
+export const WebviewToHost = z.discriminatedUnion('type', [
+  /** The webview script started (first load, or the view was hidden and shown again). */
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('send'), text: str(1_000_000, 1) }),
+  z.object({ type: z.literal('stop') }),
+  /** Re-send the last user turn (same model choice), e.g. after an interrupted answer. */
+  z.object({ type: z.literal('retry') }),
+  /** Re-send the last user turn with hint 'stronger'. */
+  z.object({ type: z.literal('retryStronger') }),
+  /** null = Auto (the router picks). */
+  z.object({ type: z.literal('selectModel'), model: z.nullable(str(300)) }),
+  z.object({ type: z.literal('removeContext') }),
+  z.object({ type: z.literal('newChat') }),
+  z.object({ type: z.literal('refreshModels') }),
+  z.object({ type: z.literal('copyCode'), code: Code }),
+  z.object({ type: z.literal('insertCode'), code: Code }),
+  z.object({ type: z.literal('applyCode'), code: Code, language: opt(str(100)) }),
+]);
+export type WebviewToHost = z.infer<typeof WebviewToHost>;
+
+// ---------- extension → webview ----------
+
+export const HostToWebview = z.discriminatedUnion('type', [
+  /** Full state: sent in answer to 'ready' and after New Chat. */
+  z.object({
+    type: z.literal('init'),
+    turns: z.array(Turn),
+    models: z.array(ModelOption),
+    selectedModel: z.nullable(z.string()),
+    context: z.nullable(ContextChip),
+    streaming: z.boolean(),
+    connection: opt(ConnectionStateSchema),
+  }),
+  z.object({ type: z.literal('models'), models: z.array(ModelOption), selectedModel: z.nullable(z.string()), error: opt(z.string()) }),
+  z.object({ type: z.literal('context'), context: z.nullable(ContextChip) }),
+  /** A turn was added or replaced (matched by id). */
+  z.object({ type: z.literal('turn'), turn: Turn }),
+  /** Turns were removed (a retry replaces the last answer; old turns trimmed). */
+  z.object({ type: z.literal('removeTurns'), ids: z.array(Id) }),
+  /** Streamed text for the answer `id`; `model` on the first chunk. */
+  z.object({ type: z.literal('chunk'), id: Id, delta: z.string(), model: opt(z.string()) }),
+  z.object({ type: z.literal('streaming'), streaming: z.boolean() }),
+  z.object({ type: z.literal('connection'), state: ConnectionStateSchema }),
+  /** Focus the message box (Open Chat). */
+  z.object({ type: z.literal('focusInput') }),
+]);
+export type HostToWebview = z.infer<typeof HostToWebview>;
+
+export type ParseOutcome<T> = { ok: true; message: T } | { ok: false; error: string };
+
+function parseWith<T>(schema: z.ZodMiniType<T>, raw: unknown): ParseOutcome<T> {
+  const r = schema.safeParse(raw);
+  if (r.success) return { ok: true, message: r.data };
+  const error = r.error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(message)'}: ${i.message}`)
+    .join('; ');
+  return { ok: false, error };
+}
+
+export const parseWebviewToHost = (raw: unknown): ParseOutcome<WebviewToHost> => parseWith(WebviewToHost, raw);
+export const parseHostToWebview = (raw: unknown): ParseOutcome<HostToWebview> => parseWith(HostToWebview, raw);
