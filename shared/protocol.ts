@@ -307,6 +307,14 @@ export const WorkspaceSettings = z.object({
     .default({ mode: 'auto', quality: 5 }),
   /** Treat all code in this workspace as private (never leaves local / private models). */
   privateCode: z.boolean().default(false),
+  /** Globs (workspace-relative or absolute) whose files never leave the machine. */
+  privatePaths: z.array(z.string()).default([]),
+  /** What to do when a prompt holds a secret (API key, private key, .env content). */
+  secrets: z.enum(['force-local', 'redact']).default('force-local'),
+  /** Spending caps in USD; at a cap only local models are used (with a notice). 0 = no cap. */
+  budget: z
+    .object({ dailyUsd: z.number().nonnegative().default(0), monthlyUsd: z.number().nonnegative().default(0) })
+    .default({ dailyUsd: 0, monthlyUsd: 0 }),
 });
 export type WorkspaceSettings = z.infer<typeof WorkspaceSettings>;
 
