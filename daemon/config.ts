@@ -52,6 +52,11 @@ export const DaemonConfigSchema = z.object({
   /** Exit when no client has been connected this long (0 = never). */
   idleExitMinutes: z.number().nonnegative().default(0),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /**
+   * The usage ledger (JSONL, append-only, 0600). Default: $XDG_STATE_HOME/gearbox/ledger.jsonl,
+   * else ~/.local/state/gearbox/ledger.jsonl. Relative to the config file; `~/` is the home dir.
+   */
+  ledgerPath: z.string().min(1).optional(),
   /** Defaults for connections that send no workspace settings (e.g. the CLI). */
   defaults: WorkspaceSettings.default(WorkspaceSettings.parse({})),
   timeouts: z
@@ -100,6 +105,10 @@ export function loadConfig(file: string): DaemonConfig {
   const dir = path.dirname(file);
   for (const m of cfg.localModels) {
     if (!m.source.startsWith('hf:') && !path.isAbsolute(m.source)) m.source = path.resolve(dir, m.source);
+  }
+  if (cfg.ledgerPath) {
+    if (cfg.ledgerPath === '~' || cfg.ledgerPath.startsWith('~/')) cfg.ledgerPath = path.join(os.homedir(), cfg.ledgerPath.slice(1));
+    else if (!path.isAbsolute(cfg.ledgerPath)) cfg.ledgerPath = path.resolve(dir, cfg.ledgerPath);
   }
   const ids = new Set<string>();
   for (const id of [...cfg.localModels.map((m) => m.id), ...cfg.providers.map((p) => p.id)]) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultModelsDir, loadConfig, type DaemonConfig } from './config';
 import { Engine, VERSION } from './engine';
+import { defaultLedgerPath, UsageLedger } from './ledger';
 import type { ModelHostApi } from './engine-types';
 import { createLogger, type Logger, type LogLevel } from './log';
 import { ModelHostClient } from './model-host/client';
@@ -32,6 +33,8 @@ export interface DaemonOptions {
   modelHostExecArgv?: string[];
   env?: NodeJS.ProcessEnv;
   idleExitMinutes?: number;
+  /** The usage ledger file (wins over config.ledgerPath); null keeps usage in memory only. */
+  ledgerPath?: string | null;
 }
 
 export interface RunningDaemon {
@@ -66,6 +69,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   if (!lock.acquired) throw new AlreadyRunningError(lock.holderPid);
 
   let modelHost: ModelHostApi | undefined;
+  let ledger: UsageLedger | undefined;
   try {
     const config = opts.config ?? loadConfig(opts.configPath);
     const logger = createLogger({ level: opts.logLevel ?? config.logLevel, write: opts.logWrite, base: { pid: process.pid } });
@@ -84,7 +88,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         env: opts.env,
       });
     modelHost = host;
-    const engine = new Engine({ config, modelHost: host, logger, env: opts.env });
+    const ledgerPath = opts.ledgerPath !== undefined ? opts.ledgerPath : (config.ledgerPath ?? defaultLedgerPath(opts.env ?? process.env));
+    const ledgerOpts = { logger: logger.child({ component: 'ledger' }) };
+    ledger = ledgerPath === null ? UsageLedger.inMemory(ledgerOpts) : UsageLedger.open(ledgerPath, ledgerOpts);
+    const usageLedger = ledger;
+    const engine = new Engine({ config, modelHost: host, logger, env: opts.env, ledger });
     const token = writeToken(paths);
 
     let stopping: Promise<void> | undefined;
@@ -125,6 +133,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         removeIfOurs(paths);
         await server.close().catch(() => {});
         await host.dispose().catch(() => {});
+        // Every record is on disk before the daemon reports that it stopped.
+        await usageLedger.close().catch(() => {});
         try {
           fs.unlinkSync(paths.token);
         } catch {
@@ -139,6 +149,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     return { port, token, paths, engine, server, logger, stop, stopped };
   } catch (err) {
     await modelHost?.dispose().catch(() => {});
+    await ledger?.close().catch(() => {});
     lock.release();
     throw err;
   }

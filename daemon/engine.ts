@@ -1,6 +1,7 @@
 // The daemon's engine: keys, providers, local model host, catalog and routing, shared by every
 // connection. The server layer (session.ts) turns LSP/JSON-RPC requests into calls here.
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import {
   ErrorCodes,
   PROTOCOL_VERSION,
@@ -19,9 +20,10 @@ import {
   type WorkspaceSettings,
 } from '../shared/protocol';
 import { buildCatalog, builtinProviders, costUsd, DEFAULT_PROVIDERS } from '../shared/catalog';
-import { hintInText, route, type RouteInput } from '../shared/router';
+import { hintInText, redactSecrets, route, type RouteInput } from '../shared/router';
 import type { DaemonConfig } from './config';
 import { GearboxError, type ChatProvider, type ModelHostApi, type ProviderConfig } from './engine-types';
+import { UsageLedger } from './ledger';
 import type { Logger } from './log';
 import { registerSecret } from './log';
 import { attachContext, firstCodeBlock, proseAround, refactorMessages } from './prompts';
@@ -34,11 +36,17 @@ export interface EngineOptions {
   modelHost: ModelHostApi;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
+  /** Where request outcomes are recorded; default: an in-memory ledger. */
+  ledger?: UsageLedger;
 }
 
 export interface RequestContext {
   settings: WorkspaceSettings;
   signal: AbortSignal;
+  /** The client's workspace id for the usage ledger (default 'cli'). */
+  workspace?: string;
+  /** The workspace folder on disk, for workspace-relative privatePaths globs. */
+  workspaceRoot?: string;
   /** Reports model load progress to the requesting client. */
   onProgress?: (model: string, phase: 'download' | 'load', progress: number) => void;
 }
@@ -53,10 +61,12 @@ export class Engine {
   private readonly env: NodeJS.ProcessEnv;
   private readonly log: Logger;
   readonly startedAt = Date.now();
+  readonly ledger: UsageLedger;
 
   constructor(private readonly opts: EngineOptions) {
     this.env = opts.env ?? process.env;
     this.log = opts.logger;
+    this.ledger = opts.ledger ?? UsageLedger.inMemory({ logger: opts.logger });
     // Configured providers win; the big three and the catalog's known OpenAI-compatible services
     // (xAI, DeepSeek, ...) exist without configuration and only need a key.
     const configured = opts.config.providers as ProviderConfig[];
@@ -138,22 +148,23 @@ export class Engine {
 
   async route(params: RouteParams, settings: WorkspaceSettings, extra: Partial<RouteInput> = {}): Promise<RouteDecision> {
     const catalog = await this.catalog();
-    return route(
-      {
-        task: params.task,
-        prompt: params.prompt,
-        selectionText: extra.selectionText,
-        fileText: extra.fileText,
-        languageId: params.context?.languageId,
-        conversationDepth: params.conversationDepth,
-        hint: params.hint,
-        settings,
-        privateCode: params.context?.private || settings.privateCode,
-        pinnedModel: params.model,
-        ...extra,
-      },
-      catalog,
-    );
+    await this.ledger.ready;
+    // Spent today / this month (every workspace), for the router's budget caps (settings.budget).
+    const input: RouteInput = {
+      task: params.task,
+      prompt: params.prompt,
+      selectionText: extra.selectionText,
+      fileText: extra.fileText,
+      languageId: params.context?.languageId,
+      conversationDepth: params.conversationDepth,
+      hint: params.hint,
+      settings,
+      privateCode: params.context?.private || settings.privateCode,
+      pinnedModel: params.model,
+      budget: this.ledger.budgetState(),
+      ...extra,
+    };
+    return route(input, catalog);
   }
 
   // ---------- chat & refactor ----------
@@ -171,7 +182,14 @@ export class Engine {
         hint: params.hint ?? hintInText(lastUser),
       },
       ctx.settings,
-      { prompt: lastUser, selectionText: ctx.codeText },
+      {
+        prompt: lastUser,
+        selectionText: ctx.codeText,
+        filePath: filePathOf(params.context?.uri),
+        workspaceRoot: ctx.workspaceRoot,
+        // Earlier turns can hold secrets too: they are sent along with the new message.
+        extraTexts: params.messages.slice(0, -1).map((m) => m.content),
+      },
     );
     const out = await this.runWithFallback('chat', decision, messages, params.maxTokens ?? 2048, params.temperature, ctx, ctx.onDelta);
     return { ...out, route: decision };
@@ -230,13 +248,16 @@ export class Engine {
       const model = catalog.find((m) => m.id === id);
       if (!model) continue;
       let streamed = '';
-      const gen = this.generator(model, messages, maxTokens, temperature, ctx);
+      // 'redact' mode: closed models get the prompt with secrets replaced; local ones see it all.
+      const sent = decision.redactSecrets && !model.local ? messages.map((m) => ({ ...m, content: redactSecrets(m.content) })) : messages;
+      const gen = this.generator(model, sent, maxTokens, temperature, ctx);
       try {
         const res = await gen((d) => {
           streamed += d;
           onDelta(d, model.id);
         }, ctx.signal);
         this.health.recordSuccess(model.provider);
+        this.record(ctx, task, decision, model, catalog, res.usage, started, 'ok');
         return {
           text: res.text,
           model: model.id,
@@ -247,11 +268,15 @@ export class Engine {
           attempts,
         };
       } catch (err) {
-        if (ctx.signal.aborted) throw abortError();
+        if (ctx.signal.aborted) {
+          this.record(ctx, task, decision, model, catalog, partialUsage(decision, streamed), started, 'cancelled', ErrorCodes.RequestCancelled);
+          throw abortError();
+        }
         if (!model.local) this.health.recordFailure(model.provider);
         const message = (err as Error).message;
         this.log.warn('model failed', { task, model: model.id, error: message, streamedChars: streamed.length });
         if (streamed.length > 0) {
+          this.record(ctx, task, decision, model, catalog, partialUsage(decision, streamed), started, 'error', ErrorCodes.StreamInterrupted);
           throw new GearboxError(ErrorCodes.StreamInterrupted, `${model.id} stopped mid-answer: ${message}`, { partialText: streamed, model: model.id });
         }
         attempts.push({ model: model.id, error: message });
@@ -259,6 +284,8 @@ export class Engine {
     }
     const detail = attempts.map((a) => `${a.model}: ${a.error}`).join('; ');
     const last = attempts.length === 1 ? attempts[0] : undefined;
+    const lastModel = catalog.find((m) => m.id === attempts[attempts.length - 1]?.model);
+    if (lastModel) this.record(ctx, task, decision, lastModel, catalog, { inputTokens: 0, outputTokens: 0 }, started, 'error', ErrorCodes.ProviderError);
     throw new GearboxError(
       attempts.length ? ErrorCodes.ProviderError : ErrorCodes.NoModelAvailable,
       last ? `${last.model} failed: ${last.error}` : `Every candidate model failed: ${detail}`,
@@ -327,12 +354,22 @@ export class Engine {
     const model = catalog.find((m) => m.id === decision.model)!;
     const maxTokens = req.multiline ? 128 : 48;
     if (model.local) {
-      await this.opts.modelHost.load(model.id, (phase, p) => ctx.onProgress?.(model.id, phase, p), ctx.signal);
-      const r = await this.opts.modelHost.complete(
-        { modelId: model.id, sessionKey: req.sessionKey, prefix: req.prefix, suffix: req.suffix, maxTokens, temperature: 0, stopOnNewline: !req.multiline },
-        () => {},
-        ctx.signal,
-      );
+      const started = Date.now();
+      let r: Awaited<ReturnType<ModelHostApi['complete']>>;
+      try {
+        await this.opts.modelHost.load(model.id, (phase, p) => ctx.onProgress?.(model.id, phase, p), ctx.signal);
+        r = await this.opts.modelHost.complete(
+          { modelId: model.id, sessionKey: req.sessionKey, prefix: req.prefix, suffix: req.suffix, maxTokens, temperature: 0, stopOnNewline: !req.multiline },
+          () => {},
+          ctx.signal,
+        );
+      } catch (err) {
+        const cancelled = ctx.signal.aborted;
+        const code = cancelled ? ErrorCodes.RequestCancelled : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : undefined;
+        this.record(ctx, 'completion', decision, model, catalog, { inputTokens: 0, outputTokens: 0 }, started, cancelled ? 'cancelled' : 'error', code);
+        throw err;
+      }
+      this.record(ctx, 'completion', decision, model, catalog, r.usage, started, 'ok');
       return { text: r.text, model: model.id, usage: r.usage, route: decision, evaluatedPromptTokens: r.usage.evaluatedPromptTokens };
     }
     const messages: ChatMessage[] = [
@@ -346,6 +383,35 @@ export class Engine {
     ];
     const out = await this.runWithFallback('completion', decision, messages, maxTokens, 0, ctx, () => {});
     return { text: out.text, model: out.model, usage: out.usage, route: decision };
+  }
+
+  /** One ledger record per request that reached a model; a ledger failure never fails the request. */
+  private record(
+    ctx: RequestContext,
+    task: TaskKind,
+    decision: RouteDecision,
+    model: ModelInfo,
+    catalog: ModelInfo[],
+    usage: Usage & { estimated?: boolean },
+    started: number,
+    outcome: 'ok' | 'error' | 'cancelled',
+    errorCode?: number,
+  ): void {
+    void this.ledger
+      .record({
+        workspace: ctx.workspace ?? 'cli',
+        task,
+        model,
+        usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
+        estimated: usage.estimated,
+        latencyMs: Date.now() - started,
+        decision,
+        outcome,
+        errorCode,
+        catalog,
+        allowedModels: ctx.settings.allowedModels,
+      })
+      .catch((err: Error) => this.log.warn('ledger record failed', { error: err.message }));
   }
 
   // ---------- status ----------
@@ -382,6 +448,12 @@ export function apiModelName(model: ModelInfo, provider: ProviderConfig): string
   return model.id.startsWith(prefix) ? model.id.slice(prefix.length) : model.id;
 }
 
+/** Tokens of a request that stopped mid-answer (no usage reported): the prompt estimate and the streamed text. */
+function partialUsage(decision: RouteDecision, streamed: string): Usage & { estimated?: boolean } {
+  if (!streamed) return { inputTokens: 0, outputTokens: 0 };
+  return { inputTokens: decision.estimatedInputTokens, outputTokens: Math.ceil(streamed.length / 4), estimated: true };
+}
+
 export function abortError(): Error {
   const e = new Error('Request cancelled');
   e.name = 'AbortError';
@@ -389,3 +461,13 @@ export function abortError(): Error {
 }
 
 export { ProviderError };
+
+/** The local path of a file: URI (privacy globs match paths), else undefined. */
+function filePathOf(uri: string | undefined): string | undefined {
+  if (!uri?.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
+}

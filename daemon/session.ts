@@ -1,6 +1,7 @@
 // One LSP connection per WebSocket: document sync, inline completion, code actions and the
 // custom gearbox/* methods. Everything a connection owns is disposed with it.
 import 'vscode-jsonrpc/node'; // installs the Node runtime layer the common LSP modules need
+import { fileURLToPath } from 'node:url';
 import type WebSocket from 'ws';
 import {
   CodeActionKind,
@@ -59,6 +60,9 @@ export class Session {
   private readonly conn: Connection;
   private readonly docs = new DocumentStore();
   private settings: WorkspaceSettings;
+  /** The client's workspace for the usage ledger: its workspace folders or rootUri, else 'cli'. */
+  private workspaceId = 'cli';
+  private workspaceRoot: string | undefined;
   private supportsConfiguration = false;
   private supportsWorkDoneProgress = false;
   private readonly log: Logger;
@@ -102,6 +106,8 @@ export class Session {
       if (init.success && init.data?.settings !== undefined) this.applySettings(init.data.settings, 'initializationOptions');
       this.supportsConfiguration = !!params.capabilities.workspace?.configuration;
       this.supportsWorkDoneProgress = !!params.capabilities.window?.workDoneProgress;
+      this.workspaceId = workspaceIdOf(params.workspaceFolders, params.rootUri);
+      this.workspaceRoot = workspaceRootOf(params.workspaceFolders, params.rootUri);
       this.log.info('client initialized', { client: params.clientInfo?.name ?? (init.success ? init.data?.clientName : undefined) });
       return {
         capabilities: {
@@ -149,7 +155,12 @@ export class Session {
       return this.host.engine.route(p, this.settings, { selectionText });
     });
     this.handle('gearbox/setKeys', async (p) => ({ providersWithKeys: this.host.engine.setKeys(p.keys, p.endpoints) }));
+    this.handle('gearbox/usage', async (p) =>
+      this.host.engine.ledger.usage(p, { workspaceId: this.workspaceId, caps: this.settings.budget ?? { dailyUsd: 0, monthlyUsd: 0 } }),
+    );
     this.handle('gearbox/shutdown', async () => {
+      // What was recorded is on disk before the client hears that the daemon is going.
+      await this.host.engine.ledger.flush();
       setImmediate(() => this.host.requestShutdown());
       return { ok: true };
     });
@@ -219,7 +230,7 @@ export class Session {
   private async withSignal<T>(token: CancellationToken, timeoutMs: number, what: string, fn: (ctx: RequestContext) => Promise<T>): Promise<T> {
     const rs = requestSignal(token, timeoutMs);
     try {
-      return await fn({ settings: this.settings, signal: rs.signal, onProgress: this.progressReporter() });
+      return await fn({ settings: this.settings, signal: rs.signal, onProgress: this.progressReporter(), workspace: this.workspaceId, workspaceRoot: this.workspaceRoot });
     } catch (err) {
       if (rs.timedOut()) throw timeoutError(what, timeoutMs);
       throw err;
@@ -240,7 +251,7 @@ export class Session {
       const prompt = buildCompletionPrompt(text, doc.offsetAt(position), uri, this.docs.recentEdits());
       const out = await this.host.engine.complete(
         { sessionKey: `${this.id}:${uri}`, prefix: prompt.prefix, suffix: prompt.suffix, multiline: prompt.multiline, languageId: doc.languageId, fileName: fileNameOf(uri) },
-        { settings: this.settings, signal: rs.signal, onProgress: this.progressReporter() },
+        { settings: this.settings, signal: rs.signal, onProgress: this.progressReporter(), workspace: this.workspaceId, workspaceRoot: this.workspaceRoot },
       );
       const insertText = cleanCompletion(out.text, prompt);
       this.log.debug('completion', { model: out.model, ms: Date.now() - started, chars: insertText.length, evaluated: out.evaluatedPromptTokens });
@@ -310,6 +321,13 @@ export class Session {
   }
 }
 
+/** A stable id for an LSP client's workspace: its folder URIs (sorted), else rootUri, else 'cli'. */
+export function workspaceIdOf(folders: { uri: string }[] | null | undefined, rootUri: string | null | undefined): string {
+  const uris = (folders ?? []).map((f) => f.uri).filter((u) => typeof u === 'string' && u.length > 0);
+  if (uris.length) return [...new Set(uris)].sort().join(' ').slice(0, 4000);
+  return rootUri ? rootUri.slice(0, 4000) : 'cli';
+}
+
 function sliceRange(text: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }): string {
   const offsetOf = (pos: { line: number; character: number }) => {
     let offset = 0;
@@ -322,4 +340,15 @@ function sliceRange(text: string, range: { start: { line: number; character: num
     return Math.min(offset + pos.character, lineEnd < 0 ? text.length : lineEnd);
   };
   return text.slice(offsetOf(range.start), offsetOf(range.end));
+}
+
+/** The first workspace folder as a local path (for privatePaths globs), if it is a file: URI. */
+export function workspaceRootOf(folders: { uri: string }[] | null | undefined, rootUri: string | null | undefined): string | undefined {
+  const uri = folders?.[0]?.uri ?? rootUri ?? undefined;
+  if (!uri?.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
 }

@@ -8,6 +8,7 @@ import { registerKeyCommands } from './keys';
 import { registerModelPicker } from './model-picker';
 import { registerRefactorCommands } from './refactor';
 import { StatusBar } from './status-bar';
+import { registerUsageView } from './usage/usage-view';
 
 let connection: DaemonConnection | undefined;
 
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext) {
   registerRefactorCommands(context, conn);
   registerModelPicker(context, conn);
   context.subscriptions.push(registerChatView(context, conn));
+  context.subscriptions.push(registerUsageView(context, conn));
 
   context.subscriptions.push(
     vscode.commands.registerCommand('gearbox.showLogs', () => log.show()),

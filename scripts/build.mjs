@@ -47,6 +47,10 @@ if (fs.existsSync('webview/main.ts')) {
   targets.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true });
 }
 
+if (fs.existsSync('webview/usage/main.ts')) {
+  targets.push({ ...common, entryPoints: ['webview/usage/main.ts'], outfile: 'dist/webview/usage.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true });
+}
+
 const started = Date.now();
 await Promise.all(targets.map((t) => build(t)));
 fs.chmodSync('dist/daemon/gearbox.mjs', 0o755);

@@ -164,6 +164,7 @@ const VSCODEIGNORE = `**
 !README.md
 !LICENSE
 !media/**
+!docs/screenshots/**
 !dist/extension/**
 !dist/daemon/**
 !dist/webview/**
@@ -205,6 +206,8 @@ export async function packageVsix(options = {}) {
       fs.writeFileSync(path.join(staging, 'LICENSE'), MIT(new Date().getFullYear(), `the ${pkg.displayName ?? pkg.name} authors`));
     }
     if (fs.existsSync(path.join(ROOT, 'media'))) fs.cpSync(path.join(ROOT, 'media'), path.join(staging, 'media'), { recursive: true });
+    // The README's screenshots, so its relative image links work inside the extension's page.
+    if (fs.existsSync(path.join(ROOT, 'docs/screenshots'))) fs.cpSync(path.join(ROOT, 'docs/screenshots'), path.join(staging, 'docs/screenshots'), { recursive: true });
     for (const d of ['dist/extension', 'dist/daemon', 'dist/webview']) {
       fs.cpSync(path.join(ROOT, d), path.join(staging, d), { recursive: true, filter: (src) => !src.endsWith('.map') });
     }
@@ -238,7 +241,8 @@ export async function packageVsix(options = {}) {
     if (/[\\/]$/.test(options.out ?? '') || (fs.existsSync(out) && fs.statSync(out).isDirectory())) out = path.join(out, `${pkg.name}-${target}-${pkg.version}.vsix`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     const vsceArgs = [path.join(ROOT, 'node_modules/@vscode/vsce/vsce'), 'package', '--target', target, '--out', out, '--skip-license'];
-    if (!pkg.repository) vsceArgs.push('--allow-missing-repository');
+    // No repository URL to rewrite README links against: keep them relative (docs/ ships in the .vsix).
+    if (!pkg.repository) vsceArgs.push('--allow-missing-repository', '--no-rewrite-relative-links');
     log(`vsce package --target ${target}…`);
     run(process.execPath, vsceArgs, { cwd: staging, stdio: options.quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit' });
 

@@ -107,6 +107,10 @@ export const RouteDecision = z.object({
   /** The model was pinned by workspace settings or the request, bypassing the router. */
   pinned: z.boolean(),
   estimatedInputTokens: z.number().int().nonnegative(),
+  /** Secrets were found and the workspace chose 'redact': closed models get a redacted prompt. */
+  redactSecrets: z.boolean().optional(),
+  /** Where secrets were found (kinds only, never the values). */
+  secrets: z.array(z.object({ where: z.enum(['prompt', 'selection', 'file', 'context']), kind: z.string() })).optional(),
 });
 export type RouteDecision = z.infer<typeof RouteDecision>;
 
@@ -318,6 +322,102 @@ export const WorkspaceSettings = z.object({
 });
 export type WorkspaceSettings = z.infer<typeof WorkspaceSettings>;
 
+// ---------- usage ledger (gearbox/usage) ----------
+
+/** `since`: a local date `YYYY-MM-DD` (an ISO date-time counts from its local day), or `Nd` = the last N days including today. */
+export const UsageSince = z
+  .string()
+  .max(40)
+  .regex(/^(\d{1,4}d|\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)$/, "since: an ISO date (2024-05-01) or a number of days ('7d', '30d')");
+
+export const UsageParams = z
+  .object({
+    since: UsageSince.optional(),
+    /** 'current': requests from this connection's workspace only (default); 'all': every workspace. */
+    workspace: z.enum(['current', 'all']).optional(),
+  })
+  .optional();
+export type UsageParams = z.infer<typeof UsageParams>;
+
+const usd = z.number().nonnegative();
+const count = z.number().int().nonnegative();
+
+export const UsageTotals = z.object({
+  requests: count,
+  okRequests: count,
+  errorRequests: count,
+  cancelledRequests: count,
+  localRequests: count,
+  closedRequests: count,
+  inputTokens: count,
+  outputTokens: count,
+  costUsd: usd,
+  /** What the same requests would have cost on the strongest available closed model (see daemon/ledger.ts). */
+  counterfactualUsd: usd,
+  /** counterfactualUsd − costUsd (negative when pinned models cost more than the frontier would have). */
+  savingsUsd: z.number(),
+});
+export type UsageTotals = z.infer<typeof UsageTotals>;
+
+export const UsageDay = z.object({
+  /** Local date, YYYY-MM-DD. */
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  costUsd: usd,
+  counterfactualUsd: usd,
+  requests: count,
+  localRequests: count,
+  closedRequests: count,
+});
+export type UsageDay = z.infer<typeof UsageDay>;
+
+export const UsageBreakdownRow = z.object({
+  /** A model id (byModel) or a task kind (byTask). */
+  key: z.string(),
+  /** byModel only. */
+  provider: z.string().optional(),
+  local: z.boolean().optional(),
+  requests: count,
+  inputTokens: count,
+  outputTokens: count,
+  costUsd: usd,
+  counterfactualUsd: usd,
+});
+export type UsageBreakdownRow = z.infer<typeof UsageBreakdownRow>;
+
+export const BudgetState = z.object({
+  /** Caps from this connection's WorkspaceSettings.budget (0 = no cap). */
+  dailyUsd: usd,
+  monthlyUsd: usd,
+  /** Spent today / this calendar month (local time zone), across every workspace. */
+  spentTodayUsd: usd,
+  spentMonthUsd: usd,
+});
+export type BudgetState = z.infer<typeof BudgetState>;
+
+export const UsageResult = z.object({
+  /** First and last local day covered (inclusive). */
+  since: z.string(),
+  until: z.string(),
+  workspace: z.enum(['current', 'all']),
+  /** This connection's workspace id (LSP root / workspace folders, or 'cli'). */
+  workspaceId: z.string(),
+  totals: UsageTotals,
+  /** One entry per local day from `since` to `until`, zeros included. */
+  days: z.array(UsageDay),
+  byModel: z.array(UsageBreakdownRow),
+  byTask: z.array(UsageBreakdownRow),
+  savingsUsd: z.number(),
+  budget: BudgetState,
+  ledger: z.object({
+    /** null when the ledger could not be opened (records are then kept in memory only). */
+    path: z.string().nullable(),
+    /** Lines skipped on load: torn (a partial last write) or invalid. */
+    skippedLines: count,
+    writeErrors: count,
+  }),
+});
+export type UsageResult = z.infer<typeof UsageResult>;
+
 type Dir = 'clientToServer' | 'serverToClient';
 interface RequestEntry<P extends z.ZodType, R extends z.ZodType> {
   kind: 'request';
@@ -349,6 +449,7 @@ export const Protocol = {
   'gearbox/setKeys': request('clientToServer', SetKeysParams, SetKeysResult),
   'gearbox/shutdown': request('clientToServer', ShutdownDaemonParams, ShutdownDaemonResult),
   'gearbox/modelProgress': notification('serverToClient', ModelProgressParams),
+  'gearbox/usage': request('clientToServer', UsageParams, UsageResult),
 } as const;
 export type Protocol = typeof Protocol;
 export type RequestMethod = { [K in keyof Protocol]: Protocol[K] extends RequestEntry<any, any> ? K : never }[keyof Protocol];

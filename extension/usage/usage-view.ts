@@ -1,0 +1,155 @@
+// The Usage view (`gearbox.usage`): daily cost chart, local/closed split, savings and budget bars,
+// from `gearbox/usage`. A webview with a strict CSP (nonce'd script and stylesheet, nothing else);
+// every message in either direction is validated (shared/usage-webview-protocol.ts). Refreshes when
+// shown, shortly after a chat answer finishes streaming, and every 30 s while visible.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { toSnapshot, UsageHostToWebview, UsageWebviewToHost, type UsageRange, type UsageScope } from '../../shared/usage-webview-protocol';
+import type { GearboxClient } from '../client-api';
+
+export const USAGE_VIEW_ID = 'gearbox.usage';
+const POLL_MS = 30_000;
+/** After the last chat chunk: the answer is done and recorded by then. */
+const AFTER_CHAT_MS = 1500;
+
+export function registerUsageView(context: vscode.ExtensionContext, client: GearboxClient): vscode.Disposable {
+  const disposables: vscode.Disposable[] = [];
+  const distRoot = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview');
+  const log = client.log;
+  let view: vscode.WebviewView | undefined;
+  let range: UsageRange = context.globalState.get<UsageRange>('gearbox.usage.range') ?? '30d';
+  let scope: UsageScope = context.globalState.get<UsageScope>('gearbox.usage.scope') ?? 'current';
+  let poll: ReturnType<typeof setInterval> | undefined;
+  let afterChat: ReturnType<typeof setTimeout> | undefined;
+  let inflight = false;
+  let again = false;
+
+  const post = (m: UsageHostToWebview) => {
+    const checked = UsageHostToWebview.safeParse(m);
+    if (!checked.success) {
+      log.warn(`usage view: dropping an invalid message to the webview (${checked.error.issues.map((i) => i.path.join('.')).join(', ')})`);
+      return;
+    }
+    if (view) void Promise.resolve(view.webview.postMessage(checked.data)).catch(() => undefined);
+  };
+
+  const refresh = async (): Promise<void> => {
+    if (!view?.visible) return;
+    if (inflight) {
+      again = true;
+      return;
+    }
+    inflight = true;
+    try {
+      const u = await client.request('gearbox/usage', { since: range, workspace: scope });
+      post({ type: 'usage', range, scope, data: toSnapshot(u) });
+    } catch (err) {
+      post({ type: 'error', message: `Could not load usage: ${(err as Error).message}`.slice(0, 2000) });
+    } finally {
+      inflight = false;
+      if (again) {
+        again = false;
+        void refresh();
+      }
+    }
+  };
+
+  const setPolling = (on: boolean) => {
+    if (on && !poll) poll = setInterval(() => void refresh(), POLL_MS);
+    if (!on && poll) {
+      clearInterval(poll);
+      poll = undefined;
+    }
+  };
+
+  const onMessage = (raw: unknown) => {
+    const parsed = UsageWebviewToHost.safeParse(raw);
+    if (!parsed.success) {
+      log.warn('usage view: dropping an invalid message from the webview');
+      return;
+    }
+    const m = parsed.data;
+    if (m.type === 'setRange') {
+      range = m.range;
+      void context.globalState.update('gearbox.usage.range', range);
+    } else if (m.type === 'setScope') {
+      scope = m.scope;
+      void context.globalState.update('gearbox.usage.scope', scope);
+    }
+    if (m.type === 'ready') post({ type: 'loading' });
+    void refresh();
+  };
+
+  const provider: vscode.WebviewViewProvider = {
+    resolveWebviewView(webviewView) {
+      view = webviewView;
+      webviewView.webview.options = { enableScripts: true, localResourceRoots: [distRoot] };
+      webviewView.webview.html = renderUsageHtml(webviewView.webview, distRoot);
+      const subs = [
+        webviewView.webview.onDidReceiveMessage(onMessage),
+        webviewView.onDidChangeVisibility(() => {
+          setPolling(webviewView.visible);
+          if (webviewView.visible) void refresh();
+        }),
+      ];
+      setPolling(webviewView.visible);
+      webviewView.onDidDispose(() => {
+        subs.forEach((s) => s.dispose());
+        setPolling(false);
+        if (view === webviewView) view = undefined;
+      });
+    },
+  };
+
+  disposables.push(
+    vscode.window.registerWebviewViewProvider(USAGE_VIEW_ID, provider),
+    // A chat answer streams as chunks; refresh once they stop (the request is recorded by then).
+    client.onNotification('gearbox/chatChunk', () => {
+      if (!view?.visible) return;
+      if (afterChat) clearTimeout(afterChat);
+      afterChat = setTimeout(() => {
+        afterChat = undefined;
+        void refresh();
+      }, AFTER_CHAT_MS);
+    }),
+    client.onDidChangeState((s) => {
+      if (s === 'running') void refresh();
+    }),
+    vscode.commands.registerCommand('gearbox.showUsage', async () => {
+      if (view) {
+        view.show(false);
+        void refresh();
+        return;
+      }
+      await vscode.commands.executeCommand(`${USAGE_VIEW_ID}.focus`);
+    }),
+    {
+      dispose: () => {
+        setPolling(false);
+        if (afterChat) clearTimeout(afterChat);
+      },
+    },
+  );
+  return vscode.Disposable.from(...disposables);
+}
+
+export function renderUsageHtml(webview: vscode.Webview, distRoot: vscode.Uri): string {
+  const nonce = randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(distRoot, 'usage.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(distRoot, 'usage.css'));
+  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'nonce-${nonce}'`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}" nonce="${nonce}">
+<title>Gearbox Usage</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+}
