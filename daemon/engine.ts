@@ -185,6 +185,7 @@ export class Engine {
       {
         prompt: lastUser,
         selectionText: ctx.codeText,
+        priorFailures: this.priorFailures(ctx, 'chat'),
         filePath: filePathOf(params.context?.uri),
         workspaceRoot: ctx.workspaceRoot,
         // Earlier turns can hold secrets too: they are sent along with the new message.
@@ -192,6 +193,8 @@ export class Engine {
       },
     );
     const out = await this.runWithFallback('chat', decision, messages, params.maxTokens ?? 2048, params.temperature, ctx, ctx.onDelta);
+    // An empty answer is a failure of that model: the next request goes one tier up.
+    this.noteOutcome(ctx, 'chat', out.text.trim() !== '');
     return { ...out, route: decision };
   }
 
@@ -207,7 +210,7 @@ export class Engine {
     const decision = await this.route(
       { task: 'refactor', prompt: messages.map((m) => m.content).join('\n'), model: params.model, hint: params.hint, context: { languageId: params.languageId } },
       ctx.settings,
-      { prompt: `${params.kind}: ${params.instruction ?? ''}`, selectionText: code },
+      { prompt: `${params.kind}: ${params.instruction ?? ''}`, selectionText: code, priorFailures: this.priorFailures(ctx, 'refactor') },
     );
     const out = await this.runWithFallback('refactor', decision, messages, 4096, 0.2, ctx, ctx.onDelta ?? (() => {}));
     const replaces = params.kind !== 'explain' && params.kind !== 'tests';
@@ -216,11 +219,13 @@ export class Engine {
     if (replaces) {
       const block = firstCodeBlock(out.text);
       if (block === undefined) {
+        this.noteOutcome(ctx, 'refactor', false);
         throw new GearboxError(ErrorCodes.ProviderError, `${out.model} did not return a code block for this refactor; try again or pick a stronger model`, {
           text: out.text,
         });
       }
       edits = [{ range: params.range, newText: block }];
+      this.noteOutcome(ctx, 'refactor', true);
       explanation = proseAround(out.text);
     }
     return { edits, explanation, model: out.model, provider: out.provider, route: decision, usage: out.usage, costUsd: out.costUsd, latencyMs: out.latencyMs };
@@ -333,6 +338,19 @@ export class Engine {
       this.clients.set(p.id, c);
     }
     return c;
+  }
+
+  /** Failed answers (empty, or a refactor without an edit) per workspace and task, since the last success. */
+  private readonly failures = new Map<string, number>();
+
+  private priorFailures(ctx: RequestContext, task: TaskKind): number {
+    return this.failures.get(`${ctx.workspace ?? 'cli'}:${task}`) ?? 0;
+  }
+
+  private noteOutcome(ctx: RequestContext, task: TaskKind, ok: boolean): void {
+    const key = `${ctx.workspace ?? 'cli'}:${task}`;
+    if (ok) this.failures.delete(key);
+    else this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
   }
 
   // ---------- inline completion ----------

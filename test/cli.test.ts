@@ -161,6 +161,11 @@ describe('gearbox CLI (built bundle)', function () {
     const text = await gearbox(['route', '--task', 'completion'], env, 'x = ');
     assert.equal(text.code, 0);
     assert.match(text.stdout, /completion: local\/tiny/);
+    const explained = await gearbox(['route', '--task', 'chat', '--explain'], env, 'Design a lock-free queue with no race condition @best');
+    assert.equal(explained.code, 0);
+    assert.match(explained.stdout, /difficulty \d\.\d\d → tier 3/);
+    assert.match(explained.stdout, /rejected:/);
+    assert.match(explained.stdout, /no-key \(no API key for (anthropic|gemini|openai)\)/, 'rejected candidates say why');
   });
 
   it('bad usage exits 2 with help', async () => {

@@ -485,6 +485,42 @@ describe('daemon with providers and client capabilities', () => {
     }
   });
 
+  it('escalates one tier after a failed local answer, and applies each window\'s own pinned model', async () => {
+    const { startFakeOpenAI } = await import('./fakes/fake-openai');
+    const cloud = await startFakeOpenAI();
+    const host = new FakeModelHost();
+    try {
+      d = await startTestDaemon(
+        {
+          localModels: [LOCAL],
+          providers: [{ id: 'cloud', kind: 'openai-compatible', baseUrl: cloud.url, noKey: true, models: [{ name: 'mid', tier: 1, inputPricePerMTok: 1, outputPricePerMTok: 2 }] }],
+        },
+        { modelHost: host },
+      );
+      const c = await d.connect();
+      host.reply = () => '';
+      const first = await c.request('gearbox/chat', { streamId: 'e1', messages: [{ role: 'user', content: 'rename x to count' }] });
+      assert.equal(first.model, 'local/tiny');
+      const second = await c.request('gearbox/chat', { streamId: 'e2', messages: [{ role: 'user', content: 'rename x to count' }] });
+      assert.equal(second.model, 'cloud/mid', 'the empty local answer moved the next request one tier up');
+      const third = await c.request('gearbox/chat', { streamId: 'e3', messages: [{ role: 'user', content: 'rename x to count' }] });
+      assert.equal(third.model, 'local/tiny', 'a good answer resets the escalation');
+
+      // Two windows, two workspaces, two pinned chat models, at the same time.
+      host.reply = () => 'ok';
+      const a = await d.connect({ models: { chat: 'local/tiny' } });
+      const b = await d.connect({ models: { chat: 'cloud/mid' } });
+      const [ra, rb] = await Promise.all([
+        a.request('gearbox/chat', { streamId: 'wa', messages: [{ role: 'user', content: 'hi' }] }),
+        b.request('gearbox/chat', { streamId: 'wb', messages: [{ role: 'user', content: 'hi' }] }),
+      ]);
+      assert.equal(ra.model, 'local/tiny');
+      assert.equal(rb.model, 'cloud/mid');
+    } finally {
+      await cloud.close();
+    }
+  });
+
   it('exits by itself when idle with no clients, if configured', async () => {
     d = await startTestDaemon({ idleExitMinutes: 0.002 }, { modelHost: new FakeModelHost() });
     await d.stopped;

@@ -24,7 +24,7 @@ Usage:
   gearbox models [--task completion|chat|refactor] [--json]
   gearbox complete --file F --line L --col C [--json]      (1-based line and column)
   gearbox chat "message" [--file F] [--model M] [--json]
-  gearbox route --task chat|refactor|completion [--json]   (prompt on stdin)
+  gearbox route --task chat|refactor|completion [--explain] [--json]   (prompt on stdin)
   gearbox usage [--since 7d|30d|YYYY-MM-DD] [--workspace all|current] [--json]
 
 Environment: GEARBOX_RUNTIME_DIR (lock, token, discovery), GEARBOX_CONFIG (config file),
@@ -327,7 +327,8 @@ async function cmdRoute(args: string[], runtimeDir: string): Promise<number> {
   if (!prompt.trim()) throw new UsageError('route reads the prompt from stdin, e.g. echo "fix this race" | gearbox route --task chat --json');
   const decision = await withClient(runtimeDir, (c) => c.request('gearbox/route', { task: task.data, prompt, model: values.model }));
   if (values.json) console.log(JSON.stringify(decision, null, 2));
-  else console.log(formatDecision(decision));
+  else if (values.explain) console.log(formatDecision(decision));
+  else console.log(`${decision.task}: ${decision.model ?? 'no model'}${decision.pinned ? ' (pinned)' : ''} — ${decision.summary}`);
   return 0;
 }
 

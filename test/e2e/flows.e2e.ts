@@ -125,6 +125,27 @@ describe('flow 2: chat', function () {
     assert.ok((await chat.locator('.gb-answer').count()) >= 2, 'both answers are back');
     await e2e.screenshot('after-reload');
   });
+
+  it('the Usage view shows what the chats cost, the savings and the budget', async () => {
+    const e2e = cs.get();
+    await e2e.runCommand('Gearbox: Show Usage');
+    // The Usage webview sits in the same sidebar container as the chat: find its document by content.
+    const deadline = Date.now() + 30_000;
+    let text = '';
+    while (Date.now() < deadline && !/requests/.test(text)) {
+      for (const f of e2e.page.frames()) {
+        const t = await f.locator('body').innerText({ timeout: 1000 }).catch(() => '');
+        if (t.includes('saved vs frontier')) text = t;
+      }
+      if (!/requests/.test(text)) await e2e.page.waitForTimeout(250);
+    }
+    await e2e.screenshot('usage');
+    assert.match(text, /spent/, `the Usage view shows the cost: ${text}`);
+    assert.match(text, /saved vs frontier/);
+    assert.match(text, /Budget/);
+    assert.match(text, /Local vs closed/);
+    assert.match(text, /fake\/fake-large/, 'the per-model table lists the model that answered');
+  });
 });
 
 describe('flow 3: refactor from the editor context menu', function () {
