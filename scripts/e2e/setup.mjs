@@ -47,7 +47,10 @@ function npmInstall(prefix, spec, env) {
   const args = ['install', '--no-audit', '--no-fund', '--no-save', '--loglevel=error', '--prefix', prefix, spec];
   const started = Date.now();
   process.stderr.write(`setup: npm ${args.join(' ')}\n`);
-  const r = spawnSync('npm', args, { stdio: ['ignore', 'inherit', 'inherit'], env, cwd: prefix });
+  // Under `npm run`, the outer npm's npm_* variables (npm_config_user_agent names Node 20) would
+  // be taken as config by this npm, and code-server's postinstall reads its Node version there.
+  const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE' && k !== 'INIT_CWD'));
+  const r = spawnSync('npm', args, { stdio: ['ignore', 'inherit', 'inherit'], env: clean, cwd: prefix });
   if (r.status !== 0) throw new Error(`npm install ${spec} failed (exit ${r.status})`);
   process.stderr.write(`setup: ${spec} installed in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }
