@@ -39,7 +39,35 @@ export const ProviderConfigSchema = z
   })
   .refine((p) => p.kind !== 'openai-compatible' || !!p.baseUrl, { message: 'an openai-compatible provider needs baseUrl' });
 
+/** Limits of the WebSocket server, per connection. Tests shrink them. */
+export const ServerLimitsSchema = z.object({
+  /** Ping every this often; a peer that has not answered the previous ping by then is dropped. */
+  heartbeatMs: z.number().int().min(10).default(30_000),
+  /** Token bucket per connection for JSON-RPC requests (notifications are not counted). */
+  requestsPerSecond: z.number().positive().default(50),
+  requestBurst: z.number().int().positive().default(100),
+  /** Above this many bytes queued for a client, streamed chunks are held back (coalesced). */
+  sendHighWaterBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  /** A client that stays above the high watermark this long is disconnected (1013). */
+  slowClientTimeoutMs: z.number().int().positive().default(30_000),
+});
+export type ServerLimits = z.infer<typeof ServerLimitsSchema>;
+export const DEFAULT_SERVER_LIMITS: ServerLimits = ServerLimitsSchema.parse({});
+
 export const DaemonConfigSchema = z.object({
+  /**
+   * Interface to listen on. Loopback (127.0.0.1, ::1, localhost) by default; any other address is
+   * refused unless `tls` is configured too.
+   */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** PEM certificate and key (paths, relative to the config file): serve wss:// through node:https. */
+  tls: z.object({ certPath: z.string().min(1), keyPath: z.string().min(1) }).optional(),
+  /**
+   * Directories local model files must live in (after resolving `..` and symlinks). Default: the
+   * config file's dir and the models dir.
+   */
+  modelDirs: z.array(z.string().min(1)).optional(),
+  server: ServerLimitsSchema.default(DEFAULT_SERVER_LIMITS),
   localModels: z.array(LocalModelConfigSchema).default([]),
   providers: z.array(ProviderConfigSchema).default([]),
   /** Where hf: models are downloaded. */
@@ -106,6 +134,10 @@ export function loadConfig(file: string): DaemonConfig {
   for (const m of cfg.localModels) {
     if (!m.source.startsWith('hf:') && !path.isAbsolute(m.source)) m.source = path.resolve(dir, m.source);
   }
+  const expand = (p: string) => (p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : path.resolve(dir, p));
+  if (cfg.modelDirs) cfg.modelDirs = cfg.modelDirs.map(expand);
+  if (cfg.tls) cfg.tls = { certPath: expand(cfg.tls.certPath), keyPath: expand(cfg.tls.keyPath) };
+  if (cfg.modelsDir) cfg.modelsDir = expand(cfg.modelsDir);
   if (cfg.ledgerPath) {
     if (cfg.ledgerPath === '~' || cfg.ledgerPath.startsWith('~/')) cfg.ledgerPath = path.join(os.homedir(), cfg.ledgerPath.slice(1));
     else if (!path.isAbsolute(cfg.ledgerPath)) cfg.ledgerPath = path.resolve(dir, cfg.ledgerPath);
@@ -116,4 +148,48 @@ export function loadConfig(file: string): DaemonConfig {
     ids.add(id);
   }
   return cfg;
+}
+
+/** The dirs local models may come from: config.modelDirs, else the config file's dir and the models dir. */
+export function allowedModelDirs(cfg: DaemonConfig, configPath: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  return cfg.modelDirs ?? [path.dirname(path.resolve(configPath)), cfg.modelsDir ?? defaultModelsDir(env)];
+}
+
+/** The real path of `p`, or (when it does not exist yet) its nearest existing ancestor's real path plus the rest. */
+function realpathLoose(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    if (parent === abs) return abs;
+    return path.join(realpathLoose(parent), path.basename(abs));
+  }
+}
+
+function isInside(child: string, dir: string): boolean {
+  const rel = path.relative(dir, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Confines local model files to the allowed dirs: each on-disk `source` is resolved (`..`, `~`,
+ * symlinks) and must lie inside one of them; it is replaced by that real path, so the model host
+ * opens exactly the file that was checked. Remote sources (hf:, https:) download into modelsDir.
+ */
+export function confineModelSources(cfg: DaemonConfig, allowedDirs: string[], configLabel: string): void {
+  const roots = allowedDirs.map(realpathLoose);
+  const modelsDir = cfg.modelsDir ?? roots[roots.length - 1]!;
+  cfg.localModels.forEach((m, i) => {
+    if (/^(hf:|huggingface:|https?:\/\/)/i.test(m.source)) return;
+    const expanded = m.source === '~' || m.source.startsWith('~/') ? path.join(os.homedir(), m.source.slice(1)) : m.source;
+    const real = realpathLoose(path.resolve(modelsDir, expanded));
+    if (!roots.some((r) => isInside(real, r))) {
+      throw new Error(
+        `Config ${configLabel} is invalid: localModels.${i}.source of "${m.id}" resolves to ${real}, outside the allowed model dirs ` +
+          `(${roots.join(', ')}); move the file there or add its directory to "modelDirs"`,
+      );
+    }
+    m.source = real;
+  });
 }

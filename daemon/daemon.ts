@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultModelsDir, loadConfig, type DaemonConfig } from './config';
+import { allowedModelDirs, confineModelSources, defaultModelsDir, loadConfig, type DaemonConfig } from './config';
 import { Engine, VERSION } from './engine';
 import { defaultLedgerPath, UsageLedger } from './ledger';
 import type { ModelHostApi } from './engine-types';
@@ -17,7 +17,7 @@ import {
   writeToken,
   type RuntimePaths,
 } from './runtime-dir';
-import { DaemonServer } from './server';
+import { DaemonServer, isLoopbackHost } from './server';
 
 export interface DaemonOptions {
   runtimeDir: string;
@@ -72,6 +72,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let ledger: UsageLedger | undefined;
   try {
     const config = opts.config ?? loadConfig(opts.configPath);
+    // Refuse a network-facing bind before anything else happens: without TLS the token and the
+    // users' code would cross the network in clear text.
+    if (!isLoopbackHost(config.host) && !config.tls) {
+      throw new Error(
+        `Refusing to listen on "${config.host}": only loopback addresses (127.0.0.1, ::1, localhost) are allowed without TLS; ` +
+          'set "tls": { "certPath": ..., "keyPath": ... } in the config to listen on another interface',
+      );
+    }
+    let tls: { cert: Buffer; key: Buffer } | undefined;
+    if (config.tls) {
+      try {
+        tls = { cert: fs.readFileSync(config.tls.certPath), key: fs.readFileSync(config.tls.keyPath) };
+      } catch (err) {
+        throw new Error(`Cannot read the TLS certificate or key: ${(err as Error).message}`);
+      }
+    }
+    // The real model host opens local files: confine them to the allowed dirs (fakes open nothing).
+    if (!opts.modelHost) confineModelSources(config, allowedModelDirs(config, opts.configPath, opts.env), opts.configPath);
     const logger = createLogger({ level: opts.logLevel ?? config.logLevel, write: opts.logWrite, base: { pid: process.pid } });
     const entry = opts.modelHostEntry ?? defaultModelHostEntry();
     const host: ModelHostApi =
@@ -109,6 +127,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     };
 
     const server = new DaemonServer({
+      host: config.host,
+      tls,
+      limits: config.server,
       port: opts.port,
       token,
       logger,
@@ -122,7 +143,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       onClientsChanged: armIdle,
     });
     const port = await server.listen();
-    writeDiscovery(paths, { pid: process.pid, port, host: '127.0.0.1', version: VERSION, startedAt: new Date().toISOString() });
+    writeDiscovery(paths, { pid: process.pid, port, host: config.host, ...(tls ? { tls: true } : {}), version: VERSION, startedAt: new Date().toISOString() });
     logger.info('daemon ready', { port, runtimeDir: paths.dir, version: VERSION, runtime: process.versions.electron ? 'electron' : 'node' });
     armIdle(0);
 

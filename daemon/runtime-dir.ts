@@ -10,6 +10,8 @@ export const Discovery = z.object({
   pid: z.number().int().positive(),
   port: z.number().int().positive(),
   host: z.string(),
+  /** Present and true when the daemon serves wss:// (a TLS config). */
+  tls: z.boolean().optional(),
   protocolVersion: z.number().int(),
   version: z.string(),
   startedAt: z.string(),
@@ -45,14 +47,35 @@ export function runtimePaths(dir: string): RuntimePaths {
 /** Creates the dir with mode 0700, and refuses one that others can read or that another user owns. */
 export function ensureRuntimeDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  // A symlink planted by someone else (e.g. in a shared /tmp) must not redirect our token.
+  const link = fs.lstatSync(dir);
+  if (link.isSymbolicLink() && uid !== undefined && link.uid !== uid && process.platform !== 'win32') {
+    throw new Error(`Runtime dir ${dir} is a symlink owned by another user (uid ${link.uid}); refusing to use it`);
+  }
   const st = fs.statSync(dir);
   if (!st.isDirectory()) throw new Error(`Runtime path ${dir} is not a directory`);
   if (process.platform === 'win32') return;
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+  if (uid !== undefined && st.uid !== uid) {
     throw new Error(`Runtime dir ${dir} belongs to another user (uid ${st.uid}); refusing to use it`);
   }
-  // A dir we created but that was pre-made with looser bits (umask, old version): tighten it.
-  if ((st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+  // A dir we created but that was pre-made with looser bits (umask, old version): tighten it,
+  // and make sure that worked before a token goes in.
+  if ((st.mode & 0o077) !== 0) {
+    fs.chmodSync(dir, 0o700);
+    if ((fs.statSync(dir).mode & 0o077) !== 0) throw new Error(`Runtime dir ${dir} is readable by others and cannot be made private (chmod 0700 failed)`);
+  }
+  // Files an older run left with looser bits (a log opened under another umask): private too.
+  for (const name of ['daemon.lock', 'daemon.json', 'token', 'daemon.log']) {
+    const file = path.join(dir, name);
+    try {
+      const f = fs.lstatSync(file);
+      if (f.isSymbolicLink()) fs.unlinkSync(file);
+      else if ((f.mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+    } catch {
+      /* not there */
+    }
+  }
 }
 
 function pidAlive(pid: number): boolean {

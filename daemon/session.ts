@@ -33,6 +33,7 @@ import { buildCompletionPrompt, cleanCompletion } from './completion-context';
 import { DocumentStore } from './documents';
 import { VERSION, type Engine, type RequestContext } from './engine';
 import { GearboxError } from './engine-types';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config';
 import type { Logger } from './log';
 import { fileNameOf } from './uri';
 import { requestSignal, timeoutError, toResponseError } from './rpc-errors';
@@ -46,6 +47,8 @@ export interface SessionHost {
   timeouts: { completionMs: number; chatMs: number };
   /** A client asked the daemon to exit (gearbox stop). */
   requestShutdown: () => void;
+  /** Rate limit and send-buffer limits (default: DEFAULT_SERVER_LIMITS). */
+  limits?: ServerLimits;
 }
 
 const InitOptions = z
@@ -69,6 +72,10 @@ export class Session {
   /** In-flight completion per document: a newer keystroke cancels the older request. */
   private readonly inflightCompletion = new Map<string, () => void>();
   private closed = false;
+  private readonly writer: WebSocketMessageWriter;
+  /** Streamed chunks held back while the client is not keeping up, merged per stream, in order. */
+  private readonly heldChunks = new Map<string, ChatChunkParams>();
+  private flushScheduled = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -77,8 +84,16 @@ export class Session {
   ) {
     this.log = host.logger.child({ conn: this.id });
     this.settings = host.defaults;
-    const reader = new WebSocketMessageReader(socket, (reason) => this.log.warn('bad frame', { reason }));
-    const writer = new WebSocketMessageWriter(socket);
+    const limits = host.limits ?? DEFAULT_SERVER_LIMITS;
+    const reader = new WebSocketMessageReader(socket, (reason) => this.log.warn('bad frame', { reason }), {
+      rateLimit: { perSecond: limits.requestsPerSecond, burst: limits.requestBurst, errorCode: ErrorCodes.TooManyRequests },
+    });
+    const writer = new WebSocketMessageWriter(socket, {
+      highWaterBytes: limits.sendHighWaterBytes,
+      stuckMs: limits.slowClientTimeoutMs,
+      onStuck: (buffered) => this.log.warn('client too slow: send buffer stayed full; disconnecting it (1013)', { bufferedBytes: buffered, timeoutMs: limits.slowClientTimeoutMs }),
+    });
+    this.writer = writer;
     // A per-socket watchdog: `exit` from one client closes that socket, never the daemon.
     const watchDog: WatchDog = {
       shutdownReceived: false,
@@ -172,10 +187,10 @@ export class Session {
           codeText: p.context ? this.contextText(p.context) : undefined,
           fileName: p.context?.uri ? fileNameOf(p.context.uri) : undefined,
           onDelta: (delta, model) => {
-            this.notify('gearbox/chatChunk', { streamId: p.streamId, delta, ...(first ? { model } : {}) });
+            this.sendChunk({ streamId: p.streamId, delta, ...(first ? { model } : {}) });
             first = false;
           },
-        });
+        }).finally(() => this.flushChunks());
       }),
     );
     this.handle('gearbox/refactor', (p, token) =>
@@ -189,11 +204,11 @@ export class Session {
           fileName: fileNameOf(p.uri),
           onDelta: p.streamId
             ? (delta, model) => {
-                this.notify('gearbox/chatChunk', { streamId: p.streamId!, delta, ...(first ? { model } : {}) });
+                this.sendChunk({ streamId: p.streamId!, delta, ...(first ? { model } : {}) });
                 first = false;
               }
             : undefined,
-        });
+        }).finally(() => this.flushChunks());
       }),
     );
   }
@@ -225,6 +240,34 @@ export class Session {
   private notify<M extends 'gearbox/chatChunk' | 'gearbox/modelProgress'>(method: M, params: ParamsOf<M>): void {
     if (this.closed) return;
     void this.conn.sendNotification(method, params as ChatChunkParams).catch(() => {});
+  }
+
+  /**
+   * Streams a chunk, unless the client is not reading fast enough (more than the high watermark
+   * queued): then chunks are held and merged per stream until the queue drains, so a slow client
+   * costs at most the answer's text, not a frame per token. The writer drops a client that stays
+   * congested too long.
+   */
+  private sendChunk(params: ChatChunkParams): void {
+    if (this.closed) return;
+    if (this.heldChunks.size === 0 && !this.writer.congested) return this.notify('gearbox/chatChunk', params);
+    const held = this.heldChunks.get(params.streamId);
+    if (held) held.delta += params.delta;
+    else this.heldChunks.set(params.streamId, { ...params });
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    void this.writer.whenWritable().then(() => {
+      this.flushScheduled = false;
+      this.flushChunks();
+    });
+  }
+
+  /** Sends the held chunks now (before a stream's final answer, whose order must follow them). */
+  private flushChunks(): void {
+    if (this.heldChunks.size === 0) return;
+    const held = [...this.heldChunks.values()];
+    this.heldChunks.clear();
+    for (const p of held) this.notify('gearbox/chatChunk', p);
   }
 
   private async withSignal<T>(token: CancellationToken, timeoutMs: number, what: string, fn: (ctx: RequestContext) => Promise<T>): Promise<T> {

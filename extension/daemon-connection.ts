@@ -37,7 +37,7 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
   private readonly crashes = new CrashPolicy(5, 3 * 60_000);
   private starting: Promise<void> | undefined;
   private stoppingOnPurpose = false;
-  private readonly notificationHandlers: { method: string; handler: (p: unknown) => void }[] = [];
+  private readonly notificationHandlers = new Map<string, Set<(p: unknown) => void>>();
   private discovery: Discovery | undefined;
   lastError: string | undefined;
 
@@ -116,7 +116,7 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
         this.setState('stopped');
       }
     });
-    for (const { method, handler } of this.notificationHandlers) client.onNotification(method, handler);
+    for (const method of this.notificationHandlers.keys()) client.onNotification(method, (raw: unknown) => this.dispatch(method, raw));
     return client;
   }
 
@@ -206,20 +206,32 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
   }
 
   onNotification<M extends NotificationMethod>(method: M, handler: (params: ParamsOf<M>) => void): vscode.Disposable {
-    const entry = Protocol[method] as unknown as { params: { safeParse(v: unknown): { success: boolean; data?: unknown; error?: unknown } } };
-    const wrapped = (raw: unknown) => {
-      const parsed = entry.params.safeParse(raw);
-      if (parsed.success) handler(parsed.data as ParamsOf<M>);
-      else this.opts.log.warn(`dropped an invalid ${method} notification from the daemon`);
-    };
-    const reg = { method, handler: wrapped };
-    this.notificationHandlers.push(reg);
-    const sub = this.client?.onNotification(method, wrapped);
-    return new vscode.Disposable(() => {
-      sub?.dispose();
-      const i = this.notificationHandlers.indexOf(reg);
-      if (i >= 0) this.notificationHandlers.splice(i, 1);
-    });
+    // vscode-jsonrpc keeps one handler per method: fan out here so several features can listen.
+    let set = this.notificationHandlers.get(method);
+    if (!set) {
+      set = new Set();
+      this.notificationHandlers.set(method, set);
+      this.client?.onNotification(method, (raw: unknown) => this.dispatch(method, raw));
+    }
+    const h = handler as (p: unknown) => void;
+    set.add(h);
+    return new vscode.Disposable(() => set.delete(h));
+  }
+
+  private dispatch(method: string, raw: unknown): void {
+    const entry = Protocol[method as NotificationMethod] as unknown as { params: { safeParse(v: unknown): { success: boolean; data?: unknown } } };
+    const parsed = entry.params.safeParse(raw);
+    if (!parsed.success) {
+      this.opts.log.warn(`dropped an invalid ${method} notification from the daemon`);
+      return;
+    }
+    for (const h of this.notificationHandlers.get(method) ?? []) {
+      try {
+        h(parsed.data);
+      } catch (err) {
+        this.opts.log.error(`${method} handler failed: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Stops the daemon process itself (all windows reconnect to a fresh one) and reconnects. */

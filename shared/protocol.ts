@@ -24,6 +24,8 @@ export const ErrorCodes = {
   RateLimited: -32008,
   StreamInterrupted: -32009,
   DocumentNotOpen: -32010,
+  /** This connection sent more requests than its rate limit allows (the daemon's own limit, not a provider's). */
+  TooManyRequests: -32011,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

@@ -39,15 +39,67 @@ function isEnvelope(value: unknown): value is Message {
   return 'id' in v && ('result' in v || 'error' in v);
 }
 
+/** JSON nested deeper than this is refused before JSON.parse (LSP messages stay far below it). */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * The deepest nesting of arrays/objects in a JSON text, stopping as soon as it passes `limit`.
+ * Linear, iterative and allocation-free, so a hostile frame cannot blow the stack of any
+ * recursive consumer (JSON.parse, JSON.stringify, zod, loggers) after it.
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped char
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** A token bucket: `burst` requests at once, refilled at `perSecond`. */
+export class TokenBucket {
+  private tokens: number;
+  private last = performance.now();
+  constructor(
+    readonly perSecond: number,
+    readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+  take(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+export interface ReaderOptions {
+  /** Per-connection limit on requests (messages with an id and a method); excess ones get an error. */
+  rateLimit?: { perSecond: number; burst: number; errorCode: number };
+}
+
 export class WebSocketMessageReader extends AbstractMessageReader implements MessageReader {
   private callback: DataCallback | undefined;
   private readonly queue: Message[] = [];
+  private readonly bucket: TokenBucket | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly onBadFrame?: (reason: string) => void,
+    private readonly opts: ReaderOptions = {},
   ) {
     super();
+    if (opts.rateLimit) this.bucket = new TokenBucket(opts.rateLimit.perSecond, opts.rateLimit.burst);
     socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     socket.on('error', (err) => this.fireError(err));
     socket.on('close', () => this.fireClose());
@@ -66,6 +118,10 @@ export class WebSocketMessageReader extends AbstractMessageReader implements Mes
     } catch {
       this.onBadFrame?.('invalid UTF-8');
       return sendEnvelopeError(this.socket, ErrorCodes.ParseError, 'Parse error: frame is not valid UTF-8');
+    }
+    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+      this.onBadFrame?.('nesting too deep');
+      return sendEnvelopeError(this.socket, ErrorCodes.InvalidRequest, `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
     }
     let value: unknown;
     try {
@@ -89,17 +145,93 @@ export class WebSocketMessageReader extends AbstractMessageReader implements Mes
         typeof id === 'string' || typeof id === 'number' ? id : null,
       );
     }
+    const v = value as { id?: unknown; method?: unknown };
+    if (this.bucket && typeof v.method === 'string' && v.id !== undefined && v.id !== null && !this.bucket.take()) {
+      this.onBadFrame?.('rate limited');
+      return sendEnvelopeError(
+        this.socket,
+        this.opts.rateLimit!.errorCode,
+        `Too many requests: this connection is limited to ${this.bucket.perSecond} requests/s (bursts of ${this.bucket.burst}); ${v.method} was not run, retry later`,
+        v.id as string | number,
+      );
+    }
     if (this.callback) this.callback(value);
     else this.queue.push(value);
   }
 }
 
+export interface BackpressureOptions {
+  /** Bytes queued for the peer (ws.bufferedAmount) above which the connection counts as congested. */
+  highWaterBytes: number;
+  /** Congested for this long: the peer is not reading, drop it (close 1013). */
+  stuckMs: number;
+  /** Told before the peer is dropped. */
+  onStuck?: (bufferedBytes: number) => void;
+}
+
 export class WebSocketMessageWriter extends AbstractMessageWriter implements MessageWriter {
   private errorCount = 0;
+  private congestedSince: number | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private drainWaiters: (() => void)[] = [];
 
-  constructor(private readonly socket: WebSocket) {
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly backpressure?: BackpressureOptions,
+  ) {
     super();
-    socket.on('close', () => this.fireClose());
+    socket.on('close', () => {
+      this.stopPolling();
+      for (const wake of this.drainWaiters.splice(0)) wake();
+      this.fireClose();
+    });
+  }
+
+  /** True while more than the high watermark is queued for the peer (it reads slower than we write). */
+  get congested(): boolean {
+    if (!this.backpressure || this.socket.readyState !== this.socket.OPEN) return false;
+    const over = this.socket.bufferedAmount > this.backpressure.highWaterBytes;
+    if (over) this.watch();
+    return over;
+  }
+
+  /** Resolves once the queue is back under half the high watermark (or the socket closed). */
+  whenWritable(): Promise<void> {
+    if (!this.congested) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** While congested: poll the queue, wake writers when it drains, drop the peer when stuck. */
+  private watch(): void {
+    if (this.poll || !this.backpressure) return;
+    const bp = this.backpressure;
+    this.congestedSince = Date.now();
+    this.poll = setInterval(() => {
+      if (this.socket.readyState !== this.socket.OPEN) return this.stopPolling();
+      const buffered = this.socket.bufferedAmount;
+      if (buffered <= bp.highWaterBytes / 2) {
+        this.stopPolling();
+        for (const wake of this.drainWaiters.splice(0)) wake();
+        return;
+      }
+      if (buffered > bp.highWaterBytes && Date.now() - this.congestedSince! > bp.stuckMs) {
+        this.stopPolling();
+        bp.onStuck?.(buffered);
+        // The close frame sits behind the unread data; don't wait for a handshake that cannot happen.
+        this.socket.close(1013, 'client too slow: send buffer full');
+        setTimeout(() => this.socket.terminate(), 200).unref();
+      } else if (buffered <= bp.highWaterBytes) {
+        // between the watermarks: still draining, keep the stuck clock from the last time it was over
+        this.congestedSince = Date.now();
+      }
+    }, Math.max(5, Math.min(50, bp.stuckMs / 4)));
+    this.poll.unref?.();
+  }
+
+  private stopPolling(): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = undefined;
+    this.congestedSince = undefined;
   }
 
   write(msg: Message): Promise<void> {

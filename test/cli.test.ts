@@ -50,6 +50,7 @@ describe('gearbox CLI (built bundle)', function () {
     runtimeDir = path.join(work, 'run');
     const config = {
       localModels: [{ id: 'local/tiny', source: model, contextSize: 4096 }],
+      modelDirs: [path.dirname(model)],
       providers: [
         {
           id: 'fake',

@@ -47,6 +47,27 @@ export interface ModelHostClientOptions {
 
 export type LocalCompletionResult = CompleteResult;
 
+/** A request this client aborted, as the child reports it once its work really stopped. */
+export interface AbortStopped {
+  id: number;
+  kind: string;
+  /** Epoch ms (sub-ms precision): the parent sent the abort, the child received it, the work had settled, the parent heard of it. */
+  sentAt: number;
+  abortAt: number;
+  stoppedAt: number;
+  reportedAt: number;
+}
+
+/** status() plus the child's own bookkeeping, for leak checks (null while the child is not running). */
+export type ModelHostClientStatus = ModelHostStatus & {
+  /** Sequences in use in the child over all models (sessions and running chats). */
+  liveSequences: number | null;
+  /** Requests running in the child. */
+  inFlight: number | null;
+  /** Requests this client is waiting on. */
+  pending: number;
+};
+
 interface Pending {
   kind: string;
   schema: z.ZodType;
@@ -98,6 +119,9 @@ export class ModelHostClient implements ModelHostApi {
   private stopping = false;
   private gpu = 'unknown';
   private readonly threads: number;
+  /** When each in-flight abort was sent, by request id, until the child reports the stop. */
+  private readonly abortsSent = new Map<number, number>();
+  private readonly stoppedListeners = new Set<(e: AbortStopped) => void>();
 
   constructor(private readonly opts: ModelHostClientOptions) {
     this.threads = resolveThreadCount(opts.threads);
@@ -128,17 +152,34 @@ export class ModelHostClient implements ModelHostApi {
     await this.request({ type: 'releaseSession', sessionKeyPrefix }, EmptyResult, {});
   }
 
-  async status(): Promise<ModelHostStatus> {
+  async status(): Promise<ModelHostClientStatus> {
     const base = { state: this.state, restarts: this.restarts };
-    if (!this.isRunning()) return { ...base, pid: this.child?.pid ?? null, rssBytes: null, gpu: this.gpu, loaded: [] };
+    const none = { liveSequences: null, inFlight: null };
+    if (!this.isRunning()) return { ...base, ...none, pending: this.pending.size, pid: this.child?.pid ?? null, rssBytes: null, gpu: this.gpu, loaded: [] };
     try {
       const st = await this.request({ type: 'status' }, ChildStatus, { timeoutMs: Math.min(this.requestTimeoutMs, 10_000) });
       this.gpu = st.gpu;
-      return { ...base, state: this.state, pid: st.pid, rssBytes: st.rssBytes, gpu: st.gpu, loaded: st.loaded };
+      return {
+        ...base,
+        state: this.state,
+        pid: st.pid,
+        rssBytes: st.rssBytes,
+        gpu: st.gpu,
+        loaded: st.loaded,
+        liveSequences: st.liveSequences,
+        inFlight: st.inFlight,
+        pending: this.pending.size,
+      };
     } catch (err) {
       this.opts.logger.warn('model host status failed', { error: err });
-      return { ...base, state: this.state, pid: this.child?.pid ?? null, rssBytes: null, gpu: this.gpu, loaded: [] };
+      return { ...base, ...none, pending: this.pending.size, state: this.state, pid: this.child?.pid ?? null, rssBytes: null, gpu: this.gpu, loaded: [] };
     }
+  }
+
+  /** Calls `fn` each time an aborted request has really stopped in the child; returns the unsubscribe. */
+  onAbortStopped(fn: (e: AbortStopped) => void): () => void {
+    this.stoppedListeners.add(fn);
+    return () => this.stoppedListeners.delete(fn);
   }
 
   async dispose(): Promise<void> {
@@ -276,8 +317,21 @@ export class ModelHostClient implements ModelHostApi {
       this.opts.logger[msg.level](msg.msg, { ...msg.fields, from: 'model-host' });
       return;
     }
+    if (msg.type === 'stopped') {
+      const reportedAt = performance.timeOrigin + performance.now();
+      const sentAt = this.abortsSent.get(msg.id) ?? msg.abortAt;
+      this.abortsSent.delete(msg.id);
+      const e: AbortStopped = { id: msg.id, kind: msg.kind, sentAt, abortAt: msg.abortAt, stoppedAt: msg.stoppedAt, reportedAt };
+      this.opts.logger.debug('model host request stopped after abort', { id: e.id, kind: e.kind, stopMs: Math.round((e.stoppedAt - e.sentAt) * 10) / 10 });
+      for (const fn of this.stoppedListeners) fn(e);
+      return;
+    }
     const p = this.pending.get(msg.id);
-    if (!p) return; // answered already (aborted or timed out)
+    if (!p) {
+      // answered already (aborted or timed out); its `stopped` report, if any, came before this reply
+      if (msg.type === 'result' || msg.type === 'error') this.abortsSent.delete(msg.id);
+      return;
+    }
     switch (msg.type) {
       case 'delta':
         p.onDelta?.(msg.text);
@@ -303,6 +357,12 @@ export class ModelHostClient implements ModelHostApi {
 
   private failAll(makeError: () => Error): void {
     for (const p of [...this.pending.values()]) p.reject(makeError());
+    this.abortsSent.clear();
+  }
+
+  private sendAbort(child: ChildProcess, id: number): void {
+    this.abortsSent.set(id, performance.timeOrigin + performance.now());
+    this.trySend(child, { type: 'abort', id });
   }
 
   private trySend(child: ChildProcess, msg: ParentMessage): void {
@@ -330,7 +390,7 @@ export class ModelHostClient implements ModelHostApi {
       };
       const onAbort = () => {
         settle();
-        this.trySend(child, { type: 'abort', id });
+        this.sendAbort(child, id);
         reject(abortError());
       };
       const p: Pending = {
@@ -348,7 +408,7 @@ export class ModelHostClient implements ModelHostApi {
         },
         timer: setTimeout(() => {
           settle();
-          this.trySend(child, { type: 'abort', id });
+          this.sendAbort(child, id);
           reject(new GearboxError(ErrorCodes.Timeout, `The local model host did not finish ${body.type} within ${timeoutMs} ms.`));
         }, timeoutMs),
       };

@@ -14,7 +14,7 @@ import type {
 import { ErrorCodes } from '../../shared/protocol';
 import { GearboxError, type LocalModelConfig } from '../engine-types';
 import type { ChatMessageRequest, ChatResult, ChildStatus, CompleteMessage, CompleteResult, ConfigureMessage } from './messages';
-import { resolveModelSource } from './resolve';
+import { checkGgufHeader, resolveModelSource } from './resolve';
 
 type Nlc = typeof import('node-llama-cpp');
 export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -166,6 +166,15 @@ export class InferenceEngine {
       onProgress: (p) => emit('download', p),
       connectTimeoutMs: this.cfg.downloadConnectTimeoutMs,
     });
+    // A hostile or corrupt header must not reach the native loader (or node-llama-cpp's JS reader).
+    const bad = checkGgufHeader(file);
+    if (bad) {
+      throw new GearboxError(
+        ErrorCodes.ModelLoadFailed,
+        `Cannot load model ${config.id} from ${file}: ${bad}. The file may be truncated or corrupt, or not a GGUF model llama.cpp supports.`,
+        { path: file },
+      );
+    }
     const llama = await this.getLlama();
     const started = Date.now();
     const logMark = this.llamaLogCount;
@@ -430,9 +439,19 @@ export class InferenceEngine {
     for (const slot of this.slots.values()) {
       const m = slot.loaded;
       if (!m) continue;
-      loaded.push({ id: m.config.id, path: m.path, sizeBytes: m.model.size, gpuLayers: m.model.gpuLayers, sequences: m.context.totalSequences });
+      loaded.push({
+        id: m.config.id,
+        path: m.path,
+        sizeBytes: m.model.size,
+        gpuLayers: m.model.gpuLayers,
+        sequences: m.context.totalSequences,
+        sequencesInUse: m.context.disposed ? 0 : m.context.totalSequences - m.context.sequencesLeft,
+        sessions: m.sessions.size,
+        activeRequests: m.active,
+      });
     }
-    return { pid: process.pid, rssBytes: process.memoryUsage().rss, gpu, threads: this.cfg.threads, loaded };
+    const liveSequences = loaded.reduce((n, m) => n + m.sequencesInUse, 0);
+    return { pid: process.pid, rssBytes: process.memoryUsage().rss, gpu, threads: this.cfg.threads, loaded, liveSequences, inFlight: 0 };
   }
 
   async dispose(): Promise<void> {

@@ -19,7 +19,10 @@ function send(msg: ChildMessage): void {
 const log: LogFn = (level, msg, fields) => send({ type: 'log', level, msg, fields });
 
 let engine: InferenceEngine | undefined;
-const running = new Map<number, AbortController>();
+/** Requests running here; `abortAt` is set when the parent aborted one (reported back once it stopped). */
+const running = new Map<number, { controller: AbortController; kind: string; abortAt?: number }>();
+/** Epoch ms with sub-ms precision, comparable across processes on this machine. */
+const now = () => performance.timeOrigin + performance.now();
 
 function abortError(): Error {
   const err = new Error('The request was aborted');
@@ -38,17 +41,22 @@ function sendError(id: number, err: unknown): void {
 }
 
 /** Runs one request with its own AbortController, replying with a result or an error. */
-async function serve(id: number, task: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
+async function serve(id: number, kind: string, task: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
   const controller = new AbortController();
-  running.set(id, controller);
+  const entry: { controller: AbortController; kind: string; abortAt?: number } = { controller, kind };
+  running.set(id, entry);
+  let outcome: { value: unknown } | { error: unknown };
   try {
-    const value = await task(controller.signal);
-    send({ type: 'result', id, value: value ?? null });
+    outcome = { value: await task(controller.signal) };
   } catch (err) {
-    sendError(id, controller.signal.aborted ? controller.signal.reason : err);
-  } finally {
-    running.delete(id);
+    outcome = { error: controller.signal.aborted ? controller.signal.reason : err };
   }
+  running.delete(id);
+  // The work (generation, sequence release) has settled: tell the parent how long the abort took,
+  // before the reply, so that a reply without a `stopped` before it means the abort came too late.
+  if (entry.abortAt !== undefined) send({ type: 'stopped', id, kind, abortAt: entry.abortAt, stoppedAt: now() });
+  if ('value' in outcome) send({ type: 'result', id, value: outcome.value ?? null });
+  else sendError(id, outcome.error);
 }
 
 function requireEngine(): InferenceEngine {
@@ -70,7 +78,7 @@ let shuttingDown = false;
 async function shutdown(): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
-  for (const c of running.values()) c.abort(abortError());
+  for (const r of running.values()) r.controller.abort(abortError());
   await engine?.dispose().catch(() => {});
   process.exit(0);
 }
@@ -98,35 +106,40 @@ function onMessage(raw: unknown): void {
     case 'configure':
       return configure(msg);
     case 'load':
-      void serve(msg.id, async () => {
+      void serve(msg.id, msg.type, async () => {
         await requireEngine().load(msg.modelId, progress(msg.id));
         return null;
       });
       return;
     case 'complete':
-      void serve(msg.id, (signal) => requireEngine().complete(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)));
+      void serve(msg.id, msg.type, (signal) => requireEngine().complete(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)));
       return;
     case 'chat':
-      void serve(msg.id, (signal) => requireEngine().chat(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)));
+      void serve(msg.id, msg.type, (signal) => requireEngine().chat(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)));
       return;
     case 'unload':
-      void serve(msg.id, async () => {
+      void serve(msg.id, msg.type, async () => {
         await requireEngine().unload(msg.modelId);
         return null;
       });
       return;
     case 'releaseSession':
-      void serve(msg.id, async () => {
+      void serve(msg.id, msg.type, async () => {
         await requireEngine().releaseSession(msg.sessionKeyPrefix);
         return null;
       });
       return;
     case 'status':
-      void serve(msg.id, () => requireEngine().status());
+      void serve(msg.id, msg.type, async () => ({ ...(await requireEngine().status()), inFlight: [...running.keys()].filter((k) => k !== msg.id).length }));
       return;
-    case 'abort':
-      running.get(msg.id)?.abort(abortError());
+    case 'abort': {
+      const r = running.get(msg.id);
+      if (r && r.abortAt === undefined) {
+        r.abortAt = now();
+        r.controller.abort(abortError());
+      }
       return;
+    }
     case 'shutdown':
       void shutdown();
       return;

@@ -108,7 +108,22 @@ export const LogMessage = z.object({
   fields: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const ChildMessage = z.discriminatedUnion('type', [HelloMessage, ProgressMessage, DeltaMessage, ResultMessage, ErrorMessage, LogMessage]);
+/**
+ * Debug event: request `id`, which the parent aborted, has really stopped — its generation ended and its
+ * sequence went back to the pool. Times are epoch ms with sub-ms precision (performance.timeOrigin + now()).
+ */
+export const StoppedMessage = z.object({
+  type: z.literal('stopped'),
+  id: RequestId,
+  kind: z.string(),
+  /** When the child received the abort. */
+  abortAt: z.number(),
+  /** When the request's work had settled. */
+  stoppedAt: z.number(),
+});
+export type StoppedMessage = z.infer<typeof StoppedMessage>;
+
+export const ChildMessage = z.discriminatedUnion('type', [HelloMessage, ProgressMessage, DeltaMessage, ResultMessage, ErrorMessage, LogMessage, StoppedMessage]);
 export type ChildMessage = z.infer<typeof ChildMessage>;
 
 // ---------- result values ----------
@@ -138,6 +153,12 @@ export const LoadedModelInfo = z.object({
   sizeBytes: z.number().nonnegative(),
   gpuLayers: z.number().int().nonnegative(),
   sequences: z.number().int().nonnegative(),
+  /** Sequences of this model's context taken right now (sessions and running chats). */
+  sequencesInUse: z.number().int().nonnegative(),
+  /** Long-lived completion sessions (per client and file) holding a sequence. */
+  sessions: z.number().int().nonnegative(),
+  /** Requests using the model right now. */
+  activeRequests: z.number().int().nonnegative(),
 });
 
 export const ChildStatus = z.object({
@@ -146,5 +167,9 @@ export const ChildStatus = z.object({
   gpu: z.string(),
   threads: z.number().int().positive(),
   loaded: z.array(LoadedModelInfo),
+  /** Sequences in use over all loaded models: back to 0 once every client is gone. */
+  liveSequences: z.number().int().nonnegative(),
+  /** Requests the child is running, not counting this status request. */
+  inFlight: z.number().int().nonnegative(),
 });
 export type ChildStatus = z.infer<typeof ChildStatus>;

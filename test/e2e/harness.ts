@@ -39,6 +39,7 @@ export const MODELS = { local: 'local/tiny', fakeLarge: 'fake/fake-large', fakeS
 export function daemonFixtureConfig(modelPath: string, fakeUrl: string): Record<string, any> {
   return {
     localModels: [{ id: MODELS.local, source: modelPath, contextSize: 4096, tasks: ['completion', 'chat', 'refactor'] }],
+    modelDirs: [path.dirname(modelPath)],
     providers: [
       {
         id: 'fake',
