@@ -11,6 +11,9 @@ export const ErrorCodes = {
   MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,
+  /** vscode-jsonrpc's codes for requests lost with their connection (the daemon went away). */
+  PendingResponseRejected: -32097,
+  ConnectionInactive: -32096,
   RequestCancelled: -32800,
   ContentModified: -32801,
   // Gearbox (-32000..-32099 is reserved for implementation-defined server errors)

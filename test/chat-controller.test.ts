@@ -188,6 +188,23 @@ describe('chat controller', () => {
     assert.equal(h.controller.streaming, false);
   });
 
+  it('a daemon that dies mid-answer leaves the answer interrupted (retry), keeping what arrived', async () => {
+    const h = new Harness(async (_m, params, _t, self) => {
+      self.controller.onChunk({ streamId: params.streamId, delta: 'Half an ans', model: 'local/m' });
+      // What vscode-jsonrpc rejects pending requests with when the socket goes away.
+      throw Object.assign(new Error('Pending response rejected since connection got disposed'), { code: ErrorCodes.PendingResponseRejected });
+    });
+    await h.controller.send('explain');
+    const a = h.lastAnswer();
+    assert.equal(a.status, 'interrupted');
+    assert.equal(a.text, 'Half an ans');
+    const crashed = new Harness(async () => {
+      throw Object.assign(new Error('The local model host crashed'), { code: ErrorCodes.ModelHostCrashed });
+    });
+    await crashed.controller.send('explain');
+    assert.equal(crashed.lastAnswer().status, 'interrupted');
+  });
+
   it('other errors show in the conversation, with the route when there is one', async () => {
     const h = new Harness(async () => {
       throw Object.assign(new Error('No model can serve this'), { code: ErrorCodes.NoModelAvailable, data: { route: { ...route, model: null } } });

@@ -333,7 +333,13 @@ export class ChatController {
       return { ...answer, status: 'stopped' };
     }
     const route = toRoute(data.route);
-    if (code === ErrorCodes.StreamInterrupted) {
+    // The daemon died or the model host crashed mid-answer: what arrived is kept, marked for retry.
+    const lost =
+      code === ErrorCodes.ModelHostCrashed ||
+      code === ErrorCodes.PendingResponseRejected ||
+      code === ErrorCodes.ConnectionInactive ||
+      (code === undefined && /connection|disposed|closed|socket/i.test(message));
+    if (code === ErrorCodes.StreamInterrupted || lost) {
       const partial = typeof data.partialText === 'string' ? data.partialText : '';
       return {
         ...answer,

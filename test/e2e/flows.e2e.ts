@@ -294,4 +294,28 @@ describe('flow 5: the daemon dies and comes back', function () {
     assert.ok(ghost.trim().length > 0);
     await e2e.screenshot('completion-again');
   });
+
+  it('a chat streaming when the daemon dies shows "interrupted — retry", keeps the history, and Retry works', async () => {
+    const e2e = cs.get();
+    await e2e.waitForStatus(/Gearbox: (?!daemon down)/, 60_000);
+    await e2e.openChat();
+    e2e.fake.setScript(() => ({ kind: 'reply', text: LONG_ANSWER, delayMs: 250 }));
+    await ask(e2e, 'Tell me about adders. @best');
+    const chat = e2e.chatFrame();
+    await chat.locator('.gb-answer.gb-status-streaming .gb-answer-body').filter({ hasText: /word2/ }).waitFor({ timeout: 60_000 });
+    const daemon = await e2e.waitForDaemon();
+    process.kill(daemon.pid, 'SIGKILL');
+    const last = answers(e2e).last();
+    await last.locator('.gb-answer-status').filter({ hasText: /interrupted/ }).waitFor({ timeout: 30_000 });
+    await e2e.screenshot('chat-interrupted');
+    assert.match(await last.locator('.gb-answer-body').innerText(), /word0 word1 word2/, 'what arrived before the crash is kept');
+    await e2e.waitForDaemon(60_000, daemon.pid);
+    await e2e.waitForStatus(/Gearbox: (?!daemon down)/, 60_000);
+    // The conversation (and the earlier question) is still there; Retry answers with the new daemon.
+    assert.ok((await chat.locator('.gb-user').filter({ hasText: 'Tell me about adders.' }).count()) >= 1);
+    e2e.fake.setScript(() => ({ kind: 'reply', text: 'Adders add.' }));
+    await last.locator('.gb-answer-status').getByRole('button', { name: 'Retry', exact: true }).click();
+    await chat.locator('.gb-answer.gb-status-done').filter({ hasText: 'Adders add.' }).waitFor({ timeout: 60_000 });
+    await e2e.screenshot('chat-retried');
+  });
 });
