@@ -71,6 +71,8 @@ export class Session {
   private readonly log: Logger;
   /** In-flight completion per document: a newer keystroke cancels the older request. */
   private readonly inflightCompletion = new Map<string, () => void>();
+  /** Aborts of this connection's chats and refactors in flight. */
+  private readonly inflightRequests = new Set<() => void>();
   private closed = false;
   private readonly writer: WebSocketMessageWriter;
   /** Streamed chunks held back while the client is not keeping up, merged per stream, in order. */
@@ -105,6 +107,7 @@ export class Session {
       if (this.closed) return;
       this.closed = true;
       for (const cancel of this.inflightCompletion.values()) cancel();
+      for (const abort of this.inflightRequests) abort();
       this.conn.dispose();
       void host.engine.modelHost.releaseSession(`${this.id}:`).catch(() => {});
       this.log.info('client disconnected');
@@ -272,12 +275,16 @@ export class Session {
 
   private async withSignal<T>(token: CancellationToken, timeoutMs: number, what: string, fn: (ctx: RequestContext) => Promise<T>): Promise<T> {
     const rs = requestSignal(token, timeoutMs);
+    // Dropping the connection does not cancel its requests' tokens: abort them ourselves on close,
+    // so that a chat whose client left stops generating (and stops billing) at once.
+    this.inflightRequests.add(rs.abort);
     try {
       return await fn({ settings: this.settings, signal: rs.signal, onProgress: this.progressReporter(), workspace: this.workspaceId, workspaceRoot: this.workspaceRoot });
     } catch (err) {
       if (rs.timedOut()) throw timeoutError(what, timeoutMs);
       throw err;
     } finally {
+      this.inflightRequests.delete(rs.abort);
       rs.dispose();
     }
   }
