@@ -36,6 +36,7 @@ import { GearboxError } from './engine-types';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config';
 import type { Logger } from './log';
 import { fileNameOf } from './uri';
+import { sliceRange } from '../shared/text-range';
 import { requestSignal, timeoutError, toResponseError } from './rpc-errors';
 
 export interface SessionHost {
@@ -378,19 +379,6 @@ export function workspaceIdOf(folders: { uri: string }[] | null | undefined, roo
   return rootUri ? rootUri.slice(0, 4000) : 'cli';
 }
 
-function sliceRange(text: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }): string {
-  const offsetOf = (pos: { line: number; character: number }) => {
-    let offset = 0;
-    for (let line = 0; line < pos.line; line++) {
-      const nl = text.indexOf('\n', offset);
-      if (nl < 0) return text.length;
-      offset = nl + 1;
-    }
-    const lineEnd = text.indexOf('\n', offset);
-    return Math.min(offset + pos.character, lineEnd < 0 ? text.length : lineEnd);
-  };
-  return text.slice(offsetOf(range.start), offsetOf(range.end));
-}
 
 /** The first workspace folder as a local path (for privatePaths globs), if it is a file: URI. */
 export function workspaceRootOf(folders: { uri: string }[] | null | undefined, rootUri: string | null | undefined): string | undefined {

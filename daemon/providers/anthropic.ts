@@ -2,7 +2,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import type { ChatProvider, ProviderChatRequest, ProviderConfig } from '../engine-types';
-import { sdkTimeout, type ProviderRuntime } from './runtime';
+import { sdkTimeout, streamBase, type ProviderRuntime } from './runtime';
 import { streamChat, type StreamStep } from './stream-chat';
 
 /** The Messages API requires max_tokens. */
@@ -47,12 +47,8 @@ export function createAnthropicProvider(config: ProviderConfig, rt: ProviderRunt
     async chat(req, onDelta) {
       const key = rt.resolveKey();
       return streamChat<RawMessageStreamEvent>({
-        providerId: config.id,
-        apiKey: key,
-        logger: rt.logger,
+        ...streamBase(rt, config.id, key),
         req,
-        ...(rt.connectTimeoutMs !== undefined ? { connectTimeoutMs: rt.connectTimeoutMs } : {}),
-        ...(rt.idleTimeoutMs !== undefined ? { idleTimeoutMs: rt.idleTimeoutMs } : {}),
         open: (signal) => clientFor(key).messages.create(body(req), { signal }),
         read: readEvent,
         onDelta,

@@ -1,7 +1,7 @@
 // Google Gemini API (generativelanguage.googleapis.com) through @google/genai.
 import { GoogleGenAI, type Content, type GenerateContentConfig, type GenerateContentResponse } from '@google/genai';
 import type { ChatProvider, ProviderChatRequest, ProviderConfig } from '../engine-types';
-import type { ProviderRuntime } from './runtime';
+import { streamBase, type ProviderRuntime } from './runtime';
 import { streamChat, type StreamStep } from './stream-chat';
 
 export function createGeminiProvider(config: ProviderConfig, rt: ProviderRuntime): ChatProvider {
@@ -46,12 +46,8 @@ export function createGeminiProvider(config: ProviderConfig, rt: ProviderRuntime
     async chat(req, onDelta) {
       const key = rt.resolveKey();
       return streamChat<GenerateContentResponse>({
-        providerId: config.id,
-        apiKey: key,
-        logger: rt.logger,
+        ...streamBase(rt, config.id, key),
         req,
-        ...(rt.connectTimeoutMs !== undefined ? { connectTimeoutMs: rt.connectTimeoutMs } : {}),
-        ...(rt.idleTimeoutMs !== undefined ? { idleTimeoutMs: rt.idleTimeoutMs } : {}),
         open: (signal) => clientFor(key).models.generateContentStream(params(req, signal)),
         read: readChunk,
         onDelta,

@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { ChatProvider, ProviderChatRequest, ProviderConfig } from '../engine-types';
 import { ProviderError, toProviderError } from './errors';
-import { sdkTimeout, type ProviderRuntime } from './runtime';
+import { sdkTimeout, streamBase, type ProviderRuntime } from './runtime';
 import { streamChat } from './stream-chat';
 
 export function createOpenAIProvider(config: ProviderConfig, rt: ProviderRuntime): ChatProvider {
@@ -40,12 +40,8 @@ export function createOpenAIProvider(config: ProviderConfig, rt: ProviderRuntime
 
   const run = (req: ProviderChatRequest, key: string, onDelta: (t: string) => void, withUsage: boolean) =>
     streamChat<ChatCompletionChunk>({
-      providerId: config.id,
-      apiKey: key,
-      logger: rt.logger,
+      ...streamBase(rt, config.id, key),
       req,
-      ...(rt.connectTimeoutMs !== undefined ? { connectTimeoutMs: rt.connectTimeoutMs } : {}),
-      ...(rt.idleTimeoutMs !== undefined ? { idleTimeoutMs: rt.idleTimeoutMs } : {}),
       open: (signal) => clientFor(key).chat.completions.create(body(req, withUsage), { signal }),
       read: (chunk) => {
         const choice = chunk.choices[0];

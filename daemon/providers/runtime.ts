@@ -16,3 +16,14 @@ export interface ProviderRuntime {
 export function sdkTimeout(connectTimeoutMs: number | undefined): number {
   return connectTimeoutMs !== undefined ? connectTimeoutMs + 1_000 : 10 * 60_000;
 }
+
+/** The per-request fields every provider passes to streamChat (exactOptionalPropertyTypes-safe). */
+export function streamBase(rt: ProviderRuntime, providerId: string, apiKey: string) {
+  return {
+    providerId,
+    apiKey,
+    logger: rt.logger,
+    ...(rt.connectTimeoutMs !== undefined ? { connectTimeoutMs: rt.connectTimeoutMs } : {}),
+    ...(rt.idleTimeoutMs !== undefined ? { idleTimeoutMs: rt.idleTimeoutMs } : {}),
+  };
+}

@@ -1,11 +1,11 @@
 // The sidebar chat (view `gearbox.chat`): a webview with a strict CSP, the editor context chip,
 // code block actions and the chat commands. The conversation itself lives in ChatController.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { z } from 'zod';
 import { CodeContext } from '../../shared/protocol';
 import type { HostToWebview } from '../../shared/webview-protocol';
 import type { GearboxClient } from '../client-api';
+import { webviewHtml } from '../webview-html';
 import { previewAndApply, PREVIEW_SCHEME } from '../edit-preview';
 import { buildAttachedContext, chipLabel, isEmptyRange, lineSpan, type AttachedContext } from './context';
 import { ChatController, contextLabel, type CodeActionKind } from './controller';
@@ -261,28 +261,5 @@ function toRange(sel: vscode.Range): { start: { line: number; character: number 
 }
 
 export function renderHtml(webview: vscode.Webview, distRoot: vscode.Uri): string {
-  const nonce = randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(distRoot, 'main.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(distRoot, 'main.css'));
-  const csp = [
-    `default-src 'none'`,
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-    `img-src ${webview.cspSource} data:`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}" nonce="${nonce}">
-<title>Gearbox Chat</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+  return webviewHtml(webview, distRoot, { script: 'main.js', style: 'main.css', title: 'Gearbox Chat' });
 }

@@ -1,6 +1,7 @@
 // Code context attached to a chat request, built from plain inputs (no vscode import) so it can be
 // tested in Node: the chip label ("app.py:10-24") and the CodeContext sent to the daemon.
 import type { CodeContext, Range } from '../../shared/protocol';
+import { sliceRange } from '../../shared/text-range';
 import type { ContextChip } from '../../shared/webview-protocol';
 
 /** The whole file is attached when nothing is selected, up to this many characters. */
@@ -51,27 +52,7 @@ export function chipLabel(fileName: string, selection?: Range): string {
   return first === last ? `${name}:${first}` : `${name}:${first}-${last}`;
 }
 
-/** Offset of a position in text (LSP-style, UTF-16 units; \r\n counts as one line break). */
-export function offsetAt(text: string, pos: { line: number; character: number }): number {
-  let line = 0;
-  let i = 0;
-  while (line < pos.line) {
-    const nl = text.indexOf('\n', i);
-    if (nl < 0) return text.length;
-    i = nl + 1;
-    line++;
-  }
-  let lineEnd = text.indexOf('\n', i);
-  if (lineEnd < 0) lineEnd = text.length;
-  if (lineEnd > i && text[lineEnd - 1] === '\r') lineEnd--;
-  return Math.min(i + pos.character, lineEnd);
-}
-
-export function sliceRange(text: string, r: Range): string {
-  const a = offsetAt(text, r.start);
-  const b = offsetAt(text, r.end);
-  return text.slice(Math.min(a, b), Math.max(a, b));
-}
+export { offsetAt, sliceRange } from '../../shared/text-range';
 
 function comparePos(a: { line: number; character: number }, b: { line: number; character: number }): number {
   return a.line !== b.line ? a.line - b.line : a.character - b.character;

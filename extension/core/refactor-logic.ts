@@ -1,5 +1,6 @@
 // Pure logic of the refactor commands. No `vscode` import; tested in plain Node.
 import type { Range, RefactorKind, RefactorResult, TextEdit } from '../../shared/protocol';
+import { offsetAt } from '../../shared/text-range';
 
 export const REFACTOR_COMMANDS: readonly { command: string; kind: RefactorKind; title: string }[] = [
   { command: 'gearbox.refactor.custom', kind: 'refactor', title: 'Refactor' },
@@ -60,18 +61,7 @@ function cmp(a: Range['start'], b: Range['start']): number {
   return a.line - b.line || a.character - b.character;
 }
 
-/** Offset of an LSP position in `text` (lines split on \n; \r\n counts \r in the line). */
-export function offsetAt(text: string, pos: Range['start']): number {
-  let offset = 0;
-  for (let line = 0; line < pos.line; line++) {
-    const nl = text.indexOf('\n', offset);
-    if (nl < 0) return text.length;
-    offset = nl + 1;
-  }
-  const lineEnd = text.indexOf('\n', offset);
-  const end = lineEnd < 0 ? text.length : lineEnd;
-  return Math.min(offset + pos.character, end);
-}
+export { offsetAt };
 
 /**
  * Several edits folded into one replacement of the range that spans them all (so one preview

@@ -2,10 +2,10 @@
 // from `gearbox/usage`. A webview with a strict CSP (nonce'd script and stylesheet, nothing else);
 // every message in either direction is validated (shared/usage-webview-protocol.ts). Refreshes when
 // shown, shortly after a chat answer finishes streaming, and every 30 s while visible.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { toSnapshot, UsageHostToWebview, UsageWebviewToHost, type UsageRange, type UsageScope } from '../../shared/usage-webview-protocol';
 import type { GearboxClient } from '../client-api';
+import { webviewHtml } from '../webview-html';
 
 export const USAGE_VIEW_ID = 'gearbox.usage';
 const POLL_MS = 30_000;
@@ -134,22 +134,5 @@ export function registerUsageView(context: vscode.ExtensionContext, client: Gear
 }
 
 export function renderUsageHtml(webview: vscode.Webview, distRoot: vscode.Uri): string {
-  const nonce = randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(distRoot, 'usage.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(distRoot, 'usage.css'));
-  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'nonce-${nonce}'`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}" nonce="${nonce}">
-<title>Gearbox Usage</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+  return webviewHtml(webview, distRoot, { script: 'usage.js', style: 'usage.css', title: 'Gearbox Usage' });
 }
