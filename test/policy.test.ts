@@ -1,26 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { RouteDecision, WorkspaceSettings, type ModelInfo } from '../shared/protocol';
 import { compileGlob, matchGlob, matchPrivatePath, requiredTierFor, route, type Decision, type RouteInput } from '../shared/router';
+import { model } from './helpers/catalog-models';
 
-const ALL = ['completion', 'chat', 'refactor'] as ModelInfo['tasks'];
-function model(id: string, over: Partial<ModelInfo>): ModelInfo {
-  const provider = id.split('/')[0]!;
-  return {
-    id,
-    provider,
-    providerKind: provider === 'local' ? 'local' : 'openai',
-    displayName: id,
-    tier: 1,
-    contextWindow: 128_000,
-    inputPricePerMTok: 1,
-    outputPricePerMTok: 4,
-    local: provider === 'local',
-    private: provider === 'local',
-    tasks: ALL,
-    available: true,
-    ...over,
-  };
-}
 const LOCAL_SMALL = model('local/coder-1.5b', { tier: 0, contextWindow: 8192, inputPricePerMTok: 0, outputPricePerMTok: 0 });
 const LOCAL_7B = model('local/coder-7b', { tier: 1, contextWindow: 32768, inputPricePerMTok: 0, outputPricePerMTok: 0, tasks: ['chat', 'refactor'] });
 const NANO = model('openai/nano', { tier: 1, inputPricePerMTok: 0.05, outputPricePerMTok: 0.4 });

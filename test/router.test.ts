@@ -4,27 +4,8 @@ import { RouteDecision, WorkspaceSettings, type ModelInfo } from '../shared/prot
 import fs from 'node:fs';
 import { codeComplexity, estimateDifficulty, extractFeatures, FEATURES, requiredTierFor, route, type DifficultyInput, type RouteInput } from '../shared/router';
 import weightsFile from '../shared/router/weights.json' with { type: 'json' };
+import { model } from './helpers/catalog-models';
 
-const ALL = ['completion', 'chat', 'refactor'] as ModelInfo['tasks'];
-
-function model(id: string, over: Partial<ModelInfo>): ModelInfo {
-  const provider = id.split('/')[0]!;
-  return {
-    id,
-    provider,
-    providerKind: provider === 'local' ? 'local' : 'openai',
-    displayName: id,
-    tier: 1,
-    contextWindow: 128_000,
-    inputPricePerMTok: 1,
-    outputPricePerMTok: 4,
-    local: provider === 'local',
-    private: provider === 'local',
-    tasks: ALL,
-    available: true,
-    ...over,
-  };
-}
 
 const LOCAL_SMALL = model('local/coder-1.5b', { tier: 0, contextWindow: 8192, inputPricePerMTok: 0, outputPricePerMTok: 0 });
 const LOCAL_7B = model('local/coder-7b', { tier: 1, contextWindow: 8192, inputPricePerMTok: 0, outputPricePerMTok: 0, tasks: ['chat', 'refactor'] });
