@@ -78,7 +78,7 @@ export function ensureRuntimeDir(dir: string): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -20,6 +20,7 @@ import { setup } from '../../scripts/e2e/setup.mjs';
 import { startFakeOpenAI } from '../fakes/fake-openai';
 import type { FakeServer, FakeServerOptions } from '../fakes/fake-server';
 import { makeTestModel } from '../fixtures/make-test-model';
+import { pidAlive } from '../../daemon/runtime-dir';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifactsRoot = path.join(repoRoot, 'test', 'e2e', 'artifacts');
@@ -129,14 +130,6 @@ async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | un
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Pids of processes whose environment holds `KEY=value` (Linux /proc); [] elsewhere. */
 function pidsWithEnv(key: string, value: string): number[] {
