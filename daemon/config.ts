@@ -85,6 +85,11 @@ export const DaemonConfigSchema = z.object({
    * else ~/.local/state/gearbox/ledger.jsonl. Relative to the config file; `~/` is the home dir.
    */
   ledgerPath: z.string().min(1).optional(),
+  /**
+   * Warm a file's completion KV cache right after each edit (the prompt at the edit, evaluated
+   * without generating), so the completion request that follows the debounce finds it cached.
+   */
+  completionPrefill: z.boolean().default(true),
   /** Defaults for connections that send no workspace settings (e.g. the CLI). */
   defaults: WorkspaceSettings.default(WorkspaceSettings.parse({})),
   timeouts: z

@@ -45,6 +45,9 @@ export interface LocalCompletionRequest {
   stopOnNewline?: boolean;
 }
 
+/** A completion prompt to evaluate into a session's KV cache ahead of the request (no generation). */
+export type LocalPrefillRequest = Pick<LocalCompletionRequest, 'modelId' | 'sessionKey' | 'prefix' | 'suffix'>;
+
 export interface LocalChatRequest {
   modelId: string;
   messages: ChatMessage[];
@@ -66,6 +69,8 @@ export interface ModelHostApi {
   load(modelId: string, onProgress?: (phase: 'download' | 'load', progress: number) => void, signal?: AbortSignal): Promise<void>;
   complete(req: LocalCompletionRequest, onDelta: (text: string) => void, signal?: AbortSignal): Promise<{ text: string; usage: GenerateUsage }>;
   chat(req: LocalChatRequest, onDelta: (text: string) => void, signal?: AbortSignal): Promise<{ text: string; usage: GenerateUsage }>;
+  /** Warm a completion session's KV cache after an edit; optional (fakes may leave it out). */
+  prefill?(req: LocalPrefillRequest, signal?: AbortSignal): Promise<{ evaluatedTokens: number; skipped?: string }>;
   unload(modelId: string): Promise<void>;
   /** Drop sequences of a client (on disconnect). */
   releaseSession(sessionKeyPrefix: string): Promise<void>;

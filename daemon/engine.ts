@@ -147,6 +147,18 @@ export class Engine {
   }
 
   async route(params: RouteParams, settings: WorkspaceSettings, extra: Partial<RouteInput> = {}): Promise<RouteDecision> {
+    return (await this.routeWithCatalog(params, settings, extra)).decision;
+  }
+
+  /**
+   * The decision and the catalog it was made from. A request runs on that same catalog: building it
+   * again would ask the model host for its status a second time (an IPC round trip while it runs).
+   */
+  private async routeWithCatalog(
+    params: RouteParams,
+    settings: WorkspaceSettings,
+    extra: Partial<RouteInput> = {},
+  ): Promise<{ decision: RouteDecision; catalog: ModelInfo[] }> {
     const catalog = await this.catalog();
     await this.ledger.ready;
     // Spent today / this month (every workspace), for the router's budget caps (settings.budget).
@@ -164,7 +176,7 @@ export class Engine {
       budget: this.ledger.budgetState(),
       ...extra,
     };
-    return route(input, catalog);
+    return { decision: route(input, catalog), catalog };
   }
 
   // ---------- chat & refactor ----------
@@ -172,7 +184,7 @@ export class Engine {
   async chat(params: ChatParams, ctx: RequestContext & { codeText?: string; fileName?: string; onDelta: (delta: string, model: string) => void }): Promise<ChatResult> {
     const lastUser = [...params.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
     const messages = attachContext(params.messages, { code: ctx.codeText, fileName: ctx.fileName, languageId: params.context?.languageId });
-    const decision = await this.route(
+    const { decision, catalog } = await this.routeWithCatalog(
       {
         task: 'chat',
         prompt: messages.map((m) => m.content).join('\n'),
@@ -192,7 +204,7 @@ export class Engine {
         extraTexts: params.messages.slice(0, -1).map((m) => m.content),
       },
     );
-    const out = await this.runWithFallback('chat', decision, messages, params.maxTokens ?? 2048, params.temperature, ctx, ctx.onDelta);
+    const out = await this.runWithFallback('chat', decision, catalog, messages, params.maxTokens ?? 2048, params.temperature, ctx, ctx.onDelta);
     // An empty answer is a failure of that model: the next request goes one tier up.
     this.noteOutcome(ctx, 'chat', out.text.trim() !== '');
     return { ...out, route: decision };
@@ -207,12 +219,12 @@ export class Engine {
       throw new GearboxError(ErrorCodes.InvalidParams, 'A free refactor needs an instruction (what should change?)');
     }
     const messages = refactorMessages(params.kind, params.instruction, code, params.languageId, ctx.fileName);
-    const decision = await this.route(
+    const { decision, catalog } = await this.routeWithCatalog(
       { task: 'refactor', prompt: messages.map((m) => m.content).join('\n'), model: params.model, hint: params.hint, context: { languageId: params.languageId } },
       ctx.settings,
       { prompt: `${params.kind}: ${params.instruction ?? ''}`, selectionText: code, priorFailures: this.priorFailures(ctx, 'refactor') },
     );
-    const out = await this.runWithFallback('refactor', decision, messages, 4096, 0.2, ctx, ctx.onDelta ?? (() => {}));
+    const out = await this.runWithFallback('refactor', decision, catalog, messages, 4096, 0.2, ctx, ctx.onDelta ?? (() => {}));
     const replaces = params.kind !== 'explain' && params.kind !== 'tests';
     let edits: RefactorResult['edits'] = [];
     let explanation = out.text;
@@ -238,6 +250,7 @@ export class Engine {
   private async runWithFallback(
     task: TaskKind,
     decision: RouteDecision,
+    catalog: ModelInfo[],
     messages: ChatMessage[],
     maxTokens: number,
     temperature: number | undefined,
@@ -245,7 +258,6 @@ export class Engine {
     onDelta: (delta: string, model: string) => void,
   ): Promise<Omit<ChatResult, 'route'>> {
     if (!decision.model) throw new GearboxError(ErrorCodes.NoModelAvailable, decision.summary, { route: decision });
-    const catalog = await this.catalog();
     const attempts: { model: string; error: string }[] = [];
     const order = [decision.model, ...(decision.pinned ? [] : decision.fallbacks)];
     const started = Date.now();
@@ -363,12 +375,11 @@ export class Engine {
     req: { sessionKey: string; prefix: string; suffix: string; multiline: boolean; languageId?: string; fileName?: string },
     ctx: RequestContext,
   ): Promise<{ text: string; model: string; usage: Usage; route: RouteDecision; evaluatedPromptTokens?: number }> {
-    const decision = await this.route(
+    const { decision, catalog } = await this.routeWithCatalog(
       { task: 'completion', prompt: req.prefix.slice(-2000), model: undefined, context: { languageId: req.languageId } },
       ctx.settings,
     );
     if (!decision.model) throw new GearboxError(ErrorCodes.NoModelAvailable, decision.summary, { route: decision });
-    const catalog = await this.catalog();
     const model = catalog.find((m) => m.id === decision.model)!;
     const maxTokens = req.multiline ? 128 : 48;
     if (model.local) {
@@ -399,8 +410,18 @@ export class Engine {
       },
       { role: 'user', content: `${req.fileName ?? 'file'} (${req.languageId ?? 'text'}):\n${req.prefix}<CURSOR>${req.suffix}` },
     ];
-    const out = await this.runWithFallback('completion', decision, messages, maxTokens, 0, ctx, () => {});
+    const out = await this.runWithFallback('completion', decision, catalog, messages, maxTokens, 0, ctx, () => {});
     return { text: out.text, model: out.model, usage: out.usage, route: decision };
+  }
+
+  /**
+   * Evaluates a completion prompt into a local model's session cache ahead of the request (after
+   * an edit). Best effort: skipped for closed models, unloaded models and busy sessions.
+   */
+  async prefillCompletion(req: { modelId: string; sessionKey: string; prefix: string; suffix: string }, signal: AbortSignal): Promise<{ evaluatedTokens: number; skipped?: string }> {
+    if (!this.opts.config.completionPrefill || !this.opts.modelHost.prefill) return { evaluatedTokens: 0, skipped: 'disabled' };
+    if (!this.opts.config.localModels.some((m) => m.id === req.modelId)) return { evaluatedTokens: 0, skipped: 'not a local model' };
+    return this.opts.modelHost.prefill(req, signal);
   }
 
   /** One ledger record per request that reached a model; a ledger failure never fails the request. */

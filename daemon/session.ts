@@ -31,6 +31,7 @@ import {
 import { WebSocketMessageReader, WebSocketMessageWriter } from '../shared/ws-transport';
 import { buildCompletionPrompt, cleanCompletion } from './completion-context';
 import { DocumentStore } from './documents';
+import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { VERSION, type Engine, type RequestContext } from './engine';
 import { GearboxError } from './engine-types';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config';
@@ -72,6 +73,10 @@ export class Session {
   private readonly log: Logger;
   /** In-flight completion per document: a newer keystroke cancels the older request. */
   private readonly inflightCompletion = new Map<string, () => void>();
+  /** Local model of each document's last completion: an edit warms that model's cache for it. */
+  private readonly completionModel = new Map<string, string>();
+  /** Pending or running cache warm-up per document (after an edit). */
+  private readonly prefills = new Map<string, { timer?: NodeJS.Timeout; abort: AbortController }>();
   /** Aborts of this connection's chats and refactors in flight. */
   private readonly inflightRequests = new Set<() => void>();
   private closed = false;
@@ -108,6 +113,7 @@ export class Session {
       if (this.closed) return;
       this.closed = true;
       for (const cancel of this.inflightCompletion.values()) cancel();
+      for (const p of this.prefills.values()) this.stopPrefill(p);
       for (const abort of this.inflightRequests) abort();
       this.conn.dispose();
       void host.engine.modelHost.releaseSession(`${this.id}:`).catch(() => {});
@@ -144,9 +150,15 @@ export class Session {
     });
 
     c.onDidOpenTextDocument((p) => this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text));
-    c.onDidChangeTextDocument((p) => this.docs.change(p.textDocument.uri, p.textDocument.version, p.contentChanges));
+    c.onDidChangeTextDocument((p) => {
+      this.docs.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
+      this.schedulePrefill(p.textDocument.uri, p.contentChanges);
+    });
     c.onDidCloseTextDocument((p) => {
       this.inflightCompletion.get(p.textDocument.uri)?.();
+      const prefill = this.prefills.get(p.textDocument.uri);
+      if (prefill) this.stopPrefill(prefill);
+      this.completionModel.delete(p.textDocument.uri);
       this.docs.close(p.textDocument.uri);
     });
 
@@ -304,8 +316,9 @@ export class Session {
         { sessionKey: `${this.id}:${uri}`, prefix: prompt.prefix, suffix: prompt.suffix, multiline: prompt.multiline, languageId: doc.languageId, fileName: fileNameOf(uri) },
         { settings: this.settings, signal: rs.signal, onProgress: this.progressReporter(), workspace: this.workspaceId, workspaceRoot: this.workspaceRoot },
       );
+      if (out.evaluatedPromptTokens !== undefined) this.completionModel.set(uri, out.model);
       const insertText = cleanCompletion(out.text, prompt);
-      this.log.debug('completion', { model: out.model, ms: Date.now() - started, chars: insertText.length, evaluated: out.evaluatedPromptTokens });
+      this.log.debug('completion', { model: out.model, ms: Date.now() - started, chars: insertText.length, rawChars: out.text.length, evaluated: out.evaluatedPromptTokens });
       if (!insertText) return { items: [] };
       return { items: [{ insertText, range: { start: position, end: position } }] };
     } catch (err) {
@@ -315,6 +328,45 @@ export class Session {
       rs.dispose();
       if (this.inflightCompletion.get(uri) === rs.abort) this.inflightCompletion.delete(uri);
     }
+  }
+
+  /**
+   * After an edit in a document this client completes in with a local model, evaluates the prompt
+   * at the edit (where the cursor is) into the file's session cache, as llama.vim does with
+   * `n_predict: 0`: by the time the debounced completion request arrives only the last few tokens
+   * are left to evaluate. A newer edit or a real request stops it (what it evaluated stays cached).
+   */
+  private schedulePrefill(uri: string, changes: readonly TextDocumentContentChangeEvent[]): void {
+    const modelId = this.completionModel.get(uri);
+    const last = changes.at(-1);
+    if (!modelId || !last || !('range' in last)) return;
+    const previous = this.prefills.get(uri);
+    if (previous) this.stopPrefill(previous);
+    const entry: { timer?: NodeJS.Timeout; abort: AbortController } = { abort: new AbortController() };
+    this.prefills.set(uri, entry);
+    // A short pause lets a burst of change events (a paste, an auto-closed bracket) settle first.
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      const doc = this.docs.get(uri);
+      if (!doc || this.closed || this.inflightCompletion.has(uri) || entry.abort.signal.aborted) return;
+      const cursor = doc.offsetAt(last.range.start) + last.text.length;
+      const prompt = buildCompletionPrompt(doc.getText(), cursor, uri, this.docs.recentEdits());
+      const started = Date.now();
+      void this.host.engine
+        .prefillCompletion({ modelId, sessionKey: `${this.id}:${uri}`, prefix: prompt.prefix, suffix: prompt.suffix }, entry.abort.signal)
+        .then(
+          (r) => this.log.debug('prefill', { model: modelId, ms: Date.now() - started, evaluated: r.evaluatedTokens, skipped: r.skipped }),
+          (err: Error) => this.log.debug('prefill failed', { model: modelId, error: err.message }),
+        )
+        .finally(() => {
+          if (this.prefills.get(uri) === entry) this.prefills.delete(uri);
+        });
+    }, 15);
+  }
+
+  private stopPrefill(p: { timer?: NodeJS.Timeout; abort: AbortController }): void {
+    clearTimeout(p.timer);
+    p.abort.abort();
   }
 
   /** Model-load progress: a gearbox/modelProgress notification, and window/workDoneProgress when supported. */

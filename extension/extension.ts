@@ -1,102 +1,83 @@
 // Gearbox's VS Code entry: a thin adapter over the daemon connection. Activation only wires
 // things up; the daemon connection starts in the background and models load on first use.
+//
+// Activation stays light: this bundle (dist/extension/extension.cjs) holds only the status bar and
+// the command stubs. Everything else — the daemon connection with vscode-languageclient, ws and the
+// zod protocol schemas, inline completion, chat, refactors — is dist/extension/features.cjs
+// (extension/features.ts), required right after activate() returns, or earlier by the first
+// Gearbox command or API use. It then replaces the stubs with the real commands.
+// First import: starts the activation clock before any other module of the bundle runs.
+import { bundleLoadStartedAt, msSince } from './activation-clock';
 import * as vscode from 'vscode';
-import { registerChatView } from './chat/chat-view';
-import { DaemonConnection } from './daemon-connection';
-import { inlineCompletionMiddleware } from './inline-completion';
-import { registerKeyCommands } from './keys';
-import { registerModelPicker } from './model-picker';
-import { registerRefactorCommands } from './refactor';
+import type { DaemonConnection } from './daemon-connection';
+import type { Features } from './features';
 import { StatusBar } from './status-bar';
-import { registerUsageView } from './usage/usage-view';
 
-let connection: DaemonConnection | undefined;
+let features: Features | undefined;
 
 export function activate(context: vscode.ExtensionContext) {
+  const activateStartedAt = performance.now();
   const log = vscode.window.createOutputChannel('Gearbox', { log: true });
   const statusBar = new StatusBar();
+  // The connection starts on the next tick: say "starting", not "daemon down", until it does.
+  statusBar.setState('starting');
   context.subscriptions.push(log, statusBar);
-
-  let syncKeys: (() => Promise<void>) | undefined;
-  const conn = new DaemonConnection({
-    extensionPath: context.extensionPath,
-    log,
-    middleware: { provideInlineCompletionItems: inlineCompletionMiddleware({ log, onLatency: (ms) => statusBar.setLatency(ms) }) },
-    onConnected: async () => {
-      await syncKeys?.();
-      await noticeMissingLocalModel(context, conn);
-    },
-  });
-  connection = conn;
-  context.subscriptions.push({ dispose: () => void conn.dispose() });
-  context.subscriptions.push(conn.onDidChangeState((s) => statusBar.setState(s, conn.lastError)));
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('gearbox') && statusBar.refresh()));
 
-  syncKeys = registerKeyCommands(context, conn).syncKeys;
-  registerRefactorCommands(context, conn);
-  registerModelPicker(context, conn);
-  context.subscriptions.push(registerChatView(context, conn));
-  context.subscriptions.push(registerUsageView(context, conn));
+  // Commands that need nothing else.
+  const own = new Map<string, (...args: any[]) => unknown>([
+    ['gearbox.showLogs', () => log.show()],
+    [
+      'gearbox.toggleInlineCompletion',
+      async () => {
+        const cfg = vscode.workspace.getConfiguration('gearbox.inlineCompletion');
+        await cfg.update('enabled', !cfg.get<boolean>('enabled', true), vscode.ConfigurationTarget.Global);
+      },
+    ],
+  ]);
+  for (const [id, run] of own) context.subscriptions.push(vscode.commands.registerCommand(id, run));
 
-  context.subscriptions.push(
-    vscode.commands.registerCommand('gearbox.showLogs', () => log.show()),
-    vscode.commands.registerCommand('gearbox.restartDaemon', async () => {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Gearbox: restarting the daemon' }, () => conn.restartDaemon());
-    }),
-    vscode.commands.registerCommand('gearbox.showStatus', () => showStatus(conn)),
-    vscode.commands.registerCommand('gearbox.toggleInlineCompletion', async () => {
-      const cfg = vscode.workspace.getConfiguration('gearbox.inlineCompletion');
-      await cfg.update('enabled', !cfg.get<boolean>('enabled', true), vscode.ConfigurationTarget.Global);
-    }),
-  );
+  // Every other contributed command is registered now (so that it exists once activate() returns)
+  // as a stub that loads the features, which register the real one, and runs that.
+  const stubs: vscode.Disposable[] = [];
+  const load = (): Features => {
+    if (features) return features;
+    for (const s of stubs.splice(0)) s.dispose();
+    const started = performance.now();
+    // Not bundled into this file: a sibling bundle, loaded on first use (see the header).
+    const mod = require('./features.cjs') as typeof import('./features');
+    features = mod.activateFeatures({ context, log, statusBar });
+    log.info(`features loaded in ${msSince(started)} ms`);
+    return features;
+  };
+  const contributed = (context.extension?.packageJSON as { contributes?: { commands?: { command: string }[] } } | undefined)?.contributes?.commands ?? [];
+  for (const { command: id } of contributed) {
+    if (own.has(id)) continue;
+    stubs.push(vscode.commands.registerCommand(id, (...args: unknown[]) => (load(), vscode.commands.executeCommand(id, ...args))));
+  }
+  context.subscriptions.push({ dispose: () => stubs.splice(0).forEach((s) => s.dispose()) });
 
-  // Not awaited: activation must stay light. Failures show in the status bar and the log.
-  void conn.start().catch(() => undefined);
-  return { connection: conn };
+  // The connection starts right after activate() returns and is not awaited. Failures show in the
+  // status bar and the log. Anything that needs the connection earlier loads it itself.
+  const startTimer = setTimeout(() => {
+    try {
+      void load().connection.start().catch(() => undefined);
+    } catch (err) {
+      log.error(`could not load the Gearbox features: ${(err as Error).stack ?? err}`);
+      statusBar.setState('startFailed', (err as Error).message);
+    }
+  }, 0);
+  context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
+
+  log.info(`activated in ${msSince(bundleLoadStartedAt)} ms (load ${msSince(bundleLoadStartedAt, activateStartedAt)} ms, activate ${msSince(activateStartedAt)} ms)`);
+  return {
+    get connection(): DaemonConnection {
+      return load().connection;
+    },
+  };
 }
 
 export async function deactivate(): Promise<void> {
-  await connection?.dispose();
-  connection = undefined;
-}
-
-async function showStatus(conn: DaemonConnection): Promise<void> {
-  const actions = ['Restart Daemon', 'Show Logs'] as const;
-  if (conn.state !== 'running') {
-    const pick = await vscode.window.showWarningMessage(`Gearbox daemon: ${conn.state}${conn.lastError ? ` (${conn.lastError})` : ''}`, ...actions);
-    return runAction(pick);
-  }
-  try {
-    const st = await conn.request('gearbox/status', {});
-    const mb = (n: number | null) => (n === null ? '-' : `${Math.round(n / 1048576)} MB`);
-    const lines = [
-      `Gearbox daemon ${st.version} — pid ${st.pid}, port ${st.port}, ${st.clients} client(s), ${st.runtime}`,
-      `GPU: ${st.gpu}. Memory: daemon ${mb(st.memory.daemonRssBytes)}, model host ${mb(st.memory.modelHostRssBytes)}.`,
-      `Loaded models: ${st.loadedModels.map((m) => m.id).join(', ') || 'none'}. API keys: ${st.providersWithKeys.join(', ') || 'none'}.`,
-    ];
-    const pick = await vscode.window.showInformationMessage(lines.join('\n'), { modal: false }, ...actions);
-    return runAction(pick);
-  } catch (err) {
-    const pick = await vscode.window.showErrorMessage(`Gearbox: status failed: ${(err as Error).message}`, ...actions);
-    return runAction(pick);
-  }
-}
-
-function runAction(pick: string | undefined): void {
-  if (pick === 'Restart Daemon') void vscode.commands.executeCommand('gearbox.restartDaemon');
-  if (pick === 'Show Logs') void vscode.commands.executeCommand('gearbox.showLogs');
-}
-
-/** Says once (per machine) that completions need a local model, and offers to pick one. */
-async function noticeMissingLocalModel(context: vscode.ExtensionContext, conn: DaemonConnection): Promise<void> {
-  const key = 'gearbox.noLocalModelNoticeShown';
-  if (context.globalState.get<boolean>(key)) return;
-  const { models } = await conn.request('gearbox/models', { task: 'completion' });
-  if (models.some((m) => m.local)) return;
-  await context.globalState.update(key, true);
-  const pick = await vscode.window.showInformationMessage(
-    'Gearbox: no local model is configured, so inline completions need a closed model (or stay off). Add a GGUF model to the daemon config, or pick a model.',
-    'Select Model…',
-  );
-  if (pick) await vscode.commands.executeCommand('gearbox.selectModel');
+  await features?.connection.dispose();
+  features = undefined;
 }

@@ -26,9 +26,12 @@ export function inlineCompletionMiddleware(hooks: InlineCompletionHooks): Middle
     const linePrefix = document.lineAt(position.line).text.slice(0, position.character);
     const cached = cache.lookup(uri, position.line, linePrefix);
     if (cached !== undefined) {
+      // Trace level (off by default): lets a benchmark count provider calls served from the cache.
+      hooks.log.trace(`inline completion: cache hit at ${position.line}:${position.character}`);
       hooks.onLatency(0);
       return [new vscode.InlineCompletionItem(cached, new vscode.Range(position, position))];
     }
+    hooks.log.trace(`inline completion: cache miss at ${position.line}:${position.character}`);
 
     // Explicit requests (Alt+\) skip the debounce; typing waits for a pause.
     const automatic = context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic;

@@ -22,6 +22,8 @@ export class StatusBar implements vscode.Disposable {
   }
 
   setLatency(ms: number): void {
+    // A run of cache hits reports 0 ms per keystroke: do not push the same text to the UI each time.
+    if (ms === this.latencyMs) return;
     this.latencyMs = ms;
     this.render();
   }

@@ -1,6 +1,7 @@
 // One esbuild bundle per target. Type-checking is separate (npm run typecheck).
 import { build } from 'esbuild';
 import fs from 'node:fs';
+import path from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const common = { bundle: true, sourcemap: 'linked', logLevel: 'warning', legalComments: 'none' };
@@ -31,17 +32,29 @@ const targets = [
   },
 ];
 
+// zod's `z` namespace re-exports all of its ~50 locales (a quarter of the extension's bytes); the
+// extension only uses English, which zod sets up itself. Less to parse when the features load.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-english-only' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({ contents: "export { default as en } from './en.js';", resolveDir: path.dirname(args.path), loader: 'js' }));
+  },
+};
+// extension.cjs is what VS Code loads to activate (status bar, command stubs: a few KB); it requires
+// its sibling features.cjs (the daemon connection, vscode-languageclient, zod, chat, …) right after.
+const featuresBundle = {
+  name: 'features-bundle',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/features\.cjs$/ }, () => ({ path: './features.cjs', external: true }));
+  },
+};
 if (fs.existsSync('extension/extension.ts')) {
-  targets.push({
-    ...common,
-    entryPoints: ['extension/extension.ts'],
-    outfile: 'dist/extension/extension.cjs',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode', 'bufferutil', 'utf-8-validate'],
-    minify: true,
-  });
+  const extension = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'bufferutil', 'utf-8-validate'], minify: true };
+  targets.push({ ...extension, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension/extension.cjs', plugins: [featuresBundle] });
+  targets.push({ ...extension, entryPoints: ['extension/features.ts'], outfile: 'dist/extension/features.cjs', plugins: [zodEnglishOnly] });
 }
 if (fs.existsSync('webview/main.ts')) {
   targets.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true });

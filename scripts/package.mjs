@@ -31,7 +31,7 @@ export const BINARY_PACKAGES = {
 };
 
 /** Files of the extension itself that the .vsix must hold. */
-export const REQUIRED_FILES = ['dist/extension/extension.cjs', 'dist/daemon/gearbox.mjs', 'dist/daemon/model-host.mjs', 'dist/webview/main.js'];
+export const REQUIRED_FILES = ['dist/extension/extension.cjs', 'dist/extension/features.cjs', 'dist/daemon/gearbox.mjs', 'dist/daemon/model-host.mjs', 'dist/webview/main.js'];
 
 /**
  * Left out of node-llama-cpp: the llama.cpp source bundle (only for building from source; the

@@ -177,6 +177,21 @@ describe('gearbox CLI (built bundle)', function () {
     assert.equal(u.code, 2);
   });
 
+  it('doctor reports the inference binary, cores and threads; its build flags are exclusive', async () => {
+    const r = await gearbox(['doctor', '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.nodeLlamaCpp.version, '3.21.1');
+    assert.ok(['prebuilt', 'localBuild'].includes(report.binary.type), JSON.stringify(report.binary));
+    assert.match(report.binary.gpu, /^(cpu|cuda|vulkan|metal)$/);
+    assert.ok(report.defaultThreads >= 1 && report.defaultThreads <= (report.physicalCores ?? report.logicalCores));
+    const text = await gearbox(['doctor'], env);
+    assert.match(text.stdout, /binary\s+(prebuilt|localBuild) \(\w+\)/);
+    const both = await gearbox(['doctor', '--build-native', '--clear-native'], env);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /exclusive/);
+  });
+
   it('a model host killed mid-request fails that request clearly; the next one succeeds', async () => {
     const client = await connectToDaemon({ runtimeDir });
     try {

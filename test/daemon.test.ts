@@ -210,6 +210,32 @@ describe('daemon', () => {
       assert.ok((host.calls.at(-1)!.req as any).prefix.endsWith('    return a +'));
     });
 
+    it('warms the cache after an edit in a file it completed in: the prompt at the edit', async () => {
+      host.reply = () => 'x';
+      const c = await d.connect();
+      const warmUri = 'file:///work/warm.py';
+      await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: warmUri, languageId: 'python', version: 1, text } });
+      // No completion in this file yet: an edit warms nothing (the daemon does not know the model).
+      await c.connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri: warmUri, version: 2 },
+        contentChanges: [{ range: { start: { line: 1, character: 11 }, end: { line: 1, character: 11 } }, text: 'a' }],
+      });
+      await c.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri: warmUri }, position: { line: 1, character: 12 }, context: { triggerKind: 1 } });
+      assert.equal(host.prefills.filter((p) => p.sessionKey.endsWith('warm.py')).length, 0);
+      const completed = host.calls.at(-1)!.req as any;
+
+      const warmed = new Promise<any>((resolve) => host.onPrefill((p) => p.sessionKey.endsWith('warm.py') && resolve(p)));
+      await c.connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri: warmUri, version: 3 },
+        contentChanges: [{ range: { start: { line: 1, character: 12 }, end: { line: 1, character: 12 } }, text: ' +' }],
+      });
+      const p = await warmed;
+      assert.equal(p.modelId, LOCAL.id);
+      assert.equal(p.sessionKey, completed.sessionKey, 'the same session (sequence) as the completions');
+      assert.ok(p.prefix.endsWith('    return a +'), p.prefix);
+      assert.ok(p.suffix.startsWith('\n\nprint(add(1, 2))'), p.suffix);
+    });
+
     it('cancels a superseded completion before it finishes', async () => {
       let release!: () => void;
       host.gate = new Promise<void>((r) => (release = r));

@@ -189,6 +189,43 @@ describe('model host (real child process, tiny qwen2)', function () {
       assert.equal(other.usage.evaluatedPromptTokens, other.usage.inputTokens);
     });
 
+    it('prefills a session so the completion after an edit evaluates only the last token', async () => {
+      const prefix = longCodePrefix(40) + 'const answer = compute(';
+      const suffix = ');\nexport default answer;\n';
+      const key = { modelId: 'local/tiny', sessionKey: 'c1:prefill.ts' };
+      // Not loaded → nothing happens (a keystroke never loads a model).
+      await host.load('local/tiny');
+      await host.unload('local/tiny');
+      assert.deepEqual(await host.prefill({ ...key, prefix, suffix }), { evaluatedTokens: 0, skipped: 'model not loaded' });
+      await host.load('local/tiny');
+      const warm = await host.prefill({ ...key, prefix, suffix });
+      assert.ok(warm.evaluatedTokens > 400, `prefill evaluated ${warm.evaluatedTokens} tokens`);
+      const r = await host.complete({ ...key, prefix, suffix, maxTokens: 4, temperature: 0 }, () => {});
+      assert.ok(r.usage.inputTokens > 400);
+      assert.equal(r.usage.evaluatedPromptTokens, 1, `evaluated ${r.usage.evaluatedPromptTokens} of ${r.usage.inputTokens} after the prefill`);
+      // The same prompt unprimed, on a fresh session, evaluates everything: the prefill did the work.
+      const cold = await host.complete({ ...key, sessionKey: 'c1:prefill-cold.ts', prefix, suffix, maxTokens: 4, temperature: 0 }, () => {});
+      assert.equal(cold.usage.evaluatedPromptTokens, cold.usage.inputTokens);
+      assert.equal(cold.text, r.text, 'a prefilled cache gives the same completion');
+    });
+
+    it('a completion request stops a running prefill of its session and keeps what it evaluated', async () => {
+      const prefix = longCodePrefix(60);
+      const key = { modelId: 'local/tiny', sessionKey: 'c1:prefill-race.ts' };
+      const warming = host.prefill({ ...key, prefix: prefix + 'x', suffix: '\n' });
+      const r = await host.complete({ ...key, prefix: prefix + 'y', suffix: '\n', maxTokens: 2, temperature: 0 }, () => {});
+      const w = await warming;
+      assert.ok(r.usage.outputTokens > 0);
+      // Whatever the prefill evaluated before it stopped, the request did not evaluate again.
+      assert.ok(r.usage.evaluatedPromptTokens <= r.usage.inputTokens - w.evaluatedTokens + 3, `prefill ${JSON.stringify(w)}, request evaluated ${r.usage.evaluatedPromptTokens} of ${r.usage.inputTokens}`);
+      // A prefill while the session is busy is skipped, never queued behind the request.
+      // (IPC keeps message order: the child takes the session for the request before it reads the prefill.)
+      const busy = host.complete({ ...key, prefix: longCodePrefix(90), suffix: '\n', maxTokens: 64, temperature: 0 }, () => {});
+      const skipped = await host.prefill({ ...key, prefix: prefix + 'z', suffix: '\n' });
+      await busy;
+      assert.deepEqual(skipped, { evaluatedTokens: 0, skipped: 'session busy' });
+    });
+
     it('serves two sessions in parallel from one loaded copy of the model', async () => {
       const order: string[] = [];
       const run = (key: string, prefix: string) =>

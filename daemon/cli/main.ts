@@ -13,6 +13,7 @@ import { AlreadyRunningError, startDaemon } from '../daemon';
 import { VERSION } from '../engine';
 import { defaultRuntimeDir, ensureRuntimeDir, readDiscovery, runtimePaths } from '../runtime-dir';
 import { connectToDaemon, type DaemonClient } from './client';
+import { buildNative, clearNative, doctorReport, formatDoctor } from './doctor';
 import { languageIdOf } from './language';
 
 const USAGE = `gearbox ${VERSION} — hybrid local + cloud AI coding daemon
@@ -26,6 +27,7 @@ Usage:
   gearbox chat "message" [--file F] [--model M] [--json]
   gearbox route --task chat|refactor|completion [--explain] [--json]   (prompt on stdin)
   gearbox usage [--since 7d|30d|YYYY-MM-DD] [--workspace all|current] [--json]
+  gearbox doctor [--json] [--build-native | --clear-native]   (inference binary; opt-in build for this CPU)
 
 Environment: GEARBOX_RUNTIME_DIR (lock, token, discovery), GEARBOX_CONFIG (config file),
 OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY (keys, unless set by the editor).`;
@@ -53,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdRoute(rest, runtimeDir);
       case 'usage':
         return await cmdUsage(rest, runtimeDir);
+      case 'doctor':
+        return await cmdDoctor(rest);
       case 'version':
       case '--version':
         console.log(VERSION);
@@ -411,6 +415,16 @@ export function formatUsage(u: UsageResult): string {
   if (u.ledger.skippedLines) lines.push(`Note: ${u.ledger.skippedLines} damaged line(s) in ${u.ledger.path ?? 'the ledger'} were skipped.`);
   if (u.ledger.path === null) lines.push('Note: the ledger file could not be opened; usage is counted in memory only.');
   return lines.join('\n');
+}
+
+async function cmdDoctor(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, 'build-native': { type: 'boolean' }, 'clear-native': { type: 'boolean' } } });
+  if (values['build-native'] && values['clear-native']) throw new UsageError('--build-native and --clear-native are exclusive.');
+  if (values['build-native']) return buildNative();
+  if (values['clear-native']) return clearNative();
+  const report = await doctorReport();
+  console.log(values.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
+  return 0;
 }
 
 async function readStdin(): Promise<string> {

@@ -10,12 +10,13 @@ import {
   type LocalChatRequest,
   type LocalCompletionRequest,
   type LocalModelConfig,
+  type LocalPrefillRequest,
   type ModelHostApi,
   type ModelHostStatus,
 } from '../engine-types';
 import type { Logger } from '../log';
 import { buildChildEnv } from './child-env';
-import { ChatResult, ChildMessage, ChildStatus, CompleteResult, EmptyResult, type ConfigureMessage, type ParentMessage } from './messages';
+import { ChatResult, ChildMessage, ChildStatus, CompleteResult, EmptyResult, PrefillResult, type ConfigureMessage, type ParentMessage } from './messages';
 import { resolveThreadCount } from './threads';
 
 export interface ModelHostClientOptions {
@@ -140,6 +141,12 @@ export class ModelHostClient implements ModelHostApi {
 
   async chat(req: LocalChatRequest, onDelta: (text: string) => void, signal?: AbortSignal): Promise<{ text: string; usage: GenerateUsage }> {
     return this.request({ type: 'chat', req }, ChatResult, { onDelta, signal });
+  }
+
+  /** Warms a session's KV cache with a completion prompt; a no-op unless the model is loaded and the child is up. */
+  async prefill(req: LocalPrefillRequest, signal?: AbortSignal): Promise<PrefillResult> {
+    if (!this.isRunning()) return { evaluatedTokens: 0, skipped: 'model host not running' };
+    return this.request({ type: 'prefill', req }, PrefillResult, { signal });
   }
 
   async unload(modelId: string): Promise<void> {

@@ -13,7 +13,7 @@ import type {
 } from 'node-llama-cpp';
 import { ErrorCodes } from '../../shared/protocol';
 import { GearboxError, type LocalModelConfig } from '../engine-types';
-import type { ChatMessageRequest, ChatResult, ChildStatus, CompleteMessage, CompleteResult, ConfigureMessage } from './messages';
+import type { ChatMessageRequest, ChatResult, ChildStatus, CompleteMessage, CompleteResult, ConfigureMessage, PrefillMessage, PrefillResult } from './messages';
 import { checkGgufHeader, resolveModelSource } from './resolve';
 
 type Nlc = typeof import('node-llama-cpp');
@@ -38,6 +38,8 @@ interface Session {
   /** Requests queued or running on this session; a busy session is never evicted. */
   busy: number;
   mutex: Mutex;
+  /** Stops a background prefill of this session: a real request never waits behind a stale one. */
+  prefillAbort?: AbortController;
 }
 
 interface LoadedModel {
@@ -291,23 +293,9 @@ export class InferenceEngine {
 
   async complete(req: CompleteMessage['req'], onDelta: (text: string) => void, signal: AbortSignal, onProgress?: ProgressFn): Promise<CompleteResult> {
     return this.use(req.modelId, onProgress, async (m) => {
-      const nlc = await this.getNlc();
-      let session = m.sessions.get(req.sessionKey);
-      if (!session) {
-        const sequence = await this.acquireSequence(m, signal);
-        // another request for the same key may have created it while we waited
-        const existing = m.sessions.get(req.sessionKey);
-        if (existing) {
-          await sequence.dispose();
-          this.wakeSequenceWaiters(m);
-          session = existing;
-        } else {
-          session = { key: req.sessionKey, sequence, completion: new nlc.LlamaCompletion({ contextSequence: sequence }), lastUsed: Date.now(), busy: 0, mutex: new Mutex() };
-          m.sessions.set(req.sessionKey, session);
-        }
-      }
-      const s = session;
-      s.busy++;
+      const s = await this.takeSession(m, req.sessionKey, signal);
+      // What a prefill already evaluated stays in the KV cache; the rest is this request's to do.
+      s.prefillAbort?.abort();
       try {
         return await s.mutex.run(() => this.runCompletion(m, s, req, onDelta, signal));
       } finally {
@@ -316,6 +304,102 @@ export class InferenceEngine {
         if (s.busy === 0) this.wakeSequenceWaiters(m);
       }
     });
+  }
+
+  /**
+   * The long-lived session of a (client, file), created on a free sequence when it has none, marked
+   * busy in the same tick it is found (an idle session can be evicted at any await); the caller
+   * decrements `busy` when done.
+   */
+  private async takeSession(m: LoadedModel, key: string, signal: AbortSignal): Promise<Session> {
+    const found = m.sessions.get(key);
+    if (found) {
+      found.busy++;
+      return found;
+    }
+    const nlc = await this.getNlc();
+    const sequence = await this.acquireSequence(m, signal);
+    // another request for the same key may have created it while we waited
+    const existing = m.sessions.get(key);
+    if (existing) {
+      existing.busy++;
+      await sequence.dispose();
+      this.wakeSequenceWaiters(m);
+      return existing;
+    }
+    const created: Session = { key, sequence, completion: new nlc.LlamaCompletion({ contextSequence: sequence }), lastUsed: Date.now(), busy: 1, mutex: new Mutex() };
+    m.sessions.set(key, created);
+    return created;
+  }
+
+  /**
+   * Evaluates a completion prompt into the session's KV cache without generating (llama.vim's
+   * `n_predict: 0`), so the completion request that follows an edit only evaluates what changed
+   * after it. Runs only on a loaded model and an idle session, in small chunks: a real request
+   * for the session stops it at the next chunk, keeping what was evaluated.
+   */
+  async prefill(req: PrefillMessage['req'], signal: AbortSignal): Promise<PrefillResult> {
+    const m = this.slots.get(req.modelId)?.loaded;
+    if (!m || m.context.disposed) return { evaluatedTokens: 0, skipped: 'model not loaded' };
+    const existing = m.sessions.get(req.sessionKey);
+    // A completion running or queued on the session comes first; an older prefill gives way.
+    if (existing && existing.busy > (existing.prefillAbort ? 1 : 0)) return { evaluatedTokens: 0, skipped: 'session busy' };
+    // Never evict another file's warm session for a guess: only a free sequence or this file's own.
+    if (!existing && m.context.sequencesLeft === 0) return { evaluatedTokens: 0, skipped: 'no free sequence' };
+    return this.use(req.modelId, undefined, async () => {
+      const s = await this.takeSession(m, req.sessionKey, signal);
+      // Checked again now that the session is ours: a request may have taken it meanwhile.
+      if (s.busy - 1 > (s.prefillAbort ? 1 : 0)) {
+        s.busy--;
+        return { evaluatedTokens: 0, skipped: 'session busy' };
+      }
+      s.prefillAbort?.abort();
+      const abort = new AbortController();
+      s.prefillAbort = abort;
+      const stop = () => abort.abort();
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        return await s.mutex.run(() => this.runPrefill(m, s, req, abort.signal));
+      } finally {
+        signal.removeEventListener('abort', stop);
+        if (s.prefillAbort === abort) s.prefillAbort = undefined;
+        s.busy--;
+        s.lastUsed = Date.now();
+        if (s.busy === 0) this.wakeSequenceWaiters(m);
+      }
+    });
+  }
+
+  private async runPrefill(m: LoadedModel, s: Session, req: PrefillMessage['req'], signal: AbortSignal): Promise<PrefillResult> {
+    if (signal.aborted) return { evaluatedTokens: 0, skipped: 'cancelled' };
+    const seq = s.sequence;
+    const tokens = this.promptTokens(m, s, req.prefix, req.suffix);
+    // The request that follows decodes the last prompt token itself (to sample from it): leave it.
+    tokens.pop();
+    if (tokens.length === 0 || tokens.length >= seq.contextSize) return { evaluatedTokens: 0, skipped: 'prompt does not fit' };
+    await seq.adaptStateToTokens(tokens, false);
+    let evaluated = 0;
+    const CHUNK = 64;
+    while (seq.nextTokenIndex < tokens.length) {
+      if (signal.aborted) return { evaluatedTokens: evaluated, skipped: 'cancelled' };
+      const chunk = tokens.slice(seq.nextTokenIndex, seq.nextTokenIndex + CHUNK);
+      await seq.evaluateWithoutGeneratingNewTokens(chunk, { evaluationPriority: 1 });
+      evaluated += chunk.length;
+    }
+    return { evaluatedTokens: evaluated };
+  }
+
+  /** The token layout LlamaCompletion builds for this prompt ([BOS] PRE prefix SUF suffix MID, or the plain prefix). */
+  private promptTokens(m: LoadedModel, s: Session, prefix: string, suffix: string | undefined): Token[] {
+    const { model } = m;
+    const tokenize = (text: string): Token[] => model.tokenize(text, false, 'trimLeadingSpace');
+    const t = model.tokens;
+    const bos: Token[] = t.shouldPrependBosToken && t.bos != null ? [t.bos] : [];
+    if (suffix === undefined || !s.completion.infillSupported) return [...bos, ...tokenize(prefix)];
+    const pre = t.infill.prefix!;
+    const suf = t.infill.suffix!;
+    if (t.infill.middle != null) return [...bos, pre, ...tokenize(prefix), suf, ...tokenize(suffix), t.infill.middle];
+    return [...bos, suf, ...tokenize(suffix), pre, ...tokenize(prefix)];
   }
 
   private async runCompletion(
@@ -350,6 +434,9 @@ export class InferenceEngine {
         outputTokens += tokens.length;
       },
       customStopTriggers: req.stopOnNewline ? ['\n'] : undefined,
+      // Code repeats its identifiers; a repeat penalty only bends completions away from them (and
+      // costs a pass over the recent tokens per sampled token). llama-server's default is off too.
+      repeatPenalty: false as const,
     };
     const res = infill
       ? await s.completion.generateInfillCompletionWithMeta(prefixTokens, suffixTokens, options)

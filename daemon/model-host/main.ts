@@ -145,6 +145,9 @@ function onMessage(raw: unknown): void {
     case 'complete':
       void serve(msg.id, msg.type, (signal) => requireEngine().complete(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)));
       return;
+    case 'prefill':
+      void serve(msg.id, msg.type, (signal) => requireEngine().prefill(msg.req, signal));
+      return;
     case 'chat':
       void serve(msg.id, msg.type, (signal) => requireEngine().chat(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)));
       return;

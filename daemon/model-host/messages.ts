@@ -49,6 +49,19 @@ export const CompleteMessage = z.object({
 });
 export type CompleteMessage = z.infer<typeof CompleteMessage>;
 
+/** Evaluate a completion prompt into a session's KV cache without generating (a warm-up after an edit). */
+export const PrefillMessage = z.object({
+  type: z.literal('prefill'),
+  id: RequestId,
+  req: z.object({
+    modelId: z.string(),
+    sessionKey: z.string(),
+    prefix: z.string(),
+    suffix: z.string().optional(),
+  }),
+});
+export type PrefillMessage = z.infer<typeof PrefillMessage>;
+
 export const ChatMessageRequest = z.object({
   type: z.literal('chat'),
   id: RequestId,
@@ -72,6 +85,7 @@ export const ParentMessage = z.discriminatedUnion('type', [
   ConfigureMessage,
   LoadMessage,
   CompleteMessage,
+  PrefillMessage,
   ChatMessageRequest,
   UnloadMessage,
   ReleaseSessionMessage,
@@ -141,6 +155,13 @@ export const CompleteResult = z.object({
   mode: z.enum(['infill', 'completion']),
 });
 export type CompleteResult = z.infer<typeof CompleteResult>;
+
+export const PrefillResult = z.object({
+  evaluatedTokens: z.number().int().nonnegative(),
+  /** Why nothing (or only part) was evaluated: model not loaded, session busy, cancelled... */
+  skipped: z.string().optional(),
+});
+export type PrefillResult = z.infer<typeof PrefillResult>;
 
 export const ChatResult = z.object({ text: z.string(), usage: GenerateUsageSchema });
 export type ChatResult = z.infer<typeof ChatResult>;

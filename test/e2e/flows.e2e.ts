@@ -262,7 +262,7 @@ describe('flow 5: the daemon dies and comes back', function () {
     await e2e.openFile('demo.py');
     await e2e.gotoEnd();
     await e2e.type('x = add(1, ');
-    await e2e.waitForGhostText(60_000);
+    await e2e.waitForGhostText(60_000, 15_000, '23');
     await e2e.screenshot('completion-before');
     await e2e.page.keyboard.press('Escape');
     const before = await e2e.waitForDaemon();
@@ -290,7 +290,7 @@ describe('flow 5: the daemon dies and comes back', function () {
     await e2e.focusEditor();
     await e2e.page.keyboard.press('End');
     await e2e.type('2)\ny = add(3, ');
-    const ghost = await e2e.waitForGhostText(60_000);
+    const ghost = await e2e.waitForGhostText(60_000, 15_000, '45');
     assert.ok(ghost.trim().length > 0);
     await e2e.screenshot('completion-again');
   });

@@ -579,8 +579,10 @@ export class CodeServerE2E {
    * explicitly (Alt+\\, "Trigger Inline Suggestion") and says so on stderr: a lost automatic
    * trigger is worth knowing about, but is not what these flows test.
    */
-  async waitForGhostText(timeoutMs = 30_000, retriggerAfterMs = 15_000): Promise<string> {
+  async waitForGhostText(timeoutMs = 30_000, retriggerAfterMs = 15_000, moreKeys = ''): Promise<string> {
     const shown = this.editor().locator('.ghost-text-decoration, .ghost-text').first();
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(1, deadline - Date.now());
     try {
       await shown.waitFor({ state: 'visible', timeout: Math.min(retriggerAfterMs, timeoutMs) });
     } catch {
@@ -588,9 +590,32 @@ export class CodeServerE2E {
       this.notes.push(`ghost text needed an explicit trigger (none ${retriggerAfterMs} ms after typing)`);
       await this.screenshot('no-ghost-text-yet');
       await this.page.keyboard.press('Alt+Backslash');
-      await shown.waitFor({ state: 'visible', timeout: Math.max(1, timeoutMs - retriggerAfterMs) });
+      // A random-weight test model may have nothing to say at this exact spot (an empty line, on
+      // some CPUs' arithmetic): keep typing, as a user would, one key at a time.
+      const keys = [...moreKeys];
+      for (;;) {
+        const wait = keys.length ? Math.min(retriggerAfterMs, left()) : left();
+        try {
+          await shown.waitFor({ state: 'visible', timeout: wait });
+          break;
+        } catch (err) {
+          const key = keys.shift();
+          if (key === undefined || Date.now() >= deadline) throw new Error(`${(err as Error).message}\nrecent completions in the daemon log:\n${this.completionLogTail()}`);
+          this.notes.push(`no ghost text yet: typed ${JSON.stringify(key)} more`);
+          await this.page.keyboard.type(key, { delay: 30 });
+        }
+      }
     }
-    return waitFor('non-empty ghost text', async () => (await this.ghostText()).trim() || undefined, timeoutMs);
+    return waitFor('non-empty ghost text', async () => (await this.ghostText()).trim() || undefined, left());
+  }
+
+  /** The daemon's last completion log lines (model, latency, characters), to explain a missing ghost text. */
+  completionLogTail(n = 8): string {
+    return this.daemonLog()
+      .split('\n')
+      .filter((l) => /"msg":"(completion|inline completion|model|request)/.test(l) || /"level":"(warn|error)"/.test(l))
+      .slice(-n)
+      .join('\n');
   }
 
   /** The visible text of the active editor (rendered lines, top to bottom). Long files: use saveAndRead. */

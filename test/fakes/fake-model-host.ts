@@ -1,6 +1,6 @@
 // An in-process ModelHostApi for daemon tests that are about the server, not about llama.cpp.
 // It records every request and streams a scripted answer, honouring abort signals.
-import type { GenerateUsage, LocalChatRequest, LocalCompletionRequest, ModelHostApi, ModelHostStatus } from '../../daemon/engine-types';
+import type { GenerateUsage, LocalChatRequest, LocalCompletionRequest, LocalPrefillRequest, ModelHostApi, ModelHostStatus } from '../../daemon/engine-types';
 
 export interface FakeHostCall {
   kind: 'complete' | 'chat';
@@ -10,6 +10,9 @@ export interface FakeHostCall {
 
 export class FakeModelHost implements ModelHostApi {
   readonly calls: FakeHostCall[] = [];
+  /** Cache warm-ups the daemon asked for, in order. */
+  readonly prefills: LocalPrefillRequest[] = [];
+  private prefillListeners: ((req: LocalPrefillRequest) => void)[] = [];
   readonly loaded = new Set<string>();
   /** Text streamed back, split into chunks; a function sees the request. */
   reply: (req: LocalCompletionRequest | LocalChatRequest) => string = () => 'fake answer';
@@ -42,6 +45,16 @@ export class FakeModelHost implements ModelHostApi {
 
   chat(req: LocalChatRequest, onDelta: (t: string) => void, signal?: AbortSignal) {
     return this.run('chat', req, onDelta, signal);
+  }
+
+  onPrefill(fn: (req: LocalPrefillRequest) => void): void {
+    this.prefillListeners.push(fn);
+  }
+
+  async prefill(req: LocalPrefillRequest) {
+    this.prefills.push(req);
+    for (const l of this.prefillListeners) l(req);
+    return { evaluatedTokens: 10 };
   }
 
   private async run(kind: FakeHostCall['kind'], req: LocalCompletionRequest | LocalChatRequest, onDelta: (t: string) => void, signal?: AbortSignal) {

@@ -1,0 +1,55 @@
+// Helpers for the benchmarks that drive a real VS Code through the e2e harness
+// (test/e2e/harness.ts): the extension's log files, and its log level.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CodeServerE2E } from '../../test/e2e/harness';
+
+/** Every Gearbox.log (the extension's LogOutputChannel) under the code-server user-data dir's logs. */
+export function gearboxLogFiles(userData: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === 'Gearbox.log' && p.includes(`${path.sep}gearbox.gearbox${path.sep}`)) out.push(p);
+    }
+  };
+  const logs = path.join(userData, 'logs');
+  if (fs.existsSync(logs)) walk(logs);
+  return out.sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs);
+}
+
+/** All lines of the extension's log files (every window so far). */
+export function gearboxLogLines(e2e: CodeServerE2E): string[] {
+  return gearboxLogFiles(e2e.dirs.userData).flatMap((f) => fs.readFileSync(f, 'utf8').split('\n'));
+}
+
+/**
+ * Sets the Gearbox output channel's log level with "Developer: Set Log Level…" (Gearbox → level).
+ * Returns false (and leaves a note) when the quick picks did not offer it.
+ */
+export async function setGearboxLogLevel(e2e: CodeServerE2E, level: 'Trace' | 'Debug' | 'Info'): Promise<boolean> {
+  try {
+    await e2e.runCommand('Developer: Set Log Level...');
+    const rows = e2e.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    await rows.first().waitFor({ state: 'visible', timeout: 10_000 });
+    await e2e.page.keyboard.type('Gearbox', { delay: 10 });
+    const gearbox = rows.filter({ hasText: /^Gearbox/ }).first();
+    await gearbox.waitFor({ state: 'visible', timeout: 10_000 });
+    await gearbox.click();
+    const row = rows.filter({ hasText: new RegExp(`^${level}`) }).first();
+    await row.waitFor({ state: 'visible', timeout: 10_000 });
+    await row.click();
+    await e2e.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+    return true;
+  } catch (err) {
+    e2e.notes.push(`could not set the Gearbox log level to ${level}: ${(err as Error).message.split('\n')[0]}`);
+    await e2e.page.keyboard.press('Escape').catch(() => undefined);
+    return false;
+  }
+}
+
+/** Number of `completion` lines (one per answered inline completion request) in the daemon's log. */
+export function daemonCompletions(e2e: CodeServerE2E): number {
+  return e2e.daemonLog().split('\n').filter((l) => l.includes('"msg":"completion"')).length;
+}

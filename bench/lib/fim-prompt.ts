@@ -1,0 +1,59 @@
+// The FIM benchmark's prompt and its edits: a real source file of this repo (~900 tokens of prefix),
+// the cursor mid-line near the end, a few lines of suffix (as an editor sends a bounded suffix).
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from './report';
+
+export interface FimPrompt {
+  prefix: string;
+  suffix: string;
+}
+
+export interface FimScenarios {
+  /** A prompt nothing is cached for. */
+  cold: FimPrompt;
+  /** The user typed one more character at the cursor. */
+  sameLine: FimPrompt;
+  /** The user pressed Enter and indented: the cursor is at the start of the next line. */
+  nextLine: FimPrompt;
+  /** An edit far above the cursor (a renamed identifier near the top of the file). */
+  farEdit: FimPrompt;
+}
+
+/** Source text the prompts are cut from: TypeScript of this repo (stable across runs of one commit). */
+function sourceText(): string {
+  return fs.readFileSync(path.join(repoRoot, 'daemon', 'completion-context.ts'), 'utf8');
+}
+
+/**
+ * `prefixChars` of code before the cursor (default ~3,400 chars ≈ 900 tokens), the cursor in the
+ * middle of a line, then `suffixLines` lines of suffix.
+ */
+export function fimScenarios(prefixChars = 3400, suffixLines = 3): FimScenarios {
+  const text = sourceText();
+  // The cursor: the middle of the first non-empty line that starts after prefixChars.
+  const lineStart = text.indexOf('\n', prefixChars) + 1;
+  const lineEnd = text.indexOf('\n', lineStart);
+  const cursor = lineStart + Math.max(1, Math.floor((lineEnd - lineStart) / 2));
+  const prefix = text.slice(0, cursor);
+  let suffixEnd = cursor;
+  for (let i = 0; i < suffixLines; i++) suffixEnd = text.indexOf('\n', suffixEnd) + 1 || text.length;
+  const suffix = text.slice(cursor, suffixEnd);
+  const typed = text[cursor] ?? 'x';
+  const lineSuffix = suffix.slice(0, suffix.indexOf('\n') + 1);
+  // The far edit renames the first identifier-ish word of line 3.
+  const third = nthLineStart(prefix, 2);
+  const farEditPrefix = prefix.slice(0, third) + prefix.slice(third).replace(/[A-Za-z_]\w{3,}/, (w) => `${w}2`);
+  return {
+    cold: { prefix, suffix },
+    sameLine: { prefix: prefix + typed, suffix: suffix.slice(1) },
+    nextLine: { prefix: prefix + lineSuffix.replace(/\n$/, '') + '\n    ', suffix: suffix.slice(lineSuffix.length) },
+    farEdit: { prefix: farEditPrefix, suffix },
+  };
+}
+
+function nthLineStart(s: string, n: number): number {
+  let at = 0;
+  for (let i = 0; i < n; i++) at = s.indexOf('\n', at) + 1;
+  return at;
+}

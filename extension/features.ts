@@ -1,0 +1,95 @@
+// Everything the extension does beyond its status bar: the daemon connection (vscode-languageclient,
+// ws, the zod protocol schemas), inline completion, chat, refactors, keys, the model picker and the
+// usage view. Bundled on its own (dist/extension/features.cjs) and required by extension.ts right
+// after activate() returns, or earlier by the first Gearbox command or API use: activation itself
+// stays light. Registers its commands and views directly with VS Code.
+import * as vscode from 'vscode';
+import { registerChatView } from './chat/chat-view';
+import { DaemonConnection } from './daemon-connection';
+import { inlineCompletionMiddleware } from './inline-completion';
+import { registerKeyCommands } from './keys';
+import { registerModelPicker } from './model-picker';
+import { registerRefactorCommands } from './refactor';
+import type { StatusBar } from './status-bar';
+import { registerUsageView } from './usage/usage-view';
+
+export interface Features {
+  readonly connection: DaemonConnection;
+}
+
+export interface FeatureHost {
+  context: vscode.ExtensionContext;
+  log: vscode.LogOutputChannel;
+  statusBar: StatusBar;
+}
+
+/** Wires every feature up and returns the (not yet started) daemon connection. */
+export function activateFeatures({ context, log, statusBar }: FeatureHost): Features {
+  let syncKeys: (() => Promise<void>) | undefined;
+  const conn = new DaemonConnection({
+    extensionPath: context.extensionPath,
+    log,
+    middleware: { provideInlineCompletionItems: inlineCompletionMiddleware({ log, onLatency: (ms) => statusBar.setLatency(ms) }) },
+    onConnected: async () => {
+      await syncKeys?.();
+      await noticeMissingLocalModel(context, conn);
+    },
+  });
+  context.subscriptions.push({ dispose: () => void conn.dispose() });
+  context.subscriptions.push(conn.onDidChangeState((s) => statusBar.setState(s, conn.lastError)));
+
+  syncKeys = registerKeyCommands(context, conn).syncKeys;
+  registerRefactorCommands(context, conn);
+  registerModelPicker(context, conn);
+  context.subscriptions.push(registerChatView(context, conn));
+  context.subscriptions.push(registerUsageView(context, conn));
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('gearbox.restartDaemon', async () => {
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Gearbox: restarting the daemon' }, () => conn.restartDaemon());
+    }),
+    vscode.commands.registerCommand('gearbox.showStatus', () => showStatus(conn)),
+  );
+  return { connection: conn };
+}
+
+async function showStatus(conn: DaemonConnection): Promise<void> {
+  const actions = ['Restart Daemon', 'Show Logs'] as const;
+  if (conn.state !== 'running') {
+    const pick = await vscode.window.showWarningMessage(`Gearbox daemon: ${conn.state}${conn.lastError ? ` (${conn.lastError})` : ''}`, ...actions);
+    return runAction(pick);
+  }
+  try {
+    const st = await conn.request('gearbox/status', {});
+    const mb = (n: number | null) => (n === null ? '-' : `${Math.round(n / 1048576)} MB`);
+    const lines = [
+      `Gearbox daemon ${st.version} — pid ${st.pid}, port ${st.port}, ${st.clients} client(s), ${st.runtime}`,
+      `GPU: ${st.gpu}. Memory: daemon ${mb(st.memory.daemonRssBytes)}, model host ${mb(st.memory.modelHostRssBytes)}.`,
+      `Loaded models: ${st.loadedModels.map((m) => m.id).join(', ') || 'none'}. API keys: ${st.providersWithKeys.join(', ') || 'none'}.`,
+    ];
+    const pick = await vscode.window.showInformationMessage(lines.join('\n'), { modal: false }, ...actions);
+    return runAction(pick);
+  } catch (err) {
+    const pick = await vscode.window.showErrorMessage(`Gearbox: status failed: ${(err as Error).message}`, ...actions);
+    return runAction(pick);
+  }
+}
+
+function runAction(pick: string | undefined): void {
+  if (pick === 'Restart Daemon') void vscode.commands.executeCommand('gearbox.restartDaemon');
+  if (pick === 'Show Logs') void vscode.commands.executeCommand('gearbox.showLogs');
+}
+
+/** Says once (per machine) that completions need a local model, and offers to pick one. */
+async function noticeMissingLocalModel(context: vscode.ExtensionContext, conn: DaemonConnection): Promise<void> {
+  const key = 'gearbox.noLocalModelNoticeShown';
+  if (context.globalState.get<boolean>(key)) return;
+  const { models } = await conn.request('gearbox/models', { task: 'completion' });
+  if (models.some((m) => m.local)) return;
+  await context.globalState.update(key, true);
+  const pick = await vscode.window.showInformationMessage(
+    'Gearbox: no local model is configured, so inline completions need a closed model (or stay off). Add a GGUF model to the daemon config, or pick a model.',
+    'Select Model…',
+  );
+  if (pick) await vscode.commands.executeCommand('gearbox.selectModel');
+}
