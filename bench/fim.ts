@@ -1,16 +1,18 @@
 // FIM time-to-first-token: a cold prompt, a same-line edit (one more character), the next line, and
 // an edit far above the cursor — through the daemon's inference path (the model-host child over
-// IPC, as the daemon runs it), through node-llama-cpp called directly in this process, and through
-// llama.cpp's own llama-server given the very same token ids (when bench/build-native.sh built it).
-// Before each warm scenario the cache holds the cold prompt, as it does while the user types.
-//   node --import tsx bench/fim.ts [--model tiny] [--threads N] [--runs N]
+// IPC, as the daemon runs it; also with the daemon's after-edit prefill), through node-llama-cpp
+// called directly in this process, and through llama.cpp's own llama-server given the very same
+// token ids (when bench/build-native.sh built it). Before each warm scenario the cache holds the
+// cold prompt, as it does while the user types. All engines stay loaded and are measured in
+// interleaved rounds, so drifting machine speed (turbo, neighbours) hits them alike.
+//   node --import tsx bench/fim.ts [--model tiny] [--threads N] [--runs N] [--out NAME]
 import path from 'node:path';
 import type { LlamaCompletion, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
-import { ModelHostClient } from '../daemon/model-host/client';
 import { createLogger } from '../daemon/log';
+import { ModelHostClient } from '../daemon/model-host/client';
 import { defaultThreadCount } from '../daemon/model-host/threads';
 import { fimScenarios, type FimPrompt, type FimScenarios } from './lib/fim-prompt';
-import { nativeBin, serverComplete, startLlamaServer } from './lib/llama-native';
+import { nativeBin, serverComplete, startLlamaServer, type LlamaServer } from './lib/llama-native';
 import { benchModel, shapeFromArgs } from './lib/model';
 import { median, outName, printTable, repoRoot, summarize, writeResult } from './lib/report';
 
@@ -21,11 +23,13 @@ const flag = (name: string, def: number) => {
 };
 const shape = shapeFromArgs(argv);
 const threads = flag('--threads', Math.min(2, defaultThreadCount()));
-const runs = flag('--runs', 5);
+const runs = flag('--runs', 7);
 const modelPath = benchModel(shape);
 const scenarios = fimScenarios();
 type Name = keyof FimScenarios;
 const names: Name[] = ['cold', 'sameLine', 'nextLine', 'farEdit'];
+/** The extension's debounce: the daemon's prefill starts at the edit, the request comes this much later. */
+const DEBOUNCE_MS = 75;
 
 interface Sample {
   ms: number;
@@ -33,24 +37,27 @@ interface Sample {
 }
 type Results = Record<Name, Sample[]>;
 const empty = (): Results => ({ cold: [], sameLine: [], nextLine: [], farEdit: [] });
+/** One completion with maxTokens 1; `fresh` = nothing cached; `edit` = a warm scenario right after its edit. */
+type Once = (p: FimPrompt, fresh: boolean, edit: boolean) => Promise<Sample>;
 
-/** Runs every scenario `runs` times; before a warm scenario the cache holds the cold prompt. */
-async function measure(label: string, once: (p: FimPrompt, fresh: boolean) => Promise<Sample>): Promise<Results> {
-  const out = empty();
-  await once(scenarios.cold, true); // warm-up: page the weights in, JIT the paths
-  for (let r = 0; r < runs; r++) {
-    out.cold.push(await once(scenarios.cold, true));
-    for (const name of names.slice(1)) {
-      await once(scenarios.cold, false);
-      out[name].push(await once(scenarios[name], false));
-    }
+interface Engine {
+  label: string;
+  once: Once;
+  results: Results;
+  close(): Promise<void>;
+}
+
+/** One round: the cold prompt from nothing, then each warm scenario from the cold prompt cached. */
+async function round(e: Engine): Promise<void> {
+  e.results.cold.push(await e.once(scenarios.cold, true, false));
+  for (const name of names.slice(1)) {
+    await e.once(scenarios.cold, false, false);
+    e.results[name].push(await e.once(scenarios[name], false, true));
   }
-  console.log(`${label}: ${names.map((n) => `${n} ${median(out[n].map((s) => s.ms)).toFixed(1)} ms`).join(', ')}`);
-  return out;
 }
 
 // ---------- node-llama-cpp, directly ----------
-async function direct(): Promise<{ results: Results; tokens: Record<Name, number[]>; binary: string }> {
+async function direct(): Promise<Engine & { tokens: Record<Name, number[]>; binary: string }> {
   const nlc = await import('node-llama-cpp');
   const llama = await nlc.getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, maxThreads: threads, logLevel: nlc.LlamaLogLevel.error });
   const model: LlamaModel = await llama.loadModel({ modelPath, gpuLayers: 0 });
@@ -63,32 +70,29 @@ async function direct(): Promise<{ results: Results; tokens: Record<Name, number
     const bos = t.shouldPrependBosToken && t.bos != null ? [t.bos] : [];
     return [...bos, t.infill.prefix!, ...tok(p.prefix), t.infill.suffix!, ...tok(p.suffix), t.infill.middle!];
   };
-  const results = await measure('node-llama-cpp direct', async (p, fresh) => {
-    if (fresh) await seq.clearHistory();
-    const before = seq.tokenMeter.getState();
-    const started = performance.now();
-    let first = 0;
-    await completion.generateInfillCompletion(p.prefix, p.suffix, {
-      maxTokens: 1,
-      temperature: 0,
-      onToken: () => (first ||= performance.now()),
-    });
-    const ms = (first || performance.now()) - started;
-    return { ms, evaluated: seq.tokenMeter.diff(before).usedInputTokens };
-  });
-  const tokens = Object.fromEntries(names.map((n) => [n, ids(scenarios[n])])) as Record<Name, number[]>;
-  const binary = `${llama.buildType} ${llama.gpu === false ? 'cpu' : llama.gpu}`;
-  await context.dispose();
-  await model.dispose();
-  await llama.dispose();
-  return { results, tokens, binary };
+  return {
+    label: 'node-llama-cpp direct',
+    results: empty(),
+    once: async (p, fresh) => {
+      if (fresh) await seq.clearHistory();
+      const before = seq.tokenMeter.getState();
+      const started = performance.now();
+      let first = 0;
+      await completion.generateInfillCompletion(p.prefix, p.suffix, { maxTokens: 1, temperature: 0, repeatPenalty: false, onToken: () => (first ||= performance.now()) });
+      return { ms: (first || performance.now()) - started, evaluated: seq.tokenMeter.diff(before).usedInputTokens };
+    },
+    tokens: Object.fromEntries(names.map((n) => [n, ids(scenarios[n])])) as Record<Name, number[]>,
+    binary: `${llama.buildType} ${llama.gpu === false ? 'cpu' : llama.gpu}`,
+    close: async () => {
+      await context.dispose();
+      await model.dispose();
+      await llama.dispose();
+    },
+  };
 }
 
 // ---------- the daemon's inference path: model-host child over IPC ----------
-/** The extension's debounce: the daemon's prefill starts at the edit, the request comes this much later. */
-const DEBOUNCE_MS = 75;
-
-async function viaDaemon(): Promise<{ plain: Results; prefilled: Results }> {
+async function daemonHost(): Promise<{ plain: Engine; prefilled: Engine }> {
   const host = new ModelHostClient({
     entry: path.join(repoRoot, 'dist', 'daemon', 'model-host.mjs'),
     models: [{ id: 'bench', source: modelPath }],
@@ -98,69 +102,68 @@ async function viaDaemon(): Promise<{ plain: Results; prefilled: Results }> {
     idleUnloadMs: 0,
     logger: createLogger({ level: 'warn' }),
   });
+  await host.load('bench');
   let session = 0;
-  try {
-    await host.load('bench');
-    const once = (prefill: boolean) => async (p: FimPrompt, fresh: boolean): Promise<Sample> => {
+  const once =
+    (prefill: boolean): Once =>
+    async (p, fresh, edit) => {
       if (fresh) session++;
       const key = `s${session}`;
-      if (prefill && !fresh) {
-        // As the daemon does after an edit: warm the cache at once, the request follows the debounce.
+      if (prefill && edit) {
+        // As the daemon does after an edit: warm the cache at once; the request follows the debounce.
         void host.prefill({ modelId: 'bench', sessionKey: key, prefix: p.prefix, suffix: p.suffix }).catch(() => {});
         await new Promise((r) => setTimeout(r, DEBOUNCE_MS));
       }
       const started = performance.now();
-      let first = 0;
-      const r = await host.complete({ modelId: 'bench', sessionKey: key, prefix: p.prefix, suffix: p.suffix, maxTokens: 1, temperature: 0 }, () => (first ||= performance.now()));
-      // With maxTokens 1 the reply itself marks the first token (a token may decode to no text).
-      return { ms: (first || performance.now()) - started, evaluated: r.usage.evaluatedPromptTokens };
+      // With maxTokens 1 the reply marks the first token; stream: false as the daemon asks for completions.
+      const r = await host.complete({ modelId: 'bench', sessionKey: key, prefix: p.prefix, suffix: p.suffix, maxTokens: 1, temperature: 0, stream: false }, () => {});
+      return { ms: performance.now() - started, evaluated: r.usage.evaluatedPromptTokens };
     };
-    const plain = await measure('daemon model host', once(false));
-    const prefilled = await measure(`daemon model host, prefilled during the ${DEBOUNCE_MS} ms debounce`, once(true));
-    return { plain, prefilled };
-  } finally {
-    await host.dispose();
-  }
+  return {
+    plain: { label: 'daemon (model host)', results: empty(), once: once(false), close: async () => {} },
+    prefilled: { label: `daemon, prefilled during the ${DEBOUNCE_MS} ms debounce`, results: empty(), once: once(true), close: () => host.dispose() },
+  };
 }
 
 // ---------- llama.cpp's own server, same token ids ----------
-async function viaLlamaServer(tokens: Record<Name, number[]>): Promise<Results | undefined> {
+async function llamaServer(tokens: Record<Name, number[]>): Promise<Engine | undefined> {
   if (!nativeBin('llama-server')) {
-    console.log('llama-server: not built (bench/build-native.sh), skipped');
+    console.log('llama-server: not built (npm run bench:native), skipped');
     return undefined;
   }
-  const server = await startLlamaServer(modelPath, threads);
-  try {
-    const byPrompt = new Map(names.map((n) => [scenarios[n], tokens[n]]));
-    return await measure('llama-server', async (p, fresh) => {
+  const server: LlamaServer = await startLlamaServer(modelPath, threads);
+  const byPrompt = new Map(names.map((n) => [scenarios[n], tokens[n]]));
+  return {
+    label: 'llama-server (native)',
+    results: empty(),
+    once: async (p, fresh) => {
       const r = await serverComplete(server, byPrompt.get(p)!, 1, !fresh);
       return { ms: r.wallMs, evaluated: r.promptN };
-    });
-  } finally {
-    await server.stop();
-  }
+    },
+    close: () => server.stop(),
+  };
 }
 
 const d = await direct();
-const { plain: host, prefilled } = await viaDaemon();
-const server = await viaLlamaServer(d.tokens);
+const { plain, prefilled } = await daemonHost();
+const server = await llamaServer(d.tokens);
+const engines = [d, plain, prefilled, ...(server ? [server] : [])];
+// Warm-up: page the weights in, JIT the paths; then interleaved rounds.
+for (const e of engines) await e.once(scenarios.cold, true, false);
+for (let r = 0; r < runs; r++) for (const e of engines) await round(e);
+for (const e of engines) await e.close();
 
-const row = (label: string, r: Results | undefined): (string | number)[] => [
-  label,
-  ...names.flatMap((n): (string | number)[] => (r ? [median(r[n].map((s) => s.ms)), median(r[n].map((s) => s.evaluated ?? NaN))] : ['-', '-'])),
-];
-printTable(`FIM time to first token, ms (median of ${runs}; ${threads} thread(s); prompt ${d.tokens.cold.length} tokens, ${shape}; "eval" = prompt tokens evaluated)`, [
+const med = (r: Results, n: Name, k: 'ms' | 'evaluated') => median(r[n].map((s) => s[k] ?? NaN));
+printTable(`FIM time to first token, ms (median of ${runs} interleaved rounds; ${threads} thread(s); prompt ${d.tokens.cold.length} tokens, ${shape}; "eval" = prompt tokens evaluated by the request)`, [
   ['path', ...names.flatMap((n) => [n, 'eval'])],
-  row('node-llama-cpp direct', d.results),
-  row('daemon (model host)', host),
-  row(`daemon, prefilled (${DEBOUNCE_MS} ms)`, prefilled),
-  row('llama-server (native)', server),
+  ...engines.map((e) => [e.label, ...names.flatMap((n) => [med(e.results, n, 'ms'), med(e.results, n, 'evaluated')])]),
 ]);
-const stats = (r: Results | undefined) => r && Object.fromEntries(names.map((n) => [n, { ms: summarize(r[n].map((s) => s.ms)), evaluatedTokens: median(r[n].map((s) => s.evaluated ?? NaN)) }]));
-const sameLineRatio = server ? median(host.sameLine.map((s) => s.ms)) / median(server.sameLine.map((s) => s.ms)) : undefined;
-if (sameLineRatio !== undefined) console.log(`\nwarm same-line TTFT, daemon / llama-server: ${sameLineRatio.toFixed(2)}× (target ≤ 1)`);
-const prefilledRatio = server ? median(prefilled.sameLine.map((s) => s.ms)) / median(server.sameLine.map((s) => s.ms)) : undefined;
-if (prefilledRatio !== undefined) console.log(`warm same-line TTFT, daemon with prefill / llama-server: ${prefilledRatio.toFixed(2)}×`);
+const stats = (r: Results) => Object.fromEntries(names.map((n) => [n, { ms: summarize(r[n].map((s) => s.ms)), evaluatedTokens: med(r, n, 'evaluated') }]));
+const ratio = (a: Engine, n: Name) => (server ? med(a.results, n, 'ms') / med(server.results, n, 'ms') : null);
+const ratios = Object.fromEntries(names.map((n) => [n, { daemon: ratio(plain, n), daemonPrefilled: n === 'cold' ? null : ratio(prefilled, n), direct: ratio(d, n) }]));
+if (server) {
+  console.log(`\nwarm same-line TTFT / llama-server's: daemon ${ratios.sameLine!.daemon!.toFixed(2)}×, daemon with prefill ${ratios.sameLine!.daemonPrefilled!.toFixed(2)}×, node-llama-cpp direct ${ratios.sameLine!.direct!.toFixed(2)}× (target ≤ 1)`);
+}
 writeResult(outName('fim'), {
   model: shape,
   threads,
@@ -168,11 +171,10 @@ writeResult(outName('fim'), {
   promptTokens: Object.fromEntries(names.map((n) => [n, d.tokens[n].length])),
   nodeLlamaCppBinary: d.binary,
   direct: stats(d.results),
-  daemonModelHost: stats(host),
-  daemonModelHostPrefilled: stats(prefilled),
+  daemonModelHost: stats(plain.results),
+  daemonModelHostPrefilled: stats(prefilled.results),
   prefillNote: `the daemon's prefill started at the edit; the request followed ${DEBOUNCE_MS} ms later (the extension's debounce); times are from the request`,
-  llamaServer: stats(server) ?? null,
-  sameLineDaemonOverLlamaServer: sameLineRatio ?? null,
-  sameLinePrefilledDaemonOverLlamaServer: prefilledRatio ?? null,
+  llamaServer: server ? stats(server.results) : null,
+  overLlamaServer: server ? ratios : null,
   targets: { sameLineDaemonOverLlamaServer: '≤ 1' },
 });

@@ -10,7 +10,10 @@ import { median, printTable, writeResult } from './lib/report';
 const shape = shapeFromArgs();
 const modelPath = benchModel(shape);
 const nlc = await import('node-llama-cpp');
-const llama = await nlc.getLlama({ gpu: 'cuda', build: 'never', skipDownload: true, progressLogs: false, logLevel: nlc.LlamaLogLevel.error });
+const llama = await nlc.getLlama({ gpu: 'cuda', build: 'never', skipDownload: true, progressLogs: false, logLevel: nlc.LlamaLogLevel.error }).catch((err: Error) => {
+  console.error(`FAIL: node-llama-cpp's prebuilt CUDA binary cannot run here (no NVIDIA GPU or driver?): ${err.name} ${err.message}`);
+  process.exit(1);
+});
 const devices = await llama.getGpuDeviceNames();
 const model = await llama.loadModel({ modelPath, gpuLayers: 'max' });
 const totalLayers = model.fileInsights.totalLayers;

@@ -85,16 +85,25 @@ export function formatDoctor(r: DoctorReport): string {
 }
 
 /** Runs node-llama-cpp's CLI (its `source download` uses the llama.cpp git bundle it ships: no network). */
-function runNodeLlamaCppCli(dir: string, args: string[]): Promise<number> {
+function runNodeLlamaCppCli(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
   const cli = path.join(dir, 'dist', 'cli', 'cli.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: 'inherit', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    const child = spawn(process.execPath, [cli, ...args], { stdio: 'inherit', env: { ...process.env, ...env, ELECTRON_RUN_AS_NODE: '1' } });
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
 
-export async function buildNative(): Promise<number> {
+/** The CPU lists AMX (Sapphire Rapids and later). */
+function cpuHasAmx(): boolean {
+  try {
+    return /\bamx_tile\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+export async function buildNative(opts: { amx?: boolean } = {}): Promise<number> {
   const r = await doctorReport(false);
   if (!r.nodeLlamaCpp) throw new Error('node-llama-cpp is not installed next to gearbox: nothing to build.');
   if (!fs.existsSync(path.join(r.nodeLlamaCpp.dir, 'llama', 'gitRelease.bundle'))) {
@@ -105,7 +114,16 @@ export async function buildNative(): Promise<number> {
   }
   console.log(`Compiling llama.cpp for this CPU (${r.cpu}); this takes several minutes…`);
   const started = Date.now();
-  const code = await runNodeLlamaCppCli(r.nodeLlamaCpp.dir, ['source', 'download', '--gpu', 'false', '--noUsageExample']);
+  // GGML_NATIVE compiles for every feature the CPU lists, AMX included; under some hypervisors the
+  // first AMX tile load is an illegal instruction (prompt evaluation crashes), so AMX is opt-in.
+  const env: NodeJS.ProcessEnv = {};
+  if (cpuHasAmx() && !opts.amx) {
+    const flags = '-mno-amx-tile -mno-amx-int8 -mno-amx-bf16';
+    env.NODE_LLAMA_CPP_CMAKE_OPTION_CMAKE_C_FLAGS = flags;
+    env.NODE_LLAMA_CPP_CMAKE_OPTION_CMAKE_CXX_FLAGS = flags;
+    console.log('AMX left out (add --amx on bare metal to keep it).');
+  }
+  const code = await runNodeLlamaCppCli(r.nodeLlamaCpp.dir, ['source', 'download', '--gpu', 'false', '--noUsageExample'], env);
   if (code !== 0) throw new Error(`the native build failed (exit ${code}); the prebuilt binary stays in use.`);
   console.log(`Built in ${Math.round((Date.now() - started) / 1000)} s. Restart the daemon (gearbox stop; the editor restarts it) to use it; gearbox doctor --clear-native goes back.`);
   return 0;

@@ -27,7 +27,7 @@ Usage:
   gearbox chat "message" [--file F] [--model M] [--json]
   gearbox route --task chat|refactor|completion [--explain] [--json]   (prompt on stdin)
   gearbox usage [--since 7d|30d|YYYY-MM-DD] [--workspace all|current] [--json]
-  gearbox doctor [--json] [--build-native | --clear-native]   (inference binary; opt-in build for this CPU)
+  gearbox doctor [--json] [--build-native [--amx] | --clear-native]   (inference binary; opt-in build for this CPU)
 
 Environment: GEARBOX_RUNTIME_DIR (lock, token, discovery), GEARBOX_CONFIG (config file),
 OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY (keys, unless set by the editor).`;
@@ -418,9 +418,9 @@ export function formatUsage(u: UsageResult): string {
 }
 
 async function cmdDoctor(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, 'build-native': { type: 'boolean' }, 'clear-native': { type: 'boolean' } } });
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, 'build-native': { type: 'boolean' }, 'clear-native': { type: 'boolean' }, amx: { type: 'boolean' } } });
   if (values['build-native'] && values['clear-native']) throw new UsageError('--build-native and --clear-native are exclusive.');
-  if (values['build-native']) return buildNative();
+  if (values['build-native']) return buildNative({ amx: values.amx });
   if (values['clear-native']) return clearNative();
   const report = await doctorReport();
   console.log(values.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
