@@ -25,7 +25,9 @@ const shape = shapeFromArgs(argv);
 const threads = flag('--threads', Math.min(2, defaultThreadCount()));
 const runs = flag('--runs', 7);
 const modelPath = benchModel(shape);
-const scenarios = fimScenarios();
+/** Round r's prompts (a different file per round; round -1 warms up). */
+const scenariosOf = (r: number) => fimScenarios(r + 1);
+const scenarios = scenariosOf(0);
 type Name = keyof FimScenarios;
 const names: Name[] = ['cold', 'sameLine', 'nextLine', 'farEdit'];
 /** The extension's debounce: the daemon's prefill starts at the edit, the request comes this much later. */
@@ -48,16 +50,16 @@ interface Engine {
 }
 
 /** One round: the cold prompt from nothing, then each warm scenario from the cold prompt cached. */
-async function round(e: Engine): Promise<void> {
-  e.results.cold.push(await e.once(scenarios.cold, true, false));
+async function round(e: Engine, s: FimScenarios): Promise<void> {
+  e.results.cold.push(await e.once(s.cold, true, false));
   for (const name of names.slice(1)) {
-    await e.once(scenarios.cold, false, false);
-    e.results[name].push(await e.once(scenarios[name], false, true));
+    await e.once(s.cold, false, false);
+    e.results[name].push(await e.once(s[name], false, true));
   }
 }
 
 // ---------- node-llama-cpp, directly ----------
-async function direct(): Promise<Engine & { tokens: Record<Name, number[]>; binary: string }> {
+async function direct(): Promise<Engine & { tokens: Record<Name, number[]>; ids: (p: FimPrompt) => number[]; binary: string }> {
   const nlc = await import('node-llama-cpp');
   const llama = await nlc.getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, maxThreads: threads, logLevel: nlc.LlamaLogLevel.error });
   const model: LlamaModel = await llama.loadModel({ modelPath, gpuLayers: 0 });
@@ -82,6 +84,7 @@ async function direct(): Promise<Engine & { tokens: Record<Name, number[]>; bina
       return { ms: (first || performance.now()) - started, evaluated: seq.tokenMeter.diff(before).usedInputTokens };
     },
     tokens: Object.fromEntries(names.map((n) => [n, ids(scenarios[n])])) as Record<Name, number[]>,
+    ids,
     binary: `${llama.buildType} ${llama.gpu === false ? 'cpu' : llama.gpu}`,
     close: async () => {
       await context.dispose();
@@ -126,18 +129,17 @@ async function daemonHost(): Promise<{ plain: Engine; prefilled: Engine }> {
 }
 
 // ---------- llama.cpp's own server, same token ids ----------
-async function llamaServer(tokens: Record<Name, number[]>): Promise<Engine | undefined> {
+async function llamaServer(ids: (p: FimPrompt) => number[]): Promise<Engine | undefined> {
   if (!nativeBin('llama-server')) {
     console.log('llama-server: not built (npm run bench:native), skipped');
     return undefined;
   }
   const server: LlamaServer = await startLlamaServer(modelPath, threads);
-  const byPrompt = new Map(names.map((n) => [scenarios[n], tokens[n]]));
   return {
     label: 'llama-server (native)',
     results: empty(),
     once: async (p, fresh) => {
-      const r = await serverComplete(server, byPrompt.get(p)!, 1, !fresh);
+      const r = await serverComplete(server, ids(p), 1, !fresh);
       return { ms: r.wallMs, evaluated: r.promptN };
     },
     close: () => server.stop(),
@@ -146,11 +148,11 @@ async function llamaServer(tokens: Record<Name, number[]>): Promise<Engine | und
 
 const d = await direct();
 const { plain, prefilled } = await daemonHost();
-const server = await llamaServer(d.tokens);
+const server = await llamaServer(d.ids);
 const engines = [d, plain, prefilled, ...(server ? [server] : [])];
 // Warm-up: page the weights in, JIT the paths; then interleaved rounds.
-for (const e of engines) await e.once(scenarios.cold, true, false);
-for (let r = 0; r < runs; r++) for (const e of engines) await round(e);
+for (const e of engines) await e.once(scenariosOf(-1).cold, true, false);
+for (let r = 0; r < runs; r++) for (const e of engines) await round(e, scenariosOf(r));
 for (const e of engines) await e.close();
 
 const med = (r: Results, n: Name, k: 'ms' | 'evaluated') => median(r[n].map((s) => s[k] ?? NaN));

@@ -187,6 +187,10 @@ describe('gearbox CLI (built bundle)', function () {
     assert.ok(report.defaultThreads >= 1 && report.defaultThreads <= (report.physicalCores ?? report.logicalCores));
     const text = await gearbox(['doctor'], env);
     assert.match(text.stdout, /binary\s+(prebuilt|localBuild) \(\w+\)/);
+    // The check --build-native runs on a fresh build: load a model and evaluate a prompt in a child.
+    const smoke = await gearbox(['doctor', '--smoke', makeTestModel({ shape: 'tiny' })], env);
+    assert.equal(smoke.code, 0, smoke.stderr);
+    assert.match(smoke.stdout, /(prebuilt|localBuild) binary, \d+ tokens in \d+ ms/);
     const both = await gearbox(['doctor', '--build-native', '--clear-native'], env);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /exclusive/);

@@ -29,8 +29,10 @@ function sourceText(): string {
  * `prefixChars` of code before the cursor (default ~3,400 chars ≈ 900 tokens), the cursor in the
  * middle of a line, then `suffixLines` lines of suffix.
  */
-export function fimScenarios(prefixChars = 3400, suffixLines = 3): FimScenarios {
-  const text = sourceText();
+export function fimScenarios(variant = 0, prefixChars = 3400, suffixLines = 3): FimScenarios {
+  // Each variant is a different file from its first line on, so that no prompt cache (llama-server
+  // keeps earlier prompts' states in RAM) can serve a round with what an earlier round evaluated.
+  const text = `// variant ${variant}\n${sourceText()}`;
   // The cursor: the middle of the first non-empty line that starts after prefixChars.
   const lineStart = text.indexOf('\n', prefixChars) + 1;
   const lineEnd = text.indexOf('\n', lineStart);
@@ -43,7 +45,7 @@ export function fimScenarios(prefixChars = 3400, suffixLines = 3): FimScenarios 
   const lineSuffix = suffix.slice(0, suffix.indexOf('\n') + 1);
   // The far edit renames the first identifier-ish word of line 3.
   const third = nthLineStart(prefix, 2);
-  const farEditPrefix = prefix.slice(0, third) + prefix.slice(third).replace(/[A-Za-z_]\w{3,}/, (w) => `${w}2`);
+  const farEditPrefix = prefix.slice(0, third) + prefix.slice(third).replace(/[A-Za-z_]\w{3,}/, (w) => `${w}Renamed`);
   return {
     cold: { prefix, suffix },
     sameLine: { prefix: prefix + typed, suffix: suffix.slice(1) },

@@ -8,11 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 
 export function nativeBinDir(): string | undefined {
-  const candidates = [
-    process.env.LLAMA_CPP_BIN,
-    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'gearbox', 'llama-native', 'build', 'bin'),
-  ].filter((d): d is string => !!d);
+  const dest = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'gearbox', 'llama-native');
+  const candidates = [process.env.LLAMA_CPP_BIN, path.join(dest, 'prebuilt-bin'), path.join(dest, 'build', 'bin')].filter((d): d is string => !!d);
   return candidates.find((d) => fs.existsSync(path.join(d, 'llama-server')) || fs.existsSync(path.join(d, 'llama-bench')));
+}
+
+/** The tools find their libraries next to them first (the prebuilt-bin layout needs it). */
+function nativeEnv(bin: string): NodeJS.ProcessEnv {
+  const dir = path.dirname(bin);
+  return { ...process.env, LD_LIBRARY_PATH: [dir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
 }
 
 export function nativeBin(name: 'llama-server' | 'llama-bench'): string | undefined {
@@ -43,7 +47,7 @@ export async function startLlamaServer(model: string, threads: number, ctx = 409
   if (!bin) throw new Error('llama-server not found: run bench/build-native.sh or set LLAMA_CPP_BIN');
   const port = await freePort();
   const args = ['-m', model, '-t', String(threads), '-tb', String(threads), '-c', String(ctx), '-np', '1', '--host', '127.0.0.1', '--port', String(port), '--no-webui', '-ngl', '0', ...extraArgs];
-  const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: nativeEnv(bin) });
   let log = '';
   proc.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
@@ -97,7 +101,7 @@ export async function serverComplete(s: LlamaServer, tokens: number[], nPredict:
 export function llamaBenchDecode(model: string, threads: number, n = 128, reps = 3): { tokensPerSecond: number; stddev: number } | undefined {
   const bin = nativeBin('llama-bench');
   if (!bin) return undefined;
-  const r = spawnSync(bin, ['-m', model, '-t', String(threads), '-p', '0', '-n', String(n), '-r', String(reps), '-ngl', '0', '-o', 'json'], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const r = spawnSync(bin, ['-m', model, '-t', String(threads), '-p', '0', '-n', String(n), '-r', String(reps), '-ngl', '0', '-o', 'json'], { encoding: 'utf8', maxBuffer: 16 << 20, env: nativeEnv(bin) });
   if (r.status !== 0) throw new Error(`llama-bench failed: ${r.stderr.slice(-2000)}`);
   const rows = JSON.parse(r.stdout) as { avg_ts: number; stddev_ts: number; n_gen: number }[];
   const row = rows.find((x) => x.n_gen === n);

@@ -103,7 +103,7 @@ function cpuHasAmx(): boolean {
   }
 }
 
-export async function buildNative(opts: { amx?: boolean } = {}): Promise<number> {
+export async function buildNative(opts: { amx?: boolean; smokeModel?: string } = {}): Promise<number> {
   const r = await doctorReport(false);
   if (!r.nodeLlamaCpp) throw new Error('node-llama-cpp is not installed next to gearbox: nothing to build.');
   if (!fs.existsSync(path.join(r.nodeLlamaCpp.dir, 'llama', 'gitRelease.bundle'))) {
@@ -125,7 +125,55 @@ export async function buildNative(opts: { amx?: boolean } = {}): Promise<number>
   }
   const code = await runNodeLlamaCppCli(r.nodeLlamaCpp.dir, ['source', 'download', '--gpu', 'false', '--noUsageExample'], env);
   if (code !== 0) throw new Error(`the native build failed (exit ${code}); the prebuilt binary stays in use.`);
-  console.log(`Built in ${Math.round((Date.now() - started) / 1000)} s. Restart the daemon (gearbox stop; the editor restarts it) to use it; gearbox doctor --clear-native goes back.`);
+  console.log(`Built in ${Math.round((Date.now() - started) / 1000)} s.`);
+  // A build can compile and still not run here (an instruction the CPU lists but the hypervisor
+  // traps): evaluate a prompt with it in a child process before keeping it.
+  if (opts.smokeModel) {
+    const smoke = await smokeTest(opts.smokeModel);
+    if (!smoke.ok) {
+      await clearNative();
+      throw new Error(`the native build does not run on this machine (${smoke.why}); it was removed and the prebuilt binary stays in use.`);
+    }
+    console.log(`Checked: it evaluated a prompt with ${path.basename(opts.smokeModel)} (${smoke.why}).`);
+  } else {
+    console.log('Not checked: no local GGUF model is configured to run it with (gearbox doctor --clear-native removes it if inference fails).');
+  }
+  console.log('Restart the daemon (gearbox stop; the editor restarts it) to use it; gearbox doctor --clear-native goes back.');
+  return 0;
+}
+
+/** Loads `model` with the binary node-llama-cpp picks now and evaluates a 64-token prompt, in a child process. */
+export function smokeTest(model: string): Promise<{ ok: boolean; why: string }> {
+  const entry = process.argv[1];
+  return new Promise((resolve) => {
+    if (!entry) return resolve({ ok: false, why: 'cannot locate the gearbox CLI to run the check' });
+    const child = spawn(process.execPath, [entry, 'doctor', '--smoke', model], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (signal) resolve({ ok: false, why: `the check died with ${signal}${signal === 'SIGILL' ? ': illegal instruction' : ''}` });
+      else if (code !== 0) resolve({ ok: false, why: `the check failed: ${out.trim().split('\n').at(-1) ?? `exit ${code}`}` });
+      else resolve({ ok: true, why: out.trim().split('\n').at(-1) ?? 'ok' });
+    });
+  });
+}
+
+/** The child side of smokeTest. */
+export async function runSmoke(model: string): Promise<number> {
+  const nlc = await import('node-llama-cpp');
+  const llama = await nlc.getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, logLevel: nlc.LlamaLogLevel.error });
+  const m = await llama.loadModel({ modelPath: model, gpuLayers: 0 });
+  const ctx = await m.createContext({ contextSize: 512, threads: defaultThreadCount() });
+  const tokens = m.tokenize('function add(a, b) {\n  return a + b;\n}\n'.repeat(6)).slice(0, 64);
+  const started = Date.now();
+  await ctx.getSequence().evaluateWithoutGeneratingNewTokens(tokens);
+  console.log(`${llama.buildType} binary, ${tokens.length} tokens in ${Date.now() - started} ms`);
+  await ctx.dispose();
+  await m.dispose();
+  await llama.dispose();
   return 0;
 }
 

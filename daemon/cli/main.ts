@@ -8,12 +8,12 @@ import { parseArgs } from 'node:util';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
 import type { InlineCompletionList } from 'vscode-languageserver';
 import { TaskKind, UsageSince, type CodeContext, type ModelInfo, type RouteDecision, type StatusResult, type UsageResult } from '../../shared/protocol';
-import { defaultConfigPath } from '../config';
+import { defaultConfigPath, loadConfig } from '../config';
 import { AlreadyRunningError, startDaemon } from '../daemon';
 import { VERSION } from '../engine';
 import { defaultRuntimeDir, ensureRuntimeDir, readDiscovery, runtimePaths } from '../runtime-dir';
 import { connectToDaemon, type DaemonClient } from './client';
-import { buildNative, clearNative, doctorReport, formatDoctor } from './doctor';
+import { buildNative, clearNative, doctorReport, formatDoctor, runSmoke } from './doctor';
 import { languageIdOf } from './language';
 
 const USAGE = `gearbox ${VERSION} — hybrid local + cloud AI coding daemon
@@ -418,9 +418,19 @@ export function formatUsage(u: UsageResult): string {
 }
 
 async function cmdDoctor(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, 'build-native': { type: 'boolean' }, 'clear-native': { type: 'boolean' }, amx: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args,
+    options: { json: { type: 'boolean' }, 'build-native': { type: 'boolean' }, 'clear-native': { type: 'boolean' }, amx: { type: 'boolean' }, smoke: { type: 'string' }, config: { type: 'string' } },
+  });
+  if (values.smoke) return runSmoke(values.smoke);
   if (values['build-native'] && values['clear-native']) throw new UsageError('--build-native and --clear-native are exclusive.');
-  if (values['build-native']) return buildNative({ amx: values.amx });
+  if (values['build-native']) {
+    // The first configured local model that is a plain file checks the build (hf: ones may not be downloaded).
+    const configPath = values.config ?? process.env.GEARBOX_CONFIG ?? defaultConfigPath();
+    const config = fs.existsSync(configPath) ? loadConfig(configPath) : undefined;
+    const smokeModel = config?.localModels.map((m) => path.resolve(path.dirname(configPath), m.source)).find((f) => !f.includes('hf:') && fs.existsSync(f));
+    return buildNative({ amx: values.amx, smokeModel });
+  }
   if (values['clear-native']) return clearNative();
   const report = await doctorReport();
   console.log(values.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
