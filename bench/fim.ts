@@ -118,8 +118,8 @@ async function daemonHost(): Promise<{ plain: Engine; prefilled: Engine }> {
         await new Promise((r) => setTimeout(r, DEBOUNCE_MS));
       }
       const started = performance.now();
-      // With maxTokens 1 the reply marks the first token; stream: false as the daemon asks for completions.
-      const r = await host.complete({ modelId: 'bench', sessionKey: key, prefix: p.prefix, suffix: p.suffix, maxTokens: 1, temperature: 0, stream: false }, () => {});
+      // With maxTokens 1 the reply marks the first token.
+      const r = await host.complete({ modelId: 'bench', sessionKey: key, prefix: p.prefix, suffix: p.suffix, maxTokens: 1, temperature: 0 }, () => {});
       return { ms: performance.now() - started, evaluated: r.usage.evaluatedPromptTokens };
     };
   return {

@@ -43,8 +43,6 @@ export interface LocalCompletionRequest {
   maxTokens: number;
   temperature?: number;
   stopOnNewline?: boolean;
-  /** false: the host sends no partial text, only the result. Default true. */
-  stream?: boolean;
 }
 
 /** A completion prompt to evaluate into a session's KV cache ahead of the request (no generation). */

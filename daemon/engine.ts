@@ -388,7 +388,7 @@ export class Engine {
       try {
         await this.opts.modelHost.load(model.id, (phase, p) => ctx.onProgress?.(model.id, phase, p), ctx.signal);
         r = await this.opts.modelHost.complete(
-          { modelId: model.id, sessionKey: req.sessionKey, prefix: req.prefix, suffix: req.suffix, maxTokens, temperature: 0, stopOnNewline: !req.multiline, stream: false },
+          { modelId: model.id, sessionKey: req.sessionKey, prefix: req.prefix, suffix: req.suffix, maxTokens, temperature: 0, stopOnNewline: !req.multiline },
           () => {},
           ctx.signal,
         );

@@ -143,10 +143,7 @@ function onMessage(raw: unknown): void {
       });
       return;
     case 'complete':
-      // Not streamed: no message (and no wake-up of the daemon) per token while the threads decode.
-      void serve(msg.id, msg.type, (signal) =>
-        requireEngine().complete(msg.req, msg.req.stream === false ? () => {} : (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)),
-      );
+      void serve(msg.id, msg.type, (signal) => requireEngine().complete(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)));
       return;
     case 'prefill':
       void serve(msg.id, msg.type, (signal) => requireEngine().prefill(msg.req, signal));

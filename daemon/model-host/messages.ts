@@ -45,8 +45,6 @@ export const CompleteMessage = z.object({
     maxTokens: z.number().int().positive(),
     temperature: z.number().min(0).max(2).optional(),
     stopOnNewline: z.boolean().optional(),
-    /** false: no delta messages, only the result (inline completions show the whole text at once). */
-    stream: z.boolean().optional(),
   }),
 });
 export type CompleteMessage = z.infer<typeof CompleteMessage>;
