@@ -579,7 +579,11 @@ export class CodeServerE2E {
    * explicitly (Alt+\\, "Trigger Inline Suggestion") and says so on stderr: a lost automatic
    * trigger is worth knowing about, but is not what these flows test.
    */
+  /** The keys waitForGhostText typed beyond the caller's text (see moreKeys). */
+  extraKeysTyped = '';
+
   async waitForGhostText(timeoutMs = 30_000, retriggerAfterMs = 15_000, moreKeys = ''): Promise<string> {
+    this.extraKeysTyped = '';
     const shown = this.editor().locator('.ghost-text-decoration, .ghost-text').first();
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1, deadline - Date.now());
@@ -603,6 +607,7 @@ export class CodeServerE2E {
           if (key === undefined || Date.now() >= deadline) throw new Error(`${(err as Error).message}\nrecent completions in the daemon log:\n${this.completionLogTail()}`);
           this.notes.push(`no ghost text yet: typed ${JSON.stringify(key)} more`);
           await this.page.keyboard.type(key, { delay: 30 });
+          this.extraKeysTyped += key;
         }
       }
     }

@@ -42,7 +42,7 @@ if (vsix && fs.existsSync(bundle) && fs.statSync(vsix).mtimeMs < fs.statSync(bun
     await e2e.openFile('demo.py');
     await e2e.gotoEnd();
     await e2e.type('print(add(1, ');
-    const ghost = await e2e.waitForGhostText(60_000);
+    const ghost = await e2e.waitForGhostText(60_000, 15_000, '23');
     assert.ok(ghost.trim().length > 0);
     await e2e.screenshot('ghost-text');
   });
