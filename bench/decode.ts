@@ -7,11 +7,9 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Token } from 'node-llama-cpp';
-import { createLogger } from '../daemon/log';
-import { ModelHostClient } from '../daemon/model-host/client';
 import { defaultThreadCount } from '../daemon/model-host/threads';
 import { llamaBenchDecode, nativeBin } from './lib/llama-native';
-import { benchModel, shapeFromArgs } from './lib/model';
+import { benchModel, shapeFromArgs, startBenchModelHost } from './lib/model';
 import { median, outName, printTable, repoRoot, summarize, writeResult } from './lib/report';
 
 const argv = process.argv.slice(2);
@@ -71,16 +69,7 @@ async function directPaths(threads: number) {
 }
 
 async function daemonPath(threads: number) {
-  const host = new ModelHostClient({
-    entry: path.join(repoRoot, 'dist', 'daemon', 'model-host.mjs'),
-    models: [{ id: 'bench', source: modelPath }],
-    modelsDir: path.join(repoRoot, '.cache', 'bench-models'),
-    threads,
-    gpu: false,
-    idleUnloadMs: 0,
-    logger: createLogger({ level: 'warn' }),
-  });
-  await host.load('bench');
+  const host = await startBenchModelHost(modelPath, threads);
   let k = 0;
   return {
     run: async () => {

@@ -8,12 +8,10 @@
 //   node --import tsx bench/fim.ts [--model tiny] [--threads N] [--runs N] [--out NAME]
 import path from 'node:path';
 import type { LlamaCompletion, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
-import { createLogger } from '../daemon/log';
-import { ModelHostClient } from '../daemon/model-host/client';
 import { defaultThreadCount } from '../daemon/model-host/threads';
 import { fimScenarios, type FimPrompt, type FimScenarios } from './lib/fim-prompt';
 import { nativeBin, serverComplete, startLlamaServer, type LlamaServer } from './lib/llama-native';
-import { benchModel, shapeFromArgs } from './lib/model';
+import { benchModel, shapeFromArgs, startBenchModelHost } from './lib/model';
 import { median, outName, printTable, repoRoot, summarize, writeResult } from './lib/report';
 
 const argv = process.argv.slice(2);
@@ -96,16 +94,7 @@ async function direct(): Promise<Engine & { tokens: Record<Name, number[]>; ids:
 
 // ---------- the daemon's inference path: model-host child over IPC ----------
 async function daemonHost(): Promise<{ plain: Engine; prefilled: Engine }> {
-  const host = new ModelHostClient({
-    entry: path.join(repoRoot, 'dist', 'daemon', 'model-host.mjs'),
-    models: [{ id: 'bench', source: modelPath }],
-    modelsDir: path.join(repoRoot, '.cache', 'bench-models'),
-    threads,
-    gpu: false,
-    idleUnloadMs: 0,
-    logger: createLogger({ level: 'warn' }),
-  });
-  await host.load('bench');
+  const host = await startBenchModelHost(modelPath, threads);
   let session = 0;
   const once =
     (prefill: boolean): Once =>

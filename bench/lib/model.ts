@@ -1,7 +1,11 @@
 // The benchmark model: the test-model generator's Qwen2.5-Coder-0.5B shape (896 hidden, 24 layers,
 // 14 heads, 2 KV heads, FFN 4864, Q8_0, tied embeddings) with the real Qwen2 tokenizer and FIM
 // tokens and random weights. Generated once (about 30 s, 531 MB) into .cache/test-models/.
+import path from 'node:path';
+import { createLogger } from '../../daemon/log';
+import { ModelHostClient } from '../../daemon/model-host/client';
 import { makeTestModel, type TestModelShape } from '../../test/fixtures/make-test-model';
+import { repoRoot } from './report';
 
 export function benchModel(shape: TestModelShape = 'qwen2.5-coder-0.5b'): string {
   const started = Date.now();
@@ -18,4 +22,19 @@ export function shapeFromArgs(argv = process.argv.slice(2)): TestModelShape {
   if (v === undefined) return 'qwen2.5-coder-0.5b';
   if (v === 'tiny' || v === 'qwen2.5-coder-0.5b') return v;
   throw new Error(`--model must be tiny or qwen2.5-coder-0.5b, not ${v}`);
+}
+
+/** The daemon's inference path as the daemon runs it: the built model-host child, the model loaded as "bench". */
+export async function startBenchModelHost(modelPath: string, threads: number): Promise<ModelHostClient> {
+  const host = new ModelHostClient({
+    entry: path.join(repoRoot, 'dist', 'daemon', 'model-host.mjs'),
+    models: [{ id: 'bench', source: modelPath }],
+    modelsDir: path.join(repoRoot, '.cache', 'bench-models'),
+    threads,
+    gpu: false,
+    idleUnloadMs: 0,
+    logger: createLogger({ level: 'warn' }),
+  });
+  await host.load('bench');
+  return host;
 }

@@ -34,14 +34,18 @@ export type ConfigureMessage = z.infer<typeof ConfigureMessage>;
 export const LoadMessage = z.object({ type: z.literal('load'), id: RequestId, modelId: z.string() });
 export type LoadMessage = z.infer<typeof LoadMessage>;
 
+/** A completion prompt on a session (client + file): what a completion and its prefill share. */
+const SessionPrompt = z.object({
+  modelId: z.string(),
+  sessionKey: z.string(),
+  prefix: z.string(),
+  suffix: z.string().optional(),
+});
+
 export const CompleteMessage = z.object({
   type: z.literal('complete'),
   id: RequestId,
-  req: z.object({
-    modelId: z.string(),
-    sessionKey: z.string(),
-    prefix: z.string(),
-    suffix: z.string().optional(),
+  req: SessionPrompt.extend({
     maxTokens: z.number().int().positive(),
     temperature: z.number().min(0).max(2).optional(),
     stopOnNewline: z.boolean().optional(),
@@ -50,16 +54,7 @@ export const CompleteMessage = z.object({
 export type CompleteMessage = z.infer<typeof CompleteMessage>;
 
 /** Evaluate a completion prompt into a session's KV cache without generating (a warm-up after an edit). */
-export const PrefillMessage = z.object({
-  type: z.literal('prefill'),
-  id: RequestId,
-  req: z.object({
-    modelId: z.string(),
-    sessionKey: z.string(),
-    prefix: z.string(),
-    suffix: z.string().optional(),
-  }),
-});
+export const PrefillMessage = z.object({ type: z.literal('prefill'), id: RequestId, req: SessionPrompt });
 export type PrefillMessage = z.infer<typeof PrefillMessage>;
 
 export const ChatMessageRequest = z.object({
