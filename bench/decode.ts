@@ -2,7 +2,7 @@
 // inference path (the model-host child, as the daemon runs it), node-llama-cpp called directly
 // (its raw evaluate loop, and LlamaCompletion as the model host uses it), and llama.cpp's own
 // llama-bench when built (npm run bench:native). Interleaved rounds: drifting machine speed
-// (turbo, neighbours) hits every path alike; the table shows medians.
+// (turbo, neighbours) hits every path alike, each round in a rotated order; the table shows medians.
 //   node --import tsx bench/decode.ts [--model tiny] [--tokens N] [--threads 1,2] [--rounds N] [--out NAME] [--nlc-dir DIR]
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -97,13 +97,25 @@ for (const t of threadCounts) {
   await daemon.run(); // warm-up
   const samples: Record<Path, number[]> = { native: [], raw: [], completion: [], daemon: [] };
   let daemonTokens = 0;
+  const steps: [Path, () => Promise<number>][] = [
+    ...(hasNative ? [['native', async () => llamaBenchDecode(modelPath, t, N, 1)!.tokensPerSecond] as [Path, () => Promise<number>]] : []),
+    ['raw', direct.raw],
+    ['completion', direct.completion],
+    [
+      'daemon',
+      async () => {
+        const d = await daemon.run();
+        daemonTokens = d.tokens;
+        return d.rate;
+      },
+    ],
+  ];
   for (let r = 0; r < rounds; r++) {
-    if (hasNative) samples.native.push(llamaBenchDecode(modelPath, t, N, 1)!.tokensPerSecond);
-    samples.raw.push(await direct.raw());
-    samples.completion.push(await direct.completion());
-    const d = await daemon.run();
-    samples.daemon.push(d.rate);
-    daemonTokens = d.tokens;
+    // Each round starts with another path: no path always runs first (or last) in a round.
+    for (let i = 0; i < steps.length; i++) {
+      const [name, run] = steps[(i + r) % steps.length]!;
+      samples[name].push(await run());
+    }
   }
   await direct.close();
   await daemon.close();
