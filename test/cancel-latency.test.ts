@@ -102,6 +102,19 @@ describe('cancellation latency (client → daemon → upstream)', function () {
       });
     });
 
+  /**
+   * Cancels a local request and times it: when the child stopped generating (the child's clock, same
+   * machine clock) and when the daemon heard of it (ours, an upper bound), in ms after the cancel.
+   */
+  const cancelAndTimeStop = async (kind: string, cts: CancellationTokenSource, p: Promise<unknown>) => {
+    const stopped = nextStop(kind);
+    const t0 = epochNow();
+    cts.cancel();
+    const e = await stopped;
+    await rejectsCancelled(p);
+    return { stopMs: e.stoppedAt - t0, heardMs: e.reportedAt - t0 };
+  };
+
   /** Resolves on the `n`th chat chunk of the stream. */
   const nthChunk = (c: DaemonClient, streamId: string, n: number) =>
     new Promise<void>((resolve) => {
@@ -122,14 +135,9 @@ describe('cancellation latency (client → daemon → upstream)', function () {
       const p = c.request('gearbox/chat', { streamId, maxTokens: 2000, temperature: 0, messages: [{ role: 'user', content: `tell me a long story ${i}` }] }, cts);
       p.catch(() => {});
       await Promise.race([third, p.then(() => assert.fail('the chat finished before it could be cancelled'))]);
-      const stopped = nextStop('chat');
-      const t0 = epochNow();
-      cts.cancel();
-      const e = await stopped;
-      await rejectsCancelled(p);
-      // stoppedAt is the child's clock (same machine clock); reportedAt is ours, an upper bound.
-      stopMs.push(e.stoppedAt - t0);
-      heardMs.push(e.reportedAt - t0);
+      const t = await cancelAndTimeStop('chat', cts, p);
+      stopMs.push(t.stopMs);
+      heardMs.push(t.heardMs);
     }
     results.push(summary('local chat, stopped in child', stopMs), summary('local chat, stop reported to daemon', heardMs));
     for (const ms of heardMs) assert.ok(ms < BOUND_MS, summary('local chat stop reported', heardMs));
@@ -165,13 +173,9 @@ describe('cancellation latency (client → daemon → upstream)', function () {
       p.catch(() => {});
       await Promise.race([third, p.then(() => assert.fail('the completion finished before it could be cancelled'))]);
       assert.equal(maxTokens, 128, 'a multi-line completion');
-      const stopped = nextStop('complete');
-      const t0 = epochNow();
-      cts.cancel();
-      const e = await stopped;
-      await rejectsCancelled(p);
-      stopMs.push(e.stoppedAt - t0);
-      heardMs.push(e.reportedAt - t0);
+      const t = await cancelAndTimeStop('complete', cts, p);
+      stopMs.push(t.stopMs);
+      heardMs.push(t.heardMs);
     }
     results.push(summary('local completion, stopped in child', stopMs), summary('local completion, stop reported to daemon', heardMs));
     for (const ms of heardMs) assert.ok(ms < BOUND_MS, summary('local completion stop reported', heardMs));
