@@ -69,17 +69,23 @@ function nodeActivation(): { samples: ChildSample[]; summary: Record<string, Sum
   try {
     // One unmeasured run first: the OS file cache, not Node's module cache, is what it warms.
     for (let i = 0; i <= runs; i++) {
-      const r = spawnSync(nodeBin, [CHILD, bundle, runtimeDir], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } });
+      const r = spawnSync(nodeBin, [CHILD, bundle, runtimeDir], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, NODE_OPTIONS: '' },
+      });
       if (r.status !== 0) throw new Error(`activation child failed (${r.status}): ${r.stderr || r.stdout}`);
       const s = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as ChildSample;
       if (s.activateError) throw new Error(`activate() threw with the fake vscode module: ${s.activateError}`);
-      if (s.errors.length) throw new Error(`the extension logged errors with the fake vscode module:\n${s.errors.join('\n')}`);
+      if (s.errors.length)
+        throw new Error(`the extension logged errors with the fake vscode module:\n${s.errors.join('\n')}`);
       if (i > 0) samples.push(s);
     }
   } finally {
     fs.rmSync(runtimeDir, { recursive: true, force: true });
   }
-  const pick = (f: (s: ChildSample) => number | null) => summarize(samples.map(f).filter((v): v is number => typeof v === 'number'));
+  const pick = (f: (s: ChildSample) => number | null) =>
+    summarize(samples.map(f).filter((v): v is number => typeof v === 'number'));
   return {
     samples,
     summary: {
@@ -106,7 +112,11 @@ function featuresMs(line: string | null): number | null {
 function parseActivated(line: string): { totalMs: number; loadMs?: number; activateMs?: number } | undefined {
   const m = /activated in ([\d.]+) ms(?: \(load ([\d.]+) ms, activate ([\d.]+) ms\))?/.exec(line);
   if (!m) return undefined;
-  return { totalMs: Number(m[1]), loadMs: m[2] ? Number(m[2]) : undefined, activateMs: m[3] ? Number(m[3]) : undefined };
+  return {
+    totalMs: Number(m[1]),
+    loadMs: m[2] ? Number(m[2]) : undefined,
+    activateMs: m[3] ? Number(m[3]) : undefined,
+  };
 }
 
 // ---------- (b) real VS Code ----------
@@ -124,7 +134,11 @@ interface VscodeSample {
 
 async function vscodeActivation(): Promise<{ samples: VscodeSample[]; notes: string[] }> {
   const { CodeServerE2E } = await import('../test/e2e/harness');
-  const e2e = await CodeServerE2E.launch({ name: `bench-${resultName}`, vsix, files: { 'demo.py': 'def add(a, b):\n    return a + b\n' } });
+  const e2e = await CodeServerE2E.launch({
+    name: `bench-${resultName}`,
+    vsix,
+    files: { 'demo.py': 'def add(a, b):\n    return a + b\n' },
+  });
   const samples: VscodeSample[] = [];
   const seen = new Set<string>();
   try {
@@ -137,13 +151,17 @@ async function vscodeActivation(): Promise<{ samples: VscodeSample[]; notes: str
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && sample.selfTotalMs === undefined) {
         for (const file of gearboxLogFiles(e2e.dirs.userData)) {
-          const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => /activated in/.test(l));
+          const lines = fs
+            .readFileSync(file, 'utf8')
+            .split('\n')
+            .filter((l) => /activated in/.test(l));
           for (const l of lines) {
             const key = `${file}\n${l}`;
             if (seen.has(key)) continue;
             seen.add(key);
             const p = parseActivated(l);
-            if (p) Object.assign(sample, { selfTotalMs: p.totalMs, selfLoadMs: p.loadMs, selfActivateMs: p.activateMs });
+            if (p)
+              Object.assign(sample, { selfTotalMs: p.totalMs, selfLoadMs: p.loadMs, selfActivateMs: p.activateMs });
           }
         }
         if (sample.selfTotalMs === undefined) await new Promise((r) => setTimeout(r, 200));
@@ -154,7 +172,9 @@ async function vscodeActivation(): Promise<{ samples: VscodeSample[]; notes: str
       });
       if (shown) Object.assign(sample, shown);
       samples.push(sample);
-      console.log(`  window ${i} (${sample.window}): self ${sample.selfTotalMs ?? '?'} ms, VS Code shows ${JSON.stringify(sample.vscodeShown ?? '?')}`);
+      console.log(
+        `  window ${i} (${sample.window}): self ${sample.selfTotalMs ?? '?'} ms, VS Code shows ${JSON.stringify(sample.vscodeShown ?? '?')}`,
+      );
     }
   } finally {
     await e2e.close();
@@ -163,7 +183,9 @@ async function vscodeActivation(): Promise<{ samples: VscodeSample[]; notes: str
 }
 
 /** Opens "Developer: Show Running Extensions" and reads Gearbox's activation time from it. */
-async function runningExtensionsTime(e2e: import('../test/e2e/harness').CodeServerE2E): Promise<{ vscodeShown: string; vscodeMs?: number } | undefined> {
+async function runningExtensionsTime(
+  e2e: import('../test/e2e/harness').CodeServerE2E,
+): Promise<{ vscodeShown: string; vscodeMs?: number } | undefined> {
   await e2e.runCommand('Developer: Show Running Extensions');
   const list = e2e.page.locator('.runtime-extensions-editor').first();
   await list.locator('.monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
@@ -186,18 +208,36 @@ async function runningExtensionsTime(e2e: import('../test/e2e/harness').CodeServ
 // ---------- main ----------
 
 const bundleBytes = fs.statSync(bundle).size;
-const siblingBytes = fs.readdirSync(path.dirname(bundle)).filter((f) => f.endsWith('.cjs') && f !== path.basename(bundle)).reduce((n, f) => n + fs.statSync(path.join(path.dirname(bundle), f)).size, 0);
-console.log(`bundle ${path.relative(repoRoot, bundle) || bundle}: ${(bundleBytes / 1024).toFixed(0)} KiB (+ ${(siblingBytes / 1024).toFixed(0)} KiB loaded after activation); node ${nodeBin === process.execPath ? process.version : nodeBin}; ${runs} cold runs`);
+const siblingBytes = fs
+  .readdirSync(path.dirname(bundle))
+  .filter((f) => f.endsWith('.cjs') && f !== path.basename(bundle))
+  .reduce((n, f) => n + fs.statSync(path.join(path.dirname(bundle), f)).size, 0);
+console.log(
+  `bundle ${path.relative(repoRoot, bundle) || bundle}: ${(bundleBytes / 1024).toFixed(0)} KiB (+ ${(siblingBytes / 1024).toFixed(0)} KiB loaded after activation); node ${nodeBin === process.execPath ? process.version : nodeBin}; ${runs} cold runs`,
+);
 const node = nodeActivation();
 printTable(`(a) plain Node, fake vscode, fresh process per run (ms; target require + activate ≤ ${TARGET_MS} ms)`, [
   ['', 'n', 'p50', 'p90', 'min', 'max'],
   ...Object.entries(node.summary)
     .filter(([, s]) => s.n > 0)
     .map(([k, s]) => [k, s.n, s.p50, s.p90, s.min, s.max]),
-  ...(node.selfReportedMs.n ? [['self-reported (log line)', node.selfReportedMs.n, node.selfReportedMs.p50, node.selfReportedMs.p90, node.selfReportedMs.min, node.selfReportedMs.max]] : []),
+  ...(node.selfReportedMs.n
+    ? [
+        [
+          'self-reported (log line)',
+          node.selfReportedMs.n,
+          node.selfReportedMs.p50,
+          node.selfReportedMs.p90,
+          node.selfReportedMs.min,
+          node.selfReportedMs.max,
+        ],
+      ]
+    : []),
 ]);
 const first = node.samples[0]!;
-console.log(`  activate() registered ${first.commands} commands, ${first.providers} providers, ${first.subscriptions} subscriptions`);
+console.log(
+  `  activate() registered ${first.commands} commands, ${first.providers} providers, ${first.subscriptions} subscriptions`,
+);
 
 let vscode: Awaited<ReturnType<typeof vscodeActivation>> | undefined;
 if (!flag('no-vscode')) {
@@ -205,22 +245,52 @@ if (!flag('no-vscode')) {
   vscode = await vscodeActivation();
   printTable('(b) real VS Code (code-server) activation (ms)', [
     ['window', 'self: total', 'self: load', 'self: activate', 'VS Code shows'],
-    ...vscode.samples.map((s, i) => [`${i} ${s.window}`, s.selfTotalMs ?? '-', s.selfLoadMs ?? '-', s.selfActivateMs ?? '-', s.vscodeShown ?? '-']),
+    ...vscode.samples.map((s, i) => [
+      `${i} ${s.window}`,
+      s.selfTotalMs ?? '-',
+      s.selfLoadMs ?? '-',
+      s.selfActivateMs ?? '-',
+      s.vscodeShown ?? '-',
+    ]),
   ]);
 }
 
-const reloadSelf = summarize((vscode?.samples ?? []).filter((s) => s.window === 'reload' && s.selfTotalMs !== undefined).map((s) => s.selfTotalMs!));
-const vscodeMeasured = summarize((vscode?.samples ?? []).filter((s) => s.vscodeMs !== undefined).map((s) => s.vscodeMs!));
+const reloadSelf = summarize(
+  (vscode?.samples ?? [])
+    .filter((s) => s.window === 'reload' && s.selfTotalMs !== undefined)
+    .map((s) => s.selfTotalMs!),
+);
+const vscodeMeasured = summarize(
+  (vscode?.samples ?? []).filter((s) => s.vscodeMs !== undefined).map((s) => s.vscodeMs!),
+);
 if (vscode) {
-  console.log(`  VS Code's own measurement (code loading + activate() call), all windows: p50 ${vscodeMeasured.p50} ms, max ${vscodeMeasured.max} ms (n=${vscodeMeasured.n})`);
-  console.log(`  self-reported, reloads: p50 ${reloadSelf.p50} ms (n=${reloadSelf.n}); "load" there includes VS Code building the vscode API object and the ExtensionContext`);
+  console.log(
+    `  VS Code's own measurement (code loading + activate() call), all windows: p50 ${vscodeMeasured.p50} ms, max ${vscodeMeasured.max} ms (n=${vscodeMeasured.n})`,
+  );
+  console.log(
+    `  self-reported, reloads: p50 ${reloadSelf.p50} ms (n=${reloadSelf.n}); "load" there includes VS Code building the vscode API object and the ExtensionContext`,
+  );
 }
 writeResult(resultName, {
   targets: { activationMs: TARGET_MS },
   bundle: path.relative(repoRoot, bundle) || bundle,
   bundleBytes,
   afterActivationBytes: siblingBytes,
-  node: { runtime: nodeBin === process.execPath ? process.version : nodeBin, runs, ...node.summary, selfReported: node.selfReportedMs, registered: { commands: first.commands, providers: first.providers, subscriptions: first.subscriptions } },
-  vscode: vscode ? { extension: vsix ? path.relative(repoRoot, path.resolve(vsix)) : 'repo (linked)', samples: vscode.samples, vscodeMeasured, reloadSelfReported: reloadSelf, notes: vscode.notes } : 'skipped (--no-vscode)',
+  node: {
+    runtime: nodeBin === process.execPath ? process.version : nodeBin,
+    runs,
+    ...node.summary,
+    selfReported: node.selfReportedMs,
+    registered: { commands: first.commands, providers: first.providers, subscriptions: first.subscriptions },
+  },
+  vscode: vscode
+    ? {
+        extension: vsix ? path.relative(repoRoot, path.resolve(vsix)) : 'repo (linked)',
+        samples: vscode.samples,
+        vscodeMeasured,
+        reloadSelfReported: reloadSelf,
+        notes: vscode.notes,
+      }
+    : 'skipped (--no-vscode)',
   withinTarget: { nodeRequirePlusActivateP50: node.summary['require + activate']!.p50 <= TARGET_MS },
 });

@@ -139,19 +139,42 @@ async function ghostNow(e2e: CodeServerE2E): Promise<string> {
 function providerCounts(e2e: CodeServerE2E, traceOn: boolean): { hits: number; misses: number } | null {
   if (!traceOn) return null;
   const lines = gearboxLogLines(e2e);
-  return { hits: lines.filter((l) => l.includes('inline completion: cache hit')).length, misses: lines.filter((l) => l.includes('inline completion: cache miss')).length };
+  return {
+    hits: lines.filter((l) => l.includes('inline completion: cache hit')).length,
+    misses: lines.filter((l) => l.includes('inline completion: cache miss')).length,
+  };
 }
 
 /** One keystroke, timed in the page; then waits SETTLE_MS and counts daemon requests and provider calls. */
-async function timedKey(e2e: CodeServerE2E, traceOn: boolean, kind: 'hit' | 'miss', key: string, ghostBefore: string, suggestion: number, timeoutMs: number): Promise<KeySample> {
+async function timedKey(
+  e2e: CodeServerE2E,
+  traceOn: boolean,
+  kind: 'hit' | 'miss',
+  key: string,
+  ghostBefore: string,
+  suggestion: number,
+  timeoutMs: number,
+): Promise<KeySample> {
   const d0 = daemonCompletions(e2e);
   const p0 = providerCounts(e2e, traceOn);
-  await e2e.page.evaluate(`window.__gbProbe.arm(${JSON.stringify(kind)}, ${JSON.stringify(ghostBefore.slice(1))}, ${JSON.stringify(ghostBefore)})`);
+  await e2e.page.evaluate(
+    `window.__gbProbe.arm(${JSON.stringify(kind)}, ${JSON.stringify(ghostBefore.slice(1))}, ${JSON.stringify(ghostBefore)})`,
+  );
   await e2e.page.keyboard.type(key);
-  await e2e.page.waitForFunction('window.__gbProbe.done()', undefined, { timeout: timeoutMs, polling: 20 }).catch(() => undefined);
+  await e2e.page
+    .waitForFunction('window.__gbProbe.done()', undefined, { timeout: timeoutMs, polling: 20 })
+    .catch(() => undefined);
   // Keep watching while VS Code asks the provider and any daemon request runs.
   await sleep(SETTLE_MS);
-  const r = (await e2e.page.evaluate('window.__gbProbe.result()')) as { ms: number | null; echoMs: number | null; frameMs: number | null; via: string | null; dispatchMs: number | null; timeline: { t: number; g: string }[]; sawKeydown: boolean };
+  const r = (await e2e.page.evaluate('window.__gbProbe.result()')) as {
+    ms: number | null;
+    echoMs: number | null;
+    frameMs: number | null;
+    via: string | null;
+    dispatchMs: number | null;
+    timeline: { t: number; g: string }[];
+    sawKeydown: boolean;
+  };
   if (!r.sawKeydown) e2e.notes.push(`no keydown seen for ${JSON.stringify(key)}`);
   // A request still running (a slow miss) shows up in the daemon log a little later.
   let d1 = daemonCompletions(e2e);
@@ -193,7 +216,12 @@ async function newSuggestion(e2e: CodeServerE2E, seed: string): Promise<string> 
   return ghostNow(e2e);
 }
 
-async function vscodePart(): Promise<{ samples: KeySample[]; traceOn: boolean; notes: string[]; firstGhostMs: number }> {
+async function vscodePart(): Promise<{
+  samples: KeySample[];
+  traceOn: boolean;
+  notes: string[];
+  firstGhostMs: number;
+}> {
   const { CodeServerE2E } = await import('../test/e2e/harness');
   const e2e = await CodeServerE2E.launch({ name: 'bench-completion-cache', files: { 'demo.py': DEMO_PY } });
   const samples: KeySample[] = [];
@@ -226,7 +254,9 @@ async function vscodePart(): Promise<{ samples: KeySample[]; traceOn: boolean; n
         const s = await timedKey(e2e, traceOn, 'hit', c, ghost, suggestion, 3_000);
         samples.push(s);
         typed++;
-        process.stdout.write(`  suggestion ${suggestion} hit ${JSON.stringify(c)}: ${s.ms === null ? 'timeout' : `${s.ms.toFixed(2)} ms`} (daemon requests ${s.daemonRequests}, provider cache hits ${s.providerCacheHits ?? '?'})\n`);
+        process.stdout.write(
+          `  suggestion ${suggestion} hit ${JSON.stringify(c)}: ${s.ms === null ? 'timeout' : `${s.ms.toFixed(2)} ms`} (daemon requests ${s.daemonRequests}, provider cache hits ${s.providerCacheHits ?? '?'})\n`,
+        );
         ghost = s.ghostAfter;
         if (s.ms === null) break;
       }
@@ -239,7 +269,9 @@ async function vscodePart(): Promise<{ samples: KeySample[]; traceOn: boolean; n
       const miss = ['x', 'q', 'z'].find((k) => k !== ghost[0])!;
       const m = await timedKey(e2e, traceOn, 'miss', miss, ghost, suggestion, 15_000);
       samples.push(m);
-      process.stdout.write(`  suggestion ${suggestion} miss ${JSON.stringify(miss)}: ${m.ms === null ? 'no new ghost text' : `${m.ms.toFixed(1)} ms`} (daemon requests ${m.daemonRequests})\n`);
+      process.stdout.write(
+        `  suggestion ${suggestion} miss ${JSON.stringify(miss)}: ${m.ms === null ? 'no new ghost text' : `${m.ms.toFixed(1)} ms`} (daemon requests ${m.daemonRequests})\n`,
+      );
       suggestion++;
       ghost = m.ms === null ? '' : m.ghostAfter;
       // Keep lines short: a fresh one every few suggestions.
@@ -271,11 +303,24 @@ async function inProcessPart(iterations = 20_000): Promise<InProcess> {
     `export { inlineCompletionMiddleware } from ${JSON.stringify(path.join(repoRoot, 'extension', 'inline-completion'))};\n` +
       `export { StatusBar } from ${JSON.stringify(path.join(repoRoot, 'extension', 'status-bar'))};\n`,
   );
-  await build({ entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'warning' });
+  await build({
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+    logLevel: 'warning',
+  });
   const require = createRequire(import.meta.url);
-  const stub = require('./lib/vscode-stub.cjs') as { install(): any; CancellationTokenSource: new () => { token: unknown } };
+  const stub = require('./lib/vscode-stub.cjs') as {
+    install(): any;
+    CancellationTokenSource: new () => { token: unknown };
+  };
   const vscode = stub.install();
-  const mod = require(out) as typeof import('../extension/inline-completion') & typeof import('../extension/status-bar');
+  const mod = require(out) as typeof import('../extension/inline-completion') &
+    typeof import('../extension/status-bar');
   fs.rmSync(dir, { recursive: true, force: true });
 
   const log = vscode.window.createOutputChannel('Gearbox', { log: true });
@@ -288,7 +333,13 @@ async function inProcessPart(iterations = 20_000): Promise<InProcess> {
     const token = new stub.CancellationTokenSource().token as any;
     const ctx = { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined };
     // Prime the cache with one "daemon" answer.
-    await mw(doc as any, new vscode.Position(0, prefix.length), ctx as any, token, async () => ({ items: [{ insertText: suggestion }] }) as any);
+    await mw(
+      doc as any,
+      new vscode.Position(0, prefix.length),
+      ctx as any,
+      token,
+      async () => ({ items: [{ insertText: suggestion }] }) as any,
+    );
     const times: number[] = [];
     for (let i = 0; i < iterations; i++) {
       const typed = 1 + (i % (suggestion.length - 1));
@@ -317,12 +368,21 @@ const inProcess = await inProcessPart();
 printTable('(b) middleware cache-hit path in-process (fake vscode; µs from call to resolved result)', [
   ['', 'n', 'p50', 'p90', 'p99', 'max'],
   ['hit', inProcess.hit.n, inProcess.hit.p50, inProcess.hit.p90, inProcess.hit.p99, inProcess.hit.max],
-  ['hit + status bar latency update', inProcess.hitWithStatusBar.n, inProcess.hitWithStatusBar.p50, inProcess.hitWithStatusBar.p90, inProcess.hitWithStatusBar.p99, inProcess.hitWithStatusBar.max],
+  [
+    'hit + status bar latency update',
+    inProcess.hitWithStatusBar.n,
+    inProcess.hitWithStatusBar.p50,
+    inProcess.hitWithStatusBar.p90,
+    inProcess.hitWithStatusBar.p99,
+    inProcess.hitWithStatusBar.max,
+  ],
 ]);
 
 let vscodeResult: Record<string, unknown> | string = 'skipped (--no-vscode)';
 if (!flag('no-vscode')) {
-  console.log(`\n(a) real VS Code (code-server): ${SUGGESTIONS} suggestions × up to ${KEYS} keys, ${SETTLE_MS} ms settle after each key`);
+  console.log(
+    `\n(a) real VS Code (code-server): ${SUGGESTIONS} suggestions × up to ${KEYS} keys, ${SETTLE_MS} ms settle after each key`,
+  );
   const r = await vscodePart();
   const hits = r.samples.filter((s) => s.kind === 'hit');
   const misses = r.samples.filter((s) => s.kind === 'miss');
@@ -334,7 +394,9 @@ if (!flag('no-vscode')) {
   const hitSummary = summarize(cacheHits.map((s) => s.ms!));
   const allHitKeys = summarize(hits.filter(ok).map((s) => s.ms!));
   const missSummary = summarize(misses.filter(ok).map((s) => s.ms!));
-  const missHidden = summarize(misses.map((s) => s.timeline.find((x) => x.g === '')?.t).filter((v): v is number => v !== undefined));
+  const missHidden = summarize(
+    misses.map((s) => s.timeline.find((x) => x.g === '')?.t).filter((v): v is number => v !== undefined),
+  );
   const dispatch = summarize(r.samples.map((s) => s.dispatchMs).filter((v): v is number => v !== null));
   const nums = (xs: (number | null)[]) => xs.filter((v): v is number => v !== null);
   const echo = summarize(nums(r.samples.map((s) => s.echoMs)));
@@ -363,7 +425,9 @@ if (!flag('no-vscode')) {
       ? `  our provider was asked and answered from the cache for ${viaProvider} of ${hits.length} matching keys; not asked at all for ${noProviderCall}`
       : '  (Gearbox log not at Trace level: provider calls not counted)',
   );
-  console.log(`  misses: ${misses.length}, with new ghost text: ${misses.filter(ok).length}, daemon requests: ${misses.reduce((n, s) => n + s.daemonRequests, 0)}; first ghost text after opening ${r.firstGhostMs} ms (model load)`);
+  console.log(
+    `  misses: ${misses.length}, with new ghost text: ${misses.filter(ok).length}, daemon requests: ${misses.reduce((n, s) => n + s.daemonRequests, 0)}; first ghost text after opening ${r.firstGhostMs} ms (model load)`,
+  );
   vscodeResult = {
     settleMs: SETTLE_MS,
     cacheHitMs: hitSummary,

@@ -10,7 +10,7 @@ import type { Token } from 'node-llama-cpp';
 import { defaultThreadCount } from '../daemon/model-host/threads';
 import { llamaBenchDecode, nativeBin } from './lib/llama-native';
 import { benchModel, shapeFromArgs, startBenchModelHost } from './lib/model';
-import { median, outName, printTable, repoRoot, summarize, writeResult } from './lib/report';
+import { median, outName, printTable, summarize, writeResult } from './lib/report';
 
 const argv = process.argv.slice(2);
 const arg = (name: string) => {
@@ -20,7 +20,9 @@ const arg = (name: string) => {
 const shape = shapeFromArgs(argv);
 const N = Number(arg('--tokens') ?? 128);
 const rounds = Number(arg('--rounds') ?? 5);
-const threadCounts = (arg('--threads') ?? [...new Set([1, Math.min(2, defaultThreadCount())])].join(',')).split(',').map(Number);
+const threadCounts = (arg('--threads') ?? [...new Set([1, Math.min(2, defaultThreadCount())])].join(','))
+  .split(',')
+  .map(Number);
 const modelPath = benchModel(shape);
 const PROMPT = 'function fibonacci(n: number): number {\n  if (n < 2) return n;\n';
 
@@ -30,12 +32,21 @@ const rate = (times: number[]) => (times.length < 2 ? NaN : (times.length - 1) /
 const nlcDir = arg('--nlc-dir');
 async function loadNlc(): Promise<typeof import('node-llama-cpp')> {
   if (!nlcDir) return import('node-llama-cpp');
-  return (await import(pathToFileURL(path.join(path.resolve(nlcDir), 'node_modules', 'node-llama-cpp', 'dist', 'index.js')).href)) as typeof import('node-llama-cpp');
+  return (await import(
+    pathToFileURL(path.join(path.resolve(nlcDir), 'node_modules', 'node-llama-cpp', 'dist', 'index.js')).href
+  )) as typeof import('node-llama-cpp');
 }
 
 async function directPaths(threads: number) {
   const nlc = await loadNlc();
-  const llama = await nlc.getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, maxThreads: threads, logLevel: nlc.LlamaLogLevel.error });
+  const llama = await nlc.getLlama({
+    gpu: false,
+    build: 'never',
+    skipDownload: true,
+    progressLogs: false,
+    maxThreads: threads,
+    logLevel: nlc.LlamaLogLevel.error,
+  });
   const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   const context = await model.createContext({ sequences: 1, contextSize: 2048, threads });
   const seq = context.getSequence();
@@ -57,7 +68,12 @@ async function directPaths(threads: number) {
     completion: async () => {
       await seq.clearHistory();
       const times: number[] = [];
-      await completion.generateCompletion(PROMPT, { maxTokens: N, temperature: 0, repeatPenalty: false, onToken: (t: Token[]) => t.forEach(() => times.push(performance.now())) });
+      await completion.generateCompletion(PROMPT, {
+        maxTokens: N,
+        temperature: 0,
+        repeatPenalty: false,
+        onToken: (t: Token[]) => t.forEach(() => times.push(performance.now())),
+      });
       return rate(times);
     },
     close: async () => {
@@ -76,7 +92,10 @@ async function daemonPath(threads: number) {
       // A fresh session per run: every run decodes the same tokens from the same state. Streamed, so
       // the first delta marks the first token; the rate counts the tokens after it.
       const times: number[] = [];
-      const r = await host.complete({ modelId: 'bench', sessionKey: `decode-${k++}`, prefix: PROMPT, maxTokens: N, temperature: 0 }, () => times.push(performance.now()));
+      const r = await host.complete(
+        { modelId: 'bench', sessionKey: `decode-${k++}`, prefix: PROMPT, maxTokens: N, temperature: 0 },
+        () => times.push(performance.now()),
+      );
       const end = performance.now();
       return { rate: (r.usage.outputTokens - 1) / ((end - (times[0] ?? end)) / 1000), tokens: r.usage.outputTokens };
     },
@@ -85,7 +104,17 @@ async function daemonPath(threads: number) {
 }
 
 type Path = 'native' | 'raw' | 'completion' | 'daemon';
-const rows: (string | number)[][] = [['threads', 'llama-bench (native)', 'nlc raw', 'nlc LlamaCompletion', 'daemon', 'daemon / native', 'nlc raw / native']];
+const rows: (string | number)[][] = [
+  [
+    'threads',
+    'llama-bench (native)',
+    'nlc raw',
+    'nlc LlamaCompletion',
+    'daemon',
+    'daemon / native',
+    'nlc raw / native',
+  ],
+];
 const out: Record<string, unknown>[] = [];
 let binary = '';
 for (const t of threadCounts) {
@@ -98,7 +127,9 @@ for (const t of threadCounts) {
   const samples: Record<Path, number[]> = { native: [], raw: [], completion: [], daemon: [] };
   let daemonTokens = 0;
   const steps: [Path, () => Promise<number>][] = [
-    ...(hasNative ? [['native', async () => llamaBenchDecode(modelPath, t, N, 1)!.tokensPerSecond] as [Path, () => Promise<number>]] : []),
+    ...(hasNative
+      ? [['native', async () => llamaBenchDecode(modelPath, t, N, 1)!.tokensPerSecond] as [Path, () => Promise<number>]]
+      : []),
     ['raw', direct.raw],
     ['completion', direct.completion],
     [
@@ -122,14 +153,36 @@ for (const t of threadCounts) {
   const m = (p: Path) => (samples[p].length ? median(samples[p]) : NaN);
   const ratio = (p: Path) => (hasNative ? m(p) / m('native') : NaN);
   const show = (x: number) => (Number.isNaN(x) ? '-' : x);
-  rows.push([String(t), show(m('native')), m('raw'), m('completion'), m('daemon'), show(ratio('daemon')), show(ratio('raw'))]);
+  rows.push([
+    String(t),
+    show(m('native')),
+    m('raw'),
+    m('completion'),
+    m('daemon'),
+    show(ratio('daemon')),
+    show(ratio('raw')),
+  ]);
   out.push({
     threads: t,
-    tokensPerSecond: Object.fromEntries((Object.keys(samples) as Path[]).map((p) => [p, samples[p].length ? summarize(samples[p]) : null])),
+    tokensPerSecond: Object.fromEntries(
+      (Object.keys(samples) as Path[]).map((p) => [p, samples[p].length ? summarize(samples[p]) : null]),
+    ),
     daemonTokens,
     daemonOverNative: hasNative ? ratio('daemon') : null,
     rawOverNative: hasNative ? ratio('raw') : null,
   });
 }
-printTable(`decode tokens/s, median of ${rounds} interleaved rounds (${shape}, ${N} tokens, greedy; node-llama-cpp binary: ${binary})`, rows);
-writeResult(outName('decode'), { nodeLlamaCppDir: nlcDir ?? null, model: shape, tokens: N, rounds, nodeLlamaCppBinary: binary, nativeBinary: nativeBin('llama-bench') ?? null, results: out, targets: { daemonOverNative: '≥ 0.95' } });
+printTable(
+  `decode tokens/s, median of ${rounds} interleaved rounds (${shape}, ${N} tokens, greedy; node-llama-cpp binary: ${binary})`,
+  rows,
+);
+writeResult(outName('decode'), {
+  nodeLlamaCppDir: nlcDir ?? null,
+  model: shape,
+  tokens: N,
+  rounds,
+  nodeLlamaCppBinary: binary,
+  nativeBinary: nativeBin('llama-bench') ?? null,
+  results: out,
+  targets: { daemonOverNative: '≥ 0.95' },
+});

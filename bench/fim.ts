@@ -1,18 +1,9 @@
-// FIM time-to-first-token: a cold prompt, a same-line edit (one more character), the next line, and
-// an edit far above the cursor — through the daemon's inference path (the model-host child over
-// IPC, as the daemon runs it; also with the daemon's after-edit prefill), through node-llama-cpp
-// called directly in this process, and through llama.cpp's own llama-server given the very same
-// token ids (when bench/build-native.sh built it). Before each warm scenario the cache holds the
-// cold prompt, as it does while the user types. All engines stay loaded and are measured in
-// interleaved rounds, so drifting machine speed (turbo, neighbours) hits them alike.
-//   node --import tsx bench/fim.ts [--model tiny] [--threads N] [--runs N] [--out NAME]
-import path from 'node:path';
 import type { LlamaCompletion, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { defaultThreadCount } from '../daemon/model-host/threads';
 import { fimScenarios, type FimPrompt, type FimScenarios } from './lib/fim-prompt';
 import { nativeBin, serverComplete, startLlamaServer, type LlamaServer } from './lib/llama-native';
 import { benchModel, shapeFromArgs, startBenchModelHost } from './lib/model';
-import { median, outName, printTable, repoRoot, summarize, writeResult } from './lib/report';
+import { median, outName, printTable, summarize, writeResult } from './lib/report';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, def: number) => {
@@ -57,9 +48,18 @@ async function round(e: Engine, s: FimScenarios): Promise<void> {
 }
 
 // ---------- node-llama-cpp, directly ----------
-async function direct(): Promise<Engine & { tokens: Record<Name, number[]>; ids: (p: FimPrompt) => number[]; binary: string }> {
+async function direct(): Promise<
+  Engine & { tokens: Record<Name, number[]>; ids: (p: FimPrompt) => number[]; binary: string }
+> {
   const nlc = await import('node-llama-cpp');
-  const llama = await nlc.getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, maxThreads: threads, logLevel: nlc.LlamaLogLevel.error });
+  const llama = await nlc.getLlama({
+    gpu: false,
+    build: 'never',
+    skipDownload: true,
+    progressLogs: false,
+    maxThreads: threads,
+    logLevel: nlc.LlamaLogLevel.error,
+  });
   const model: LlamaModel = await llama.loadModel({ modelPath, gpuLayers: 0 });
   const context = await model.createContext({ sequences: 1, contextSize: 4096, threads });
   const seq: LlamaContextSequence = context.getSequence();
@@ -78,7 +78,12 @@ async function direct(): Promise<Engine & { tokens: Record<Name, number[]>; ids:
       const before = seq.tokenMeter.getState();
       const started = performance.now();
       let first = 0;
-      await completion.generateInfillCompletion(p.prefix, p.suffix, { maxTokens: 1, temperature: 0, repeatPenalty: false, onToken: () => (first ||= performance.now()) });
+      await completion.generateInfillCompletion(p.prefix, p.suffix, {
+        maxTokens: 1,
+        temperature: 0,
+        repeatPenalty: false,
+        onToken: () => (first ||= performance.now()),
+      });
       return { ms: (first || performance.now()) - started, evaluated: seq.tokenMeter.diff(before).usedInputTokens };
     },
     tokens: Object.fromEntries(names.map((n) => [n, ids(scenarios[n])])) as Record<Name, number[]>,
@@ -108,12 +113,20 @@ async function daemonHost(): Promise<{ plain: Engine; prefilled: Engine }> {
       }
       const started = performance.now();
       // With maxTokens 1 the reply marks the first token.
-      const r = await host.complete({ modelId: 'bench', sessionKey: key, prefix: p.prefix, suffix: p.suffix, maxTokens: 1, temperature: 0 }, () => {});
+      const r = await host.complete(
+        { modelId: 'bench', sessionKey: key, prefix: p.prefix, suffix: p.suffix, maxTokens: 1, temperature: 0 },
+        () => {},
+      );
       return { ms: performance.now() - started, evaluated: r.usage.evaluatedPromptTokens };
     };
   return {
     plain: { label: 'daemon (model host)', results: empty(), once: once(false), close: async () => {} },
-    prefilled: { label: `daemon, prefilled during the ${DEBOUNCE_MS} ms debounce`, results: empty(), once: once(true), close: () => host.dispose() },
+    prefilled: {
+      label: `daemon, prefilled during the ${DEBOUNCE_MS} ms debounce`,
+      results: empty(),
+      once: once(true),
+      close: () => host.dispose(),
+    },
   };
 }
 
@@ -145,15 +158,31 @@ for (let r = 0; r < runs; r++) for (const e of engines) await round(e, scenarios
 for (const e of engines) await e.close();
 
 const med = (r: Results, n: Name, k: 'ms' | 'evaluated') => median(r[n].map((s) => s[k] ?? NaN));
-printTable(`FIM time to first token, ms (median of ${runs} interleaved rounds; ${threads} thread(s); prompt ${d.tokens.cold.length} tokens, ${shape}; "eval" = prompt tokens evaluated by the request)`, [
-  ['path', ...names.flatMap((n) => [n, 'eval'])],
-  ...engines.map((e) => [e.label, ...names.flatMap((n) => [med(e.results, n, 'ms'), med(e.results, n, 'evaluated')])]),
-]);
-const stats = (r: Results) => Object.fromEntries(names.map((n) => [n, { ms: summarize(r[n].map((s) => s.ms)), evaluatedTokens: med(r, n, 'evaluated') }]));
+printTable(
+  `FIM time to first token, ms (median of ${runs} interleaved rounds; ${threads} thread(s); prompt ${d.tokens.cold.length} tokens, ${shape}; "eval" = prompt tokens evaluated by the request)`,
+  [
+    ['path', ...names.flatMap((n) => [n, 'eval'])],
+    ...engines.map((e) => [
+      e.label,
+      ...names.flatMap((n) => [med(e.results, n, 'ms'), med(e.results, n, 'evaluated')]),
+    ]),
+  ],
+);
+const stats = (r: Results) =>
+  Object.fromEntries(
+    names.map((n) => [n, { ms: summarize(r[n].map((s) => s.ms)), evaluatedTokens: med(r, n, 'evaluated') }]),
+  );
 const ratio = (a: Engine, n: Name) => (server ? med(a.results, n, 'ms') / med(server.results, n, 'ms') : null);
-const ratios = Object.fromEntries(names.map((n) => [n, { daemon: ratio(plain, n), daemonPrefilled: n === 'cold' ? null : ratio(prefilled, n), direct: ratio(d, n) }]));
+const ratios = Object.fromEntries(
+  names.map((n) => [
+    n,
+    { daemon: ratio(plain, n), daemonPrefilled: n === 'cold' ? null : ratio(prefilled, n), direct: ratio(d, n) },
+  ]),
+);
 if (server) {
-  console.log(`\nwarm same-line TTFT / llama-server's: daemon ${ratios.sameLine!.daemon!.toFixed(2)}×, daemon with prefill ${ratios.sameLine!.daemonPrefilled!.toFixed(2)}×, node-llama-cpp direct ${ratios.sameLine!.direct!.toFixed(2)}× (target ≤ 1)`);
+  console.log(
+    `\nwarm same-line TTFT / llama-server's: daemon ${ratios.sameLine!.daemon!.toFixed(2)}×, daemon with prefill ${ratios.sameLine!.daemonPrefilled!.toFixed(2)}×, node-llama-cpp direct ${ratios.sameLine!.direct!.toFixed(2)}× (target ≤ 1)`,
+  );
 }
 writeResult(outName('fim'), {
   model: shape,

@@ -10,10 +10,14 @@ import { median, printTable, writeResult } from './lib/report';
 const shape = shapeFromArgs();
 const modelPath = benchModel(shape);
 const nlc = await import('node-llama-cpp');
-const llama = await nlc.getLlama({ gpu: 'cuda', build: 'never', skipDownload: true, progressLogs: false, logLevel: nlc.LlamaLogLevel.error }).catch((err: Error) => {
-  console.error(`FAIL: node-llama-cpp's prebuilt CUDA binary cannot run here (no NVIDIA GPU or driver?): ${err.name} ${err.message}`);
-  process.exit(1);
-});
+const llama = await nlc
+  .getLlama({ gpu: 'cuda', build: 'never', skipDownload: true, progressLogs: false, logLevel: nlc.LlamaLogLevel.error })
+  .catch((err: Error) => {
+    console.error(
+      `FAIL: node-llama-cpp's prebuilt CUDA binary cannot run here (no NVIDIA GPU or driver?): ${err.name} ${err.message}`,
+    );
+    process.exit(1);
+  });
 const devices = await llama.getGpuDeviceNames();
 const model = await llama.loadModel({ modelPath, gpuLayers: 'max' });
 const totalLayers = model.fileInsights.totalLayers;
@@ -44,7 +48,11 @@ const completion = new nlc.LlamaCompletion({ contextSequence: seq });
 const ttft = async (p: { prefix: string; suffix: string }) => {
   const started = performance.now();
   let first = 0;
-  await completion.generateInfillCompletion(p.prefix, p.suffix, { maxTokens: 1, temperature: 0, onToken: (_t: Token[]) => (first ||= performance.now()) });
+  await completion.generateInfillCompletion(p.prefix, p.suffix, {
+    maxTokens: 1,
+    temperature: 0,
+    onToken: (_t: Token[]) => (first ||= performance.now()),
+  });
   return (first || performance.now()) - started;
 };
 const cold: number[] = [];
@@ -54,7 +62,15 @@ for (let r = 0; r < 6; r++) {
   cold.push(await ttft(s.cold));
   same.push(await ttft(s.sameLine));
 }
-const results = { gpu: llama.gpu, devices, gpuLayers: model.gpuLayers, totalLayers, decodeTokensPerSecond: Math.max(...decodeRates), fimColdMs: median(cold.slice(1)), fimSameLineMs: median(same.slice(1)) };
+const results = {
+  gpu: llama.gpu,
+  devices,
+  gpuLayers: model.gpuLayers,
+  totalLayers,
+  decodeTokensPerSecond: Math.max(...decodeRates),
+  fimColdMs: median(cold.slice(1)),
+  fimSameLineMs: median(same.slice(1)),
+};
 printTable(`GPU (${shape})`, [
   ['decode tok/s', 'FIM cold ms', 'FIM same-line ms'],
   [results.decodeTokensPerSecond, results.fimColdMs, results.fimSameLineMs],

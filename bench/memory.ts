@@ -8,7 +8,16 @@
 import os from 'node:os';
 import path from 'node:path';
 import { connectToDaemon, type DaemonClient } from '../daemon/cli/client';
-import { cpuMsOf, ensureBuilt, flag, hasFlag, numFlag, rssBreakdown, spawnDaemon, type DaemonProcess } from './lib/daemon-process';
+import {
+  cpuMsOf,
+  ensureBuilt,
+  flag,
+  hasFlag,
+  numFlag,
+  rssBreakdown,
+  spawnDaemon,
+  type DaemonProcess,
+} from './lib/daemon-process';
 import { benchModel, shapeFromArgs } from './lib/model';
 import { childPids, machine, MiB, printTable, rssOf, summarize, writeResult } from './lib/report';
 
@@ -17,7 +26,10 @@ const COMPLETIONS = Math.max(1, numFlag('completions', 3));
 // Never more threads than physical cores (slower, not faster); this machine has 2.
 const THREADS = Math.max(1, numFlag('threads', Math.min(2, machine().physicalCores ?? os.cpus().length)));
 const CONTEXT = flag('context') ? numFlag('context', 0) : undefined;
-const TARGET = { threeClientsOverOneClientRss: 1.1, note: 'total RSS (daemon + model host) with three clients ≤ 1.1 × with one' };
+const TARGET = {
+  threeClientsOverOneClientRss: 1.1,
+  note: 'total RSS (daemon + model host) with three clients ≤ 1.1 × with one',
+};
 const SEQUENCES_PER_MODEL = 4; // ModelHostClient's default (daemon/model-host/client.ts); not in the config schema
 
 /** A small Python file; each client gets its own variant so that no prompt is shared. */
@@ -92,7 +104,9 @@ interface ClientRun {
 async function openAndComplete(c: DaemonClient, client: number): Promise<ClientRun> {
   const uri = `file:///bench/memory/client${client}/inventory.py`;
   const text = sourceFor(client);
-  await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+  await c.connection.sendNotification('textDocument/didOpen', {
+    textDocument: { uri, languageId: 'python', version: 1, text },
+  });
   const run: ClientRun = { client, uri, completionMs: [], chars: [] };
   const at = cursors(text);
   for (let i = 0; i < COMPLETIONS; i++) {
@@ -126,21 +140,35 @@ async function sampleRss(daemonPid: number, hostPid: number, n = 5, everyMs = 20
     await new Promise((r) => setTimeout(r, everyMs));
     const dr = rssOf(daemonPid);
     const hr = rssOf(hostPid);
-    if (dr === undefined || hr === undefined) throw new Error(`cannot read the RSS of the daemon (${daemonPid}) or the model host (${hostPid})`);
+    if (dr === undefined || hr === undefined)
+      throw new Error(`cannot read the RSS of the daemon (${daemonPid}) or the model host (${hostPid})`);
     d.push(dr);
     h.push(hr);
   }
   const daemonRss = summarize(d).p50;
   const modelHostRss = summarize(h).p50;
   const split = rssBreakdown(hostPid);
-  return { daemonRss, modelHostRss, total: daemonRss + modelHostRss, ...(split ? { modelHostSplit: { anon: split.anon, file: split.file, shmem: split.shmem } } : {}) };
+  return {
+    daemonRss,
+    modelHostRss,
+    total: daemonRss + modelHostRss,
+    ...(split ? { modelHostSplit: { anon: split.anon, file: split.file, shmem: split.shmem } } : {}),
+  };
 }
 
 async function main(): Promise<void> {
   if (!hasFlag('no-build')) ensureBuilt();
   const modelFile = benchModel(SHAPE);
   const config = {
-    localModels: [{ id: 'local/bench', source: modelFile, tier: 0, tasks: ['completion'], ...(CONTEXT ? { contextSize: CONTEXT } : {}) }],
+    localModels: [
+      {
+        id: 'local/bench',
+        source: modelFile,
+        tier: 0,
+        tasks: ['completion'],
+        ...(CONTEXT ? { contextSize: CONTEXT } : {}),
+      },
+    ],
     modelDirs: [path.dirname(modelFile)],
     threads: THREADS,
     gpu: false,
@@ -154,7 +182,9 @@ async function main(): Promise<void> {
     daemon = await spawnDaemon({ config, readyTimeoutMs: 60_000 });
     const d = daemon;
     const idleDaemonRss = rssOf(d.pid);
-    console.log(`daemon pid ${d.pid}; model ${path.basename(modelFile)} (${SHAPE}); ${THREADS} threads, CPU only; ${COMPLETIONS} completions per client`);
+    console.log(
+      `daemon pid ${d.pid}; model ${path.basename(modelFile)} (${SHAPE}); ${THREADS} threads, CPU only; ${COMPLETIONS} completions per client`,
+    );
 
     // One client.
     clients.push(await connectToDaemon({ runtimeDir: d.runtimeDir, clientName: 'bench-memory-1' }));
@@ -162,9 +192,12 @@ async function main(): Promise<void> {
     const st1 = await clients[0]!.request('gearbox/status', {});
     const hostPid = st1.modelHost.pid ?? childPids(d.pid)[0];
     if (!hostPid) throw new Error('the model host is not running after the completions');
-    if (!childPids(d.pid).includes(hostPid)) throw new Error(`model host pid ${hostPid} is not a child of the daemon (${d.pid})`);
+    if (!childPids(d.pid).includes(hostPid))
+      throw new Error(`model host pid ${hostPid} is not a child of the daemon (${d.pid})`);
     const one = await sampleRss(d.pid, hostPid);
-    console.log(`one client:    daemon ${(one.daemonRss / MiB).toFixed(1)} MiB, model host ${(one.modelHostRss / MiB).toFixed(1)} MiB`);
+    console.log(
+      `one client:    daemon ${(one.daemonRss / MiB).toFixed(1)} MiB, model host ${(one.modelHostRss / MiB).toFixed(1)} MiB`,
+    );
 
     // Two more clients, each with its own file, completing at the same time.
     clients.push(
@@ -176,7 +209,9 @@ async function main(): Promise<void> {
     runs[0]!.completionMs.push(...(await openAndCompleteAgain(clients[0]!, runs[0]!)));
     const st3 = await clients[0]!.request('gearbox/status', {});
     const three = await sampleRss(d.pid, hostPid);
-    console.log(`three clients: daemon ${(three.daemonRss / MiB).toFixed(1)} MiB, model host ${(three.modelHostRss / MiB).toFixed(1)} MiB`);
+    console.log(
+      `three clients: daemon ${(three.daemonRss / MiB).toFixed(1)} MiB, model host ${(three.modelHostRss / MiB).toFixed(1)} MiB`,
+    );
 
     const ratio = Math.round((three.total / one.total) * 1000) / 1000;
     const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
@@ -185,17 +220,26 @@ async function main(): Promise<void> {
       ['daemon started, no client', mib(idleDaemonRss ?? NaN), '-', mib(idleDaemonRss ?? NaN)],
       ['1 client (1 file, completions)', mib(one.daemonRss), mib(one.modelHostRss), mib(one.total)],
       ['3 clients (3 files, completions)', mib(three.daemonRss), mib(three.modelHostRss), mib(three.total)],
-      ['3 clients / 1 client', Math.round((three.daemonRss / one.daemonRss) * 1000) / 1000, Math.round((three.modelHostRss / one.modelHostRss) * 1000) / 1000, ratio],
+      [
+        '3 clients / 1 client',
+        Math.round((three.daemonRss / one.daemonRss) * 1000) / 1000,
+        Math.round((three.modelHostRss / one.modelHostRss) * 1000) / 1000,
+        ratio,
+      ],
     ]);
     if (three.modelHostSplit) {
       const sp = three.modelHostSplit;
-      console.log(`model host RSS with three clients: ${mib(sp.anon)} MiB anonymous (heap, KV cache, compute buffers), ${mib(sp.file)} MiB file-backed (mmapped weights; model file ${mib(st1.loadedModels[0]?.sizeBytes ?? NaN)} MiB)`);
+      console.log(
+        `model host RSS with three clients: ${mib(sp.anon)} MiB anonymous (heap, KV cache, compute buffers), ${mib(sp.file)} MiB file-backed (mmapped weights; model file ${mib(st1.loadedModels[0]?.sizeBytes ?? NaN)} MiB)`,
+      );
     }
     const all = runs.flatMap((r) => r.completionMs);
     const first = runs[0]!.completionMs[0]!;
     const later = runs.flatMap((r, i) => (i === 0 ? r.completionMs.slice(1) : r.completionMs));
     const lat = summarize(later);
-    console.log(`\ncompletions: ${all.length}; first (loads the model) ${first.toFixed(0)} ms; the others p50 ${lat.p50.toFixed(0)} ms, max ${lat.max.toFixed(0)} ms`);
+    console.log(
+      `\ncompletions: ${all.length}; first (loads the model) ${first.toFixed(0)} ms; the others p50 ${lat.p50.toFixed(0)} ms, max ${lat.max.toFixed(0)} ms`,
+    );
     console.log(`target: three clients ≤ ${TARGET.threeClientsOverOneClientRss} × one client; measured ${ratio}`);
 
     writeResult('memory', {
@@ -235,7 +279,11 @@ async function main(): Promise<void> {
 async function openAndCompleteAgain(c: DaemonClient, run: ClientRun): Promise<number[]> {
   const at = cursors(sourceFor(run.client));
   const t0 = performance.now();
-  await c.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri: run.uri }, position: at[0]!, context: { triggerKind: 1 } });
+  await c.connection.sendRequest('textDocument/inlineCompletion', {
+    textDocument: { uri: run.uri },
+    position: at[0]!,
+    context: { triggerKind: 1 },
+  });
   return [performance.now() - t0];
 }
 

@@ -30,7 +30,18 @@ import { startDaemon, type RunningDaemon } from '../daemon/daemon';
 import type { ChatParams } from '../shared/protocol';
 import { summarizeProfile } from './lib/cpuprofile';
 import { benchModel } from './lib/model';
-import { cpuMsOf, ensureBuilt, flag, hasFlag, listFlag, numFlag, selfCpuMs, spawnDaemon, tempDir, type DaemonProcess } from './lib/daemon-process';
+import {
+  cpuMsOf,
+  ensureBuilt,
+  flag,
+  hasFlag,
+  listFlag,
+  numFlag,
+  selfCpuMs,
+  spawnDaemon,
+  tempDir,
+  type DaemonProcess,
+} from './lib/daemon-process';
 import { spawnFakeProvider } from './lib/fake-provider';
 import { closedLoop, type LoadResult } from './lib/load';
 import { printTable, summarize, writeResult, type Summary } from './lib/report';
@@ -47,12 +58,18 @@ const IN_PROCESS = hasFlag('in-process');
 const PROFILE = hasFlag('profile');
 const LOCAL_MODEL = hasFlag('local-model');
 const BASELINE_ENTRY = flag('baseline-entry') || undefined;
-const TARGETS = { overheadP50Ms: 1, overheadP99Ms: 5, atClients: 100, note: 'daemon p50/p99 minus direct SDK p50/p99, same fake, same concurrency' };
+const TARGETS = {
+  overheadP50Ms: 1,
+  overheadP99Ms: 5,
+  atClients: 100,
+  note: 'daemon p50/p99 minus direct SDK p50/p99, same fake, same concurrency',
+};
 // The daemon's per-connection request rate limit (default 50/s, bursts of 100) would throttle a
 // closed loop against an instant upstream: raised so that it measures the daemon, not the limiter.
 const SERVER_LIMITS = { requestsPerSecond: 1_000_000, requestBurst: 1_000_000 };
 
-for (const s of SCENARIOS) if (s !== 'short' && s !== 'stream') throw new Error(`--scenarios takes short and/or stream, not ${s}`);
+for (const s of SCENARIOS)
+  if (s !== 'short' && s !== 'stream') throw new Error(`--scenarios takes short and/or stream, not ${s}`);
 
 interface Target {
   name: string;
@@ -65,7 +82,8 @@ interface Target {
 }
 
 const messagesFor = (content: string) => [{ role: 'user' as const, content }];
-const contentFor = (scenario: 'short' | 'stream') => (scenario === 'short' ? 'Say ok.' : `Stream me chunks=${CHUNKS} please.`);
+const contentFor = (scenario: 'short' | 'stream') =>
+  scenario === 'short' ? 'Say ok.' : `Stream me chunks=${CHUNKS} please.`;
 
 function directTarget(baseURL: string): Target {
   // Same options as daemon/providers/openai.ts: no SDK retries, no org/project headers.
@@ -90,7 +108,12 @@ function directTarget(baseURL: string): Target {
   };
 }
 
-function daemonTarget(name: string, runtimeDir: string, pid: number | undefined, stopDaemon: () => Promise<void>): Target {
+function daemonTarget(
+  name: string,
+  runtimeDir: string,
+  pid: number | undefined,
+  stopDaemon: () => Promise<void>,
+): Target {
   const clients: DaemonClient[] = [];
   const chunkCounts: number[] = [];
   return {
@@ -111,7 +134,9 @@ function daemonTarget(name: string, runtimeDir: string, pid: number | undefined,
       const c = clients[w]!;
       const params: ChatParams = { streamId: `s${w}-${i}`, messages: messagesFor(content) };
       const before = chunkCounts[w]!;
-      const res = RAW ? ((await c.connection.sendRequest('gearbox/chat', params)) as { text: string }) : await c.request('gearbox/chat', params);
+      const res = RAW
+        ? ((await c.connection.sendRequest('gearbox/chat', params)) as { text: string })
+        : await c.request('gearbox/chat', params);
       if (!res.text) throw new Error('empty answer');
       return chunkCounts[w]! - before;
     },
@@ -125,7 +150,15 @@ function daemonTarget(name: string, runtimeDir: string, pid: number | undefined,
 function daemonConfig(fakeUrl: string) {
   const modelFile = LOCAL_MODEL ? benchModel('tiny') : undefined;
   return {
-    providers: [{ id: 'fake', kind: 'openai-compatible', baseUrl: fakeUrl, noKey: true, models: [{ name: 'm', tier: 3, contextWindow: 128_000 }] }],
+    providers: [
+      {
+        id: 'fake',
+        kind: 'openai-compatible',
+        baseUrl: fakeUrl,
+        noKey: true,
+        models: [{ name: 'm', tier: 3, contextWindow: 128_000 }],
+      },
+    ],
     server: SERVER_LIMITS,
     logLevel: 'info',
     ...(modelFile
@@ -145,8 +178,14 @@ async function loadLocalModel(runtimeDir: string): Promise<void> {
   const c = await connectToDaemon({ runtimeDir, clientName: 'bench-warm' });
   try {
     const uri = 'file:///bench/warm.py';
-    await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text: 'def add(a, b):\n    return \n' } });
-    await c.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: { line: 1, character: 11 }, context: { triggerKind: 1 } });
+    await c.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'python', version: 1, text: 'def add(a, b):\n    return \n' },
+    });
+    await c.connection.sendRequest('textDocument/inlineCompletion', {
+      textDocument: { uri },
+      position: { line: 1, character: 11 },
+      context: { triggerKind: 1 },
+    });
     const st = await c.request('gearbox/status', {});
     if (!st.loadedModels.length) throw new Error('the local model did not load');
   } finally {
@@ -161,7 +200,7 @@ async function inProcessTarget(fakeUrl: string): Promise<Target> {
     runtimeDir: path.join(dir, 'run'),
     configPath: path.join(dir, 'config.json'),
     config: DaemonConfigSchema.parse(daemonConfig(fakeUrl)),
-    logWrite: (l) => fs.writeSync(logFd, l + '\n'),
+    logWrite: (l) => fs.writeSync(logFd, `${l}\n`),
     ledgerPath: path.join(dir, 'state', 'ledger.jsonl'),
     env: { PATH: process.env.PATH ?? '', HOME: dir, XDG_STATE_HOME: path.join(dir, 'state') },
   });
@@ -190,14 +229,40 @@ interface Row {
  * run in ROUNDS rounds, the targets taking turns (order reversed every other round), so that a
  * background load that comes and goes hits every target alike.
  */
-async function measureLevel(targets: Target[], fakePid: number, scenario: 'short' | 'stream', clients: number): Promise<Row[]> {
+async function measureLevel(
+  targets: Target[],
+  fakePid: number,
+  scenario: 'short' | 'stream',
+  clients: number,
+): Promise<Row[]> {
   const content = contentFor(scenario);
-  const acc = new Map<Target, { latencies: number[]; errors: number; firstError?: string; wallMs: number; chunks: number; cpu: { target?: number; fake?: number; bench: number } }>();
+  const acc = new Map<
+    Target,
+    {
+      latencies: number[];
+      errors: number;
+      firstError?: string;
+      wallMs: number;
+      chunks: number;
+      cpu: { target?: number; fake?: number; bench: number };
+    }
+  >();
   for (const t of targets) {
     await t.prepare(clients);
-    const warm = await closedLoop(clients, Math.max(WARMUP, clients * 2), async (w, i) => void (await t.call(w, i, content)), THINK_MS);
+    const warm = await closedLoop(
+      clients,
+      Math.max(WARMUP, clients * 2),
+      async (w, i) => void (await t.call(w, i, content)),
+      THINK_MS,
+    );
     if (warm.latencies.length === 0) throw new Error(`${t.name}: every warm-up request failed: ${warm.firstError}`);
-    acc.set(t, { latencies: [], errors: 0, wallMs: 0, chunks: 0, cpu: { target: t.pid ? 0 : undefined, fake: 0, bench: 0 } });
+    acc.set(t, {
+      latencies: [],
+      errors: 0,
+      wallMs: 0,
+      chunks: 0,
+      cpu: { target: t.pid ? 0 : undefined, fake: 0, bench: 0 },
+    });
   }
   const perRound = Math.ceil(REQUESTS / ROUNDS);
   for (let round = 0; round < ROUNDS; round++) {
@@ -248,9 +313,15 @@ async function main(): Promise<void> {
   let daemon: DaemonProcess | undefined;
   const targets: Target[] = [];
   try {
-    daemon = await spawnDaemon({ config: daemonConfig(fake.url), nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
+    daemon = await spawnDaemon({
+      config: daemonConfig(fake.url),
+      nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    });
     const d = daemon;
-    targets.push(directTarget(fake.url), daemonTarget('daemon', d.runtimeDir, d.pid, () => d.stop()));
+    targets.push(
+      directTarget(fake.url),
+      daemonTarget('daemon', d.runtimeDir, d.pid, () => d.stop()),
+    );
     if (LOCAL_MODEL) await loadLocalModel(d.runtimeDir);
     if (BASELINE_ENTRY) {
       const b = await spawnDaemon({ config: daemonConfig(fake.url), entry: path.resolve(BASELINE_ENTRY) });
@@ -284,14 +355,29 @@ async function main(): Promise<void> {
     const results = [];
     for (const scenario of SCENARIOS) {
       const table: (string | number)[][] = [
-        ['clients', 'direct p50', 'direct p99', 'daemon p50', 'daemon p99', 'ovh p50', 'ovh p99', 'direct req/s', 'daemon req/s', 'daemon CPU µs/req'],
+        [
+          'clients',
+          'direct p50',
+          'direct p99',
+          'daemon p50',
+          'daemon p99',
+          'ovh p50',
+          'ovh p99',
+          'direct req/s',
+          'daemon req/s',
+          'daemon CPU µs/req',
+        ],
       ];
       for (const clients of LEVELS) {
-        const of = (name: string) => rows.find((r) => r.scenario === scenario && r.clients === clients && r.target === name);
+        const of = (name: string) =>
+          rows.find((r) => r.scenario === scenario && r.clients === clients && r.target === name);
         const direct = of('direct')!;
         for (const name of ['daemon', ...(BASELINE_ENTRY ? ['baseline'] : []), ...(IN_PROCESS ? ['in-process'] : [])]) {
           const via = of(name)!;
-          const overhead = { p50: round(via.latencyMs.p50 - direct.latencyMs.p50), p99: round(via.latencyMs.p99 - direct.latencyMs.p99) };
+          const overhead = {
+            p50: round(via.latencyMs.p50 - direct.latencyMs.p50),
+            p99: round(via.latencyMs.p99 - direct.latencyMs.p99),
+          };
           table.push([
             name === 'daemon' ? String(clients) : `${clients} (${name})`,
             direct.latencyMs.p50,
@@ -326,21 +412,34 @@ async function main(): Promise<void> {
     writeResult('overhead', {
       targets: TARGETS,
       setup: {
-        daemon: 'separate process: node dist/daemon/gearbox.mjs start (temp runtime dir and config, log level info to a file, usage ledger on)',
+        daemon:
+          'separate process: node dist/daemon/gearbox.mjs start (temp runtime dir and config, log level info to a file, usage ledger on)',
         ...(BASELINE_ENTRY ? { baseline: `separate process: node ${BASELINE_ENTRY} start (same config)` } : {}),
-        ...(IN_PROCESS ? { inProcess: 'startDaemon() inside the bench process (sources through tsx), sharing its event loop with the clients' } : {}),
+        ...(IN_PROCESS
+          ? {
+              inProcess:
+                'startDaemon() inside the bench process (sources through tsx), sharing its event loop with the clients',
+            }
+          : {}),
         clients: `one DaemonClient (own WebSocket connection) per concurrent client; ${RAW ? 'raw sendRequest, no client-side validation' : 'DaemonClient.request: params and result validated with zod, chunks validated, as the extension does'}`,
-        direct: 'official openai SDK, one OpenAI client object shared by all concurrent callers (the daemon also shares one per provider), same request body as the daemon',
+        direct:
+          'official openai SDK, one OpenAI client object shared by all concurrent callers (the daemon also shares one per provider), same request body as the daemon',
         fake: 'test/fakes/fake-openai.ts in its own process (bench/lib/fake-provider.ts), no delay',
-        routing: 'auto (no pinned model): one openai-compatible provider with one tier-3 model; the router runs per request',
-        localModel: LOCAL_MODEL ? 'local/tiny (completion only) loaded: the model host runs during the chats' : 'none: the model host is not started',
+        routing:
+          'auto (no pinned model): one openai-compatible provider with one tier-3 model; the router runs per request',
+        localModel: LOCAL_MODEL
+          ? 'local/tiny (completion only) loaded: the model host runs during the chats'
+          : 'none: the model host is not started',
         serverLimits: SERVER_LIMITS,
-        serverLimitsNote: 'raised from the defaults (50 req/s, burst 100 per connection), which would throttle a closed loop',
+        serverLimitsNote:
+          'raised from the defaults (50 req/s, burst 100 per connection), which would throttle a closed loop',
         levels: LEVELS,
         requestsPerLevel: REQUESTS,
         warmupPerLevel: WARMUP,
         rounds: `${ROUNDS} rounds per level, targets taking turns (order reversed every other round)`,
-        thinkMs: THINK_MS ? `${THINK_MS} (each client pauses 0.5–1.5 × this between requests)` : '0: saturating closed loops',
+        thinkMs: THINK_MS
+          ? `${THINK_MS} (each client pauses 0.5–1.5 × this between requests)`
+          : '0: saturating closed loops',
         chunks: CHUNKS,
       },
       results,

@@ -13,7 +13,10 @@ const N = Number(process.argv[2] ?? 100_000);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const catalog = buildCatalog({
-  providers: [{ id: 'xai', kind: 'openai-compatible' }, { id: 'deepseek', kind: 'openai-compatible' }],
+  providers: [
+    { id: 'xai', kind: 'openai-compatible' },
+    { id: 'deepseek', kind: 'openai-compatible' },
+  ],
   localModels: [
     { id: 'local/qwen2.5-coder-1.5b', source: 'a.gguf', tier: 0, tasks: ['completion'] },
     { id: 'local/qwen2.5-coder-7b', source: 'b.gguf', tier: 1, contextSize: 32_768 },
@@ -33,7 +36,15 @@ const code = Array.from(
   { length: 40 },
   (_, i) => `  if (queue${i % 7}.length > limit && !closed) { for (const job of queue${i % 7}) await run(job, ${i}); }`,
 ).join('\n');
-const asks = ['explain this', 'debug this race condition', 'rename the variables', 'optimise the hot loop', 'design a better API for this', 'add docstrings', 'why does this deadlock under load'];
+const asks = [
+  'explain this',
+  'debug this race condition',
+  'rename the variables',
+  'optimise the hot loop',
+  'design a better API for this',
+  'add docstrings',
+  'why does this deadlock under load',
+];
 const inputs: RouteInput[] = [];
 for (let i = 0; i < 64; i++) {
   const a = asks[i % asks.length]!;
@@ -51,7 +62,13 @@ for (let i = 0; i < 64; i++) {
   });
 }
 const withFile = inputs.map((x, i) => ({ ...x, fileText: `${code}\n`.repeat(5 + (i % 3)) })); // + ~20 KB file scanned for secrets
-const completions: RouteInput[] = inputs.map((x, i) => ({ task: 'completion', prompt: code.slice(0, 600 + (i % 9) * 100), settings, filePath: x.filePath, workspaceRoot: x.workspaceRoot }));
+const completions: RouteInput[] = inputs.map((x, i) => ({
+  task: 'completion',
+  prompt: code.slice(0, 600 + (i % 9) * 100),
+  settings,
+  filePath: x.filePath,
+  workspaceRoot: x.workspaceRoot,
+}));
 
 interface Stat {
   n: number;
@@ -78,7 +95,9 @@ function measure(name: string, fn: (i: number) => unknown, n = N): Stat {
   return stat;
 }
 
-console.log(`catalog: ${catalog.length} models; chat input ~${inputs[0]!.prompt.length + inputs[0]!.selectionText!.length} chars`);
+console.log(
+  `catalog: ${catalog.length} models; chat input ~${inputs[0]!.prompt.length + inputs[0]!.selectionText!.length} chars`,
+);
 const results = {
   date: new Date().toISOString(),
   node: process.version,
@@ -88,9 +107,13 @@ const results = {
   estimateDifficulty: measure('estimateDifficulty', (i) => estimateDifficulty(inputs[i % inputs.length]!)),
   route: measure('route (chat/refactor, ~2 KB)', (i) => route(inputs[i % inputs.length]!, catalog)),
   routeCompletion: measure('route (completion)', (i) => route(completions[i % completions.length]!, catalog)),
-  routeWithFile20KB: measure('route (+20 KB file scanned)', (i) => route(withFile[i % withFile.length]!, catalog), Math.min(N, 20_000)),
+  routeWithFile20KB: measure(
+    'route (+20 KB file scanned)',
+    (i) => route(withFile[i % withFile.length]!, catalog),
+    Math.min(N, 20_000),
+  ),
 };
 const ok = results.route.p99Us < results.budgetP99Us;
 console.log(`route p99 ${results.route.p99Us} µs: ${ok ? 'within' : 'OVER'} the ${results.budgetP99Us} µs budget`);
 fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-fs.writeFileSync(path.join(root, 'bench/results/router.json'), JSON.stringify(results, null, 2) + '\n');
+fs.writeFileSync(path.join(root, 'bench/results/router.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -27,13 +27,19 @@ const prompts = fs
   .filter(Boolean)
   .map((l) => JSON.parse(l) as { label: string; task: TaskKind; prompt: string });
 // A working day has far more completions than chats; 4 completions per chat/refactor request.
-const completions = Array.from({ length: prompts.length * 4 }, (_, i) => ({ label: 'completion', task: 'completion' as TaskKind, prompt: `def f${i}(x):\n    return ` }));
+const completions = Array.from({ length: prompts.length * 4 }, (_, i) => ({
+  label: 'completion',
+  task: 'completion' as TaskKind,
+  prompt: `def f${i}(x):\n    return `,
+}));
 
 const byModel = new Map<string, number>();
 const byLabel = new Map<string, Map<string, number>>();
 let cost = 0;
 let frontierCost = 0;
-const frontier = catalog.filter((m) => !m.local && m.available && m.tier === 3).sort((a, b) => b.outputPricePerMTok - a.outputPricePerMTok)[0]!;
+const frontier = catalog
+  .filter((m) => !m.local && m.available && m.tier === 3)
+  .sort((a, b) => b.outputPricePerMTok - a.outputPricePerMTok)[0]!;
 for (const p of [...prompts, ...completions]) {
   const d = route({ task: p.task, prompt: p.prompt, settings }, catalog);
   const m = catalog.find((x) => x.id === d.model)!;
@@ -43,7 +49,8 @@ for (const p of [...prompts, ...completions]) {
   row.set(where, (row.get(where) ?? 0) + 1);
   byLabel.set(p.label, row);
   // A nominal request: 1,500 tokens in, 400 out (completions: 600 in, 30 out).
-  const usage = p.task === 'completion' ? { inputTokens: 600, outputTokens: 30 } : { inputTokens: 1500, outputTokens: 400 };
+  const usage =
+    p.task === 'completion' ? { inputTokens: 600, outputTokens: 30 } : { inputTokens: 1500, outputTokens: 400 };
   cost += costUsd(m, usage);
   frontierCost += costUsd(frontier, usage);
 }
@@ -64,4 +71,4 @@ const result = {
 };
 console.log(JSON.stringify(result, null, 2));
 fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-fs.writeFileSync(path.join(root, 'bench/results/routing-mix.json'), JSON.stringify(result, null, 2) + '\n');
+fs.writeFileSync(path.join(root, 'bench/results/routing-mix.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -29,8 +29,13 @@ for (const b of benches) {
   const args = takesModel.has(b.name) ? passThrough : [];
   console.log(`\n=== ${b.name}: node --import tsx bench/${b.file} ${args.join(' ')}`.trimEnd());
   const started = Date.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench', b.file), ...args], { cwd: repoRoot, stdio: 'inherit' });
-  console.log(`=== ${b.name}: ${r.status === 0 ? 'done' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench', b.file), ...args], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+  console.log(
+    `=== ${b.name}: ${r.status === 0 ? 'done' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   if (r.status !== 0) failed.push(b.name);
 }
 if (failed.length) {

@@ -11,7 +11,16 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { connectToDaemon } from '../daemon/cli/client';
 import { bundleComposition } from './lib/bundle-composition';
-import { benchEnv, daemonEntry, ensureBuilt, hasFlag, numFlag, spawnDaemon, tempDir, waitGone, type DaemonProcess } from './lib/daemon-process';
+import {
+  benchEnv,
+  daemonEntry,
+  ensureBuilt,
+  hasFlag,
+  numFlag,
+  spawnDaemon,
+  waitGone,
+  type DaemonProcess,
+} from './lib/daemon-process';
 import { MiB, printTable, repoRoot, rssOf, summarize, writeResult, type Summary } from './lib/report';
 
 const RUNS = Math.max(1, numFlag('runs', 10));
@@ -35,7 +44,12 @@ function bundleSizes(): FileSize[] {
     .sort()
     .map((f) => {
       const buf = fs.readFileSync(f);
-      return { file: path.relative(repoRoot, f), bytes: buf.length, gzipBytes: zlib.gzipSync(buf).length, sourceMap: f.endsWith('.map') };
+      return {
+        file: path.relative(repoRoot, f),
+        bytes: buf.length,
+        gzipBytes: zlib.gzipSync(buf).length,
+        sourceMap: f.endsWith('.map'),
+      };
     });
 }
 
@@ -91,17 +105,24 @@ async function main(): Promise<void> {
   // (a) bundle sizes, from a fresh build
   let buildMs: number | undefined;
   if (!hasFlag('no-build')) buildMs = ensureBuilt(true).ms;
-  if (!fs.existsSync(daemonEntry)) throw new Error(`${path.relative(repoRoot, daemonEntry)} is missing: run npm run build`);
+  if (!fs.existsSync(daemonEntry))
+    throw new Error(`${path.relative(repoRoot, daemonEntry)} is missing: run npm run build`);
   const sizes = bundleSizes();
   const shipped = sizes.filter((s) => !s.sourceMap);
-  const total = (list: FileSize[]) => ({ bytes: list.reduce((n, s) => n + s.bytes, 0), gzipBytes: list.reduce((n, s) => n + s.gzipBytes, 0) });
+  const total = (list: FileSize[]) => ({
+    bytes: list.reduce((n, s) => n + s.bytes, 0),
+    gzipBytes: list.reduce((n, s) => n + s.gzipBytes, 0),
+  });
   const kib = (b: number) => Math.round((b / 1024) * 10) / 10;
-  printTable(`dist/ files (KiB; gzip = zlib default level)${buildMs !== undefined ? `, built in ${(buildMs / 1000).toFixed(1)} s` : ''}`, [
-    ['file', 'KiB', 'gzip KiB'],
-    ...sizes.map((s) => [s.file, kib(s.bytes), kib(s.gzipBytes)]),
-    ['total without source maps', kib(total(shipped).bytes), kib(total(shipped).gzipBytes)],
-    ['total', kib(total(sizes).bytes), kib(total(sizes).gzipBytes)],
-  ]);
+  printTable(
+    `dist/ files (KiB; gzip = zlib default level)${buildMs !== undefined ? `, built in ${(buildMs / 1000).toFixed(1)} s` : ''}`,
+    [
+      ['file', 'KiB', 'gzip KiB'],
+      ...sizes.map((s) => [s.file, kib(s.bytes), kib(s.gzipBytes)]),
+      ['total without source maps', kib(total(shipped).bytes), kib(total(shipped).gzipBytes)],
+      ['total', kib(total(sizes).bytes), kib(total(sizes).gzipBytes)],
+    ],
+  );
 
   // What the daemon's two bundles are made of (bytes per npm package, through their source maps).
   const composition: Record<string, { group: string; bytes: number }[]> = {};
@@ -115,7 +136,9 @@ async function main(): Promise<void> {
     printTable(`${rel}: bytes by package (through its source map)`, [
       ['package', 'KiB', '%'],
       ...top.map((g) => [g.group, kib(g.bytes), Math.round((g.bytes / fs.statSync(file).size) * 1000) / 10]),
-      ...(rest ? [[`${groups.length - 12} more`, kib(rest), Math.round((rest / fs.statSync(file).size) * 1000) / 10]] : []),
+      ...(rest
+        ? [[`${groups.length - 12} more`, kib(rest), Math.round((rest / fs.statSync(file).size) * 1000) / 10]]
+        : []),
     ]);
   }
 
@@ -159,12 +182,16 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       for (const [label, args] of commands) {
         const r = await timeCommand(args, env);
-        if (args.includes('status') && !r.stdout.includes(String(daemon.pid))) throw new Error(`gearbox status did not report the daemon (pid ${daemon.pid}): ${r.stdout}`);
+        if (args.includes('status') && !r.stdout.includes(String(daemon.pid)))
+          throw new Error(`gearbox status did not report the daemon (pid ${daemon.pid}): ${r.stdout}`);
         times.get(label)!.push(r.ms);
       }
     }
     for (const [label] of commands) cli[label] = summarize(times.get(label)!);
-    printTable(`CLI end to end (spawn until exit), ${RUNS} runs, ms`, [['command', 'p50', 'min', 'max'], ...commands.map(([label]) => row(label, cli[label]!))]);
+    printTable(`CLI end to end (spawn until exit), ${RUNS} runs, ms`, [
+      ['command', 'p50', 'min', 'max'],
+      ...commands.map(([label]) => row(label, cli[label]!)),
+    ]);
   } finally {
     const pid = daemon?.pid;
     await daemon?.stop();
@@ -179,14 +206,23 @@ async function main(): Promise<void> {
       composition,
       total: total(sizes),
       gzip: 'zlib.gzipSync, default level (6)',
-      ...(buildMs !== undefined ? { buildMs: Math.round(buildMs) } : { build: 'skipped (--no-build): sizes of the existing dist/' }),
+      ...(buildMs !== undefined
+        ? { buildMs: Math.round(buildMs) }
+        : { build: 'skipped (--no-build): sizes of the existing dist/' }),
     },
     daemonStart: {
       runs: RUNS,
-      command: 'node dist/daemon/gearbox.mjs start --config <temp>/config.json (empty config), GEARBOX_RUNTIME_DIR=<temp>/run; one untimed warm-up run',
+      command:
+        'node dist/daemon/gearbox.mjs start --config <temp>/config.json (empty config), GEARBOX_RUNTIME_DIR=<temp>/run; one untimed warm-up run',
       ms: start,
       idleRssBytes: idleRss,
-      perRun: runs.map((r) => ({ ...r, listeningMs: round(r.listeningMs), connectedMs: round(r.connectedMs), readyMs: round(r.readyMs), stopMs: round(r.stopMs) })),
+      perRun: runs.map((r) => ({
+        ...r,
+        listeningMs: round(r.listeningMs),
+        connectedMs: round(r.connectedMs),
+        readyMs: round(r.readyMs),
+        stopMs: round(r.stopMs),
+      })),
     },
     cli: { runs: RUNS, ms: cli },
   });

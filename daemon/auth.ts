@@ -11,7 +11,8 @@ export function allowedHosts(port: number): Set<string> {
 
 export function checkRequest(req: IncomingMessage, port: number, token: string): AuthVerdict {
   const host = req.headers.host ?? '';
-  if (!allowedHosts(port).has(host.toLowerCase())) return { ok: false, status: 403, reason: `host not allowed: "${host}"` };
+  if (!allowedHosts(port).has(host.toLowerCase()))
+    return { ok: false, status: 403, reason: `host not allowed: "${host}"` };
   const origin = req.headers.origin;
   if (origin !== undefined && !allowedHosts(port).has(originHost(origin))) {
     return { ok: false, status: 403, reason: `origin not allowed: "${origin}"` };

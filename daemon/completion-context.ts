@@ -37,7 +37,10 @@ export function buildCompletionPrompt(
   const linePrefix = before.slice(lineStart);
   const nl = after.indexOf('\n');
   const lineSuffix = nl < 0 ? after : after.slice(0, nl);
-  const multiline = linePrefix.trim() === '' && lineSuffix.trim() === '' ? true : BLOCK_OPENERS.test(linePrefix) && lineSuffix.trim() === '';
+  const multiline =
+    linePrefix.trim() === '' && lineSuffix.trim() === ''
+      ? true
+      : BLOCK_OPENERS.test(linePrefix) && lineSuffix.trim() === '';
 
   // Cut the prefix at a line boundary so the cached prompt start moves in whole lines.
   let prefix = before;
@@ -69,7 +72,7 @@ function contextFromEdits(uri: string, recent: readonly RecentEdit[], budget: nu
   }
   if (parts.length === 0) return '';
   // Oldest first: the most recent snippet ends up closest to the cursor, older ones stay cached.
-  return parts.reverse().join('\n') + `\n<|file_sep|>${shortName(uri)}\n`;
+  return `${parts.reverse().join('\n')}\n<|file_sep|>${shortName(uri)}\n`;
 }
 
 function shortName(uri: string): string {
@@ -91,8 +94,12 @@ export function cleanCompletion(raw: string, prompt: CompletionPrompt, maxLines 
     if (lines.length > maxLines) text = lines.slice(0, maxLines).join('\n');
   }
   // Don't suggest what is already there after the cursor.
-  if (prompt.lineSuffix.trim() && text.endsWith(prompt.lineSuffix)) text = text.slice(0, text.length - prompt.lineSuffix.length);
-  const following = prompt.suffix.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  if (prompt.lineSuffix.trim() && text.endsWith(prompt.lineSuffix))
+    text = text.slice(0, text.length - prompt.lineSuffix.length);
+  const following = prompt.suffix
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (following.length > 0) {
     const lines = text.split('\n');
     // Cut the suggestion where it starts repeating the next non-empty lines of the file.
@@ -102,7 +109,8 @@ export function cleanCompletion(raw: string, prompt: CompletionPrompt, maxLines 
         break;
       }
     }
-    if (text.trim() !== '' && text.trim() === following[0] && prompt.lineSuffix.trim() === '' && prompt.multiline) text = '';
+    if (text.trim() !== '' && text.trim() === following[0] && prompt.lineSuffix.trim() === '' && prompt.multiline)
+      text = '';
   }
   return text.replace(/\s+$/, (m) => (m.includes('\n') ? '' : m));
 }

@@ -29,7 +29,10 @@ export const UserModelConfigSchema = z.object({
 
 export const ProviderConfigSchema = z
   .object({
-    id: z.string().min(1).regex(/^[a-zA-Z0-9._-]+$/, 'provider id: letters, digits, . _ - only'),
+    id: z
+      .string()
+      .min(1)
+      .regex(/^[a-zA-Z0-9._-]+$/, 'provider id: letters, digits, . _ - only'),
     kind: z.enum(['openai', 'anthropic', 'gemini', 'openai-compatible']),
     baseUrl: z.string().url().optional(),
     private: z.boolean().optional(),
@@ -37,7 +40,9 @@ export const ProviderConfigSchema = z
     models: z.array(UserModelConfigSchema).optional(),
     noKey: z.boolean().optional(),
   })
-  .refine((p) => p.kind !== 'openai-compatible' || !!p.baseUrl, { message: 'an openai-compatible provider needs baseUrl' });
+  .refine((p) => p.kind !== 'openai-compatible' || !!p.baseUrl, {
+    message: 'an openai-compatible provider needs baseUrl',
+  });
 
 /** Limits of the WebSocket server, per connection. Tests shrink them. */
 export const ServerLimitsSchema = z.object({
@@ -47,7 +52,11 @@ export const ServerLimitsSchema = z.object({
   requestsPerSecond: z.number().positive().default(50),
   requestBurst: z.number().int().positive().default(100),
   /** Above this many bytes queued for a client, streamed chunks are held back (coalesced). */
-  sendHighWaterBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  sendHighWaterBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
   /** A client that stays above the high watermark this long is disconnected (1013). */
   slowClientTimeoutMs: z.number().int().positive().default(30_000),
 });
@@ -119,7 +128,8 @@ export function loadConfig(file: string): DaemonConfig {
   try {
     raw = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`Cannot read config ${file}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(`Cannot read config ${file}: ${(err as Error).message}`);
   }
   if (raw === undefined) return DaemonConfigSchema.parse({});
   let json: unknown;
@@ -139,12 +149,14 @@ export function loadConfig(file: string): DaemonConfig {
   for (const m of cfg.localModels) {
     if (!m.source.startsWith('hf:') && !path.isAbsolute(m.source)) m.source = path.resolve(dir, m.source);
   }
-  const expand = (p: string) => (p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : path.resolve(dir, p));
+  const expand = (p: string) =>
+    p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : path.resolve(dir, p);
   if (cfg.modelDirs) cfg.modelDirs = cfg.modelDirs.map(expand);
   if (cfg.tls) cfg.tls = { certPath: expand(cfg.tls.certPath), keyPath: expand(cfg.tls.keyPath) };
   if (cfg.modelsDir) cfg.modelsDir = expand(cfg.modelsDir);
   if (cfg.ledgerPath) {
-    if (cfg.ledgerPath === '~' || cfg.ledgerPath.startsWith('~/')) cfg.ledgerPath = path.join(os.homedir(), cfg.ledgerPath.slice(1));
+    if (cfg.ledgerPath === '~' || cfg.ledgerPath.startsWith('~/'))
+      cfg.ledgerPath = path.join(os.homedir(), cfg.ledgerPath.slice(1));
     else if (!path.isAbsolute(cfg.ledgerPath)) cfg.ledgerPath = path.resolve(dir, cfg.ledgerPath);
   }
   const ids = new Set<string>();
@@ -156,7 +168,11 @@ export function loadConfig(file: string): DaemonConfig {
 }
 
 /** The dirs local models may come from: config.modelDirs, else the config file's dir and the models dir. */
-export function allowedModelDirs(cfg: DaemonConfig, configPath: string, env: NodeJS.ProcessEnv = process.env): string[] {
+export function allowedModelDirs(
+  cfg: DaemonConfig,
+  configPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   return cfg.modelDirs ?? [path.dirname(path.resolve(configPath)), cfg.modelsDir ?? defaultModelsDir(env)];
 }
 
@@ -187,7 +203,8 @@ export function confineModelSources(cfg: DaemonConfig, allowedDirs: string[], co
   const modelsDir = cfg.modelsDir ?? roots[roots.length - 1]!;
   cfg.localModels.forEach((m, i) => {
     if (/^(hf:|huggingface:|https?:\/\/)/i.test(m.source)) return;
-    const expanded = m.source === '~' || m.source.startsWith('~/') ? path.join(os.homedir(), m.source.slice(1)) : m.source;
+    const expanded =
+      m.source === '~' || m.source.startsWith('~/') ? path.join(os.homedir(), m.source.slice(1)) : m.source;
     const real = realpathLoose(path.resolve(modelsDir, expanded));
     if (!roots.some((r) => isInside(real, r))) {
       throw new Error(

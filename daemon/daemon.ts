@@ -89,8 +89,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       }
     }
     // The real model host opens local files: confine them to the allowed dirs (fakes open nothing).
-    if (!opts.modelHost) confineModelSources(config, allowedModelDirs(config, opts.configPath, opts.env), opts.configPath);
-    const logger = createLogger({ level: opts.logLevel ?? config.logLevel, write: opts.logWrite, base: { pid: process.pid } });
+    if (!opts.modelHost)
+      confineModelSources(config, allowedModelDirs(config, opts.configPath, opts.env), opts.configPath);
+    const logger = createLogger({
+      level: opts.logLevel ?? config.logLevel,
+      write: opts.logWrite,
+      base: { pid: process.pid },
+    });
     const entry = opts.modelHostEntry ?? defaultModelHostEntry();
     const host: ModelHostApi =
       opts.modelHost ??
@@ -106,7 +111,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         env: opts.env,
       });
     modelHost = host;
-    const ledgerPath = opts.ledgerPath !== undefined ? opts.ledgerPath : (config.ledgerPath ?? defaultLedgerPath(opts.env ?? process.env));
+    const ledgerPath =
+      opts.ledgerPath !== undefined
+        ? opts.ledgerPath
+        : (config.ledgerPath ?? defaultLedgerPath(opts.env ?? process.env));
     const ledgerOpts = { logger: logger.child({ component: 'ledger' }) };
     ledger = ledgerPath === null ? UsageLedger.inMemory(ledgerOpts) : UsageLedger.open(ledgerPath, ledgerOpts);
     const usageLedger = ledger;
@@ -143,8 +151,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       onClientsChanged: armIdle,
     });
     const port = await server.listen();
-    writeDiscovery(paths, { pid: process.pid, port, host: config.host, ...(tls ? { tls: true } : {}), version: VERSION, startedAt: new Date().toISOString() });
-    logger.info('daemon ready', { port, runtimeDir: paths.dir, version: VERSION, runtime: process.versions.electron ? 'electron' : 'node' });
+    writeDiscovery(paths, {
+      pid: process.pid,
+      port,
+      host: config.host,
+      ...(tls ? { tls: true } : {}),
+      version: VERSION,
+      startedAt: new Date().toISOString(),
+    });
+    logger.info('daemon ready', {
+      port,
+      runtimeDir: paths.dir,
+      version: VERSION,
+      runtime: process.versions.electron ? 'electron' : 'node',
+    });
     armIdle(0);
 
     const stop = (reason = 'stop'): Promise<void> => {

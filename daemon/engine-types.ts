@@ -66,9 +66,21 @@ export interface ModelHostStatus {
 
 export interface ModelHostApi {
   /** Ensure the model is loaded (lazily called by complete/chat too). */
-  load(modelId: string, onProgress?: (phase: 'download' | 'load', progress: number) => void, signal?: AbortSignal): Promise<void>;
-  complete(req: LocalCompletionRequest, onDelta: (text: string) => void, signal?: AbortSignal): Promise<{ text: string; usage: GenerateUsage }>;
-  chat(req: LocalChatRequest, onDelta: (text: string) => void, signal?: AbortSignal): Promise<{ text: string; usage: GenerateUsage }>;
+  load(
+    modelId: string,
+    onProgress?: (phase: 'download' | 'load', progress: number) => void,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  complete(
+    req: LocalCompletionRequest,
+    onDelta: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<{ text: string; usage: GenerateUsage }>;
+  chat(
+    req: LocalChatRequest,
+    onDelta: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<{ text: string; usage: GenerateUsage }>;
   /** Warm a completion session's KV cache after an edit; optional (fakes may leave it out). */
   prefill?(req: LocalPrefillRequest, signal?: AbortSignal): Promise<{ evaluatedTokens: number; skipped?: string }>;
   unload(modelId: string): Promise<void>;

@@ -72,7 +72,14 @@ export class Engine {
     const configured = opts.config.providers as ProviderConfig[];
     const known: ProviderConfig[] = [...DEFAULT_PROVIDERS, ...builtinProviders().filter((p) => p.baseUrl)];
     const ids = new Set(configured.map((p) => p.id));
-    this.providers = [...configured, ...known.filter((p) => !ids.has(p.id) && (ids.add(p.id), true))];
+    this.providers = [
+      ...configured,
+      ...known.filter((p) => {
+        if (ids.has(p.id)) return false;
+        ids.add(p.id);
+        return true;
+      }),
+    ];
     for (const p of this.providers) {
       const k = this.envKey(p);
       if (k) registerSecret(k);
@@ -89,16 +96,29 @@ export class Engine {
     for (const e of endpoints) {
       const existing = this.providers.findIndex((p) => p.id === e.id);
       if (existing >= 0 && this.providers[existing]!.kind !== 'openai-compatible') {
-        throw new GearboxError(ErrorCodes.InvalidParams, `Endpoint id "${e.id}" is taken by the ${this.providers[existing]!.kind} provider`);
+        throw new GearboxError(
+          ErrorCodes.InvalidParams,
+          `Endpoint id "${e.id}" is taken by the ${this.providers[existing]!.kind} provider`,
+        );
       }
-      const cfg: ProviderConfig = { id: e.id, kind: 'openai-compatible', baseUrl: e.baseUrl, private: e.private, noKey: e.noKey, models: e.models };
+      const cfg: ProviderConfig = {
+        id: e.id,
+        kind: 'openai-compatible',
+        baseUrl: e.baseUrl,
+        private: e.private,
+        noKey: e.noKey,
+        models: e.models,
+      };
       if (existing >= 0) this.providers[existing] = cfg;
       else this.providers.push(cfg);
       this.clients.delete(e.id);
     }
     for (const [provider, key] of Object.entries(keys)) {
       if (!this.providers.some((p) => p.id === provider)) {
-        throw new GearboxError(ErrorCodes.InvalidParams, `Unknown provider "${provider}". Known: ${this.providers.map((p) => p.id).join(', ')}`);
+        throw new GearboxError(
+          ErrorCodes.InvalidParams,
+          `Unknown provider "${provider}". Known: ${this.providers.map((p) => p.id).join(', ')}`,
+        );
       }
       if (key === '') this.keys.delete(provider);
       else {
@@ -146,7 +166,11 @@ export class Engine {
     });
   }
 
-  async route(params: RouteParams, settings: WorkspaceSettings, extra: Partial<RouteInput> = {}): Promise<RouteDecision> {
+  async route(
+    params: RouteParams,
+    settings: WorkspaceSettings,
+    extra: Partial<RouteInput> = {},
+  ): Promise<RouteDecision> {
     return (await this.routeWithCatalog(params, settings, extra)).decision;
   }
 
@@ -181,9 +205,16 @@ export class Engine {
 
   // ---------- chat & refactor ----------
 
-  async chat(params: ChatParams, ctx: RequestContext & { codeText?: string; fileName?: string; onDelta: (delta: string, model: string) => void }): Promise<ChatResult> {
+  async chat(
+    params: ChatParams,
+    ctx: RequestContext & { codeText?: string; fileName?: string; onDelta: (delta: string, model: string) => void },
+  ): Promise<ChatResult> {
     const lastUser = [...params.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-    const messages = attachContext(params.messages, { code: ctx.codeText, fileName: ctx.fileName, languageId: params.context?.languageId });
+    const messages = attachContext(params.messages, {
+      code: ctx.codeText,
+      fileName: ctx.fileName,
+      languageId: params.context?.languageId,
+    });
     const { decision, catalog } = await this.routeWithCatalog(
       {
         task: 'chat',
@@ -204,7 +235,16 @@ export class Engine {
         extraTexts: params.messages.slice(0, -1).map((m) => m.content),
       },
     );
-    const out = await this.runWithFallback('chat', decision, catalog, messages, params.maxTokens ?? 2048, params.temperature, ctx, ctx.onDelta);
+    const out = await this.runWithFallback(
+      'chat',
+      decision,
+      catalog,
+      messages,
+      params.maxTokens ?? 2048,
+      params.temperature,
+      ctx,
+      ctx.onDelta,
+    );
     // An empty answer is a failure of that model: the next request goes one tier up.
     this.noteOutcome(ctx, 'chat', out.text.trim() !== '');
     return { ...out, route: decision };
@@ -220,11 +260,30 @@ export class Engine {
     }
     const messages = refactorMessages(params.kind, params.instruction, code, params.languageId, ctx.fileName);
     const { decision, catalog } = await this.routeWithCatalog(
-      { task: 'refactor', prompt: messages.map((m) => m.content).join('\n'), model: params.model, hint: params.hint, context: { languageId: params.languageId } },
+      {
+        task: 'refactor',
+        prompt: messages.map((m) => m.content).join('\n'),
+        model: params.model,
+        hint: params.hint,
+        context: { languageId: params.languageId },
+      },
       ctx.settings,
-      { prompt: `${params.kind}: ${params.instruction ?? ''}`, selectionText: code, priorFailures: this.priorFailures(ctx, 'refactor') },
+      {
+        prompt: `${params.kind}: ${params.instruction ?? ''}`,
+        selectionText: code,
+        priorFailures: this.priorFailures(ctx, 'refactor'),
+      },
     );
-    const out = await this.runWithFallback('refactor', decision, catalog, messages, 4096, 0.2, ctx, ctx.onDelta ?? (() => {}));
+    const out = await this.runWithFallback(
+      'refactor',
+      decision,
+      catalog,
+      messages,
+      4096,
+      0.2,
+      ctx,
+      ctx.onDelta ?? (() => {}),
+    );
     const replaces = params.kind !== 'explain' && params.kind !== 'tests';
     let edits: RefactorResult['edits'] = [];
     let explanation = out.text;
@@ -232,15 +291,28 @@ export class Engine {
       const block = firstCodeBlock(out.text);
       if (block === undefined) {
         this.noteOutcome(ctx, 'refactor', false);
-        throw new GearboxError(ErrorCodes.ProviderError, `${out.model} did not return a code block for this refactor; try again or pick a stronger model`, {
-          text: out.text,
-        });
+        throw new GearboxError(
+          ErrorCodes.ProviderError,
+          `${out.model} did not return a code block for this refactor; try again or pick a stronger model`,
+          {
+            text: out.text,
+          },
+        );
       }
       edits = [{ range: params.range, newText: block }];
       this.noteOutcome(ctx, 'refactor', true);
       explanation = proseAround(out.text);
     }
-    return { edits, explanation, model: out.model, provider: out.provider, route: decision, usage: out.usage, costUsd: out.costUsd, latencyMs: out.latencyMs };
+    return {
+      edits,
+      explanation,
+      model: out.model,
+      provider: out.provider,
+      route: decision,
+      usage: out.usage,
+      costUsd: out.costUsd,
+      latencyMs: out.latencyMs,
+    };
   }
 
   /**
@@ -266,7 +338,10 @@ export class Engine {
       if (!model) continue;
       let streamed = '';
       // 'redact' mode: closed models get the prompt with secrets replaced; local ones see it all.
-      const sent = decision.redactSecrets && !model.local ? messages.map((m) => ({ ...m, content: redactSecrets(m.content) })) : messages;
+      const sent =
+        decision.redactSecrets && !model.local
+          ? messages.map((m) => ({ ...m, content: redactSecrets(m.content) }))
+          : messages;
       const gen = this.generator(model, sent, maxTokens, temperature, ctx);
       try {
         const res = await gen((d) => {
@@ -286,15 +361,38 @@ export class Engine {
         };
       } catch (err) {
         if (ctx.signal.aborted) {
-          this.record(ctx, task, decision, model, catalog, partialUsage(decision, streamed), started, 'cancelled', ErrorCodes.RequestCancelled);
+          this.record(
+            ctx,
+            task,
+            decision,
+            model,
+            catalog,
+            partialUsage(decision, streamed),
+            started,
+            'cancelled',
+            ErrorCodes.RequestCancelled,
+          );
           throw abortError();
         }
         if (!model.local) this.health.recordFailure(model.provider);
         const message = (err as Error).message;
         this.log.warn('model failed', { task, model: model.id, error: message, streamedChars: streamed.length });
         if (streamed.length > 0) {
-          this.record(ctx, task, decision, model, catalog, partialUsage(decision, streamed), started, 'error', ErrorCodes.StreamInterrupted);
-          throw new GearboxError(ErrorCodes.StreamInterrupted, `${model.id} stopped mid-answer: ${message}`, { partialText: streamed, model: model.id });
+          this.record(
+            ctx,
+            task,
+            decision,
+            model,
+            catalog,
+            partialUsage(decision, streamed),
+            started,
+            'error',
+            ErrorCodes.StreamInterrupted,
+          );
+          throw new GearboxError(ErrorCodes.StreamInterrupted, `${model.id} stopped mid-answer: ${message}`, {
+            partialText: streamed,
+            model: model.id,
+          });
         }
         attempts.push({ model: model.id, error: message });
       }
@@ -302,7 +400,18 @@ export class Engine {
     const detail = attempts.map((a) => `${a.model}: ${a.error}`).join('; ');
     const last = attempts.length === 1 ? attempts[0] : undefined;
     const lastModel = catalog.find((m) => m.id === attempts[attempts.length - 1]?.model);
-    if (lastModel) this.record(ctx, task, decision, lastModel, catalog, { inputTokens: 0, outputTokens: 0 }, started, 'error', ErrorCodes.ProviderError);
+    if (lastModel)
+      this.record(
+        ctx,
+        task,
+        decision,
+        lastModel,
+        catalog,
+        { inputTokens: 0, outputTokens: 0 },
+        started,
+        'error',
+        ErrorCodes.ProviderError,
+      );
     throw new GearboxError(
       attempts.length ? ErrorCodes.ProviderError : ErrorCodes.NoModelAvailable,
       last ? `${last.model} failed: ${last.error}` : `Every candidate model failed: ${detail}`,
@@ -310,26 +419,47 @@ export class Engine {
     );
   }
 
-  private generator(model: ModelInfo, messages: ChatMessage[], maxTokens: number, temperature: number | undefined, ctx: RequestContext): Generate {
+  private generator(
+    model: ModelInfo,
+    messages: ChatMessage[],
+    maxTokens: number,
+    temperature: number | undefined,
+    ctx: RequestContext,
+  ): Generate {
     if (model.local) {
       return async (onDelta, signal) => {
         await this.opts.modelHost.load(model.id, (phase, p) => ctx.onProgress?.(model.id, phase, p), signal);
-        const r = await this.opts.modelHost.chat({ modelId: model.id, messages, maxTokens, temperature }, onDelta, signal);
+        const r = await this.opts.modelHost.chat(
+          { modelId: model.id, messages, maxTokens, temperature },
+          onDelta,
+          signal,
+        );
         return { text: r.text, usage: { inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens } };
       };
     }
     const providerCfg = this.providers.find((p) => p.id === model.provider);
-    if (!providerCfg) throw new GearboxError(ErrorCodes.NoModelAvailable, `Provider ${model.provider} is not configured`);
+    if (!providerCfg)
+      throw new GearboxError(ErrorCodes.NoModelAvailable, `Provider ${model.provider} is not configured`);
     const provider = this.providerClient(providerCfg);
     const apiName = apiModelName(model, providerCfg);
     return (onDelta, signal) => {
       let streamed = false;
       return withRetries(
         () =>
-          provider.chat({ model: apiName, messages, maxTokens, temperature, signal, idleTimeoutMs: this.opts.config.timeouts.providerIdleMs }, (d) => {
-            streamed = true;
-            onDelta(d);
-          }),
+          provider.chat(
+            {
+              model: apiName,
+              messages,
+              maxTokens,
+              temperature,
+              signal,
+              idleTimeoutMs: this.opts.config.timeouts.providerIdleMs,
+            },
+            (d) => {
+              streamed = true;
+              onDelta(d);
+            },
+          ),
         {
           maxAttempts: 3,
           baseDelayMs: 250,
@@ -337,7 +467,12 @@ export class Engine {
           signal,
           shouldRetry: () => !streamed,
           onRetry: (attempt: number, delayMs: number, err: unknown) =>
-            this.log.info('retrying provider', { provider: providerCfg.id, attempt, delayMs, error: (err as Error).message }),
+            this.log.info('retrying provider', {
+              provider: providerCfg.id,
+              attempt,
+              delayMs,
+              error: (err as Error).message,
+            }),
         },
       );
     };
@@ -372,11 +507,23 @@ export class Engine {
    * KV cache carries over between keystrokes; a closed model gets a fill-in instruction instead.
    */
   async complete(
-    req: { sessionKey: string; prefix: string; suffix: string; multiline: boolean; languageId?: string; fileName?: string },
+    req: {
+      sessionKey: string;
+      prefix: string;
+      suffix: string;
+      multiline: boolean;
+      languageId?: string;
+      fileName?: string;
+    },
     ctx: RequestContext,
   ): Promise<{ text: string; model: string; usage: Usage; route: RouteDecision; evaluatedPromptTokens?: number }> {
     const { decision, catalog } = await this.routeWithCatalog(
-      { task: 'completion', prompt: req.prefix.slice(-2000), model: undefined, context: { languageId: req.languageId } },
+      {
+        task: 'completion',
+        prompt: req.prefix.slice(-2000),
+        model: undefined,
+        context: { languageId: req.languageId },
+      },
       ctx.settings,
     );
     if (!decision.model) throw new GearboxError(ErrorCodes.NoModelAvailable, decision.summary, { route: decision });
@@ -388,18 +535,46 @@ export class Engine {
       try {
         await this.opts.modelHost.load(model.id, (phase, p) => ctx.onProgress?.(model.id, phase, p), ctx.signal);
         r = await this.opts.modelHost.complete(
-          { modelId: model.id, sessionKey: req.sessionKey, prefix: req.prefix, suffix: req.suffix, maxTokens, temperature: 0, stopOnNewline: !req.multiline },
+          {
+            modelId: model.id,
+            sessionKey: req.sessionKey,
+            prefix: req.prefix,
+            suffix: req.suffix,
+            maxTokens,
+            temperature: 0,
+            stopOnNewline: !req.multiline,
+          },
           () => {},
           ctx.signal,
         );
       } catch (err) {
         const cancelled = ctx.signal.aborted;
-        const code = cancelled ? ErrorCodes.RequestCancelled : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : undefined;
-        this.record(ctx, 'completion', decision, model, catalog, { inputTokens: 0, outputTokens: 0 }, started, cancelled ? 'cancelled' : 'error', code);
+        const code = cancelled
+          ? ErrorCodes.RequestCancelled
+          : typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : undefined;
+        this.record(
+          ctx,
+          'completion',
+          decision,
+          model,
+          catalog,
+          { inputTokens: 0, outputTokens: 0 },
+          started,
+          cancelled ? 'cancelled' : 'error',
+          code,
+        );
         throw err;
       }
       this.record(ctx, 'completion', decision, model, catalog, r.usage, started, 'ok');
-      return { text: r.text, model: model.id, usage: r.usage, route: decision, evaluatedPromptTokens: r.usage.evaluatedPromptTokens };
+      return {
+        text: r.text,
+        model: model.id,
+        usage: r.usage,
+        route: decision,
+        evaluatedPromptTokens: r.usage.evaluatedPromptTokens,
+      };
     }
     const messages: ChatMessage[] = [
       {
@@ -408,7 +583,10 @@ export class Engine {
           'You complete code. Reply with only the text that belongs at <CURSOR>, no explanation, no code fences. ' +
           (req.multiline ? 'You may write several lines.' : 'Write at most the rest of the current line.'),
       },
-      { role: 'user', content: `${req.fileName ?? 'file'} (${req.languageId ?? 'text'}):\n${req.prefix}<CURSOR>${req.suffix}` },
+      {
+        role: 'user',
+        content: `${req.fileName ?? 'file'} (${req.languageId ?? 'text'}):\n${req.prefix}<CURSOR>${req.suffix}`,
+      },
     ];
     const out = await this.runWithFallback('completion', decision, catalog, messages, maxTokens, 0, ctx, () => {});
     return { text: out.text, model: out.model, usage: out.usage, route: decision };
@@ -418,9 +596,14 @@ export class Engine {
    * Evaluates a completion prompt into a local model's session cache ahead of the request (after
    * an edit). Best effort: skipped for closed models, unloaded models and busy sessions.
    */
-  async prefillCompletion(req: { modelId: string; sessionKey: string; prefix: string; suffix: string }, signal: AbortSignal): Promise<{ evaluatedTokens: number; skipped?: string }> {
-    if (!this.opts.config.completionPrefill || !this.opts.modelHost.prefill) return { evaluatedTokens: 0, skipped: 'disabled' };
-    if (!this.opts.config.localModels.some((m) => m.id === req.modelId)) return { evaluatedTokens: 0, skipped: 'not a local model' };
+  async prefillCompletion(
+    req: { modelId: string; sessionKey: string; prefix: string; suffix: string },
+    signal: AbortSignal,
+  ): Promise<{ evaluatedTokens: number; skipped?: string }> {
+    if (!this.opts.config.completionPrefill || !this.opts.modelHost.prefill)
+      return { evaluatedTokens: 0, skipped: 'disabled' };
+    if (!this.opts.config.localModels.some((m) => m.id === req.modelId))
+      return { evaluatedTokens: 0, skipped: 'not a local model' };
     return this.opts.modelHost.prefill(req, signal);
   }
 
@@ -464,7 +647,9 @@ export class Engine {
       port: extra.port,
       uptimeMs: Date.now() - this.startedAt,
       clients: extra.clients,
-      runtime: process.versions.electron ? `electron ${process.versions.electron} (node ${process.versions.node})` : `node ${process.versions.node}`,
+      runtime: process.versions.electron
+        ? `electron ${process.versions.electron} (node ${process.versions.node})`
+        : `node ${process.versions.node}`,
       gpu: host?.gpu ?? 'unknown (model host not started)',
       memory: {
         daemonRssBytes: process.memoryUsage().rss,

@@ -20,7 +20,9 @@ import { buildRecord, LedgerRecord, type RequestOutcome } from './usage/record';
 export { LedgerRecord, buildRecord, counterfactual, type RequestOutcome } from './usage/record';
 
 const write = (fd: number, buf: Buffer, offset: number, length: number): Promise<number> =>
-  new Promise((resolve, reject) => fs.write(fd, buf, offset, length, null, (err, n) => (err ? reject(err) : resolve(n))));
+  new Promise((resolve, reject) =>
+    fs.write(fd, buf, offset, length, null, (err, n) => (err ? reject(err) : resolve(n))),
+  );
 const fsync = promisify(fs.fsync);
 
 /** `$XDG_STATE_HOME/gearbox/ledger.jsonl`, else `~/.local/state/gearbox/ledger.jsonl` (`%LOCALAPPDATA%\gearbox` on Windows). */
@@ -42,7 +44,11 @@ export interface LedgerScan {
  * Reads a ledger (or its first `endByte` bytes), calling onRecord for each valid record. Never
  * throws on content: torn and invalid lines are counted and skipped. A missing file is empty.
  */
-export async function scanLedger(file: string, onRecord: (r: LedgerRecord) => void, endByte?: number): Promise<LedgerScan> {
+export async function scanLedger(
+  file: string,
+  onRecord: (r: LedgerRecord) => void,
+  endByte?: number,
+): Promise<LedgerScan> {
   const scan: LedgerScan = { records: 0, torn: 0, invalid: 0 };
   if (endByte === 0) return scan;
   let stream: fs.ReadStream;
@@ -152,14 +158,18 @@ export class UsageLedger {
       ledger.ready = scanLedger(file, (r) => ledger.aggregator.add(r), size).then(
         (scan) => {
           ledger.skippedLines = scan.torn + scan.invalid;
-          if (scan.torn) ledger.log.warn('ledger: skipped a torn last line (a write cut short by a crash)', { path: file });
+          if (scan.torn)
+            ledger.log.warn('ledger: skipped a torn last line (a write cut short by a crash)', { path: file });
           if (scan.invalid) ledger.log.warn('ledger: skipped invalid lines', { path: file, lines: scan.invalid });
           ledger.log.info('ledger loaded', { path: file, records: scan.records });
         },
         (err: Error) => ledger.log.warn('ledger: could not read existing records', { path: file, error: err.message }),
       );
     } catch (err) {
-      ledger.log.warn('ledger: cannot open; usage is counted in memory only', { path: file, error: (err as Error).message });
+      ledger.log.warn('ledger: cannot open; usage is counted in memory only', {
+        path: file,
+        error: (err as Error).message,
+      });
       if (ledger.fd !== null) fs.closeSync(ledger.fd);
       return Object.assign(UsageLedger.inMemory(opts), { writeErrors: 1 });
     }
@@ -175,7 +185,7 @@ export class UsageLedger {
     this.aggregator.add(rec);
     if (this.path === null) return Promise.resolve();
     // Keys never belong here; redact() is a last line of defence for any registered secret.
-    const line = redact(JSON.stringify(rec)) + '\n';
+    const line = `${redact(JSON.stringify(rec))}\n`;
     if (this.closed || this.fd === null) return Promise.resolve(this.appendSync(line));
     return new Promise<void>((done) => {
       this.queue.push({ line, done });
@@ -207,7 +217,10 @@ export class UsageLedger {
     return this.aggregator.spent(now);
   }
 
-  usage(params: UsageParams, opts: { workspaceId: string; caps: { dailyUsd: number; monthlyUsd: number }; now?: Date }): UsageResult {
+  usage(
+    params: UsageParams,
+    opts: { workspaceId: string; caps: { dailyUsd: number; monthlyUsd: number }; now?: Date },
+  ): UsageResult {
     try {
       const q = this.aggregator.query({
         since: params?.since,
@@ -256,7 +269,10 @@ export class UsageLedger {
         this.needsNewline = false;
       } catch (err) {
         this.writeErrors++;
-        this.log.warn('ledger: write failed; these records are counted in memory only', { records: batch.length, error: (err as Error).message });
+        this.log.warn('ledger: write failed; these records are counted in memory only', {
+          records: batch.length,
+          error: (err as Error).message,
+        });
       }
       for (const b of batch) b.done();
     }

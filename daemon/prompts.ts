@@ -2,11 +2,15 @@
 import type { ChatMessage, RefactorKind } from '../shared/protocol';
 
 export const CHAT_SYSTEM_PROMPT =
-  'You are Gearbox, a concise coding assistant inside the user\'s editor. Answer with working code in fenced ' +
+  "You are Gearbox, a concise coding assistant inside the user's editor. Answer with working code in fenced " +
   'code blocks tagged with their language, and keep prose short.';
 
-export function attachContext(messages: ChatMessage[], ctx: { fileName?: string; languageId?: string; code?: string } | undefined): ChatMessage[] {
-  const out: ChatMessage[] = messages[0]?.role === 'system' ? [...messages] : [{ role: 'system', content: CHAT_SYSTEM_PROMPT }, ...messages];
+export function attachContext(
+  messages: ChatMessage[],
+  ctx: { fileName?: string; languageId?: string; code?: string } | undefined,
+): ChatMessage[] {
+  const out: ChatMessage[] =
+    messages[0]?.role === 'system' ? [...messages] : [{ role: 'system', content: CHAT_SYSTEM_PROMPT }, ...messages];
   if (!ctx?.code) return out;
   // The context goes into the last user turn so that earlier turns (and their KV cache) stay stable.
   const lastUser = findLastIndex(out, (m) => m.role === 'user');
@@ -20,7 +24,8 @@ export function attachContext(messages: ChatMessage[], ctx: { fileName?: string;
 
 const INSTRUCTIONS: Record<Exclude<RefactorKind, 'refactor'>, string> = {
   explain: 'Explain what this code does, step by step, and point out anything surprising or risky.',
-  document: 'Add documentation comments (in the idiomatic style of the language) to this code. Do not change its behaviour.',
+  document:
+    'Add documentation comments (in the idiomatic style of the language) to this code. Do not change its behaviour.',
   types: 'Add precise type annotations to this code. Do not change its behaviour.',
   simplify: 'Simplify this code: make it shorter and clearer while keeping exactly the same behaviour.',
   tests: 'Write unit tests for this code using the test framework most idiomatic for the language.',
@@ -33,7 +38,13 @@ export function refactorInstruction(kind: RefactorKind, instruction: string | un
 }
 
 /** Refactors other than explain/tests replace the selection, so the answer must be exactly one code block. */
-export function refactorMessages(kind: RefactorKind, instruction: string | undefined, code: string, languageId: string | undefined, fileName: string | undefined): ChatMessage[] {
+export function refactorMessages(
+  kind: RefactorKind,
+  instruction: string | undefined,
+  code: string,
+  languageId: string | undefined,
+  fileName: string | undefined,
+): ChatMessage[] {
   const fence = fenceFor(code);
   const what = refactorInstruction(kind, instruction);
   const replaces = kind !== 'explain' && kind !== 'tests';

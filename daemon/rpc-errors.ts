@@ -7,9 +7,11 @@ import { redact } from './log';
 
 export function toResponseError(err: unknown): ResponseError<unknown> {
   if (err instanceof ResponseError) return err;
-  if (err instanceof z.ZodError) return new ResponseError(ErrorCodes.InvalidParams, `Invalid params: ${formatZod(err)}`);
+  if (err instanceof z.ZodError)
+    return new ResponseError(ErrorCodes.InvalidParams, `Invalid params: ${formatZod(err)}`);
   if (err instanceof GearboxError) return new ResponseError(err.code, redact(err.message), scrub(err.data));
-  if (err instanceof Error && err.name === 'AbortError') return new ResponseError(ErrorCodes.RequestCancelled, 'Request cancelled');
+  if (err instanceof Error && err.name === 'AbortError')
+    return new ResponseError(ErrorCodes.RequestCancelled, 'Request cancelled');
   const message = err instanceof Error ? err.message : String(err);
   return new ResponseError(ErrorCodes.InternalError, `Internal error: ${redact(message)}`);
 }
@@ -28,7 +30,10 @@ function scrub(data: unknown): unknown {
 }
 
 /** A signal that fires on client cancellation or after `timeoutMs`, whichever comes first. */
-export function requestSignal(token: { isCancellationRequested: boolean; onCancellationRequested(cb: () => void): { dispose(): void } }, timeoutMs: number) {
+export function requestSignal(
+  token: { isCancellationRequested: boolean; onCancellationRequested(cb: () => void): { dispose(): void } },
+  timeoutMs: number,
+) {
   const ctrl = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {

@@ -63,7 +63,8 @@ export function ensureRuntimeDir(dir: string): void {
   // and make sure that worked before a token goes in.
   if ((st.mode & 0o077) !== 0) {
     fs.chmodSync(dir, 0o700);
-    if ((fs.statSync(dir).mode & 0o077) !== 0) throw new Error(`Runtime dir ${dir} is readable by others and cannot be made private (chmod 0700 failed)`);
+    if ((fs.statSync(dir).mode & 0o077) !== 0)
+      throw new Error(`Runtime dir ${dir} is readable by others and cannot be made private (chmod 0700 failed)`);
   }
   // Files an older run left with looser bits (a log opened under another umask): private too.
   for (const name of ['daemon.lock', 'daemon.json', 'token', 'daemon.log']) {

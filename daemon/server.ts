@@ -14,7 +14,10 @@ export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 /** 127.0.0.0/8, ::1 (also as ::ffff:127.x) and localhost: the only binds allowed without TLS. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (h === 'localhost') return true;
   if (net.isIPv4(h)) return h.startsWith('127.');
   if (net.isIPv6(h)) {
@@ -55,14 +58,20 @@ export class DaemonServer {
       // No CORS headers at all (no Access-Control-Allow-Origin, never Allow-Private-Network):
       // browsers must not be able to read anything from here, preflights included.
       if (!verdict.ok) {
-        res.writeHead(verdict.status, { 'content-type': 'text/plain', connection: 'close' }).end(verdict.status === 401 ? 'Unauthorized\n' : 'Forbidden\n');
+        res
+          .writeHead(verdict.status, { 'content-type': 'text/plain', connection: 'close' })
+          .end(verdict.status === 401 ? 'Unauthorized\n' : 'Forbidden\n');
         return;
       }
-      res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('Gearbox speaks LSP over WebSocket only\n');
+      res
+        .writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' })
+        .end('Gearbox speaks LSP over WebSocket only\n');
     };
     // requireHostHeader off: a request without Host must reach checkRequest and get its 403.
     const serverOpts = { requireHostHeader: false } as http.ServerOptions;
-    this.http = opts.tls ? https.createServer({ ...serverOpts, cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(serverOpts, onRequest);
+    this.http = opts.tls
+      ? https.createServer({ ...serverOpts, cert: opts.tls.cert, key: opts.tls.key }, onRequest)
+      : http.createServer(serverOpts, onRequest);
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.http.on('clientError', (_err, socket) => socket.destroy());
@@ -70,7 +79,8 @@ export class DaemonServer {
 
   async listen(): Promise<number> {
     const host = this.opts.host ?? '127.0.0.1';
-    if (!isLoopbackHost(host) && !this.opts.tls) throw new Error(`Refusing to listen on non-loopback address "${host}" without TLS`);
+    if (!isLoopbackHost(host) && !this.opts.tls)
+      throw new Error(`Refusing to listen on non-loopback address "${host}" without TLS`);
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(this.opts.port ?? 0, host, () => {
@@ -94,7 +104,10 @@ export class DaemonServer {
   private beat(): void {
     for (const ws of this.wss.clients) {
       if (this.awaitingPong.has(ws)) {
-        this.opts.logger.warn('client missed a heartbeat; dropping it', { conn: sessionIdOf(ws), heartbeatMs: this.limits.heartbeatMs });
+        this.opts.logger.warn('client missed a heartbeat; dropping it', {
+          conn: sessionIdOf(ws),
+          heartbeatMs: this.limits.heartbeatMs,
+        });
         ws.terminate();
         continue;
       }
@@ -110,9 +123,15 @@ export class DaemonServer {
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const verdict = checkRequest(req, this.boundPort, this.opts.token);
     if (!verdict.ok) {
-      this.opts.logger.warn('connection refused', { status: verdict.status, reason: verdict.reason, remote: req.socket.remoteAddress });
+      this.opts.logger.warn('connection refused', {
+        status: verdict.status,
+        reason: verdict.reason,
+        remote: req.socket.remoteAddress,
+      });
       const text = verdict.status === 401 ? 'Unauthorized' : 'Forbidden';
-      socket.end(`HTTP/1.1 ${verdict.status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`);
+      socket.end(
+        `HTTP/1.1 ${verdict.status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`,
+      );
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
@@ -122,7 +141,12 @@ export class DaemonServer {
     ws.on('pong', () => this.awaitingPong.delete(ws));
     const session = new Session(
       ws,
-      { ...this.opts.sessionHost, port: () => this.boundPort, clientCount: () => this.sessions.size, limits: this.limits },
+      {
+        ...this.opts.sessionHost,
+        port: () => this.boundPort,
+        clientCount: () => this.sessions.size,
+        limits: this.limits,
+      },
       () => {
         this.sessions.delete(session);
         this.opts.onClientsChanged?.(this.sessions.size);

@@ -86,7 +86,7 @@ export class Session {
   private flushScheduled = false;
 
   constructor(
-    private readonly socket: WebSocket,
+    socket: WebSocket,
     private readonly host: SessionHost,
     onClose: () => void,
   ) {
@@ -94,12 +94,20 @@ export class Session {
     this.settings = host.defaults;
     const limits = host.limits ?? DEFAULT_SERVER_LIMITS;
     const reader = new WebSocketMessageReader(socket, (reason) => this.log.warn('bad frame', { reason }), {
-      rateLimit: { perSecond: limits.requestsPerSecond, burst: limits.requestBurst, errorCode: ErrorCodes.TooManyRequests },
+      rateLimit: {
+        perSecond: limits.requestsPerSecond,
+        burst: limits.requestBurst,
+        errorCode: ErrorCodes.TooManyRequests,
+      },
     });
     const writer = new WebSocketMessageWriter(socket, {
       highWaterBytes: limits.sendHighWaterBytes,
       stuckMs: limits.slowClientTimeoutMs,
-      onStuck: (buffered) => this.log.warn('client too slow: send buffer stayed full; disconnecting it (1013)', { bufferedBytes: buffered, timeoutMs: limits.slowClientTimeoutMs }),
+      onStuck: (buffered) =>
+        this.log.warn('client too slow: send buffer stayed full; disconnecting it (1013)', {
+          bufferedBytes: buffered,
+          timeoutMs: limits.slowClientTimeoutMs,
+        }),
     });
     this.writer = writer;
     // A per-socket watchdog: `exit` from one client closes that socket, never the daemon.
@@ -128,17 +136,22 @@ export class Session {
     const c = this.conn;
     c.onInitialize((params): InitializeResult => {
       const init = InitOptions.safeParse(params.initializationOptions);
-      if (init.success && init.data?.settings !== undefined) this.applySettings(init.data.settings, 'initializationOptions');
+      if (init.success && init.data?.settings !== undefined)
+        this.applySettings(init.data.settings, 'initializationOptions');
       this.supportsConfiguration = !!params.capabilities.workspace?.configuration;
       this.supportsWorkDoneProgress = !!params.capabilities.window?.workDoneProgress;
       this.workspaceId = workspaceIdOf(params.workspaceFolders, params.rootUri);
       this.workspaceRoot = workspaceRootOf(params.workspaceFolders, params.rootUri);
-      this.log.info('client initialized', { client: params.clientInfo?.name ?? (init.success ? init.data?.clientName : undefined) });
+      this.log.info('client initialized', {
+        client: params.clientInfo?.name ?? (init.success ? init.data?.clientName : undefined),
+      });
       return {
         capabilities: {
           textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
           inlineCompletionProvider: true,
-          codeActionProvider: { codeActionKinds: [CodeActionKind.Refactor, CodeActionKind.RefactorRewrite, CodeActionKind.RefactorExtract] },
+          codeActionProvider: {
+            codeActionKinds: [CodeActionKind.Refactor, CodeActionKind.RefactorRewrite, CodeActionKind.RefactorExtract],
+          },
         },
         serverInfo: { name: 'gearbox', version: VERSION },
       };
@@ -146,10 +159,13 @@ export class Session {
     c.onInitialized(() => void this.pullConfiguration());
     c.onDidChangeConfiguration((p) => {
       if (this.supportsConfiguration) void this.pullConfiguration();
-      else if (p.settings && typeof p.settings === 'object' && 'gearbox' in p.settings) this.applySettings((p.settings as { gearbox: unknown }).gearbox, 'didChangeConfiguration');
+      else if (p.settings && typeof p.settings === 'object' && 'gearbox' in p.settings)
+        this.applySettings((p.settings as { gearbox: unknown }).gearbox, 'didChangeConfiguration');
     });
 
-    c.onDidOpenTextDocument((p) => this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text));
+    c.onDidOpenTextDocument((p) =>
+      this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text),
+    );
     c.onDidChangeTextDocument((p) => {
       this.docs.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
       this.schedulePrefill(p.textDocument.uri, p.contentChanges);
@@ -162,7 +178,9 @@ export class Session {
       this.docs.close(p.textDocument.uri);
     });
 
-    c.languages.inlineCompletion.on((params, token) => this.inlineCompletion(params.textDocument.uri, params.position, token));
+    c.languages.inlineCompletion.on((params, token) =>
+      this.inlineCompletion(params.textDocument.uri, params.position, token),
+    );
 
     c.onCodeAction((params): CodeAction[] => {
       const r = params.range;
@@ -172,11 +190,17 @@ export class Session {
         title: a.title,
         kind: a.lspKind,
         // The client shows a diff and applies the edit; the daemon only computes it (gearbox/refactor).
-        command: { title: a.title, command: 'gearbox.refactor', arguments: [{ kind: a.kind, uri: params.textDocument.uri, range: r }] },
+        command: {
+          title: a.title,
+          command: 'gearbox.refactor',
+          arguments: [{ kind: a.kind, uri: params.textDocument.uri, range: r }],
+        },
       }));
     });
 
-    this.handle('gearbox/status', async () => this.host.engine.status({ port: this.host.port(), clients: this.host.clientCount() }));
+    this.handle('gearbox/status', async () =>
+      this.host.engine.status({ port: this.host.port(), clients: this.host.clientCount() }),
+    );
     this.handle('gearbox/models', async (p) => {
       const all = await this.host.engine.catalog();
       return { models: p?.task ? all.filter((m) => m.tasks.includes(p.task!)) : all };
@@ -187,7 +211,10 @@ export class Session {
     });
     this.handle('gearbox/setKeys', async (p) => ({ providersWithKeys: this.host.engine.setKeys(p.keys, p.endpoints) }));
     this.handle('gearbox/usage', async (p) =>
-      this.host.engine.ledger.usage(p, { workspaceId: this.workspaceId, caps: this.settings.budget ?? { dailyUsd: 0, monthlyUsd: 0 } }),
+      this.host.engine.ledger.usage(p, {
+        workspaceId: this.workspaceId,
+        caps: this.settings.budget ?? { dailyUsd: 0, monthlyUsd: 0 },
+      }),
     );
     this.handle('gearbox/shutdown', async () => {
       // What was recorded is on disk before the client hears that the daemon is going.
@@ -198,44 +225,58 @@ export class Session {
     this.handle('gearbox/chat', (p, token) =>
       this.withSignal(token, this.host.timeouts.chatMs, 'Chat', (ctx) => {
         let first = true;
-        return this.host.engine.chat(p, {
-          ...ctx,
-          codeText: p.context ? this.contextText(p.context) : undefined,
-          fileName: p.context?.uri ? fileNameOf(p.context.uri) : undefined,
-          onDelta: (delta, model) => {
-            this.sendChunk({ streamId: p.streamId, delta, ...(first ? { model } : {}) });
-            first = false;
-          },
-        }).finally(() => this.flushChunks());
+        return this.host.engine
+          .chat(p, {
+            ...ctx,
+            codeText: p.context ? this.contextText(p.context) : undefined,
+            fileName: p.context?.uri ? fileNameOf(p.context.uri) : undefined,
+            onDelta: (delta, model) => {
+              this.sendChunk({ streamId: p.streamId, delta, ...(first ? { model } : {}) });
+              first = false;
+            },
+          })
+          .finally(() => this.flushChunks());
       }),
     );
     this.handle('gearbox/refactor', (p, token) =>
       this.withSignal(token, this.host.timeouts.chatMs, 'Refactor', (ctx) => {
         const text = p.text ?? this.docs.get(p.uri)?.getText();
-        if (text === undefined) throw new GearboxError(ErrorCodes.DocumentNotOpen, `Document ${p.uri} is not open on the daemon and no text was sent`);
+        if (text === undefined)
+          throw new GearboxError(
+            ErrorCodes.DocumentNotOpen,
+            `Document ${p.uri} is not open on the daemon and no text was sent`,
+          );
         const code = sliceRange(text, p.range);
         let first = true;
-        return this.host.engine.refactor(p, code, {
-          ...ctx,
-          fileName: fileNameOf(p.uri),
-          onDelta: p.streamId
-            ? (delta, model) => {
-                this.sendChunk({ streamId: p.streamId!, delta, ...(first ? { model } : {}) });
-                first = false;
-              }
-            : undefined,
-        }).finally(() => this.flushChunks());
+        return this.host.engine
+          .refactor(p, code, {
+            ...ctx,
+            fileName: fileNameOf(p.uri),
+            onDelta: p.streamId
+              ? (delta, model) => {
+                  this.sendChunk({ streamId: p.streamId!, delta, ...(first ? { model } : {}) });
+                  first = false;
+                }
+              : undefined,
+          })
+          .finally(() => this.flushChunks());
       }),
     );
   }
 
   /** Registers a custom request whose params and result are validated against the protocol. */
-  private handle<M extends RequestMethod>(method: M, fn: (params: ParamsOf<M>, token: CancellationToken) => Promise<ResultOf<M>>): void {
+  private handle<M extends RequestMethod>(
+    method: M,
+    fn: (params: ParamsOf<M>, token: CancellationToken) => Promise<ResultOf<M>>,
+  ): void {
     const entry = Protocol[method] as unknown as { params: z.ZodType; result: z.ZodType };
     this.conn.onRequest(method, async (raw: unknown, token: CancellationToken) => {
       const parsed = entry.params.safeParse(raw);
       if (!parsed.success) {
-        return new ResponseError(ErrorCodes.InvalidParams, `Invalid params for ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ')}`);
+        return new ResponseError(
+          ErrorCodes.InvalidParams,
+          `Invalid params for ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ')}`,
+        );
       }
       try {
         const result = await fn(parsed.data as ParamsOf<M>, token);
@@ -247,7 +288,8 @@ export class Session {
         return checked.data;
       } catch (err) {
         const re = toResponseError(err);
-        if (re.code !== ErrorCodes.RequestCancelled) this.log.warn('request failed', { method, code: re.code, error: re.message });
+        if (re.code !== ErrorCodes.RequestCancelled)
+          this.log.warn('request failed', { method, code: re.code, error: re.message });
         return re;
       }
     });
@@ -286,13 +328,24 @@ export class Session {
     for (const p of held) this.notify('gearbox/chatChunk', p);
   }
 
-  private async withSignal<T>(token: CancellationToken, timeoutMs: number, what: string, fn: (ctx: RequestContext) => Promise<T>): Promise<T> {
+  private async withSignal<T>(
+    token: CancellationToken,
+    timeoutMs: number,
+    what: string,
+    fn: (ctx: RequestContext) => Promise<T>,
+  ): Promise<T> {
     const rs = requestSignal(token, timeoutMs);
     // Dropping the connection does not cancel its requests' tokens: abort them ourselves on close,
     // so that a chat whose client left stops generating (and stops billing) at once.
     this.inflightRequests.add(rs.abort);
     try {
-      return await fn({ settings: this.settings, signal: rs.signal, onProgress: this.progressReporter(), workspace: this.workspaceId, workspaceRoot: this.workspaceRoot });
+      return await fn({
+        settings: this.settings,
+        signal: rs.signal,
+        onProgress: this.progressReporter(),
+        workspace: this.workspaceId,
+        workspaceRoot: this.workspaceRoot,
+      });
     } catch (err) {
       if (rs.timedOut()) throw timeoutError(what, timeoutMs);
       throw err;
@@ -302,9 +355,17 @@ export class Session {
     }
   }
 
-  private async inlineCompletion(uri: string, position: { line: number; character: number }, token: CancellationToken): Promise<InlineCompletionList | null> {
+  private async inlineCompletion(
+    uri: string,
+    position: { line: number; character: number },
+    token: CancellationToken,
+  ): Promise<InlineCompletionList | null> {
     const doc = this.docs.get(uri);
-    if (!doc) throw new ResponseError(ErrorCodes.DocumentNotOpen, `Document ${uri} is not open (send textDocument/didOpen first)`);
+    if (!doc)
+      throw new ResponseError(
+        ErrorCodes.DocumentNotOpen,
+        `Document ${uri} is not open (send textDocument/didOpen first)`,
+      );
     this.inflightCompletion.get(uri)?.();
     const rs = requestSignal(token, this.host.timeouts.completionMs);
     this.inflightCompletion.set(uri, rs.abort);
@@ -313,12 +374,31 @@ export class Session {
       const text = doc.getText();
       const prompt = buildCompletionPrompt(text, doc.offsetAt(position), uri, this.docs.recentEdits());
       const out = await this.host.engine.complete(
-        { sessionKey: `${this.id}:${uri}`, prefix: prompt.prefix, suffix: prompt.suffix, multiline: prompt.multiline, languageId: doc.languageId, fileName: fileNameOf(uri) },
-        { settings: this.settings, signal: rs.signal, onProgress: this.progressReporter(), workspace: this.workspaceId, workspaceRoot: this.workspaceRoot },
+        {
+          sessionKey: `${this.id}:${uri}`,
+          prefix: prompt.prefix,
+          suffix: prompt.suffix,
+          multiline: prompt.multiline,
+          languageId: doc.languageId,
+          fileName: fileNameOf(uri),
+        },
+        {
+          settings: this.settings,
+          signal: rs.signal,
+          onProgress: this.progressReporter(),
+          workspace: this.workspaceId,
+          workspaceRoot: this.workspaceRoot,
+        },
       );
       if (out.evaluatedPromptTokens !== undefined) this.completionModel.set(uri, out.model);
       const insertText = cleanCompletion(out.text, prompt);
-      this.log.debug('completion', { model: out.model, ms: Date.now() - started, chars: insertText.length, rawChars: out.text.length, evaluated: out.evaluatedPromptTokens });
+      this.log.debug('completion', {
+        model: out.model,
+        ms: Date.now() - started,
+        chars: insertText.length,
+        rawChars: out.text.length,
+        evaluated: out.evaluatedPromptTokens,
+      });
       if (!insertText) return { items: [] };
       return { items: [{ insertText, range: { start: position, end: position } }] };
     } catch (err) {
@@ -353,9 +433,18 @@ export class Session {
       const prompt = buildCompletionPrompt(doc.getText(), cursor, uri, this.docs.recentEdits());
       const started = Date.now();
       void this.host.engine
-        .prefillCompletion({ modelId, sessionKey: `${this.id}:${uri}`, prefix: prompt.prefix, suffix: prompt.suffix }, entry.abort.signal)
+        .prefillCompletion(
+          { modelId, sessionKey: `${this.id}:${uri}`, prefix: prompt.prefix, suffix: prompt.suffix },
+          entry.abort.signal,
+        )
         .then(
-          (r) => this.log.debug('prefill', { model: modelId, ms: Date.now() - started, evaluated: r.evaluatedTokens, skipped: r.skipped }),
+          (r) =>
+            this.log.debug('prefill', {
+              model: modelId,
+              ms: Date.now() - started,
+              evaluated: r.evaluatedTokens,
+              skipped: r.skipped,
+            }),
           (err: Error) => this.log.debug('prefill failed', { model: modelId, error: err.message }),
         )
         .finally(() => {
@@ -390,7 +479,11 @@ export class Session {
     };
   }
 
-  private contextText(ctx: { uri?: string; text?: string; selection?: { start: { line: number; character: number }; end: { line: number; character: number } } }): string | undefined {
+  private contextText(ctx: {
+    uri?: string;
+    text?: string;
+    selection?: { start: { line: number; character: number }; end: { line: number; character: number } };
+  }): string | undefined {
     const text = ctx.text ?? (ctx.uri ? this.docs.get(ctx.uri)?.getText() : undefined);
     if (text === undefined) return undefined;
     return ctx.selection ? sliceRange(text, ctx.selection) : text;
@@ -412,7 +505,12 @@ export class Session {
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       this.log.warn('invalid workspace settings ignored', { source, why });
-      void this.conn.sendNotification('window/showMessage', { type: MessageType.Warning, message: `Gearbox: invalid settings ignored (${why})` }).catch(() => {});
+      void this.conn
+        .sendNotification('window/showMessage', {
+          type: MessageType.Warning,
+          message: `Gearbox: invalid settings ignored (${why})`,
+        })
+        .catch(() => {});
       return;
     }
     this.settings = parsed.data;
@@ -425,15 +523,20 @@ export class Session {
 }
 
 /** A stable id for an LSP client's workspace: its folder URIs (sorted), else rootUri, else 'cli'. */
-export function workspaceIdOf(folders: { uri: string }[] | null | undefined, rootUri: string | null | undefined): string {
+export function workspaceIdOf(
+  folders: { uri: string }[] | null | undefined,
+  rootUri: string | null | undefined,
+): string {
   const uris = (folders ?? []).map((f) => f.uri).filter((u) => typeof u === 'string' && u.length > 0);
   if (uris.length) return [...new Set(uris)].sort().join(' ').slice(0, 4000);
   return rootUri ? rootUri.slice(0, 4000) : 'cli';
 }
 
-
 /** The first workspace folder as a local path (for privatePaths globs), if it is a file: URI. */
-export function workspaceRootOf(folders: { uri: string }[] | null | undefined, rootUri: string | null | undefined): string | undefined {
+export function workspaceRootOf(
+  folders: { uri: string }[] | null | undefined,
+  rootUri: string | null | undefined,
+): string | undefined {
   const uri = folders?.[0]?.uri ?? rootUri ?? undefined;
   if (!uri?.startsWith('file:')) return undefined;
   try {

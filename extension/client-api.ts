@@ -13,7 +13,11 @@ export interface GearboxClient {
    * Waits for the connection (starting the daemon if needed); rejects with the daemon's
    * JSON-RPC error (`code`, `message`, `data`) on failure. Cancelling `token` sends $/cancelRequest.
    */
-  request<M extends RequestMethod>(method: M, params: ParamsOf<M>, token?: vscode.CancellationToken): Promise<ResultOf<M>>;
+  request<M extends RequestMethod>(
+    method: M,
+    params: ParamsOf<M>,
+    token?: vscode.CancellationToken,
+  ): Promise<ResultOf<M>>;
   /** A validated gearbox/* notification handler; disposed with the extension. */
   onNotification<M extends NotificationMethod>(method: M, handler: (params: ParamsOf<M>) => void): vscode.Disposable;
   /** The extension's log (a LogOutputChannel). Never log keys. */

@@ -15,9 +15,22 @@ import {
   type Middleware,
   type MessageTransports,
 } from 'vscode-languageclient/node';
-import { Protocol, type NotificationMethod, type ParamsOf, type RequestMethod, type ResultOf } from '../shared/protocol';
+import {
+  Protocol,
+  type NotificationMethod,
+  type ParamsOf,
+  type RequestMethod,
+  type ResultOf,
+} from '../shared/protocol';
 import { WebSocketMessageReader, WebSocketMessageWriter } from '../shared/ws-transport';
-import { defaultRuntimeDir, ensureRuntimeDir, readDiscovery, readToken, runtimePaths, type Discovery } from '../daemon/runtime-dir';
+import {
+  defaultRuntimeDir,
+  ensureRuntimeDir,
+  readDiscovery,
+  readToken,
+  runtimePaths,
+  type Discovery,
+} from '../daemon/runtime-dir';
 import type { ConnectionState, GearboxClient } from './client-api';
 import { CrashPolicy } from './core/crash-policy';
 
@@ -109,14 +122,17 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
       if (e.newState === State.Running) {
         this.lastError = undefined;
         this.setState('running');
-        void Promise.resolve(this.opts.onConnected?.()).catch((err) => this.opts.log.warn(`after-connect step failed: ${(err as Error).message}`));
+        void Promise.resolve(this.opts.onConnected?.()).catch((err) =>
+          this.opts.log.warn(`after-connect step failed: ${(err as Error).message}`),
+        );
       } else if (e.newState === State.Starting) {
         this.setState('starting');
       } else if (e.newState === State.Stopped && this.stoppingOnPurpose) {
         this.setState('stopped');
       }
     });
-    for (const method of this.notificationHandlers.keys()) client.onNotification(method, (raw: unknown) => this.dispatch(method, raw));
+    for (const method of this.notificationHandlers.keys())
+      client.onNotification(method, (raw: unknown) => this.dispatch(method, raw));
     return client;
   }
 
@@ -151,14 +167,23 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
     if (!d) d = await this.spawnDaemon(runtimeDir, configPath);
     this.discovery = d;
     const token = readToken(paths);
-    const socket = new WebSocket(`ws://127.0.0.1:${d.port}/`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false, handshakeTimeout: 5000 });
+    const socket = new WebSocket(`ws://127.0.0.1:${d.port}/`, {
+      headers: { authorization: `Bearer ${token}` },
+      perMessageDeflate: false,
+      handshakeTimeout: 5000,
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
-      socket.once('unexpected-response', (_req, res) => reject(new Error(`the daemon refused the connection (HTTP ${res.statusCode})`)));
+      socket.once('unexpected-response', (_req, res) =>
+        reject(new Error(`the daemon refused the connection (HTTP ${res.statusCode})`)),
+      );
     });
     this.opts.log.info(`connected to the Gearbox daemon (pid ${d.pid}, port ${d.port})`);
-    return { reader: new WebSocketMessageReader(socket, (why) => this.opts.log.warn(`bad frame from daemon: ${why}`)), writer: new WebSocketMessageWriter(socket) };
+    return {
+      reader: new WebSocketMessageReader(socket, (why) => this.opts.log.warn(`bad frame from daemon: ${why}`)),
+      writer: new WebSocketMessageWriter(socket),
+    };
   }
 
   /** Runs the bundled daemon on VS Code's own runtime, detached so that all windows share it. */
@@ -170,7 +195,12 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
     const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1', GEARBOX_RUNTIME_DIR: runtimeDir };
     if (configPath) env.GEARBOX_CONFIG = configPath;
     this.opts.log.info(`starting the Gearbox daemon: ${process.execPath} ${script} start`);
-    const child = spawn(process.execPath, [script, 'start'], { detached: true, stdio: ['ignore', logFd, logFd], env, windowsHide: true });
+    const child = spawn(process.execPath, [script, 'start'], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env,
+      windowsHide: true,
+    });
     fs.closeSync(logFd);
     let exitCode: number | null = null;
     child.once('exit', (code) => (exitCode = code ?? 1));
@@ -190,8 +220,15 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
     throw new Error(`the daemon did not become ready within 20 s; see ${paths.log}`);
   }
 
-  async request<M extends RequestMethod>(method: M, params: ParamsOf<M>, token?: vscode.CancellationToken): Promise<ResultOf<M>> {
-    const entry = Protocol[method] as unknown as { params: { parse(v: unknown): unknown }; result: { parse(v: unknown): unknown } };
+  async request<M extends RequestMethod>(
+    method: M,
+    params: ParamsOf<M>,
+    token?: vscode.CancellationToken,
+  ): Promise<ResultOf<M>> {
+    const entry = Protocol[method] as unknown as {
+      params: { parse(v: unknown): unknown };
+      result: { parse(v: unknown): unknown };
+    };
     entry.params.parse(params);
     await this.start();
     const client = this.client!;
@@ -219,7 +256,9 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
   }
 
   private dispatch(method: string, raw: unknown): void {
-    const entry = Protocol[method as NotificationMethod] as unknown as { params: { safeParse(v: unknown): { success: boolean; data?: unknown } } };
+    const entry = Protocol[method as NotificationMethod] as unknown as {
+      params: { safeParse(v: unknown): { success: boolean; data?: unknown } };
+    };
     const parsed = entry.params.safeParse(raw);
     if (!parsed.success) {
       this.opts.log.warn(`dropped an invalid ${method} notification from the daemon`);

@@ -31,7 +31,11 @@ async function closeDiff(previewUri: vscode.Uri): Promise<void> {
   for (const group of vscode.window.tabGroups.all) {
     for (const tab of group.tabs) {
       const input = tab.input;
-      if (input instanceof vscode.TabInputTextDiff && (input.modified.toString() === key || input.original.toString() === key)) tabs.push(tab);
+      if (
+        input instanceof vscode.TabInputTextDiff &&
+        (input.modified.toString() === key || input.original.toString() === key)
+      )
+        tabs.push(tab);
     }
   }
   if (tabs.length) {
@@ -43,7 +47,12 @@ async function closeDiff(previewUri: vscode.Uri): Promise<void> {
   }
 }
 
-export async function previewAndApply(args: { uri: vscode.Uri; range: vscode.Range; newText: string; title: string }): Promise<boolean> {
+export async function previewAndApply(args: {
+  uri: vscode.Uri;
+  range: vscode.Range;
+  newText: string;
+  title: string;
+}): Promise<boolean> {
   ensureProvider();
   const doc = await vscode.workspace.openTextDocument(args.uri);
   const range = doc.validateRange(args.range);
@@ -56,28 +65,45 @@ export async function previewAndApply(args: { uri: vscode.Uri; range: vscode.Ran
   }
 
   // Same path (so the language and icon match) on the preview scheme, unique per preview.
-  const previewUri = vscode.Uri.from({ scheme: PREVIEW_SCHEME, path: doc.uri.path || '/untitled', query: `preview=${++counter}` });
+  const previewUri = vscode.Uri.from({
+    scheme: PREVIEW_SCHEME,
+    path: doc.uri.path || '/untitled',
+    query: `preview=${++counter}`,
+  });
   contents.set(previewUri.toString(), proposed);
   const name = doc.uri.path.split('/').pop() || doc.uri.toString();
   let applied = false;
   try {
-    await vscode.commands.executeCommand('vscode.diff', doc.uri, previewUri, `${name}: current ↔ proposed (${args.title})`, {
-      preview: false,
-      preserveFocus: false,
-    } satisfies vscode.TextDocumentShowOptions);
+    await vscode.commands.executeCommand(
+      'vscode.diff',
+      doc.uri,
+      previewUri,
+      `${name}: current ↔ proposed (${args.title})`,
+      {
+        preview: false,
+        preserveFocus: false,
+      } satisfies vscode.TextDocumentShowOptions,
+    );
 
     // Non-modal so the diff can be scrolled while deciding.
-    const choice = await vscode.window.showInformationMessage(`${args.title}: apply the proposed change to ${name}?`, 'Accept', 'Reject');
+    const choice = await vscode.window.showInformationMessage(
+      `${args.title}: apply the proposed change to ${name}?`,
+      'Accept',
+      'Reject',
+    );
     if (choice !== 'Accept') return false;
 
     if (doc.isClosed || doc.version !== version) {
-      void vscode.window.showWarningMessage(`${name} changed since the preview, so the change was not applied. Run the command again.`);
+      void vscode.window.showWarningMessage(
+        `${name} changed since the preview, so the change was not applied. Run the command again.`,
+      );
       return false;
     }
     const edit = new vscode.WorkspaceEdit();
     edit.replace(doc.uri, range, args.newText);
     applied = await vscode.workspace.applyEdit(edit);
-    if (!applied) void vscode.window.showErrorMessage(`Gearbox could not apply the change to ${name} (is it read-only?).`);
+    if (!applied)
+      void vscode.window.showErrorMessage(`Gearbox could not apply the change to ${name} (is it read-only?).`);
     return applied;
   } finally {
     await closeDiff(previewUri);
@@ -86,7 +112,9 @@ export async function previewAndApply(args: { uri: vscode.Uri; range: vscode.Ran
       // Back to the edited code, the new text selected.
       const start = range.start;
       const end = doc.positionAt(doc.offsetAt(start) + args.newText.length);
-      await vscode.window.showTextDocument(doc, { preview: false, selection: new vscode.Range(start, end) }).then(undefined, () => undefined);
+      await vscode.window
+        .showTextDocument(doc, { preview: false, selection: new vscode.Range(start, end) })
+        .then(undefined, () => undefined);
     }
   }
 }

@@ -22,10 +22,12 @@ export function activate(context: vscode.ExtensionContext) {
   // The connection starts on the next tick: say "starting", not "daemon down", until it does.
   statusBar.setState('starting');
   context.subscriptions.push(log, statusBar);
-  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('gearbox') && statusBar.refresh()));
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('gearbox') && statusBar.refresh()),
+  );
 
   // Commands that need nothing else.
-  const own = new Map<string, (...args: any[]) => unknown>([
+  const own = new Map<string, (...args: never[]) => unknown>([
     ['gearbox.showLogs', () => log.show()],
     [
       'gearbox.toggleInlineCompletion',
@@ -50,10 +52,17 @@ export function activate(context: vscode.ExtensionContext) {
     log.info(`features loaded in ${msSince(started)} ms`);
     return features;
   };
-  const contributed = (context.extension?.packageJSON as { contributes?: { commands?: { command: string }[] } } | undefined)?.contributes?.commands ?? [];
+  const contributed =
+    (context.extension?.packageJSON as { contributes?: { commands?: { command: string }[] } } | undefined)?.contributes
+      ?.commands ?? [];
   for (const { command: id } of contributed) {
     if (own.has(id)) continue;
-    stubs.push(vscode.commands.registerCommand(id, (...args: unknown[]) => (load(), vscode.commands.executeCommand(id, ...args))));
+    stubs.push(
+      vscode.commands.registerCommand(id, (...args: unknown[]) => {
+        load();
+        return vscode.commands.executeCommand(id, ...args);
+      }),
+    );
   }
   context.subscriptions.push({ dispose: () => stubs.splice(0).forEach((s) => s.dispose()) });
 
@@ -61,7 +70,9 @@ export function activate(context: vscode.ExtensionContext) {
   // status bar and the log. Anything that needs the connection earlier loads it itself.
   const startTimer = setTimeout(() => {
     try {
-      void load().connection.start().catch(() => undefined);
+      void load()
+        .connection.start()
+        .catch(() => undefined);
     } catch (err) {
       log.error(`could not load the Gearbox features: ${(err as Error).stack ?? err}`);
       statusBar.setState('startFailed', (err as Error).message);
@@ -69,7 +80,9 @@ export function activate(context: vscode.ExtensionContext) {
   }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
 
-  log.info(`activated in ${msSince(bundleLoadStartedAt)} ms (load ${msSince(bundleLoadStartedAt, activateStartedAt)} ms, activate ${msSince(activateStartedAt)} ms)`);
+  log.info(
+    `activated in ${msSince(bundleLoadStartedAt)} ms (load ${msSince(bundleLoadStartedAt, activateStartedAt)} ms, activate ${msSince(activateStartedAt)} ms)`,
+  );
   return {
     get connection(): DaemonConnection {
       return load().connection;

@@ -29,7 +29,9 @@ export function activateFeatures({ context, log, statusBar }: FeatureHost): Feat
   const conn = new DaemonConnection({
     extensionPath: context.extensionPath,
     log,
-    middleware: { provideInlineCompletionItems: inlineCompletionMiddleware({ log, onLatency: (ms) => statusBar.setLatency(ms) }) },
+    middleware: {
+      provideInlineCompletionItems: inlineCompletionMiddleware({ log, onLatency: (ms) => statusBar.setLatency(ms) }),
+    },
     onConnected: async () => {
       await syncKeys?.();
       await noticeMissingLocalModel(context, conn);
@@ -46,7 +48,10 @@ export function activateFeatures({ context, log, statusBar }: FeatureHost): Feat
 
   context.subscriptions.push(
     vscode.commands.registerCommand('gearbox.restartDaemon', async () => {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Gearbox: restarting the daemon' }, () => conn.restartDaemon());
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'Gearbox: restarting the daemon' },
+        () => conn.restartDaemon(),
+      );
     }),
     vscode.commands.registerCommand('gearbox.showStatus', () => showStatus(conn)),
   );
@@ -56,7 +61,10 @@ export function activateFeatures({ context, log, statusBar }: FeatureHost): Feat
 async function showStatus(conn: DaemonConnection): Promise<void> {
   const actions = ['Restart Daemon', 'Show Logs'] as const;
   if (conn.state !== 'running') {
-    const pick = await vscode.window.showWarningMessage(`Gearbox daemon: ${conn.state}${conn.lastError ? ` (${conn.lastError})` : ''}`, ...actions);
+    const pick = await vscode.window.showWarningMessage(
+      `Gearbox daemon: ${conn.state}${conn.lastError ? ` (${conn.lastError})` : ''}`,
+      ...actions,
+    );
     return runAction(pick);
   }
   try {

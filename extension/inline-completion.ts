@@ -20,7 +20,14 @@ export function inlineCompletionMiddleware(hooks: InlineCompletionHooks): Middle
 
   return async (document, position, context, token, next) => {
     const cfg = vscode.workspace.getConfiguration('gearbox.inlineCompletion', document);
-    if (!completionEnabledFor(document.languageId, cfg.get<boolean>('enabled', true), cfg.get<Record<string, unknown>>('languages'))) return undefined;
+    if (
+      !completionEnabledFor(
+        document.languageId,
+        cfg.get<boolean>('enabled', true),
+        cfg.get<Record<string, unknown>>('languages'),
+      )
+    )
+      return undefined;
 
     const uri = document.uri.toString();
     const linePrefix = document.lineAt(position.line).text.slice(0, position.character);

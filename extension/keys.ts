@@ -25,7 +25,10 @@ import {
 import { providerDisplayName } from './core/model-items';
 import { errorMessage } from './core/refactor-logic';
 
-export function registerKeyCommands(context: vscode.ExtensionContext, client: GearboxClient): { syncKeys(): Promise<void> } {
+export function registerKeyCommands(
+  context: vscode.ExtensionContext,
+  client: GearboxClient,
+): { syncKeys(): Promise<void> } {
   let keychainWarned = false;
   const keychainFailed = (err: unknown): void => {
     client.log.warn(`SecretStorage unavailable: ${errorMessage(err)}`);
@@ -103,9 +106,9 @@ export function registerKeyCommands(context: vscode.ExtensionContext, client: Ge
 
   const askEndpoint = async (models: ModelInfo[]): Promise<{ endpoint: EndpointConfig } | undefined> => {
     const title = 'Gearbox: OpenAI-compatible endpoint';
-    const reserved = [...new Set([...BUILTIN_PROVIDERS, ...models.filter((m) => !m.local).map((m) => m.provider)])].filter(
-      (p) => !endpoints().some((e) => e.id === p),
-    );
+    const reserved = [
+      ...new Set([...BUILTIN_PROVIDERS, ...models.filter((m) => !m.local).map((m) => m.provider)]),
+    ].filter((p) => !endpoints().some((e) => e.id === p));
     const id = await vscode.window.showInputBox({
       title: `${title} (1/4)`,
       prompt: 'An id for this endpoint (model ids become <id>/<model>)',
@@ -129,7 +132,11 @@ export function registerKeyCommands(context: vscode.ExtensionContext, client: Ge
         { label: 'Private / self-hosted', description: 'may receive private code (gearbox.privateCode)', value: true },
         { label: 'Third-party service', description: 'treated like any cloud API', value: false },
       ],
-      { title: `${title} (3/4)`, placeHolder: 'Is this endpoint private (self-hosted, under your control)?', ignoreFocusOut: true },
+      {
+        title: `${title} (3/4)`,
+        placeHolder: 'Is this endpoint private (self-hosted, under your control)?',
+        ignoreFocusOut: true,
+      },
     );
     if (!priv) return undefined;
     const names = await vscode.window.showInputBox({
@@ -142,7 +149,9 @@ export function registerKeyCommands(context: vscode.ExtensionContext, client: Ge
     });
     if (names === undefined) return undefined;
     try {
-      return { endpoint: makeEndpoint({ id, baseUrl, private: priv.value, noKey: false, modelNames: parseModelNames(names) }) };
+      return {
+        endpoint: makeEndpoint({ id, baseUrl, private: priv.value, noKey: false, modelNames: parseModelNames(names) }),
+      };
     } catch (err) {
       void vscode.window.showErrorMessage(`Gearbox: invalid endpoint: ${errorMessage(err)}`);
       return undefined;
@@ -200,7 +209,9 @@ export function registerKeyCommands(context: vscode.ExtensionContext, client: Ge
     // Send even when the keychain failed: the daemon keeps it for this session.
     const failure = await send(trimmed ? new Map([[provider, trimmed]]) : new Map(), endpoint ? [endpoint] : []);
     if (failure) {
-      void vscode.window.showErrorMessage(`Gearbox: the daemon did not accept the ${name} ${endpoint ? 'endpoint' : 'key'}: ${failure}`);
+      void vscode.window.showErrorMessage(
+        `Gearbox: the daemon did not accept the ${name} ${endpoint ? 'endpoint' : 'key'}: ${failure}`,
+      );
       return;
     }
     client.log.info(`API key set for ${provider}${endpoint ? ` (endpoint ${endpoint.baseUrl})` : ''}`);
@@ -224,11 +235,18 @@ export function registerKeyCommands(context: vscode.ExtensionContext, client: Ge
         const k = stored.get(p);
         return {
           label: providerDisplayName(p),
-          description: [k ? maskKey(k) : ep?.noKey ? 'no key' : 'key not readable', ep ? `endpoint ${ep.baseUrl}` : ''].filter(Boolean).join(' · '),
+          description: [k ? maskKey(k) : ep?.noKey ? 'no key' : 'key not readable', ep ? `endpoint ${ep.baseUrl}` : '']
+            .filter(Boolean)
+            .join(' · '),
           provider: p,
         };
       }),
-      { title: 'Gearbox: Remove API Keys', placeHolder: 'Select the keys (and endpoints) to remove', canPickMany: true, ignoreFocusOut: true },
+      {
+        title: 'Gearbox: Remove API Keys',
+        placeHolder: 'Select the keys (and endpoints) to remove',
+        canPickMany: true,
+        ignoreFocusOut: true,
+      },
     );
     if (!picked?.length) return;
     const remove = picked.map((p) => p.provider);

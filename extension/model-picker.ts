@@ -11,7 +11,9 @@ type ModelQuickPickItem = vscode.QuickPickItem & { item?: Extract<ModelItem, { k
 const SET_KEY_BUTTON: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('key'), tooltip: 'Set API key' };
 
 export function registerModelPicker(context: vscode.ExtensionContext, client: GearboxClient): void {
-  context.subscriptions.push(vscode.commands.registerCommand('gearbox.selectModel', (arg?: unknown) => selectModel(client, arg)));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('gearbox.selectModel', (arg?: unknown) => selectModel(client, arg)),
+  );
 }
 
 function currentSetting(task: TaskKind): string {
@@ -22,7 +24,11 @@ async function selectModel(client: GearboxClient, arg?: unknown): Promise<void> 
   // Optional argument: a task ('completion' | 'chat' | 'refactor') skips the first step.
   let task: TaskKind | undefined = arg === 'completion' || arg === 'chat' || arg === 'refactor' ? arg : undefined;
   if (!task) {
-    const taskItems = buildTaskItems({ completion: currentSetting('completion'), chat: currentSetting('chat'), refactor: currentSetting('refactor') });
+    const taskItems = buildTaskItems({
+      completion: currentSetting('completion'),
+      chat: currentSetting('chat'),
+      refactor: currentSetting('refactor'),
+    });
     const picked = await vscode.window.showQuickPick(
       taskItems.map((t) => ({ label: t.label, description: t.description, task: t.task })),
       { title: 'Gearbox: Select Model — for which task?', placeHolder: 'Completion, Chat or Refactor' },
@@ -34,17 +40,25 @@ async function selectModel(client: GearboxClient, arg?: unknown): Promise<void> 
 
   let models: ModelInfo[];
   try {
-    models = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Gearbox: loading models' }, async () => {
-      const res = await client.request('gearbox/models', { task });
-      return res.models;
-    });
+    models = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Gearbox: loading models' },
+      async () => {
+        const res = await client.request('gearbox/models', { task });
+        return res.models;
+      },
+    );
   } catch (err) {
     void vscode.window.showErrorMessage(`Gearbox: cannot list models: ${errorMessage(err)}`);
     return;
   }
 
   const cfg = vscode.workspace.getConfiguration('gearbox');
-  const items = buildModelItems({ models, task, current: currentSetting(task), allowedModels: cfg.get<string[]>('allowedModels') ?? [] });
+  const items = buildModelItems({
+    models,
+    task,
+    current: currentSetting(task),
+    allowedModels: cfg.get<string[]>('allowedModels') ?? [],
+  });
   const qpItems: ModelQuickPickItem[] = items.map((i) =>
     i.kind === 'separator'
       ? { label: i.label, kind: vscode.QuickPickItemKind.Separator }
@@ -104,17 +118,23 @@ async function selectModel(client: GearboxClient, arg?: unknown): Promise<void> 
   if (chosen === undefined) return;
 
   if (!vscode.workspace.workspaceFolders?.length) {
-    void vscode.window.showWarningMessage('Gearbox: open a folder or workspace first; the model choice is a workspace setting.');
+    void vscode.window.showWarningMessage(
+      'Gearbox: open a folder or workspace first; the model choice is a workspace setting.',
+    );
     return;
   }
   try {
-    await vscode.workspace.getConfiguration('gearbox').update(`models.${task}`, chosen, vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace
+      .getConfiguration('gearbox')
+      .update(`models.${task}`, chosen, vscode.ConfigurationTarget.Workspace);
   } catch (err) {
     void vscode.window.showErrorMessage(`Gearbox: cannot save the setting: ${errorMessage(err)}`);
     return;
   }
   client.log.info(`gearbox.models.${task} = ${chosen} (workspace)`);
   void vscode.window.showInformationMessage(
-    chosen === AUTO_MODEL ? `Gearbox: ${taskLabel} uses Auto (router) in this workspace.` : `Gearbox: ${taskLabel} uses ${chosen} in this workspace.`,
+    chosen === AUTO_MODEL
+      ? `Gearbox: ${taskLabel} uses Auto (router) in this workspace.`
+      : `Gearbox: ${taskLabel} uses ${chosen} in this workspace.`,
   );
 }

@@ -23,7 +23,10 @@ import { previewAndApply } from './edit-preview';
 const MAX_TEXT = 4_000_000;
 
 function toLsp(r: vscode.Range): LspRange {
-  return { start: { line: r.start.line, character: r.start.character }, end: { line: r.end.line, character: r.end.character } };
+  return {
+    start: { line: r.start.line, character: r.start.character },
+    end: { line: r.end.line, character: r.end.character },
+  };
 }
 
 function fromLsp(r: LspRange): vscode.Range {
@@ -59,7 +62,10 @@ export function registerRefactorCommands(context: vscode.ExtensionContext, clien
         void vscode.window.showInformationMessage('Gearbox: the selection is empty.');
         return;
       }
-      await vscode.commands.executeCommand('gearbox.chat.send', { message: 'Explain this code', context: attached.context });
+      await vscode.commands.executeCommand('gearbox.chat.send', {
+        message: 'Explain this code',
+        context: attached.context,
+      });
       return;
     }
 
@@ -117,7 +123,9 @@ export function registerRefactorCommands(context: vscode.ExtensionContext, clien
     if (!result) return; // cancelled
 
     const who = describeResult(result);
-    client.log.info(`${title} of ${doc.uri.toString()}: ${who}${result.route.pinned ? ' (pinned)' : ''} — ${result.route.summary}`);
+    client.log.info(
+      `${title} of ${doc.uri.toString()}: ${who}${result.route.pinned ? ' (pinned)' : ''} — ${result.route.summary}`,
+    );
 
     if (kind === 'tests') {
       const { content, language } = testsDocument(result.explanation, doc.languageId);
@@ -128,7 +136,7 @@ export function registerRefactorCommands(context: vscode.ExtensionContext, clien
     }
 
     if (!kindReturnsEdits(kind)) return;
-    let edit;
+    let edit: ReturnType<typeof combineEdits>;
     try {
       edit = combineEdits(fullText, result.edits);
     } catch (err) {
@@ -136,12 +144,16 @@ export function registerRefactorCommands(context: vscode.ExtensionContext, clien
       return;
     }
     if (!edit) {
-      void vscode.window.showInformationMessage(`Gearbox ${title}: ${result.model} suggested no changes.${result.explanation ? ` ${firstLine(result.explanation)}` : ''}`);
+      void vscode.window.showInformationMessage(
+        `Gearbox ${title}: ${result.model} suggested no changes.${result.explanation ? ` ${firstLine(result.explanation)}` : ''}`,
+      );
       return;
     }
     if (result.explanation.trim()) client.log.info(`${title} notes from ${result.model}: ${result.explanation.trim()}`);
     if (doc.isClosed || doc.version !== version) {
-      void vscode.window.showWarningMessage(`Gearbox ${title}: the file changed while ${result.model} was working; run it again.`);
+      void vscode.window.showWarningMessage(
+        `Gearbox ${title}: the file changed while ${result.model} was working; run it again.`,
+      );
       return;
     }
     const editRange = fromLsp(edit.range);
@@ -158,7 +170,8 @@ export function registerRefactorCommands(context: vscode.ExtensionContext, clien
     await run(kind, editor.document, editor.selection);
   };
 
-  for (const c of REFACTOR_COMMANDS) context.subscriptions.push(vscode.commands.registerCommand(c.command, fromSelection(c.kind)));
+  for (const c of REFACTOR_COMMANDS)
+    context.subscriptions.push(vscode.commands.registerCommand(c.command, fromSelection(c.kind)));
 
   context.subscriptions.push(
     vscode.commands.registerCommand('gearbox.refactor', async (arg: unknown) => {
@@ -184,7 +197,7 @@ export function registerRefactorCommands(context: vscode.ExtensionContext, clien
 
 function firstLine(s: string): string {
   const l = s.trim().split('\n')[0] ?? '';
-  return l.length > 200 ? l.slice(0, 200) + '…' : l;
+  return l.length > 200 ? `${l.slice(0, 200)}…` : l;
 }
 
 function showError(title: string, err: unknown, client: GearboxClient): void {

@@ -3,8 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 
-export function webviewHtml(webview: vscode.Webview, distRoot: vscode.Uri, bundle: { script: string; style: string; title: string }): string {
-  const nonce = randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+export function webviewHtml(
+  webview: vscode.Webview,
+  distRoot: vscode.Uri,
+  bundle: { script: string; style: string; title: string },
+): string {
+  const nonce = randomBytes(18)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(distRoot, bundle.script));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(distRoot, bundle.style));
   const csp = [

@@ -6,7 +6,8 @@ import path from 'node:path';
 const watch = process.argv.includes('--watch');
 const common = { bundle: true, sourcemap: 'linked', logLevel: 'warning', legalComments: 'none' };
 // Bundled CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
-const esmRequireShim = "import { createRequire as __gbCreateRequire } from 'node:module'; const require = __gbCreateRequire(import.meta.url);";
+const esmRequireShim =
+  "import { createRequire as __gbCreateRequire } from 'node:module'; const require = __gbCreateRequire(import.meta.url);";
 
 const targets = [
   {
@@ -38,9 +39,15 @@ const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(b) {
     b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-english-only' } : undefined,
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer)
+        ? { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-english-only' }
+        : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({ contents: "export { default as en } from './en.js';", resolveDir: path.dirname(args.path), loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
   },
 };
 // extension.cjs is what VS Code loads to activate (status bar, command stubs: a few KB); it requires
@@ -52,16 +59,49 @@ const featuresBundle = {
   },
 };
 if (fs.existsSync('extension/extension.ts')) {
-  const extension = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'bufferutil', 'utf-8-validate'], minify: true };
-  targets.push({ ...extension, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension/extension.cjs', plugins: [featuresBundle] });
-  targets.push({ ...extension, entryPoints: ['extension/features.ts'], outfile: 'dist/extension/features.cjs', plugins: [zodEnglishOnly] });
+  const extension = {
+    ...common,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'bufferutil', 'utf-8-validate'],
+    minify: true,
+  };
+  targets.push({
+    ...extension,
+    entryPoints: ['extension/extension.ts'],
+    outfile: 'dist/extension/extension.cjs',
+    plugins: [featuresBundle],
+  });
+  targets.push({
+    ...extension,
+    entryPoints: ['extension/features.ts'],
+    outfile: 'dist/extension/features.cjs',
+    plugins: [zodEnglishOnly],
+  });
 }
 if (fs.existsSync('webview/main.ts')) {
-  targets.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true });
+  targets.push({
+    ...common,
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview/main.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+  });
 }
 
 if (fs.existsSync('webview/usage/main.ts')) {
-  targets.push({ ...common, entryPoints: ['webview/usage/main.ts'], outfile: 'dist/webview/usage.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true });
+  targets.push({
+    ...common,
+    entryPoints: ['webview/usage/main.ts'],
+    outfile: 'dist/webview/usage.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+  });
 }
 
 const started = Date.now();

@@ -59,7 +59,12 @@ function loadEditor(file: string): Row[] {
       const r = JSON.parse(l) as { label: string; task: TaskKind; prompt: string };
       const label = map[r.label];
       if (label === undefined) throw new Error(`bad label in ${file}: ${l}`);
-      return { domain: 'editor' as const, task: r.task, label, x: extractFeatures({ task: r.task, prompt: r.prompt }).x };
+      return {
+        domain: 'editor' as const,
+        task: r.task,
+        label,
+        x: extractFeatures({ task: r.task, prompt: r.prompt }).x,
+      };
     });
 }
 
@@ -147,7 +152,12 @@ function fit(rows: Row[]): Model {
 }
 
 function logit(model: Model, r: Row): number {
-  let s = r.domain === 'leetcode' ? model.intercept.leetcode : r.task === 'refactor' ? model.intercept.refactor : model.intercept.chat;
+  let s =
+    r.domain === 'leetcode'
+      ? model.intercept.leetcode
+      : r.task === 'refactor'
+        ? model.intercept.refactor
+        : model.intercept.chat;
   for (const f of FITTED) s += model.weights[f.name]! * r.x[f.i]!;
   return s;
 }
@@ -195,7 +205,11 @@ function folds(rows: Row[], k: number, seed: number): number[] {
 }
 
 /** k-fold CV on `target`; `other` is always in the training set. Returns per-fold and pooled AUC. */
-function crossValidate(target: Row[], other: Row[], k: number): { folds: number[]; mean: number; sd: number; pooled: number } {
+function crossValidate(
+  target: Row[],
+  other: Row[],
+  k: number,
+): { folds: number[]; mean: number; sd: number; pooled: number } {
   const f = folds(target, k, SEED);
   const perFold: number[] = [];
   const pooledPos: number[] = [];
@@ -216,7 +230,12 @@ function crossValidate(target: Row[], other: Row[], k: number): { folds: number[
 }
 
 function counts(rows: Row[]): { n: number; easy: number; medium: number; hard: number } {
-  return { n: rows.length, easy: rows.filter((r) => r.label === 0).length, medium: rows.filter((r) => r.label === 1).length, hard: rows.filter((r) => r.label === 2).length };
+  return {
+    n: rows.length,
+    easy: rows.filter((r) => r.label === 0).length,
+    medium: rows.filter((r) => r.label === 1).length,
+    hard: rows.filter((r) => r.label === 2).length,
+  };
 }
 
 function r4(x: number): number {
@@ -228,16 +247,27 @@ function r4(x: number): number {
 function main(): void {
   const leet = loadLeetcode(LEETCODE);
   const editor = loadEditor(EDITOR);
-  console.log(`leetcode: ${JSON.stringify(counts(leet))}; editor prompts: ${JSON.stringify(counts(editor))}; features: ${FITTED.length} fitted of ${FEATURES.length}`);
+  console.log(
+    `leetcode: ${JSON.stringify(counts(leet))}; editor prompts: ${JSON.stringify(counts(editor))}; features: ${FITTED.length} fitted of ${FEATURES.length}`,
+  );
 
   const cvLeet = crossValidate(leet, editor, K);
-  console.log(`LeetCode Hard vs Easy, ${K}-fold CV ROC AUC: mean ${cvLeet.mean} ± ${cvLeet.sd} (folds ${cvLeet.folds.join(', ')}), pooled ${cvLeet.pooled}`);
+  console.log(
+    `LeetCode Hard vs Easy, ${K}-fold CV ROC AUC: mean ${cvLeet.mean} ± ${cvLeet.sd} (folds ${cvLeet.folds.join(', ')}), pooled ${cvLeet.pooled}`,
+  );
   const cvEditor = crossValidate(editor, leet, K);
-  console.log(`editor prompts hard vs easy, ${K}-fold CV ROC AUC: mean ${cvEditor.mean} ± ${cvEditor.sd} (folds ${cvEditor.folds.join(', ')}), pooled ${cvEditor.pooled}`);
+  console.log(
+    `editor prompts hard vs easy, ${K}-fold CV ROC AUC: mean ${cvEditor.mean} ± ${cvEditor.sd} (folds ${cvEditor.folds.join(', ')}), pooled ${cvEditor.pooled}`,
+  );
 
   const model = fit([...leet, ...editor]);
   const inSample = (rows: Row[]) =>
-    r4(auc(rows.filter((r) => r.label === 2).map((r) => logit(model, r)), rows.filter((r) => r.label === 0).map((r) => logit(model, r))));
+    r4(
+      auc(
+        rows.filter((r) => r.label === 2).map((r) => logit(model, r)),
+        rows.filter((r) => r.label === 0).map((r) => logit(model, r)),
+      ),
+    );
   const trainLeet = inSample(leet);
   const trainEditor = inSample(editor);
   console.log(`final model, in-sample AUC: leetcode ${trainLeet}, editor ${trainEditor}`);
@@ -253,8 +283,10 @@ function main(): void {
   }
 
   const out = {
-    description: 'Difficulty estimator weights (shared/router/difficulty.ts). Written by scripts/calibrate-difficulty.ts; do not edit by hand.',
-    model: 'logistic regression for P(hard), soft labels (easy 0, medium 0.5, hard 1), standardised features, L2, sign-constrained (projected Adam); raw-scale weights below',
+    description:
+      'Difficulty estimator weights (shared/router/difficulty.ts). Written by scripts/calibrate-difficulty.ts; do not edit by hand.',
+    model:
+      'logistic regression for P(hard), soft labels (easy 0, medium 0.5, hard 1), standardised features, L2, sign-constrained (projected Adam); raw-scale weights below',
     createdAt: new Date().toISOString().slice(0, 10),
     k: K,
     lambda: LAMBDA,
@@ -267,10 +299,14 @@ function main(): void {
       editorCvAucHardVsEasy: cvEditor,
       inSampleAucHardVsEasy: { leetcode: trainLeet, editor: trainEditor },
     },
-    intercept: { chat: r4(model.intercept.chat), refactor: r4(model.intercept.refactor), leetcodeDomain: r4(model.intercept.leetcode) },
+    intercept: {
+      chat: r4(model.intercept.chat),
+      refactor: r4(model.intercept.refactor),
+      leetcodeDomain: r4(model.intercept.leetcode),
+    },
     weights: Object.fromEntries(Object.entries(model.weights).map(([k, w]) => [k, r4(w)])),
   };
-  fs.writeFileSync(OUT, JSON.stringify(out, null, 2) + '\n');
+  fs.writeFileSync(OUT, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`wrote ${path.relative(root, OUT)}`);
   console.log(JSON.stringify(out.weights));
 }

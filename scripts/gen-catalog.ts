@@ -130,7 +130,13 @@ export function generateCatalog(prices: Record<string, PriceEntry>, source = 'mo
       const alias = m.id.replace(PREVIEW, '').replace(SNAPSHOT, '');
       return alias === m.id || !ids.has(alias);
     })
-    .sort((a, b) => a.provider.localeCompare(b.provider) || a.tier - b.tier || a.outputPricePerMTok - b.outputPricePerMTok || a.id.localeCompare(b.id));
+    .sort(
+      (a, b) =>
+        a.provider.localeCompare(b.provider) ||
+        a.tier - b.tier ||
+        a.outputPricePerMTok - b.outputPricePerMTok ||
+        a.id.localeCompare(b.id),
+    );
   return {
     source,
     deprecatedBefore: DEPRECATED_BEFORE,
@@ -140,7 +146,13 @@ export function generateCatalog(prices: Record<string, PriceEntry>, source = 'mo
 }
 
 function printSummary(data: CatalogData): void {
-  const rows = data.models.map((m) => [m.id, String(m.tier), String(m.contextWindow), m.inputPricePerMTok.toString(), m.outputPricePerMTok.toString()]);
+  const rows = data.models.map((m) => [
+    m.id,
+    String(m.tier),
+    String(m.contextWindow),
+    m.inputPricePerMTok.toString(),
+    m.outputPricePerMTok.toString(),
+  ]);
   const head = ['id', 'tier', 'context', '$in/MTok', '$out/MTok'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -148,7 +160,9 @@ function printSummary(data: CatalogData): void {
   for (const r of rows) console.log(line(r));
   const byTier = [0, 1, 2, 3].map((t) => data.models.filter((m) => m.tier === t).length);
   const providers = new Set(data.models.map((m) => m.provider));
-  console.log(`\n${data.models.length} models from ${providers.size} providers (${[...providers].join(', ')}); per tier 0..3: ${byTier.join(' / ')}`);
+  console.log(
+    `\n${data.models.length} models from ${providers.size} providers (${[...providers].join(', ')}); per tier 0..3: ${byTier.join(' / ')}`,
+  );
 }
 
 function main(): void {
@@ -157,7 +171,7 @@ function main(): void {
   const prices = JSON.parse(readFileSync(input, 'utf8')) as Record<string, PriceEntry>;
   const data = generateCatalog(prices, 'LiteLLM model_prices (shared/data/model-prices.json)');
   const out = resolve(root, 'shared/catalog-data.json');
-  writeFileSync(out, JSON.stringify(data, null, 1) + '\n');
+  writeFileSync(out, `${JSON.stringify(data, null, 1)}\n`);
   printSummary(data);
   console.log(`wrote ${out}`);
 }

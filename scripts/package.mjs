@@ -31,13 +31,20 @@ export const BINARY_PACKAGES = {
 };
 
 /** Files of the extension itself that the .vsix must hold. */
-export const REQUIRED_FILES = ['dist/extension/extension.cjs', 'dist/extension/features.cjs', 'dist/daemon/gearbox.mjs', 'dist/daemon/model-host.mjs', 'dist/webview/main.js'];
+export const REQUIRED_FILES = [
+  'dist/extension/extension.cjs',
+  'dist/extension/features.cjs',
+  'dist/daemon/gearbox.mjs',
+  'dist/daemon/model-host.mjs',
+  'dist/webview/main.js',
+];
 
 /**
  * Left out of node-llama-cpp: the llama.cpp source bundle (only for building from source; the
  * model host uses build: 'never') and the "moved to @node-llama-cpp/*-cuda" placeholder notes.
  */
-const NLC_EXCLUDE = (rel) => rel === path.join('llama', 'gitRelease.bundle') || (rel.startsWith('bins' + path.sep) && /cuda/i.test(rel));
+const NLC_EXCLUDE = (rel) =>
+  rel === path.join('llama', 'gitRelease.bundle') || (rel.startsWith(`bins${path.sep}`) && /cuda/i.test(rel));
 
 export function currentTarget(platform = process.platform, arch = process.arch) {
   const a = arch === 'arm' ? 'armhf' : arch;
@@ -51,7 +58,9 @@ export function currentTarget(platform = process.platform, arch = process.arch) 
 export function binaryPackagesFor(target) {
   const list = BINARY_PACKAGES[target];
   if (!list) {
-    throw new Error(`No node-llama-cpp prebuilt binaries for target "${target}". Supported: ${Object.keys(BINARY_PACKAGES).join(', ')}`);
+    throw new Error(
+      `No node-llama-cpp prebuilt binaries for target "${target}". Supported: ${Object.keys(BINARY_PACKAGES).join(', ')}`,
+    );
   }
   return list.map((p) => `@node-llama-cpp/${p}`);
 }
@@ -70,7 +79,9 @@ function parseArgs(argv) {
     else if (a === '--skip-build') o.build = false;
     else if (a === '--keep-staging') o.keepStaging = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node scripts/package.mjs [--target <vsce target>] [--out <file.vsix|dir>] [--skip-build] [--keep-staging]');
+      console.log(
+        'usage: node scripts/package.mjs [--target <vsce target>] [--out <file.vsix|dir>] [--skip-build] [--keep-staging]',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -97,7 +108,10 @@ export function productionTree(name) {
   const seen = new Map(); // dir → package name
   const walk = (pkg, fromDir) => {
     const dir = resolvePackageDir(pkg, fromDir);
-    if (!dir) throw new Error(`${pkg} (needed by ${path.relative(ROOT, fromDir) || 'the extension'}) is not installed; run npm ci first`);
+    if (!dir)
+      throw new Error(
+        `${pkg} (needed by ${path.relative(ROOT, fromDir) || 'the extension'}) is not installed; run npm ci first`,
+      );
     if (seen.has(dir)) return;
     seen.set(dir, pkg);
     for (const dep of Object.keys(readJson(path.join(dir, 'package.json')).dependencies ?? {})) walk(dep, dir);
@@ -129,7 +143,10 @@ function run(cmd, args, opts = {}) {
 /** Fetches a package of another platform from the registry (npm pack → tarball → extract). */
 function fetchPackage(spec, destDir, tmp) {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const out = execFileSync(npm, ['pack', spec, '--pack-destination', tmp, '--silent'], { encoding: 'utf8', shell: process.platform === 'win32' });
+  const out = execFileSync(npm, ['pack', spec, '--pack-destination', tmp, '--silent'], {
+    encoding: 'utf8',
+    shell: process.platform === 'win32',
+  });
   const tgz = path.join(tmp, out.trim().split('\n').pop());
   fs.mkdirSync(destDir, { recursive: true });
   run('tar', ['-xzf', tgz, '-C', destDir, '--strip-components=1']);
@@ -183,12 +200,16 @@ export async function packageVsix(options = {}) {
     run(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT });
   }
   const missing = REQUIRED_FILES.filter((f) => !fs.existsSync(path.join(ROOT, f)));
-  if (missing.length) throw new Error(`missing build output: ${missing.join(', ')} (do extension/extension.ts and webview/main.ts exist? npm run build)`);
+  if (missing.length)
+    throw new Error(
+      `missing build output: ${missing.join(', ')} (do extension/extension.ts and webview/main.ts exist? npm run build)`,
+    );
 
   const pkg = readJson(path.join(ROOT, 'package.json'));
   const nlcVersion = readJson(path.join(ROOT, 'node_modules/node-llama-cpp/package.json')).version;
   const optional = readJson(path.join(ROOT, 'node_modules/node-llama-cpp/package.json')).optionalDependencies ?? {};
-  for (const b of binaries) if (!(b in optional)) throw new Error(`${b} is not a binary package of node-llama-cpp ${nlcVersion}`);
+  for (const b of binaries)
+    if (!(b in optional)) throw new Error(`${b} is not a binary package of node-llama-cpp ${nlcVersion}`);
 
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), `gearbox-vsix-${target}-`));
   try {
@@ -197,35 +218,53 @@ export async function packageVsix(options = {}) {
     delete manifest.devDependencies;
     delete manifest.scripts; // vsce would run vscode:prepublish; we already built
     delete manifest.optionalDependencies;
-    fs.writeFileSync(path.join(staging, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
+    fs.writeFileSync(path.join(staging, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     fs.copyFileSync(path.join(ROOT, 'README.md'), path.join(staging, 'README.md'));
     const license = ['LICENSE', 'LICENSE.md', 'LICENSE.txt'].find((f) => fs.existsSync(path.join(ROOT, f)));
     if (license) fs.copyFileSync(path.join(ROOT, license), path.join(staging, 'LICENSE'));
     else {
-      log('note: no LICENSE in the repository; the .vsix gets a generated MIT LICENSE (package.json says "license": "MIT")');
-      fs.writeFileSync(path.join(staging, 'LICENSE'), MIT(new Date().getFullYear(), `the ${pkg.displayName ?? pkg.name} authors`));
+      log(
+        'note: no LICENSE in the repository; the .vsix gets a generated MIT LICENSE (package.json says "license": "MIT")',
+      );
+      fs.writeFileSync(
+        path.join(staging, 'LICENSE'),
+        MIT(new Date().getFullYear(), `the ${pkg.displayName ?? pkg.name} authors`),
+      );
     }
-    if (fs.existsSync(path.join(ROOT, 'media'))) fs.cpSync(path.join(ROOT, 'media'), path.join(staging, 'media'), { recursive: true });
+    if (fs.existsSync(path.join(ROOT, 'media')))
+      fs.cpSync(path.join(ROOT, 'media'), path.join(staging, 'media'), { recursive: true });
     // The README's screenshots, so its relative image links work inside the extension's page.
-    if (fs.existsSync(path.join(ROOT, 'docs/screenshots'))) fs.cpSync(path.join(ROOT, 'docs/screenshots'), path.join(staging, 'docs/screenshots'), { recursive: true });
+    if (fs.existsSync(path.join(ROOT, 'docs/screenshots')))
+      fs.cpSync(path.join(ROOT, 'docs/screenshots'), path.join(staging, 'docs/screenshots'), { recursive: true });
     for (const d of ['dist/extension', 'dist/daemon', 'dist/webview']) {
       fs.cpSync(path.join(ROOT, d), path.join(staging, d), { recursive: true, filter: (src) => !src.endsWith('.map') });
     }
     const ignoreFile = path.join(ROOT, '.vscodeignore');
-    fs.writeFileSync(path.join(staging, '.vscodeignore'), fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile) : VSCODEIGNORE);
+    fs.writeFileSync(
+      path.join(staging, '.vscodeignore'),
+      fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile) : VSCODEIGNORE,
+    );
 
     // --- node_modules: node-llama-cpp's production tree + this platform's binaries
     const tree = productionTree('node-llama-cpp');
     for (const dir of tree) {
       const rel = path.relative(ROOT, dir);
-      copyPackage(dir, path.join(staging, rel), rel === path.join('node_modules', 'node-llama-cpp') ? NLC_EXCLUDE : undefined);
+      copyPackage(
+        dir,
+        path.join(staging, rel),
+        rel === path.join('node_modules', 'node-llama-cpp') ? NLC_EXCLUDE : undefined,
+      );
     }
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gearbox-npm-pack-'));
     try {
       for (const b of binaries) {
         const local = path.join(ROOT, 'node_modules', b);
         const dest = path.join(staging, 'node_modules', b);
-        if (fs.existsSync(path.join(local, 'package.json')) && readJson(path.join(local, 'package.json')).version === optional[b]) copyPackage(local, dest);
+        if (
+          fs.existsSync(path.join(local, 'package.json')) &&
+          readJson(path.join(local, 'package.json')).version === optional[b]
+        )
+          copyPackage(local, dest);
         else {
           log(`fetching ${b}@${optional[b]} from the npm registry…`);
           fetchPackage(`${b}@${optional[b]}`, dest, tmp);
@@ -238,19 +277,33 @@ export async function packageVsix(options = {}) {
 
     // --- vsce
     let out = path.resolve(options.out ?? path.join(ROOT, `${pkg.name}-${target}-${pkg.version}.vsix`));
-    if (/[\\/]$/.test(options.out ?? '') || (fs.existsSync(out) && fs.statSync(out).isDirectory())) out = path.join(out, `${pkg.name}-${target}-${pkg.version}.vsix`);
+    if (/[\\/]$/.test(options.out ?? '') || (fs.existsSync(out) && fs.statSync(out).isDirectory()))
+      out = path.join(out, `${pkg.name}-${target}-${pkg.version}.vsix`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    const vsceArgs = [path.join(ROOT, 'node_modules/@vscode/vsce/vsce'), 'package', '--target', target, '--out', out, '--skip-license'];
+    const vsceArgs = [
+      path.join(ROOT, 'node_modules/@vscode/vsce/vsce'),
+      'package',
+      '--target',
+      target,
+      '--out',
+      out,
+      '--skip-license',
+    ];
     // No repository URL to rewrite README links against: keep them relative (docs/ ships in the .vsix).
     if (!pkg.repository) vsceArgs.push('--allow-missing-repository', '--no-rewrite-relative-links');
     log(`vsce package --target ${target}…`);
-    run(process.execPath, vsceArgs, { cwd: staging, stdio: options.quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit' });
+    run(process.execPath, vsceArgs, {
+      cwd: staging,
+      stdio: options.quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
+    });
 
     const entries = listZip(out);
     const problems = checkVsix(entries, target, manifest.main);
     if (problems.length) throw new Error(`the .vsix is wrong:\n  ${problems.join('\n  ')}`);
     const bytes = fs.statSync(out).size;
-    log(`${path.relative(process.cwd(), out) || out}: ${(bytes / 1048576).toFixed(1)} MiB, ${entries.length} files, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `${path.relative(process.cwd(), out) || out}: ${(bytes / 1048576).toFixed(1)} MiB, ${entries.length} files, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     return { file: out, target, bytes, entries };
   } finally {
     if (options.keepStaging) log(`staging kept at ${staging}`);
@@ -302,7 +355,12 @@ export function readZipEntry(file, name) {
 export function checkVsix(entries, target, main) {
   const names = new Set(entries.map((e) => e.name));
   const problems = [];
-  const must = [...REQUIRED_FILES, 'package.json', 'node_modules/node-llama-cpp/package.json', ...binaryPackagesFor(target).map((b) => `node_modules/${b}/package.json`)];
+  const must = [
+    ...REQUIRED_FILES,
+    'package.json',
+    'node_modules/node-llama-cpp/package.json',
+    ...binaryPackagesFor(target).map((b) => `node_modules/${b}/package.json`),
+  ];
   if (main) must.push(path.posix.normalize(main.replace(/^\.\//, '')));
   for (const f of must) if (!names.has(`extension/${f}`)) problems.push(`missing extension/${f}`);
   const allowed = new Set(binaryPackagesFor(target));

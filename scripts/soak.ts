@@ -70,7 +70,9 @@ export interface SoakResult {
   main: PhaseResult;
   memory: { start: MemorySample; end: MemorySample; heapGrowth: number; hostRssGrowth: number | null };
   /** Model host after every client left: back to 0 means nothing leaked. */
-  hostAfter: Pick<ModelHostClientStatus, 'liveSequences' | 'inFlight' | 'pending' | 'restarts' | 'state'> & { sessions: number };
+  hostAfter: Pick<ModelHostClientStatus, 'liveSequences' | 'inFlight' | 'pending' | 'restarts' | 'state'> & {
+    sessions: number;
+  };
   /** Daemon sessions after every client left. */
   sessionsAfter: number;
   /** The daemon answered status, a local chat, a remote chat and a completion after the soak. */
@@ -167,7 +169,9 @@ class SoakClient {
   }
 
   open(doc: Doc): Promise<void> {
-    return this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: doc.uri, languageId: doc.languageId, version: doc.version, text: doc.lines.join('\n') } });
+    return this.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: doc.uri, languageId: doc.languageId, version: doc.version, text: doc.lines.join('\n') },
+    });
   }
 
   /** Abrupt (TCP gone, like a crash) or polite (LSP shutdown + exit, like a closed window). */
@@ -184,7 +188,8 @@ class SoakClient {
       }
       this.socket.close();
     }
-    if (this.socket.readyState !== WebSocket.CLOSED) await new Promise<void>((r) => this.socket.once('close', () => r()));
+    if (this.socket.readyState !== WebSocket.CLOSED)
+      await new Promise<void>((r) => this.socket.once('close', () => r()));
   }
 }
 
@@ -211,7 +216,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const gc = forceGc();
 
   const unhandled: string[] = [];
-  const onRejection = (reason: unknown) => unhandled.push(`unhandledRejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
+  const onRejection = (reason: unknown) =>
+    unhandled.push(`unhandledRejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
   const onException = (err: Error) => unhandled.push(`uncaughtException: ${err.stack ?? err.message}`);
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
@@ -233,7 +239,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     fake = await startFakeOpenAI({
       // A short streamed answer: 3-12 chunks, 0-4 ms apart.
       reply: (body) => {
-        const n = 3 + ((body?.messages?.length ?? 1) * 7 + JSON.stringify(body).length) % 10;
+        const n = 3 + (((body?.messages?.length ?? 1) * 7 + JSON.stringify(body).length) % 10);
         return { kind: 'reply', chunks: Array.from({ length: n }, (_, i) => `w${i} `), delayMs: n % 5 };
       },
     });
@@ -245,7 +251,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         threads: opts.threads ?? 1,
         gpu: false,
         idleUnloadMinutes: 60,
-        providers: [{ id: 'fake', kind: 'openai-compatible', baseUrl: fake.url, noKey: true, models: [{ name: 'm', tier: 1, inputPricePerMTok: 1, outputPricePerMTok: 2 }] }],
+        providers: [
+          {
+            id: 'fake',
+            kind: 'openai-compatible',
+            baseUrl: fake.url,
+            noKey: true,
+            models: [{ name: 'm', tier: 1, inputPricePerMTok: 1, outputPricePerMTok: 2 }],
+          },
+        ],
         // The soak is about leaks, not about the per-connection rate limit.
         server: { requestsPerSecond: 10_000, requestBurst: 10_000 },
       },
@@ -279,7 +293,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
           uri: `file:///soak/w${w}/f${i}.${i ? 'ts' : 'py'}`,
           languageId: i ? 'typescript' : 'python',
           version: 1,
-          lines: i ? ['import fs from "fs";', '', 'export function main() {', '  const x = '] : ['import os', '', 'def main():', '    total = '],
+          lines: i
+            ? ['import fs from "fs";', '', 'export function main() {', '  const x = ']
+            : ['import os', '', 'def main():', '    total = '],
         }));
         let client = await connect();
         for (const doc of docs) await client.open(doc);
@@ -320,27 +336,50 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
                 const text = `\n${doc.languageId === 'python' ? '    ' : '  '}${rng.pick(WORDS)} = `;
                 await client.connection.sendNotification('textDocument/didChange', {
                   textDocument: { uri: doc.uri, version: ++doc.version },
-                  contentChanges: [{ range: { start: { line: last, character: lastLine.length }, end: { line: last, character: lastLine.length } }, text }],
+                  contentChanges: [
+                    {
+                      range: {
+                        start: { line: last, character: lastLine.length },
+                        end: { line: last, character: lastLine.length },
+                      },
+                      text,
+                    },
+                  ],
                 });
                 doc.lines.push(...text.split('\n').slice(1));
               } else {
                 const text = `${rng.pick(WORDS)}${rng.pick([' + ', '(', '.', ' * '])}`;
                 await client.connection.sendNotification('textDocument/didChange', {
                   textDocument: { uri: doc.uri, version: ++doc.version },
-                  contentChanges: [{ range: { start: { line: last, character: lastLine.length }, end: { line: last, character: lastLine.length } }, text }],
+                  contentChanges: [
+                    {
+                      range: {
+                        start: { line: last, character: lastLine.length },
+                        end: { line: last, character: lastLine.length },
+                      },
+                      text,
+                    },
+                  ],
                 });
                 doc.lines[last] = lastLine + text;
               }
               const line = doc.lines.length - 1;
               request = client.connection.sendRequest(
                 'textDocument/inlineCompletion',
-                { textDocument: { uri: doc.uri }, position: { line, character: doc.lines[line]!.length }, context: { triggerKind: 2 } },
+                {
+                  textDocument: { uri: doc.uri },
+                  position: { line, character: doc.lines[line]!.length },
+                  context: { triggerKind: 2 },
+                },
                 cts.token,
               );
               break;
             }
             case 'route':
-              request = send('gearbox/route', { task: rng.pick(['chat', 'completion', 'refactor'] as const), prompt: `${rng.pick(WORDS)} refactor this function` });
+              request = send('gearbox/route', {
+                task: rng.pick(['chat', 'completion', 'refactor'] as const),
+                prompt: `${rng.pick(WORDS)} refactor this function`,
+              });
               break;
             case 'models':
               request = send('gearbox/models', rng.float() < 0.5 ? {} : { task: 'chat' });
@@ -378,9 +417,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
           } catch (err) {
             const code = (err as { code?: number }).code;
             if (dropped) result.outcomes[kind].disconnected++;
-            else if (!client.alive) result.unexpected.push(`${kind} #${n}: the daemon dropped the connection (${(err as Error).message})`);
+            else if (!client.alive)
+              result.unexpected.push(`${kind} #${n}: the daemon dropped the connection (${(err as Error).message})`);
             else if (cancelled && code === ErrorCodes.RequestCancelled) result.outcomes[kind].cancelled++;
-            else result.unexpected.push(`${kind} #${n}${cancelled ? ' (cancelled)' : ''}: ${code} ${(err as Error).message}`);
+            else
+              result.unexpected.push(
+                `${kind} #${n}${cancelled ? ' (cancelled)' : ''}: ${code} ${(err as Error).message}`,
+              );
           } finally {
             clearTimeout(timer);
           }
@@ -402,7 +445,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
           }
           if (result.requests % 250 === 0) {
             const line = `${name}: ${result.requests}/${total} requests, ${((performance.now() - started) / 1000).toFixed(1)} s`;
-            void host.status().then((st) => log(`${line}; model host RSS ${((st.rssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB, live sequences ${st.liveSequences}`));
+            void host
+              .status()
+              .then((st) =>
+                log(
+                  `${line}; model host RSS ${((st.rssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB, live sequences ${st.liveSequences}`,
+                ),
+              );
           }
         }
         await client.drop(false);
@@ -418,7 +467,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       const deadline = Date.now() + 30_000;
       for (;;) {
         const st = await host.status();
-        const clean = st.liveSequences === 0 && st.inFlight === 0 && st.pending === 0 && daemon.server.sessions.size === 0;
+        const clean =
+          st.liveSequences === 0 && st.inFlight === 0 && st.pending === 0 && daemon.server.sessions.size === 0;
         if (clean || Date.now() > deadline) return st;
         await sleep(50);
       }
@@ -445,7 +495,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     fakeAborts += fakeServer.aborts.length;
     await quiesce();
     const start = await sampleMemory();
-    log(`warm-up done: ${warmup.requests} requests in ${(warmup.durationMs / 1000).toFixed(1)} s; heap ${(start.heapUsedBytes / 2 ** 20).toFixed(1)} MiB`);
+    log(
+      `warm-up done: ${warmup.requests} requests in ${(warmup.durationMs / 1000).toFixed(1)} s; heap ${(start.heapUsedBytes / 2 ** 20).toFixed(1)} MiB`,
+    );
 
     const main = await runPhase('soak', opts.requests);
     fakeRequests += fakeServer.requests.length;
@@ -465,20 +517,44 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     let stillAnswers = false;
     try {
       const c = await connect();
-      const doc: Doc = { uri: 'file:///soak/after.py', languageId: 'python', version: 1, lines: ['def f(x):', '    return x + '] };
+      const doc: Doc = {
+        uri: 'file:///soak/after.py',
+        languageId: 'python',
+        version: 1,
+        lines: ['def f(x):', '    return x + '],
+      };
       await c.open(doc);
       const st = (await c.connection.sendRequest('gearbox/status', {})) as { clients: number };
-      const local = (await c.connection.sendRequest('gearbox/chat', { streamId: 'after-1', model: 'local/tiny', maxTokens: 4, messages: [{ role: 'user', content: 'hi' }] })) as { model: string };
-      const remote = (await c.connection.sendRequest('gearbox/chat', { streamId: 'after-2', model: 'fake/m', messages: [{ role: 'user', content: 'hi' }] })) as { model: string };
-      const completion = (await c.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri: doc.uri }, position: { line: 1, character: 15 }, context: { triggerKind: 1 } })) as { items: unknown[] };
-      stillAnswers = st.clients === 1 && local.model === 'local/tiny' && remote.model === 'fake/m' && Array.isArray(completion.items);
+      const local = (await c.connection.sendRequest('gearbox/chat', {
+        streamId: 'after-1',
+        model: 'local/tiny',
+        maxTokens: 4,
+        messages: [{ role: 'user', content: 'hi' }],
+      })) as { model: string };
+      const remote = (await c.connection.sendRequest('gearbox/chat', {
+        streamId: 'after-2',
+        model: 'fake/m',
+        messages: [{ role: 'user', content: 'hi' }],
+      })) as { model: string };
+      const completion = (await c.connection.sendRequest('textDocument/inlineCompletion', {
+        textDocument: { uri: doc.uri },
+        position: { line: 1, character: 15 },
+        context: { triggerKind: 1 },
+      })) as { items: unknown[] };
+      stillAnswers =
+        st.clients === 1 &&
+        local.model === 'local/tiny' &&
+        remote.model === 'fake/m' &&
+        Array.isArray(completion.items);
       await c.drop(false);
     } catch (err) {
       unhandled.push(`daemon did not answer after the soak: ${(err as Error).message}`);
     }
     await quiesce();
     const end = await sampleMemory();
-    log(`soak done: ${main.requests} requests in ${(main.durationMs / 1000).toFixed(1)} s; heap ${(end.heapUsedBytes / 2 ** 20).toFixed(1)} MiB`);
+    log(
+      `soak done: ${main.requests} requests in ${(main.durationMs / 1000).toFixed(1)} s; heap ${(end.heapUsedBytes / 2 ** 20).toFixed(1)} MiB`,
+    );
 
     return {
       seed,
@@ -515,10 +591,17 @@ export function formatSoak(r: SoakResult): string {
     `soak:    ${r.main.requests} requests in ${(r.main.durationMs / 1000).toFixed(1)} s (${r.main.requestsPerSecond.toFixed(1)} req/s); ` +
       `${r.main.cancelsSent} cancels, ${r.main.disconnects} disconnects, ${r.main.reconnects} reconnects`,
     ...Object.entries(r.main.outcomes).map(
-      ([k, o]) => `  ${k.padEnd(12)} ok ${o.ok}, cancelled ${o.cancelled}, finished before the cancel ${o.okAfterCancel}, disconnected ${o.disconnected}`,
+      ([k, o]) =>
+        `  ${k.padEnd(12)} ok ${o.ok}, cancelled ${o.cancelled}, finished before the cancel ${o.okAfterCancel}, disconnected ${o.disconnected}`,
     ),
     `fake provider: ${r.fakeRequests} requests, ${r.fakeAborts} hang-ups`,
-    `unexpected errors: ${r.warmup.unexpected.length + r.main.unexpected.length}${[...r.warmup.unexpected, ...r.main.unexpected].slice(0, 5).map((e) => `\n  ${e}`).join('')}`,
+    `unexpected errors: ${r.warmup.unexpected.length + r.main.unexpected.length}${[
+      ...r.warmup.unexpected,
+      ...r.main.unexpected,
+    ]
+      .slice(0, 5)
+      .map((e) => `\n  ${e}`)
+      .join('')}`,
     `heap (this process: daemon + clients + fake, after GC): ${mib(r.memory.start.heapUsedBytes)} → ${mib(r.memory.end.heapUsedBytes)} (${pct(r.memory.heapGrowth)})`,
     `process RSS: ${mib(r.memory.start.rssBytes)} → ${mib(r.memory.end.rssBytes)}; model host RSS: ${mib(r.memory.start.hostRssBytes)} → ${mib(r.memory.end.hostRssBytes)} (${pct(r.memory.hostRssGrowth)})`,
     `after: host live sequences ${r.hostAfter.liveSequences}, sessions ${r.hostAfter.sessions}, in flight ${r.hostAfter.inFlight}, pending ${r.hostAfter.pending}, restarts ${r.hostAfter.restarts}; daemon sessions ${r.sessionsAfter}; still answers: ${r.stillAnswers}`,

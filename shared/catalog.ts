@@ -98,11 +98,15 @@ export function buildCatalog(input: BuildCatalogInput): ModelInfo[] {
   for (const p of DEFAULT_PROVIDERS) providers.set(p.id, p);
   for (const p of input.providers) providers.set(p.id, p);
 
-  const availability = (provider: ProviderConfig, modelId: string): Pick<ModelInfo, 'available' | 'unavailableReason'> => {
+  const availability = (
+    provider: ProviderConfig,
+    modelId: string,
+  ): Pick<ModelInfo, 'available' | 'unavailableReason'> => {
     if (!provider.noKey && !input.providersWithKeys.has(provider.id)) {
       return { available: false, unavailableReason: NO_KEY_REASON_PREFIX + provider.id };
     }
-    if (cooling.has(modelId) || cooling.has(provider.id)) return { available: false, unavailableReason: COOLING_DOWN_REASON };
+    if (cooling.has(modelId) || cooling.has(provider.id))
+      return { available: false, unavailableReason: COOLING_DOWN_REASON };
     return { available: true };
   };
 
@@ -163,7 +167,7 @@ export function costUsd(model: Pick<ModelInfo, 'inputPricePerMTok' | 'outputPric
 export function findModel<M extends Pick<ModelInfo, 'id'>>(catalog: readonly M[], idOrName: string): M | undefined {
   const exact = catalog.find((m) => m.id === idOrName);
   if (exact) return exact;
-  const suffix = '/' + idOrName;
+  const suffix = `/${idOrName}`;
   let found: M | undefined;
   for (const m of catalog) {
     if (!m.id.endsWith(suffix) || m.id.indexOf('/') !== m.id.length - suffix.length) continue;

@@ -115,7 +115,9 @@ export const RouteDecision = z.object({
   /** Secrets were found and the workspace chose 'redact': closed models get a redacted prompt. */
   redactSecrets: z.boolean().optional(),
   /** Where secrets were found (kinds only, never the values). */
-  secrets: z.array(z.object({ where: z.enum(['prompt', 'selection', 'file', 'context']), kind: z.string() })).optional(),
+  secrets: z
+    .array(z.object({ where: z.enum(['prompt', 'selection', 'file', 'context']), kind: z.string() }))
+    .optional(),
 });
 export type RouteDecision = z.infer<typeof RouteDecision>;
 
@@ -248,7 +250,13 @@ export const StatusResult = z.object({
     restarts: z.number().int().nonnegative(),
   }),
   loadedModels: z.array(
-    z.object({ id: z.string(), path: z.string(), sizeBytes: z.number().nonnegative(), gpuLayers: z.number().int(), sequences: z.number().int() }),
+    z.object({
+      id: z.string(),
+      path: z.string(),
+      sizeBytes: z.number().nonnegative(),
+      gpuLayers: z.number().int(),
+      sequences: z.number().int(),
+    }),
   ),
   providersWithKeys: z.array(z.string()),
 });
@@ -256,7 +264,11 @@ export type StatusResult = z.infer<typeof StatusResult>;
 
 /** An OpenAI-compatible endpoint added from the editor ("Set API Key" → OpenAI-compatible). */
 export const EndpointConfig = z.object({
-  id: z.string().min(1).max(100).regex(/^[a-zA-Z0-9._-]+$/, 'endpoint id: letters, digits, . _ - only'),
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[a-zA-Z0-9._-]+$/, 'endpoint id: letters, digits, . _ - only'),
   baseUrl: z.string().url(),
   private: z.boolean().optional(),
   noKey: z.boolean().optional(),
@@ -333,7 +345,10 @@ export type WorkspaceSettings = z.infer<typeof WorkspaceSettings>;
 export const UsageSince = z
   .string()
   .max(40)
-  .regex(/^(\d{1,4}d|\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)$/, "since: an ISO date (2024-05-01) or a number of days ('7d', '30d')");
+  .regex(
+    /^(\d{1,4}d|\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)$/,
+    "since: an ISO date (2024-05-01) or a number of days ('7d', '30d')",
+  );
 
 export const UsageParams = z
   .object({
@@ -435,13 +450,21 @@ interface NotificationEntry<P extends z.ZodType> {
   direction: Dir;
   params: P;
 }
-const request = <P extends z.ZodType, R extends z.ZodType>(direction: Dir, params: P, result: R): RequestEntry<P, R> => ({
+const request = <P extends z.ZodType, R extends z.ZodType>(
+  direction: Dir,
+  params: P,
+  result: R,
+): RequestEntry<P, R> => ({
   kind: 'request',
   direction,
   params,
   result,
 });
-const notification = <P extends z.ZodType>(direction: Dir, params: P): NotificationEntry<P> => ({ kind: 'notification', direction, params });
+const notification = <P extends z.ZodType>(direction: Dir, params: P): NotificationEntry<P> => ({
+  kind: 'notification',
+  direction,
+  params,
+});
 
 /** Every custom message, one entry each. */
 export const Protocol = {
@@ -457,10 +480,15 @@ export const Protocol = {
   'gearbox/usage': request('clientToServer', UsageParams, UsageResult),
 } as const;
 export type Protocol = typeof Protocol;
-export type RequestMethod = { [K in keyof Protocol]: Protocol[K] extends RequestEntry<any, any> ? K : never }[keyof Protocol];
-export type NotificationMethod = { [K in keyof Protocol]: Protocol[K] extends NotificationEntry<any> ? K : never }[keyof Protocol];
+export type RequestMethod = {
+  [K in keyof Protocol]: Protocol[K] extends RequestEntry<z.ZodType, z.ZodType> ? K : never;
+}[keyof Protocol];
+export type NotificationMethod = {
+  [K in keyof Protocol]: Protocol[K] extends NotificationEntry<z.ZodType> ? K : never;
+}[keyof Protocol];
 export type ParamsOf<M extends keyof Protocol> = z.infer<Protocol[M]['params']>;
-export type ResultOf<M extends RequestMethod> = Protocol[M] extends RequestEntry<any, infer R> ? z.infer<R> : never;
+export type ResultOf<M extends RequestMethod> =
+  Protocol[M] extends RequestEntry<z.ZodType, infer R> ? z.infer<R> : never;
 
 /** Refactor code-action kinds offered through textDocument/codeAction. */
 export const REFACTOR_CODE_ACTIONS: { kind: RefactorKind; title: string; lspKind: string }[] = [

@@ -26,10 +26,21 @@ export const UsageSnapshot = z.object({
     counterfactualUsd: nonneg(),
     savingsUsd: z.number(),
   }),
-  days: z.array(
-    z.object({ date: str(10), costUsd: nonneg(), counterfactualUsd: nonneg(), requests: count(), localRequests: count(), closedRequests: count() }),
-  ).check(z.maxLength(4000)),
-  byModel: z.array(z.object({ key: str(500), local: z.optional(z.boolean()), requests: count(), costUsd: nonneg() })).check(z.maxLength(500)),
+  days: z
+    .array(
+      z.object({
+        date: str(10),
+        costUsd: nonneg(),
+        counterfactualUsd: nonneg(),
+        requests: count(),
+        localRequests: count(),
+        closedRequests: count(),
+      }),
+    )
+    .check(z.maxLength(4000)),
+  byModel: z
+    .array(z.object({ key: str(500), local: z.optional(z.boolean()), requests: count(), costUsd: nonneg() }))
+    .check(z.maxLength(500)),
   budget: z.object({ dailyUsd: nonneg(), monthlyUsd: nonneg(), spentTodayUsd: nonneg(), spentMonthUsd: nonneg() }),
 });
 export type UsageSnapshot = z.infer<typeof UsageSnapshot>;
@@ -64,7 +75,12 @@ export function toSnapshot(u: UsageResult): UsageSnapshot {
       savingsUsd: u.totals.savingsUsd,
     },
     days: u.days,
-    byModel: u.byModel.map((m) => ({ key: m.key, ...(m.local !== undefined ? { local: m.local } : {}), requests: m.requests, costUsd: m.costUsd })),
+    byModel: u.byModel.map((m) => ({
+      key: m.key,
+      ...(m.local !== undefined ? { local: m.local } : {}),
+      requests: m.requests,
+      costUsd: m.costUsd,
+    })),
     budget: u.budget,
   };
 }

@@ -120,7 +120,12 @@ export const HostToWebview = z.discriminatedUnion('type', [
     streaming: z.boolean(),
     connection: opt(ConnectionStateSchema),
   }),
-  z.object({ type: z.literal('models'), models: z.array(ModelOption), selectedModel: z.nullable(z.string()), error: opt(z.string()) }),
+  z.object({
+    type: z.literal('models'),
+    models: z.array(ModelOption),
+    selectedModel: z.nullable(z.string()),
+    error: opt(z.string()),
+  }),
   z.object({ type: z.literal('context'), context: z.nullable(ContextChip) }),
   /** A turn was added or replaced (matched by id). */
   z.object({ type: z.literal('turn'), turn: Turn }),

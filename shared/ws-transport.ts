@@ -53,7 +53,8 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped char
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped char
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -121,7 +122,11 @@ export class WebSocketMessageReader extends AbstractMessageReader implements Mes
     }
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
       this.onBadFrame?.('nesting too deep');
-      return sendEnvelopeError(this.socket, ErrorCodes.InvalidRequest, `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+      return sendEnvelopeError(
+        this.socket,
+        ErrorCodes.InvalidRequest,
+        `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+      );
     }
     let value: unknown;
     try {
@@ -206,25 +211,28 @@ export class WebSocketMessageWriter extends AbstractMessageWriter implements Mes
     if (this.poll || !this.backpressure) return;
     const bp = this.backpressure;
     this.congestedSince = Date.now();
-    this.poll = setInterval(() => {
-      if (this.socket.readyState !== this.socket.OPEN) return this.stopPolling();
-      const buffered = this.socket.bufferedAmount;
-      if (buffered <= bp.highWaterBytes / 2) {
-        this.stopPolling();
-        for (const wake of this.drainWaiters.splice(0)) wake();
-        return;
-      }
-      if (buffered > bp.highWaterBytes && Date.now() - this.congestedSince! > bp.stuckMs) {
-        this.stopPolling();
-        bp.onStuck?.(buffered);
-        // The close frame sits behind the unread data; don't wait for a handshake that cannot happen.
-        this.socket.close(1013, 'client too slow: send buffer full');
-        setTimeout(() => this.socket.terminate(), 200).unref();
-      } else if (buffered <= bp.highWaterBytes) {
-        // between the watermarks: still draining, keep the stuck clock from the last time it was over
-        this.congestedSince = Date.now();
-      }
-    }, Math.max(5, Math.min(50, bp.stuckMs / 4)));
+    this.poll = setInterval(
+      () => {
+        if (this.socket.readyState !== this.socket.OPEN) return this.stopPolling();
+        const buffered = this.socket.bufferedAmount;
+        if (buffered <= bp.highWaterBytes / 2) {
+          this.stopPolling();
+          for (const wake of this.drainWaiters.splice(0)) wake();
+          return;
+        }
+        if (buffered > bp.highWaterBytes && Date.now() - this.congestedSince! > bp.stuckMs) {
+          this.stopPolling();
+          bp.onStuck?.(buffered);
+          // The close frame sits behind the unread data; don't wait for a handshake that cannot happen.
+          this.socket.close(1013, 'client too slow: send buffer full');
+          setTimeout(() => this.socket.terminate(), 200).unref();
+        } else if (buffered <= bp.highWaterBytes) {
+          // between the watermarks: still draining, keep the stuck clock from the last time it was over
+          this.congestedSince = Date.now();
+        }
+      },
+      Math.max(5, Math.min(50, bp.stuckMs / 4)),
+    );
     this.poll.unref?.();
   }
 

@@ -61,7 +61,9 @@ describe('cancellation latency (client → daemon → upstream)', function () {
         threads: 1,
         gpu: false,
         idleUnloadMinutes: 60,
-        providers: [{ id: 'fake', kind: 'openai-compatible', baseUrl: fake.url, noKey: true, models: [{ name: 'm', tier: 1 }] }],
+        providers: [
+          { id: 'fake', kind: 'openai-compatible', baseUrl: fake.url, noKey: true, models: [{ name: 'm', tier: 1 }] },
+        ],
       },
       { ledgerPath: null, logLevel: 'info' },
     );
@@ -79,9 +81,21 @@ describe('cancellation latency (client → daemon → upstream)', function () {
       );
     // Warm up: load the model, resolve the chat template, first completion.
     const c = await d.connect();
-    await c.request('gearbox/chat', { streamId: 'warm', model: 'local/tiny', maxTokens: 4, temperature: 0, messages: [{ role: 'user', content: 'hi' }] });
-    await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text: docText } });
-    await c.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: cursor, context: { triggerKind: 1 } });
+    await c.request('gearbox/chat', {
+      streamId: 'warm',
+      model: 'local/tiny',
+      maxTokens: 4,
+      temperature: 0,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    await c.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'python', version: 1, text: docText },
+    });
+    await c.connection.sendRequest('textDocument/inlineCompletion', {
+      textDocument: { uri },
+      position: cursor,
+      context: { triggerKind: 1 },
+    });
     await c.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -89,7 +103,10 @@ describe('cancellation latency (client → daemon → upstream)', function () {
   after(async () => {
     await d?.stop();
     await fake?.close();
-    if (results.length) console.log(`      cancel → upstream stop (bound ${BOUND_MS} ms)\n${results.map((r) => `        ${r}`).join('\n')}`);
+    if (results.length)
+      console.log(
+        `      cancel → upstream stop (bound ${BOUND_MS} ms)\n${results.map((r) => `        ${r}`).join('\n')}`,
+      );
   });
 
   /** The next `stopped` report of the model host for a request of this kind. */
@@ -132,28 +149,44 @@ describe('cancellation latency (client → daemon → upstream)', function () {
       const cts = new CancellationTokenSource();
       const streamId = `local-chat-${i}`;
       const third = nthChunk(c, streamId, 3);
-      const p = c.request('gearbox/chat', { streamId, maxTokens: 2000, temperature: 0, messages: [{ role: 'user', content: `tell me a long story ${i}` }] }, cts);
+      const p = c.request(
+        'gearbox/chat',
+        {
+          streamId,
+          maxTokens: 2000,
+          temperature: 0,
+          messages: [{ role: 'user', content: `tell me a long story ${i}` }],
+        },
+        cts,
+      );
       p.catch(() => {});
       await Promise.race([third, p.then(() => assert.fail('the chat finished before it could be cancelled'))]);
       const t = await cancelAndTimeStop('chat', cts, p);
       stopMs.push(t.stopMs);
       heardMs.push(t.heardMs);
     }
-    results.push(summary('local chat, stopped in child', stopMs), summary('local chat, stop reported to daemon', heardMs));
+    results.push(
+      summary('local chat, stopped in child', stopMs),
+      summary('local chat, stop reported to daemon', heardMs),
+    );
     for (const ms of heardMs) assert.ok(ms < BOUND_MS, summary('local chat stop reported', heardMs));
     await c.close();
   });
 
   it(`a cancelled local inline completion stops generating within ${BOUND_MS} ms`, async () => {
     const c = await d.connect({ models: { completion: 'local/tiny' } });
-    await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text: docText } });
+    await c.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'python', version: 1, text: docText },
+    });
     const heardMs: number[] = [];
     const stopMs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       // A different edit each run, so the session's KV cache does not make it trivially short.
       await c.connection.sendNotification('textDocument/didChange', {
         textDocument: { uri, version: i + 2 },
-        contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: `# run ${i}\n` }],
+        contentChanges: [
+          { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: `# run ${i}\n` },
+        ],
       });
       const pos = { line: cursor.line + i + 1, character: cursor.character };
       let seen = 0;
@@ -169,7 +202,11 @@ describe('cancellation latency (client → daemon → upstream)', function () {
         completionDeltas.on('delta', on);
       });
       const cts = new CancellationTokenSource();
-      const p = c.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: pos, context: { triggerKind: 1 } }, cts.token);
+      const p = c.connection.sendRequest(
+        'textDocument/inlineCompletion',
+        { textDocument: { uri }, position: pos, context: { triggerKind: 1 } },
+        cts.token,
+      );
       p.catch(() => {});
       await Promise.race([third, p.then(() => assert.fail('the completion finished before it could be cancelled'))]);
       assert.equal(maxTokens, 128, 'a multi-line completion');
@@ -177,7 +214,10 @@ describe('cancellation latency (client → daemon → upstream)', function () {
       stopMs.push(t.stopMs);
       heardMs.push(t.heardMs);
     }
-    results.push(summary('local completion, stopped in child', stopMs), summary('local completion, stop reported to daemon', heardMs));
+    results.push(
+      summary('local completion, stopped in child', stopMs),
+      summary('local completion, stop reported to daemon', heardMs),
+    );
     for (const ms of heardMs) assert.ok(ms < BOUND_MS, summary('local completion stop reported', heardMs));
     await c.close();
   });
@@ -215,11 +255,17 @@ describe('cancellation latency (client → daemon → upstream)', function () {
     const c = await d.connect({ models: { completion: 'fake/m' } });
     const ms: number[] = [];
     try {
-      await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text: docText } });
+      await c.connection.sendNotification('textDocument/didOpen', {
+        textDocument: { uri, languageId: 'python', version: 1, text: docText },
+      });
       for (let i = 0; i < RUNS; i++) {
         const requests = fake.requests.length;
         const cts = new CancellationTokenSource();
-        const p = c.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: cursor, context: { triggerKind: 1 } }, cts.token);
+        const p = c.connection.sendRequest(
+          'textDocument/inlineCompletion',
+          { textDocument: { uri }, position: cursor, context: { triggerKind: 1 } },
+          cts.token,
+        );
         p.catch(() => {});
         await fake.waitForRequests(requests + 1);
         // let a few chunks flow, so the cancel lands mid-stream
@@ -247,15 +293,26 @@ describe('cancellation latency (client → daemon → upstream)', function () {
       for (const model of ['fake/m', 'local/tiny']) {
         const c = await d.connect({ models: { chat: model } });
         const third = nthChunk(c, 'gone', 3);
-        const p = c.request('gearbox/chat', { streamId: 'gone', maxTokens: 2000, temperature: 0, messages: [{ role: 'user', content: 'a long one' }] });
+        const p = c.request('gearbox/chat', {
+          streamId: 'gone',
+          maxTokens: 2000,
+          temperature: 0,
+          messages: [{ role: 'user', content: 'a long one' }],
+        });
         p.catch(() => {});
         await third;
-        const upstream = model === 'fake/m' ? fake.nextAbort().then((r) => performance.timeOrigin + r.at) : nextStop('chat').then((e) => e.reportedAt);
+        const upstream =
+          model === 'fake/m'
+            ? fake.nextAbort().then((r) => performance.timeOrigin + r.at)
+            : nextStop('chat').then((e) => e.reportedAt);
         const t0 = epochNow();
         await c.close();
         const deadline = new Promise<number>((r) => setTimeout(() => r(Number.NaN), 5000));
         const at = await Promise.race([upstream, deadline]);
-        assert.ok(at - t0 < BOUND_MS, `${model}: upstream stopped ${Number.isNaN(at) ? 'not within 5 s' : `${(at - t0).toFixed(1)} ms`} after the disconnect`);
+        assert.ok(
+          at - t0 < BOUND_MS,
+          `${model}: upstream stopped ${Number.isNaN(at) ? 'not within 5 s' : `${(at - t0).toFixed(1)} ms`} after the disconnect`,
+        );
       }
     } finally {
       fake.setScript(undefined);

@@ -1,5 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { buildCatalog, builtinModels, builtinProviders, costUsd, findModel, COOLING_DOWN_REASON } from '../shared/catalog';
+import {
+  buildCatalog,
+  builtinModels,
+  builtinProviders,
+  costUsd,
+  findModel,
+  COOLING_DOWN_REASON,
+} from '../shared/catalog';
 import { ModelInfo } from '../shared/protocol';
 import { DEPRECATED_BEFORE, generateCatalog, tierFor, type PriceEntry } from '../scripts/gen-catalog';
 
@@ -91,14 +98,58 @@ describe('catalog data (generated from LiteLLM prices)', () => {
 
 describe('gen-catalog', () => {
   const fixture: Record<string, PriceEntry> = {
-    'gpt-5': { litellm_provider: 'openai', mode: 'chat', max_input_tokens: 272000, input_cost_per_token: 1.25e-6, output_cost_per_token: 1e-5 },
-    'gpt-5-2025-08-07': { litellm_provider: 'openai', mode: 'chat', max_input_tokens: 272000, input_cost_per_token: 1.25e-6, output_cost_per_token: 1e-5 },
+    'gpt-5': {
+      litellm_provider: 'openai',
+      mode: 'chat',
+      max_input_tokens: 272000,
+      input_cost_per_token: 1.25e-6,
+      output_cost_per_token: 1e-5,
+    },
+    'gpt-5-2025-08-07': {
+      litellm_provider: 'openai',
+      mode: 'chat',
+      max_input_tokens: 272000,
+      input_cost_per_token: 1.25e-6,
+      output_cost_per_token: 1e-5,
+    },
     'gpt-image-1': { litellm_provider: 'openai', mode: 'image_generation', input_cost_per_token: 5e-6 },
-    'claude-old': { litellm_provider: 'anthropic', mode: 'chat', max_input_tokens: 200000, input_cost_per_token: 3e-6, output_cost_per_token: 1.5e-5, deprecation_date: '2026-05-01' },
-    'claude-sonnet-9': { litellm_provider: 'anthropic', mode: 'chat', max_input_tokens: 200000, input_cost_per_token: 3e-6, output_cost_per_token: 1.5e-5, deprecation_date: '2027-05-01' },
-    'gemini-9-pro': { litellm_provider: 'vertex_ai-language-models', mode: 'chat', max_input_tokens: 1048576, input_cost_per_token: 2e-6, output_cost_per_token: 1.2e-5 },
-    'grok-9': { litellm_provider: 'xai', mode: 'chat', max_input_tokens: 256000, input_cost_per_token: 1e-6, output_cost_per_token: 3e-6 },
-    'mystery-1': { litellm_provider: 'some-cloud', mode: 'chat', max_input_tokens: 1000, input_cost_per_token: 1e-6, output_cost_per_token: 1e-6 },
+    'claude-old': {
+      litellm_provider: 'anthropic',
+      mode: 'chat',
+      max_input_tokens: 200000,
+      input_cost_per_token: 3e-6,
+      output_cost_per_token: 1.5e-5,
+      deprecation_date: '2026-05-01',
+    },
+    'claude-sonnet-9': {
+      litellm_provider: 'anthropic',
+      mode: 'chat',
+      max_input_tokens: 200000,
+      input_cost_per_token: 3e-6,
+      output_cost_per_token: 1.5e-5,
+      deprecation_date: '2027-05-01',
+    },
+    'gemini-9-pro': {
+      litellm_provider: 'vertex_ai-language-models',
+      mode: 'chat',
+      max_input_tokens: 1048576,
+      input_cost_per_token: 2e-6,
+      output_cost_per_token: 1.2e-5,
+    },
+    'grok-9': {
+      litellm_provider: 'xai',
+      mode: 'chat',
+      max_input_tokens: 256000,
+      input_cost_per_token: 1e-6,
+      output_cost_per_token: 3e-6,
+    },
+    'mystery-1': {
+      litellm_provider: 'some-cloud',
+      mode: 'chat',
+      max_input_tokens: 1000,
+      input_cost_per_token: 1e-6,
+      output_cost_per_token: 1e-6,
+    },
   };
   const out = generateCatalog(fixture);
   const ids = out.models.map((m) => m.id).sort();
@@ -140,7 +191,10 @@ describe('costUsd', () => {
     const m = { inputPricePerMTok: 1.25, outputPricePerMTok: 10 };
     assert.equal(costUsd(m, { inputTokens: 1_000_000, outputTokens: 0 }), 1.25);
     assert.ok(Math.abs(costUsd(m, { inputTokens: 1000, outputTokens: 500 }) - 0.00625) < 1e-12);
-    assert.equal(costUsd({ inputPricePerMTok: 0, outputPricePerMTok: 0 }, { inputTokens: 5000, outputTokens: 5000 }), 0);
+    assert.equal(
+      costUsd({ inputPricePerMTok: 0, outputPricePerMTok: 0 }, { inputTokens: 5000, outputTokens: 5000 }),
+      0,
+    );
   });
 });
 
@@ -155,7 +209,12 @@ describe('buildCatalog', () => {
     assert.ok(cat.some((m) => m.provider === 'anthropic') && cat.some((m) => m.provider === 'gemini'));
     assert.ok(!cat.some((m) => m.provider === 'xai'), 'xai is listed only when configured');
 
-    const withKey = buildCatalog({ providers: [], localModels: [], providersWithKeys: new Set(['openai']), loadedLocal: none });
+    const withKey = buildCatalog({
+      providers: [],
+      localModels: [],
+      providersWithKeys: new Set(['openai']),
+      loadedLocal: none,
+    });
     assert.equal(findModel(withKey, 'openai/gpt-5')!.available, true);
     assert.equal(findModel(withKey, 'anthropic/claude-sonnet-4-5')!.available, false);
     for (const m of withKey) ModelInfo.parse(m);
@@ -163,7 +222,10 @@ describe('buildCatalog', () => {
 
   it('adds built-in models of configured openai-compatible providers; noKey providers need no key', () => {
     const cat = buildCatalog({
-      providers: [{ id: 'xai', kind: 'openai-compatible' }, { id: 'deepseek', kind: 'openai-compatible', noKey: true }],
+      providers: [
+        { id: 'xai', kind: 'openai-compatible' },
+        { id: 'deepseek', kind: 'openai-compatible', noKey: true },
+      ],
       localModels: [],
       providersWithKeys: none,
       loadedLocal: none,
@@ -176,7 +238,13 @@ describe('buildCatalog', () => {
 
   it('marks models of cooling-down providers (or single models) unavailable', () => {
     const keys = new Set(['openai', 'anthropic']);
-    const cat = buildCatalog({ providers: [], localModels: [], providersWithKeys: keys, loadedLocal: none, coolingDown: new Set(['openai', 'anthropic/claude-opus-4-5']) });
+    const cat = buildCatalog({
+      providers: [],
+      localModels: [],
+      providersWithKeys: keys,
+      loadedLocal: none,
+      coolingDown: new Set(['openai', 'anthropic/claude-opus-4-5']),
+    });
     assert.equal(findModel(cat, 'openai/gpt-5')!.unavailableReason, COOLING_DOWN_REASON);
     assert.equal(findModel(cat, 'anthropic/claude-opus-4-5')!.available, false);
     assert.equal(findModel(cat, 'anthropic/claude-sonnet-4-5')!.available, true);
@@ -194,7 +262,15 @@ describe('buildCatalog', () => {
     });
     const small = findModel(cat, 'local/small')!;
     assert.deepEqual(
-      { tier: small.tier, price: small.inputPricePerMTok + small.outputPricePerMTok, local: small.local, private: small.private, available: small.available, loaded: small.loaded, ctx: small.contextWindow },
+      {
+        tier: small.tier,
+        price: small.inputPricePerMTok + small.outputPricePerMTok,
+        local: small.local,
+        private: small.private,
+        available: small.available,
+        loaded: small.loaded,
+        ctx: small.contextWindow,
+      },
       { tier: 0, price: 0, local: true, private: true, available: true, loaded: false, ctx: 8192 },
     );
     assert.deepEqual(small.tasks, ['completion', 'chat', 'refactor']);
@@ -208,8 +284,20 @@ describe('buildCatalog', () => {
   it('adds user-defined models of openai-compatible endpoints, carrying the private flag', () => {
     const cat = buildCatalog({
       providers: [
-        { id: 'corp', kind: 'openai-compatible', baseUrl: 'http://gpu.corp:8000/v1', private: true, noKey: true, models: [{ name: 'llama-70b', tier: 2, contextWindow: 65536 }] },
-        { id: 'pub', kind: 'openai-compatible', baseUrl: 'https://example.test/v1', models: [{ name: 'm1', id: 'pub-m1', inputPricePerMTok: 0.5, outputPricePerMTok: 1 }] },
+        {
+          id: 'corp',
+          kind: 'openai-compatible',
+          baseUrl: 'http://gpu.corp:8000/v1',
+          private: true,
+          noKey: true,
+          models: [{ name: 'llama-70b', tier: 2, contextWindow: 65536 }],
+        },
+        {
+          id: 'pub',
+          kind: 'openai-compatible',
+          baseUrl: 'https://example.test/v1',
+          models: [{ name: 'm1', id: 'pub-m1', inputPricePerMTok: 0.5, outputPricePerMTok: 1 }],
+        },
         { id: 'openai', kind: 'openai', models: [{ name: 'gpt-5', tier: 2 }] },
       ],
       localModels: [],
@@ -217,9 +305,21 @@ describe('buildCatalog', () => {
       loadedLocal: none,
     });
     const corp = findModel(cat, 'corp/llama-70b')!;
-    assert.deepEqual({ private: corp.private, tier: corp.tier, ctx: corp.contextWindow, available: corp.available, local: corp.local }, { private: true, tier: 2, ctx: 65536, available: true, local: false });
+    assert.deepEqual(
+      { private: corp.private, tier: corp.tier, ctx: corp.contextWindow, available: corp.available, local: corp.local },
+      { private: true, tier: 2, ctx: 65536, available: true, local: false },
+    );
     const pub = findModel(cat, 'pub-m1')!;
-    assert.deepEqual({ private: pub.private, tier: pub.tier, ctx: pub.contextWindow, available: pub.available, reason: pub.unavailableReason }, { private: false, tier: 1, ctx: 8192, available: false, reason: 'no API key for pub' });
+    assert.deepEqual(
+      {
+        private: pub.private,
+        tier: pub.tier,
+        ctx: pub.contextWindow,
+        available: pub.available,
+        reason: pub.unavailableReason,
+      },
+      { private: false, tier: 1, ctx: 8192, available: false, reason: 'no API key for pub' },
+    );
     assert.equal(pub.outputPricePerMTok, 1);
     // A user entry with a built-in id overrides only what it says.
     const gpt5 = findModel(cat, 'openai/gpt-5')!;
@@ -230,7 +330,12 @@ describe('buildCatalog', () => {
 });
 
 describe('findModel', () => {
-  const cat = [{ id: 'openai/gpt-5' }, { id: 'azure/gpt-5' }, { id: 'anthropic/claude-sonnet-4-5' }, { id: 'vllm/meta-llama/Llama-3-8B' }];
+  const cat = [
+    { id: 'openai/gpt-5' },
+    { id: 'azure/gpt-5' },
+    { id: 'anthropic/claude-sonnet-4-5' },
+    { id: 'vllm/meta-llama/Llama-3-8B' },
+  ];
   it('accepts full ids and unambiguous bare names', () => {
     assert.equal(findModel(cat, 'openai/gpt-5')?.id, 'openai/gpt-5');
     assert.equal(findModel(cat, 'claude-sonnet-4-5')?.id, 'anthropic/claude-sonnet-4-5');

@@ -1,5 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { ChatController, buildMessages, contextLabel, type CancellationLike, type ChatControllerDeps } from '../extension/chat/controller';
+import {
+  ChatController,
+  buildMessages,
+  contextLabel,
+  type CancellationLike,
+  type ChatControllerDeps,
+} from '../extension/chat/controller';
 import { HISTORY_KEY, HistoryStore, type MementoLike } from '../extension/chat/history';
 import { ErrorCodes, type ChatParams, type ChatResult, type ModelInfo } from '../shared/protocol';
 import type { HostToWebview, Turn } from '../shared/webview-protocol';
@@ -51,10 +57,24 @@ const route = {
 };
 
 function result(text: string, model = 'local/qwen'): ChatResult {
-  return { text, model, provider: 'local', route, usage: { inputTokens: 12, outputTokens: 3 }, costUsd: 0, latencyMs: 40, attempts: [] };
+  return {
+    text,
+    model,
+    provider: 'local',
+    route,
+    usage: { inputTokens: 12, outputTokens: 3 },
+    costUsd: 0,
+    latencyMs: 40,
+    attempts: [],
+  };
 }
 
-type Handler = (method: string, params: any, token: CancellationLike['token'] | undefined, h: Harness) => Promise<unknown>;
+type Handler = (
+  method: string,
+  params: any,
+  token: CancellationLike['token'] | undefined,
+  h: Harness,
+) => Promise<unknown>;
 
 class Harness {
   posted: HostToWebview[] = [];
@@ -66,7 +86,12 @@ class Harness {
   controller: ChatController;
   context: ChatControllerDeps['currentContext'] = () => ({
     chip: { label: 'app.py:2-3' },
-    context: { uri: 'file:///app.py', languageId: 'python', text: 'a\nb\nc\n', selection: { start: { line: 1, character: 0 }, end: { line: 2, character: 1 } } },
+    context: {
+      uri: 'file:///app.py',
+      languageId: 'python',
+      text: 'a\nb\nc\n',
+      selection: { start: { line: 1, character: 0 }, end: { line: 2, character: 1 } },
+    },
   });
   private ids = 0;
 
@@ -75,7 +100,11 @@ class Harness {
     memento = new Memento(),
   ) {
     this.memento = memento;
-    const log = { warn: (m: string) => this.logs.push(m), info: (m: string) => this.logs.push(m), error: (m: string) => this.logs.push(m) };
+    const log = {
+      warn: (m: string) => this.logs.push(m),
+      info: (m: string) => this.logs.push(m),
+      error: (m: string) => this.logs.push(m),
+    };
     this.controller = new ChatController({
       client: {
         log: log as any,
@@ -128,7 +157,10 @@ describe('chat controller', () => {
     assert.ok(p!.context?.selection);
     assert.equal(p!.model, undefined);
     assert.equal(p!.hint, undefined);
-    assert.deepEqual(h.of('chunk').map((c) => c.delta), ['Hel', 'lo']);
+    assert.deepEqual(
+      h.of('chunk').map((c) => c.delta),
+      ['Hel', 'lo'],
+    );
     assert.equal(h.of('chunk')[0]!.model, 'local/qwen');
     const streaming = h.of('streaming').map((s) => s.streaming);
     assert.deepEqual(streaming, [true, false]);
@@ -192,7 +224,9 @@ describe('chat controller', () => {
     const h = new Harness(async (_m, params, _t, self) => {
       self.controller.onChunk({ streamId: params.streamId, delta: 'Half an ans', model: 'local/m' });
       // What vscode-jsonrpc rejects pending requests with when the socket goes away.
-      throw Object.assign(new Error('Pending response rejected since connection got disposed'), { code: ErrorCodes.PendingResponseRejected });
+      throw Object.assign(new Error('Pending response rejected since connection got disposed'), {
+        code: ErrorCodes.PendingResponseRejected,
+      });
     });
     await h.controller.send('explain');
     const a = h.lastAnswer();
@@ -207,7 +241,10 @@ describe('chat controller', () => {
 
   it('other errors show in the conversation, with the route when there is one', async () => {
     const h = new Harness(async () => {
-      throw Object.assign(new Error('No model can serve this'), { code: ErrorCodes.NoModelAvailable, data: { route: { ...route, model: null } } });
+      throw Object.assign(new Error('No model can serve this'), {
+        code: ErrorCodes.NoModelAvailable,
+        data: { route: { ...route, model: null } },
+      });
     });
     await h.controller.send('hi');
     const a = h.lastAnswer();
@@ -223,7 +260,9 @@ describe('chat controller', () => {
       (_m, params, token, self) =>
         new Promise((_resolve, reject) => {
           self.controller.onChunk({ streamId: params.streamId, delta: 'partial', model: 'm' });
-          token!.onCancellationRequested(() => reject(Object.assign(new Error('Request cancelled'), { code: ErrorCodes.RequestCancelled })));
+          token!.onCancellationRequested(() =>
+            reject(Object.assign(new Error('Request cancelled'), { code: ErrorCodes.RequestCancelled })),
+          );
           started();
         }),
     );
@@ -241,7 +280,9 @@ describe('chat controller', () => {
 
   it('Retry with a stronger model re-sends the last user turn with hint stronger, replacing the answer', async () => {
     let n = 0;
-    const h = new Harness(async () => result(++n === 1 ? 'weak' : 'strong', n === 1 ? 'local/qwen' : 'anthropic/claude'));
+    const h = new Harness(async () =>
+      result(++n === 1 ? 'weak' : 'strong', n === 1 ? 'local/qwen' : 'anthropic/claude'),
+    );
     await h.controller.send('Explain', undefined);
     const firstAnswer = h.lastAnswer().id;
     h.controller.handleMessage({ type: 'retryStronger' });
@@ -282,15 +323,55 @@ describe('chat controller', () => {
     reloaded.controller.handleMessage({ type: 'newChat' });
     await reloaded.controller.flush();
     assert.equal(reloaded.controller.conversation.length, 0);
-    assert.deepEqual((memento.get<{ turns: unknown[] }>(HISTORY_KEY))!.turns, []);
+    assert.deepEqual(memento.get<{ turns: unknown[] }>(HISTORY_KEY)!.turns, []);
     assert.equal(reloaded.of('init').at(-1)!.turns.length, 0);
   });
 
   it('lists chat models: unavailable ones with their reason; failures are reported', async () => {
     const models: ModelInfo[] = [
-      { id: 'local/qwen', provider: 'local', providerKind: 'local', displayName: 'Qwen', tier: 1, contextWindow: 32000, inputPricePerMTok: 0, outputPricePerMTok: 0, local: true, private: true, tasks: ['completion', 'chat'], available: true },
-      { id: 'openai/gpt', provider: 'openai', providerKind: 'openai', displayName: 'GPT', tier: 3, contextWindow: 128000, inputPricePerMTok: 1, outputPricePerMTok: 4, local: false, private: false, tasks: ['chat'], available: false, unavailableReason: 'no API key' },
-      { id: 'local/fim', provider: 'local', providerKind: 'local', displayName: 'FIM', tier: 0, contextWindow: 8000, inputPricePerMTok: 0, outputPricePerMTok: 0, local: true, private: true, tasks: ['completion'], available: true },
+      {
+        id: 'local/qwen',
+        provider: 'local',
+        providerKind: 'local',
+        displayName: 'Qwen',
+        tier: 1,
+        contextWindow: 32000,
+        inputPricePerMTok: 0,
+        outputPricePerMTok: 0,
+        local: true,
+        private: true,
+        tasks: ['completion', 'chat'],
+        available: true,
+      },
+      {
+        id: 'openai/gpt',
+        provider: 'openai',
+        providerKind: 'openai',
+        displayName: 'GPT',
+        tier: 3,
+        contextWindow: 128000,
+        inputPricePerMTok: 1,
+        outputPricePerMTok: 4,
+        local: false,
+        private: false,
+        tasks: ['chat'],
+        available: false,
+        unavailableReason: 'no API key',
+      },
+      {
+        id: 'local/fim',
+        provider: 'local',
+        providerKind: 'local',
+        displayName: 'FIM',
+        tier: 0,
+        contextWindow: 8000,
+        inputPricePerMTok: 0,
+        outputPricePerMTok: 0,
+        local: true,
+        private: true,
+        tasks: ['completion'],
+        available: true,
+      },
     ];
     let fail = false;
     const h = new Harness(async (method, params) => {
@@ -327,7 +408,11 @@ describe('chat controller', () => {
 
   it('an explicit context (gearbox.chat.send) replaces the editor chip', async () => {
     const h = new Harness(async () => result('x'));
-    const ctx = { uri: 'file:///src/lib%20x.ts', languageId: 'typescript', selection: { start: { line: 4, character: 0 }, end: { line: 9, character: 0 } } };
+    const ctx = {
+      uri: 'file:///src/lib%20x.ts',
+      languageId: 'typescript',
+      selection: { start: { line: 4, character: 0 }, end: { line: 9, character: 0 } },
+    };
     await h.controller.send('Explain', ctx);
     assert.deepEqual(h.chats()[0]!.context, ctx);
     const u = h.controller.conversation[0]!;

@@ -57,7 +57,9 @@ describe('gearbox CLI (built bundle)', function () {
           kind: 'openai-compatible',
           baseUrl: fake.url,
           apiKeyEnv: 'FAKE_PROVIDER_KEY',
-          models: [{ name: 'fake-large', tier: 3, contextWindow: 128000, inputPricePerMTok: 3, outputPricePerMTok: 15 }],
+          models: [
+            { name: 'fake-large', tier: 3, contextWindow: 128000, inputPricePerMTok: 3, outputPricePerMTok: 15 },
+          ],
         },
       ],
       threads: 1,
@@ -115,7 +117,10 @@ describe('gearbox CLI (built bundle)', function () {
     const out = JSON.parse(r.stdout);
     assert.equal(typeof out.insertText, 'string');
     const st = JSON.parse((await gearbox(['status', '--json'], env)).stdout);
-    assert.ok(st.loadedModels.some((m: { id: string }) => m.id === 'local/tiny'), 'the model was loaded by the completion');
+    assert.ok(
+      st.loadedModels.some((m: { id: string }) => m.id === 'local/tiny'),
+      'the model was loaded by the completion',
+    );
     assert.ok(!out.insertText.includes('\n'), 'mid-line completion is one line');
   });
 
@@ -153,8 +158,13 @@ describe('gearbox CLI (built bundle)', function () {
     assert.equal(easy.task, 'chat');
     assert.equal(easy.model, 'local/tiny');
     const hard = JSON.parse(
-      (await gearbox(['route', '--task', 'chat', '--json'], env, 'Design a lock-free concurrent queue and prove it has no race condition or deadlock under contention. @best'))
-        .stdout,
+      (
+        await gearbox(
+          ['route', '--task', 'chat', '--json'],
+          env,
+          'Design a lock-free concurrent queue and prove it has no race condition or deadlock under contention. @best',
+        )
+      ).stdout,
     );
     assert.equal(hard.model, 'fake/fake-large');
     assert.ok(hard.difficulty > easy.difficulty);
@@ -162,11 +172,19 @@ describe('gearbox CLI (built bundle)', function () {
     const text = await gearbox(['route', '--task', 'completion'], env, 'x = ');
     assert.equal(text.code, 0);
     assert.match(text.stdout, /completion: local\/tiny/);
-    const explained = await gearbox(['route', '--task', 'chat', '--explain'], env, 'Design a lock-free queue with no race condition @best');
+    const explained = await gearbox(
+      ['route', '--task', 'chat', '--explain'],
+      env,
+      'Design a lock-free queue with no race condition @best',
+    );
     assert.equal(explained.code, 0);
     assert.match(explained.stdout, /difficulty \d\.\d\d → tier 3/);
     assert.match(explained.stdout, /rejected:/);
-    assert.match(explained.stdout, /no-key \(no API key for (anthropic|gemini|openai)\)/, 'rejected candidates say why');
+    assert.match(
+      explained.stdout,
+      /no-key \(no API key for (anthropic|gemini|openai)\)/,
+      'rejected candidates say why',
+    );
   });
 
   it('bad usage exits 2 with help', async () => {
@@ -215,11 +233,19 @@ describe('gearbox CLI (built bundle)', function () {
       killed = true;
       await assert.rejects(chat, (e: any) => {
         assert.ok(killed);
-        assert.ok([ErrorCodes.ModelHostCrashed, ErrorCodes.StreamInterrupted].includes(e.code), `code ${e.code}: ${e.message}`);
+        assert.ok(
+          [ErrorCodes.ModelHostCrashed, ErrorCodes.StreamInterrupted].includes(e.code),
+          `code ${e.code}: ${e.message}`,
+        );
         assert.match(e.message, /model host crashed/i);
         return true;
       });
-      const next = await client.request('gearbox/chat', { streamId: 'after', model: 'local/tiny', maxTokens: 8, messages: [{ role: 'user', content: 'Hi' }] });
+      const next = await client.request('gearbox/chat', {
+        streamId: 'after',
+        model: 'local/tiny',
+        maxTokens: 8,
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
       assert.equal(next.model, 'local/tiny');
       const st2 = await client.request('gearbox/status', {});
       assert.equal(st2.modelHost.restarts, 1);

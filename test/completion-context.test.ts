@@ -21,19 +21,27 @@ describe('completion prompt', () => {
     const lines = Array.from({ length: 2000 }, (_, i) => `line ${i}`);
     const text = lines.join('\n');
     const offset = text.indexOf('line 1000');
-    const p = buildCompletionPrompt(text, offset, 'file:///a.txt', [], { maxPrefixChars: 100, maxSuffixChars: 50, maxContextChars: 0 });
+    const p = buildCompletionPrompt(text, offset, 'file:///a.txt', [], {
+      maxPrefixChars: 100,
+      maxSuffixChars: 50,
+      maxContextChars: 0,
+    });
     assert.ok(p.prefix.length <= 100);
     assert.ok(p.prefix.startsWith('line '), 'starts at a whole line');
     assert.ok(p.suffix.length <= 50);
     assert.ok(p.suffix.endsWith('\n'));
   });
 
-  it('puts other files\' recent edits before the prefix, never the current file', () => {
+  it("puts other files' recent edits before the prefix, never the current file", () => {
     const store = new DocumentStore();
     store.open('file:///b.py', 'python', 1, 'import os\n\nCONST = 1\n');
-    store.change('file:///b.py', 2, [{ range: { start: { line: 2, character: 8 }, end: { line: 2, character: 9 } }, text: '42' }]);
+    store.change('file:///b.py', 2, [
+      { range: { start: { line: 2, character: 8 }, end: { line: 2, character: 9 } }, text: '42' },
+    ]);
     store.open('file:///a.py', 'python', 1, 'x = 1\n');
-    store.change('file:///a.py', 2, [{ range: { start: { line: 0, character: 4 }, end: { line: 0, character: 5 } }, text: '2' }]);
+    store.change('file:///a.py', 2, [
+      { range: { start: { line: 0, character: 4 }, end: { line: 0, character: 5 } }, text: '2' },
+    ]);
     const p = buildCompletionPrompt('x = 2\n', 6, 'file:///a.py', store.recentEdits());
     assert.ok(p.prefix.includes('CONST = 42'));
     assert.ok(p.prefix.endsWith('x = 2\n'));
@@ -65,7 +73,11 @@ describe('prompts', () => {
   });
 
   it('attaches context to the last user turn with a fence longer than any in the code', () => {
-    const msgs = attachContext([{ role: 'user', content: 'why?' }], { fileName: 'a.md', code: 'x ``` y', languageId: 'markdown' });
+    const msgs = attachContext([{ role: 'user', content: 'why?' }], {
+      fileName: 'a.md',
+      code: 'x ``` y',
+      languageId: 'markdown',
+    });
     assert.equal(msgs[0]!.role, 'system');
     assert.ok(msgs[1]!.content.includes('````markdown\nx ``` y\n````'));
     assert.ok(msgs[1]!.content.endsWith('why?'));

@@ -28,12 +28,17 @@ function nextMessage(ws: WebSocket): Promise<any> {
   return new Promise((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
 }
 
-function httpGet(port: number, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+function httpGet(
+  port: number,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/', headers }, (res) => {
-      res.resume();
-      resolve({ status: res.statusCode!, headers: res.headers });
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: '/', headers }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode!, headers: res.headers });
+      })
+      .on('error', reject);
   });
 }
 
@@ -63,7 +68,13 @@ describe('daemon', () => {
 
     it('refuses a second daemon on the same runtime dir', async () => {
       await assert.rejects(
-        startDaemon({ runtimeDir: d.runtimeDir, configPath: '/nonexistent', config: DaemonConfigSchema.parse({}), modelHost: new FakeModelHost(), logWrite: () => {} }),
+        startDaemon({
+          runtimeDir: d.runtimeDir,
+          configPath: '/nonexistent',
+          config: DaemonConfigSchema.parse({}),
+          modelHost: new FakeModelHost(),
+          logWrite: () => {},
+        }),
         AlreadyRunningError,
       );
     });
@@ -132,7 +143,14 @@ describe('daemon', () => {
       ws!.send(JSON.stringify({ hello: 'world' }));
       assert.equal((await m3).error.code, ErrorCodes.InvalidRequest);
       const m4 = nextMessage(ws!);
-      ws!.send(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } }));
+      ws!.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 7,
+          method: 'initialize',
+          params: { processId: null, rootUri: null, capabilities: {} },
+        }),
+      );
       const init = await m4;
       assert.equal(init.id, 7);
       assert.equal(init.result.capabilities.inlineCompletionProvider, true);
@@ -141,7 +159,10 @@ describe('daemon', () => {
 
     it('answers unknown methods with -32601 and bad params with -32602 naming the field', async () => {
       const c = await d.connect();
-      await assert.rejects(c.connection.sendRequest('gearbox/nope', {}), (e: any) => e.code === ErrorCodes.MethodNotFound);
+      await assert.rejects(
+        c.connection.sendRequest('gearbox/nope', {}),
+        (e: any) => e.code === ErrorCodes.MethodNotFound,
+      );
       await assert.rejects(
         c.connection.sendRequest('gearbox/chat', { streamId: 's', messages: 'not an array' }),
         (e: any) => e.code === ErrorCodes.InvalidParams && /messages/.test(e.message),
@@ -154,7 +175,7 @@ describe('daemon', () => {
       const c = await d.connect();
       const { models } = await c.request('gearbox/models', {});
       const local = models.find((m) => m.id === 'local/tiny');
-      assert.ok(local && local.local && local.available);
+      assert.ok(local?.local && local.available);
       const gpt = models.find((m) => m.providerKind === 'openai');
       assert.ok(gpt, 'built-in OpenAI models are listed');
       assert.equal(gpt.available, false);
@@ -172,7 +193,10 @@ describe('daemon', () => {
       await c.request('gearbox/setKeys', { keys: { openai: '' } });
       assert.deepEqual((await c.request('gearbox/status', {})).providersWithKeys, []);
       assert.ok(!d.logs.join('\n').includes('sk-test-secret-123456'));
-      await assert.rejects(c.request('gearbox/setKeys', { keys: { nosuch: 'x' } }), (e: any) => e.code === ErrorCodes.InvalidParams);
+      await assert.rejects(
+        c.request('gearbox/setKeys', { keys: { nosuch: 'x' } }),
+        (e: any) => e.code === ErrorCodes.InvalidParams,
+      );
     });
   });
 
@@ -183,7 +207,9 @@ describe('daemon', () => {
     it('returns ghost text from the local model with FIM prefix and suffix', async () => {
       host.reply = () => 'a + b\nextra line';
       const c = await d.connect();
-      await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+      await c.connection.sendNotification('textDocument/didOpen', {
+        textDocument: { uri, languageId: 'python', version: 1, text },
+      });
       const res: any = await c.connection.sendRequest('textDocument/inlineCompletion', {
         textDocument: { uri },
         position: { line: 1, character: 11 },
@@ -201,12 +227,20 @@ describe('daemon', () => {
     it('follows incremental edits', async () => {
       host.reply = () => 'x';
       const c = await d.connect();
-      await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+      await c.connection.sendNotification('textDocument/didOpen', {
+        textDocument: { uri, languageId: 'python', version: 1, text },
+      });
       await c.connection.sendNotification('textDocument/didChange', {
         textDocument: { uri, version: 2 },
-        contentChanges: [{ range: { start: { line: 1, character: 11 }, end: { line: 1, character: 11 } }, text: 'a +' }],
+        contentChanges: [
+          { range: { start: { line: 1, character: 11 }, end: { line: 1, character: 11 } }, text: 'a +' },
+        ],
       });
-      await c.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: { line: 1, character: 14 }, context: { triggerKind: 1 } });
+      await c.connection.sendRequest('textDocument/inlineCompletion', {
+        textDocument: { uri },
+        position: { line: 1, character: 14 },
+        context: { triggerKind: 1 },
+      });
       assert.ok((host.calls.at(-1)!.req as any).prefix.endsWith('    return a +'));
     });
 
@@ -214,17 +248,25 @@ describe('daemon', () => {
       host.reply = () => 'x';
       const c = await d.connect();
       const warmUri = 'file:///work/warm.py';
-      await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: warmUri, languageId: 'python', version: 1, text } });
+      await c.connection.sendNotification('textDocument/didOpen', {
+        textDocument: { uri: warmUri, languageId: 'python', version: 1, text },
+      });
       // No completion in this file yet: an edit warms nothing (the daemon does not know the model).
       await c.connection.sendNotification('textDocument/didChange', {
         textDocument: { uri: warmUri, version: 2 },
         contentChanges: [{ range: { start: { line: 1, character: 11 }, end: { line: 1, character: 11 } }, text: 'a' }],
       });
-      await c.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri: warmUri }, position: { line: 1, character: 12 }, context: { triggerKind: 1 } });
+      await c.connection.sendRequest('textDocument/inlineCompletion', {
+        textDocument: { uri: warmUri },
+        position: { line: 1, character: 12 },
+        context: { triggerKind: 1 },
+      });
       assert.equal(host.prefills.filter((p) => p.sessionKey.endsWith('warm.py')).length, 0);
       const completed = host.calls.at(-1)!.req as any;
 
-      const warmed = new Promise<any>((resolve) => host.onPrefill((p) => p.sessionKey.endsWith('warm.py') && resolve(p)));
+      const warmed = new Promise<any>((resolve) =>
+        host.onPrefill((p) => p.sessionKey.endsWith('warm.py') && resolve(p)),
+      );
       await c.connection.sendNotification('textDocument/didChange', {
         textDocument: { uri: warmUri, version: 3 },
         contentChanges: [{ range: { start: { line: 1, character: 12 }, end: { line: 1, character: 12 } }, text: ' +' }],
@@ -240,12 +282,22 @@ describe('daemon', () => {
       let release!: () => void;
       host.gate = new Promise<void>((r) => (release = r));
       const c = await d.connect();
-      await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+      await c.connection.sendNotification('textDocument/didOpen', {
+        textDocument: { uri, languageId: 'python', version: 1, text },
+      });
       const started = new Promise<void>((r) => host.onStart(() => r()));
       const aborted = new Promise<void>((r) => host.onAbort(() => r()));
-      const first = c.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: { line: 1, character: 11 }, context: { triggerKind: 2 } });
+      const first = c.connection.sendRequest('textDocument/inlineCompletion', {
+        textDocument: { uri },
+        position: { line: 1, character: 11 },
+        context: { triggerKind: 2 },
+      });
       await started;
-      const second = c.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: { line: 1, character: 11 }, context: { triggerKind: 2 } });
+      const second = c.connection.sendRequest('textDocument/inlineCompletion', {
+        textDocument: { uri },
+        position: { line: 1, character: 11 },
+        context: { triggerKind: 2 },
+      });
       await aborted;
       release();
       await assert.rejects(first, (e: any) => e.code === ErrorCodes.RequestCancelled);
@@ -255,7 +307,11 @@ describe('daemon', () => {
     it('errors clearly for a document that is not open', async () => {
       const c = await d.connect();
       await assert.rejects(
-        c.connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri: 'file:///nope.py' }, position: { line: 0, character: 0 }, context: { triggerKind: 1 } }),
+        c.connection.sendRequest('textDocument/inlineCompletion', {
+          textDocument: { uri: 'file:///nope.py' },
+          position: { line: 0, character: 0 },
+          context: { triggerKind: 1 },
+        }),
         (e: any) => e.code === ErrorCodes.DocumentNotOpen && /didOpen/.test(e.message),
       );
     });
@@ -272,7 +328,10 @@ describe('daemon', () => {
         if (chunks.length === 0) firstModel = p.model;
         chunks.push(p.delta);
       });
-      const res = await c.request('gearbox/chat', { streamId: 's1', messages: [{ role: 'user', content: 'rename x to y' }] });
+      const res = await c.request('gearbox/chat', {
+        streamId: 's1',
+        messages: [{ role: 'user', content: 'rename x to y' }],
+      });
       assert.equal(res.text, 'Here is the answer you asked for.');
       assert.equal(chunks.join(''), res.text);
       assert.ok(chunks.length > 1);
@@ -302,7 +361,10 @@ describe('daemon', () => {
     it('uses the model pinned in workspace settings', async () => {
       await d.stop();
       host = new FakeModelHost();
-      d = await startTestDaemon({ localModels: [LOCAL, { id: 'local/other', source: '/x.gguf', tier: 1 }] }, { modelHost: host });
+      d = await startTestDaemon(
+        { localModels: [LOCAL, { id: 'local/other', source: '/x.gguf', tier: 1 }] },
+        { modelHost: host },
+      );
       const c = await d.connect({ models: { chat: 'local/other' } });
       const res = await c.request('gearbox/chat', { streamId: 's3', messages: [{ role: 'user', content: 'hi' }] });
       assert.equal(res.model, 'local/other');
@@ -325,7 +387,9 @@ describe('daemon', () => {
 
     it('offers refactor code actions on a selection', async () => {
       const c = await d.connect();
-      await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text } });
+      await c.connection.sendNotification('textDocument/didOpen', {
+        textDocument: { uri, languageId: 'typescript', version: 1, text },
+      });
       const actions: any[] = await c.connection.sendRequest('textDocument/codeAction', {
         textDocument: { uri },
         range: { start: { line: 0, character: 0 }, end: { line: 2, character: 1 } },
@@ -338,7 +402,9 @@ describe('daemon', () => {
     it('returns the edit from the code block of the answer', async () => {
       host.reply = () => 'Sure:\n```ts\nfunction f(a) {\n  return Boolean(a);\n}\n```\nShorter.';
       const c = await d.connect();
-      await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text } });
+      await c.connection.sendNotification('textDocument/didOpen', {
+        textDocument: { uri, languageId: 'typescript', version: 1, text },
+      });
       const range = { start: { line: 0, character: 0 }, end: { line: 2, character: 1 } };
       const res = await c.request('gearbox/refactor', { kind: 'simplify', uri, range, languageId: 'typescript' });
       assert.deepEqual(res.edits, [{ range, newText: 'function f(a) {\n  return Boolean(a);\n}' }]);
@@ -372,7 +438,10 @@ describe('daemon with providers and client capabilities', () => {
 
   it('pulls per-workspace settings through workspace/configuration and re-pulls on change', async () => {
     const host = new FakeModelHost();
-    d = await startTestDaemon({ localModels: [LOCAL, { id: 'local/other', source: '/x.gguf', tier: 0 }] }, { modelHost: host });
+    d = await startTestDaemon(
+      { localModels: [LOCAL, { id: 'local/other', source: '/x.gguf', tier: 0 }] },
+      { modelHost: host },
+    );
     let settings: unknown = { models: { chat: 'local/other' } };
     const asked: unknown[] = [];
     const { connectToDaemon } = await import('../daemon/cli/client');
@@ -401,7 +470,10 @@ describe('daemon with providers and client capabilities', () => {
       const warned = new Promise<any>((resolve) => c.connection.onNotification('window/showMessage', resolve));
       await c.connection.sendNotification('workspace/didChangeConfiguration', { settings: null });
       assert.match((await warned).message, /invalid settings ignored.*quality/);
-      assert.equal((await c.request('gearbox/chat', { streamId: 'w3', messages: [{ role: 'user', content: 'hi' }] })).model, 'local/tiny');
+      assert.equal(
+        (await c.request('gearbox/chat', { streamId: 'w3', messages: [{ role: 'user', content: 'hi' }] })).model,
+        'local/tiny',
+      );
     } finally {
       await c.close();
     }
@@ -448,15 +520,30 @@ describe('daemon with providers and client capabilities', () => {
       d = await startTestDaemon(
         {
           providers: [
-            { id: 'bad', kind: 'openai-compatible', baseUrl: bad.url, noKey: true, models: [{ name: 'm', tier: 3, inputPricePerMTok: 1, outputPricePerMTok: 1 }] },
-            { id: 'good', kind: 'openai-compatible', baseUrl: good.url, noKey: true, models: [{ name: 'm', tier: 3, inputPricePerMTok: 2, outputPricePerMTok: 2 }] },
+            {
+              id: 'bad',
+              kind: 'openai-compatible',
+              baseUrl: bad.url,
+              noKey: true,
+              models: [{ name: 'm', tier: 3, inputPricePerMTok: 1, outputPricePerMTok: 1 }],
+            },
+            {
+              id: 'good',
+              kind: 'openai-compatible',
+              baseUrl: good.url,
+              noKey: true,
+              models: [{ name: 'm', tier: 3, inputPricePerMTok: 2, outputPricePerMTok: 2 }],
+            },
           ],
         },
         { modelHost: new FakeModelHost() },
       );
       bad.setScript(() => ({ kind: 'error', status: 500, message: 'boom' }));
       const c = await d.connect();
-      const res = await c.request('gearbox/chat', { streamId: 'f1', messages: [{ role: 'user', content: 'design a distributed lock @best' }] });
+      const res = await c.request('gearbox/chat', {
+        streamId: 'f1',
+        messages: [{ role: 'user', content: 'design a distributed lock @best' }],
+      });
       assert.equal(res.model, 'good/m');
       assert.equal(res.attempts[0]!.model, 'bad/m');
       assert.match(res.attempts[0]!.error, /500|boom/);
@@ -469,11 +556,14 @@ describe('daemon with providers and client capabilities', () => {
       c.onNotification('gearbox/chatChunk', (p) => {
         if (p.streamId === 'f2') chunks.push(p.delta);
       });
-      await assert.rejects(c.request('gearbox/chat', { streamId: 'f2', model: 'good/m', messages: [{ role: 'user', content: 'hi' }] }), (e: any) => {
-        assert.equal(e.code, ErrorCodes.StreamInterrupted);
-        assert.equal(e.data.partialText, 'one two ');
-        return true;
-      });
+      await assert.rejects(
+        c.request('gearbox/chat', { streamId: 'f2', model: 'good/m', messages: [{ role: 'user', content: 'hi' }] }),
+        (e: any) => {
+          assert.equal(e.code, ErrorCodes.StreamInterrupted);
+          assert.equal(e.data.partialText, 'one two ');
+          return true;
+        },
+      );
       assert.equal(chunks.join(''), 'one two ');
     } finally {
       await bad.close();
@@ -489,18 +579,34 @@ describe('daemon with providers and client capabilities', () => {
     const key = 'AK' + 'IATXUNQSDBH9GWSYWR';
     try {
       d = await startTestDaemon(
-        { localModels: [LOCAL], providers: [{ id: 'cloud', kind: 'openai-compatible', baseUrl: cloud.url, noKey: true, models: [{ name: 'big', tier: 3 }] }] },
+        {
+          localModels: [LOCAL],
+          providers: [
+            {
+              id: 'cloud',
+              kind: 'openai-compatible',
+              baseUrl: cloud.url,
+              noKey: true,
+              models: [{ name: 'big', tier: 3 }],
+            },
+          ],
+        },
         { modelHost: host },
       );
       const prompt = `why is S3 denying access with aws_access_key_id = ${key} @best`;
       const local = await d.connect({ secrets: 'force-local' });
       const a = await local.request('gearbox/chat', { streamId: 's1', messages: [{ role: 'user', content: prompt }] });
       assert.equal(a.model, 'local/tiny');
-      assert.ok(a.route.rejected.some((r) => r.model === 'cloud/big' && r.reason === 'privacy' && /secret/.test(r.detail)));
+      assert.ok(
+        a.route.rejected.some((r) => r.model === 'cloud/big' && r.reason === 'privacy' && /secret/.test(r.detail)),
+      );
       assert.equal(cloud.requests.length, 0);
 
       const redacting = await d.connect({ secrets: 'redact' });
-      const b = await redacting.request('gearbox/chat', { streamId: 's2', messages: [{ role: 'user', content: prompt }] });
+      const b = await redacting.request('gearbox/chat', {
+        streamId: 's2',
+        messages: [{ role: 'user', content: prompt }],
+      });
       assert.equal(b.model, 'cloud/big');
       assert.equal(b.route.redactSecrets, true);
       const sent = JSON.stringify(cloud.requests.at(-1)!.body.messages);
@@ -511,7 +617,7 @@ describe('daemon with providers and client capabilities', () => {
     }
   });
 
-  it('escalates one tier after a failed local answer, and applies each window\'s own pinned model', async () => {
+  it("escalates one tier after a failed local answer, and applies each window's own pinned model", async () => {
     const { startFakeOpenAI } = await import('./fakes/fake-openai');
     const cloud = await startFakeOpenAI();
     const host = new FakeModelHost();
@@ -519,17 +625,34 @@ describe('daemon with providers and client capabilities', () => {
       d = await startTestDaemon(
         {
           localModels: [LOCAL],
-          providers: [{ id: 'cloud', kind: 'openai-compatible', baseUrl: cloud.url, noKey: true, models: [{ name: 'mid', tier: 1, inputPricePerMTok: 1, outputPricePerMTok: 2 }] }],
+          providers: [
+            {
+              id: 'cloud',
+              kind: 'openai-compatible',
+              baseUrl: cloud.url,
+              noKey: true,
+              models: [{ name: 'mid', tier: 1, inputPricePerMTok: 1, outputPricePerMTok: 2 }],
+            },
+          ],
         },
         { modelHost: host },
       );
       const c = await d.connect();
       host.reply = () => '';
-      const first = await c.request('gearbox/chat', { streamId: 'e1', messages: [{ role: 'user', content: 'rename x to count' }] });
+      const first = await c.request('gearbox/chat', {
+        streamId: 'e1',
+        messages: [{ role: 'user', content: 'rename x to count' }],
+      });
       assert.equal(first.model, 'local/tiny');
-      const second = await c.request('gearbox/chat', { streamId: 'e2', messages: [{ role: 'user', content: 'rename x to count' }] });
+      const second = await c.request('gearbox/chat', {
+        streamId: 'e2',
+        messages: [{ role: 'user', content: 'rename x to count' }],
+      });
       assert.equal(second.model, 'cloud/mid', 'the empty local answer moved the next request one tier up');
-      const third = await c.request('gearbox/chat', { streamId: 'e3', messages: [{ role: 'user', content: 'rename x to count' }] });
+      const third = await c.request('gearbox/chat', {
+        streamId: 'e3',
+        messages: [{ role: 'user', content: 'rename x to count' }],
+      });
       assert.equal(third.model, 'local/tiny', 'a good answer resets the escalation');
 
       // Two windows, two workspaces, two pinned chat models, at the same time.

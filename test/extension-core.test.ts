@@ -58,10 +58,22 @@ describe('language switch', () => {
 describe('debounce', () => {
   it('resolves false as soon as the token is cancelled', async () => {
     let cb: (() => void) | undefined;
-    const token = { isCancellationRequested: false, onCancellationRequested: (f: () => void) => ((cb = f), { dispose: () => {} }) };
+    const token = {
+      isCancellationRequested: false,
+      onCancellationRequested: (f: () => void) => {
+        cb = f;
+        return { dispose: () => {} };
+      },
+    };
     const p = delayUnlessCancelled(10_000, token);
     cb!();
     assert.equal(await p, false);
-    assert.equal(await delayUnlessCancelled(1, { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) }), true);
+    assert.equal(
+      await delayUnlessCancelled(1, {
+        isCancellationRequested: false,
+        onCancellationRequested: () => ({ dispose() {} }),
+      }),
+      true,
+    );
   });
 });

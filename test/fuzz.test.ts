@@ -37,10 +37,30 @@ function loadCorpus(): Case[] {
       if (typeof raw.frame === 'string') frame = Buffer.from(raw.frame, 'utf8');
       else if (typeof raw.base64 === 'string') frame = Buffer.from(raw.base64, 'base64');
       else {
-        const g = raw.generate as { prefix?: string; repeat: string; times: number; middle?: string; suffixRepeat?: string; suffix?: string };
-        frame = Buffer.from((g.prefix ?? '') + g.repeat.repeat(g.times) + (g.middle ?? '') + (g.suffixRepeat ?? '').repeat(g.times) + (g.suffix ?? ''), 'utf8');
+        const g = raw.generate as {
+          prefix?: string;
+          repeat: string;
+          times: number;
+          middle?: string;
+          suffixRepeat?: string;
+          suffix?: string;
+        };
+        frame = Buffer.from(
+          (g.prefix ?? '') +
+            g.repeat.repeat(g.times) +
+            (g.middle ?? '') +
+            (g.suffixRepeat ?? '').repeat(g.times) +
+            (g.suffix ?? ''),
+          'utf8',
+        );
       }
-      return { name: f.replace(/\.json$/, ''), description: raw.description, frame, binary: raw.binary === true, expect: raw.expect };
+      return {
+        name: f.replace(/\.json$/, ''),
+        description: raw.description,
+        frame,
+        binary: raw.binary === true,
+        expect: raw.expect,
+      };
     });
 }
 
@@ -56,7 +76,37 @@ function rng(seed: number): () => number {
   };
 }
 
-const TOKENS = ['{', '}', '[', ']', '"', ',', ':', '\\', '\\u', 'null', 'true', '1e999', '-0', '9007199254740993', '"id":', '"method":', '"params":', '"jsonrpc":"2.0"', '"gearbox/chat"', '"gearbox/route"', '"gearbox/models"', '"textDocument/didOpen"', '"__proto__"', '\u0000', '\ud800', '\uffff', '\xc0', '[[[[[[[[', '{"a":{"a":{"a":'];
+const TOKENS = [
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  ',',
+  ':',
+  '\\',
+  '\\u',
+  'null',
+  'true',
+  '1e999',
+  '-0',
+  '9007199254740993',
+  '"id":',
+  '"method":',
+  '"params":',
+  '"jsonrpc":"2.0"',
+  '"gearbox/chat"',
+  '"gearbox/route"',
+  '"gearbox/models"',
+  '"textDocument/didOpen"',
+  '"__proto__"',
+  '\u0000',
+  '\ud800',
+  '\uffff',
+  '\xc0',
+  '[[[[[[[[',
+  '{"a":{"a":{"a":',
+];
 
 function mutate(input: Buffer, rand: () => number, corpus: Case[]): Buffer {
   let b = Buffer.from(input);
@@ -91,7 +141,10 @@ function mutate(input: Buffer, rand: () => number, corpus: Case[]): Buffer {
         }
         break;
       default: // replace a digit run with a big or odd number
-        b = Buffer.from(b.toString('latin1').replace(/\d+/, ['-1', '1e309', '0.5', '4294967296', '-9223372036854775809'][pick(5)]!), 'latin1');
+        b = Buffer.from(
+          b.toString('latin1').replace(/\d+/, ['-1', '1e309', '0.5', '4294967296', '-9223372036854775809'][pick(5)]!),
+          'latin1',
+        );
     }
   }
   return b;
@@ -163,7 +216,10 @@ describe('fuzz: the JSON-RPC/WebSocket surface', function () {
   before(async () => {
     const host = new FakeModelHost();
     d = await startTestDaemon(
-      { localModels: [{ id: 'local/tiny', source: '/nonexistent/tiny.gguf', tier: 0, contextSize: 2_000_000 }], server: { requestsPerSecond: 1e6, requestBurst: 1e6 } },
+      {
+        localModels: [{ id: 'local/tiny', source: '/nonexistent/tiny.gguf', tier: 0, contextSize: 2_000_000 }],
+        server: { requestsPerSecond: 1e6, requestBurst: 1e6 },
+      },
       { modelHost: host },
     );
   });
@@ -176,8 +232,16 @@ describe('fuzz: the JSON-RPC/WebSocket surface', function () {
       const before = conn.messages.length;
       conn.ws.send(c.frame, { binary: c.binary });
       const state = await probe(conn);
-      const got = conn.messages.slice(before).filter((m) => !(typeof m.id === 'string' && m.id.startsWith('probe-')) && m.method !== 'gearbox/chatChunk' && m.method !== 'gearbox/modelProgress');
-      if (state === 'closed') await new Promise((r) => (conn.closedWith !== undefined ? r(null) : conn.ws.once('close', r)));
+      const got = conn.messages
+        .slice(before)
+        .filter(
+          (m) =>
+            !(typeof m.id === 'string' && m.id.startsWith('probe-')) &&
+            m.method !== 'gearbox/chatChunk' &&
+            m.method !== 'gearbox/modelProgress',
+        );
+      if (state === 'closed')
+        await new Promise((r) => (conn.closedWith !== undefined ? r(null) : conn.ws.once('close', r)));
       check(c, got, state === 'closed' ? conn.closedWith : undefined);
       if (state === 'closed') conn = await open(d);
     }
@@ -202,14 +266,20 @@ describe('fuzz: the JSON-RPC/WebSocket surface', function () {
       if ((await probe(conn)) === 'closed') {
         // Only the WebSocket layer may close it: invalid UTF-8 in a text frame (1007).
         await new Promise((r) => (conn.closedWith !== undefined ? r(null) : conn.ws.once('close', r)));
-        assert.ok(!binary && conn.closedWith === 1007, `mutation ${i} of ${base.name} closed the connection with ${conn.closedWith}: ${JSON.stringify(frame.toString('latin1').slice(0, 200))}`);
+        assert.ok(
+          !binary && conn.closedWith === 1007,
+          `mutation ${i} of ${base.name} closed the connection with ${conn.closedWith}: ${JSON.stringify(frame.toString('latin1').slice(0, 200))}`,
+        );
         reconnects++;
         conn = await open(d);
       }
     }
     assert.equal(await probe(conn), 'ok');
     const c = await d.connect();
-    const res = await c.request('gearbox/chat', { streamId: 'final', messages: [{ role: 'user', content: 'still there?' }] });
+    const res = await c.request('gearbox/chat', {
+      streamId: 'final',
+      messages: [{ role: 'user', content: 'still there?' }],
+    });
     assert.equal(res.model, 'local/tiny');
     conn.ws.close();
     assert.ok(reconnects < MUTATIONS);
@@ -221,14 +291,23 @@ describe('fuzz: the JSON-RPC/WebSocket surface', function () {
     const mask = (payload: Buffer, opcode = 0x1, fin = true, rsv = 0) => {
       const m = crypto.randomBytes(4);
       const body = Buffer.from(payload.map((x, i) => x ^ m[i % 4]!));
-      const len = payload.length < 126 ? Buffer.from([0x80 | payload.length]) : Buffer.from([0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+      const len =
+        payload.length < 126
+          ? Buffer.from([0x80 | payload.length])
+          : Buffer.from([0x80 | 126, payload.length >> 8, payload.length & 0xff]);
       return Buffer.concat([Buffer.from([(fin ? 0x80 : 0) | rsv | opcode]), len, m, body]);
     };
     const json = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'gearbox/status', params: {} }));
     const frames: [string, Buffer][] = [
       ['a truncated frame header', Buffer.from([0x81])],
       ['a truncated frame payload', mask(json).subarray(0, 10)],
-      ['a length field of 2^63-1', Buffer.concat([Buffer.from([0x81, 0x80 | 127, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), crypto.randomBytes(4)])],
+      [
+        'a length field of 2^63-1',
+        Buffer.concat([
+          Buffer.from([0x81, 0x80 | 127, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+          crypto.randomBytes(4),
+        ]),
+      ],
       ['an unmasked client frame', Buffer.concat([Buffer.from([0x81, json.length]), json])],
       ['reserved bits set', mask(json, 0x1, true, 0x70)],
       ['a reserved opcode', mask(json, 0x3)],

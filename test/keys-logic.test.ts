@@ -33,8 +33,30 @@ describe('API key logic (extension/core/keys-logic)', () => {
   });
 
   it('lists OpenAI, Anthropic, Gemini first, then the daemon providers, endpoints, then "new endpoint"', () => {
-    const models = buildCatalog({ providers: [...builtinProviders().filter((p) => p.baseUrl), { id: 'ollama', kind: 'openai-compatible', baseUrl: 'http://localhost:11434/v1', noKey: true, models: [{ name: 'q' }] }], localModels: [{ id: 'local/x', path: '/m.gguf' } as never], providersWithKeys: new Set(['anthropic']), loadedLocal: new Set() });
-    const endpoints = [makeEndpoint({ id: 'work', baseUrl: 'https://llm.example.com/v1/', private: true, noKey: false, modelNames: ['m1'] })];
+    const models = buildCatalog({
+      providers: [
+        ...builtinProviders().filter((p) => p.baseUrl),
+        {
+          id: 'ollama',
+          kind: 'openai-compatible',
+          baseUrl: 'http://localhost:11434/v1',
+          noKey: true,
+          models: [{ name: 'q' }],
+        },
+      ],
+      localModels: [{ id: 'local/x', path: '/m.gguf' } as never],
+      providersWithKeys: new Set(['anthropic']),
+      loadedLocal: new Set(),
+    });
+    const endpoints = [
+      makeEndpoint({
+        id: 'work',
+        baseUrl: 'https://llm.example.com/v1/',
+        private: true,
+        noKey: false,
+        modelNames: ['m1'],
+      }),
+    ];
     const items = buildProviderItems({ models, storedMasked: new Map([['openai', 'sk-…1234']]), endpoints });
     const ids = items.map((i) => (i.kind === 'provider' ? i.provider : 'NEW'));
     assert.deepEqual(ids.slice(0, 3), ['openai', 'anthropic', 'gemini']);
@@ -54,7 +76,10 @@ describe('API key logic (extension/core/keys-logic)', () => {
 
   it('works without a daemon (no models)', () => {
     const items = buildProviderItems({ models: [], storedMasked: new Map(), endpoints: [] });
-    assert.deepEqual(items.map((i) => i.label), ['OpenAI', 'Anthropic', 'Google Gemini', NEW_ENDPOINT_LABEL]);
+    assert.deepEqual(
+      items.map((i) => i.label),
+      ['OpenAI', 'Anthropic', 'Google Gemini', NEW_ENDPOINT_LABEL],
+    );
   });
 
   it('validates endpoint ids', () => {
@@ -82,9 +107,23 @@ describe('API key logic (extension/core/keys-logic)', () => {
     assert.deepEqual(parseModelNames(' a, b  c,,a '), ['a', 'b', 'c']);
     assert.ok(validateModelNames(' , '));
     assert.equal(validateModelNames('x'), undefined);
-    const e = makeEndpoint({ id: 'ollama', baseUrl: 'http://localhost:11434/v1/', private: true, noKey: true, modelNames: ['qwen2.5-coder:7b'] });
-    assert.deepEqual(e, { id: 'ollama', baseUrl: 'http://localhost:11434/v1', private: true, noKey: true, models: [{ name: 'qwen2.5-coder:7b' }] });
-    assert.throws(() => makeEndpoint({ id: 'bad id', baseUrl: 'http://x', private: false, noKey: false, modelNames: [] }));
+    const e = makeEndpoint({
+      id: 'ollama',
+      baseUrl: 'http://localhost:11434/v1/',
+      private: true,
+      noKey: true,
+      modelNames: ['qwen2.5-coder:7b'],
+    });
+    assert.deepEqual(e, {
+      id: 'ollama',
+      baseUrl: 'http://localhost:11434/v1',
+      private: true,
+      noKey: true,
+      models: [{ name: 'qwen2.5-coder:7b' }],
+    });
+    assert.throws(() =>
+      makeEndpoint({ id: 'bad id', baseUrl: 'http://x', private: false, noKey: false, modelNames: [] }),
+    );
   });
 
   it('reads stored state defensively', () => {
@@ -100,10 +139,22 @@ describe('API key logic (extension/core/keys-logic)', () => {
 
   it('builds the gearbox/setKeys payload (valid per the shared schema), nothing when empty', () => {
     assert.equal(buildSetKeysParams(new Map(), []), undefined);
-    const p = buildSetKeysParams(new Map([['openai', 'sk-x'], ['anthropic', '']]), []);
+    const p = buildSetKeysParams(
+      new Map([
+        ['openai', 'sk-x'],
+        ['anthropic', ''],
+      ]),
+      [],
+    );
     assert.deepEqual(p, { keys: { openai: 'sk-x', anthropic: '' } });
     assert.ok(SetKeysParams.safeParse(p).success);
-    const e = makeEndpoint({ id: 'ollama', baseUrl: 'http://localhost:11434/v1', private: true, noKey: true, modelNames: ['q'] });
+    const e = makeEndpoint({
+      id: 'ollama',
+      baseUrl: 'http://localhost:11434/v1',
+      private: true,
+      noKey: true,
+      modelNames: ['q'],
+    });
     const p2 = buildSetKeysParams(new Map(), [e])!;
     assert.deepEqual(p2.endpoints, [e]);
     assert.ok(SetKeysParams.safeParse(p2).success);

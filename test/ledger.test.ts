@@ -92,7 +92,10 @@ describe('usage ledger', () => {
           n += burst;
           process.stdout.write(n + '\\n');
         }`;
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let acked = 0;
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
@@ -112,7 +115,10 @@ describe('usage ledger', () => {
       const scan = await scanLedger(file, () => seen++);
       assert.equal(scan.records, expected, 'the reader counts exactly the complete records');
       assert.equal(seen, scan.records);
-      assert.ok(scan.records >= acked, `every acknowledged record survived (${scan.records} on disk, ${acked} acknowledged)`);
+      assert.ok(
+        scan.records >= acked,
+        `every acknowledged record survived (${scan.records} on disk, ${acked} acknowledged)`,
+      );
       assert.equal(scan.invalid, 0);
       assert.ok(scan.torn <= 1);
       assert.equal(fs.statSync(file).mode & 0o777, 0o600);
@@ -131,7 +137,7 @@ describe('usage ledger', () => {
 
     it('skips and reports a torn last line, never crashes, and appends after it on a new line', async () => {
       const file = path.join(tempDir('gearbox-ledger-'), 'ledger.jsonl');
-      const whole = [rec(), rec({ costUsd: 0.02 })].map((r) => JSON.stringify(r) + '\n').join('');
+      const whole = [rec(), rec({ costUsd: 0.02 })].map((r) => `${JSON.stringify(r)}\n`).join('');
       fs.writeFileSync(file, whole + JSON.stringify(rec()).slice(0, 37), { mode: 0o644 });
       const scan = await scanLedger(file, () => {});
       assert.deepEqual(scan, { records: 2, torn: 1, invalid: 0 });
@@ -145,7 +151,11 @@ describe('usage ledger', () => {
       await ledger.close();
       const models: string[] = [];
       const after = await scanLedger(file, (r) => models.push(r.model));
-      assert.deepEqual(after, { records: 3, torn: 0, invalid: 1 }, 'the torn fragment is now a complete invalid line; the new record is intact');
+      assert.deepEqual(
+        after,
+        { records: 3, torn: 0, invalid: 1 },
+        'the torn fragment is now a complete invalid line; the new record is intact',
+      );
       assert.equal(models[2], 'after/torn');
       assert.ok(fs.readFileSync(file, 'utf8').startsWith(whole), 'O_APPEND: existing content untouched');
     });
@@ -154,7 +164,17 @@ describe('usage ledger', () => {
       const dir = tempDir('gearbox-ledger-');
       assert.deepEqual(await scanLedger(path.join(dir, 'none.jsonl'), () => {}), { records: 0, torn: 0, invalid: 0 });
       const file = path.join(dir, 'ledger.jsonl');
-      fs.writeFileSync(file, [JSON.stringify(rec()), '{"v":1,"nope":true}', 'not json', '', JSON.stringify(rec({ v: 99 as 1 })), JSON.stringify(rec())].join('\n') + '\n');
+      fs.writeFileSync(
+        file,
+        `${[
+          JSON.stringify(rec()),
+          '{"v":1,"nope":true}',
+          'not json',
+          '',
+          JSON.stringify(rec({ v: 99 as 1 })),
+          JSON.stringify(rec()),
+        ].join('\n')}\n`,
+      );
       assert.deepEqual(await scanLedger(file, () => {}), { records: 2, torn: 0, invalid: 3 });
     });
 
@@ -195,8 +215,15 @@ describe('usage ledger', () => {
         model({ id: 'local/x', provider: 'local', local: true, tier: 3, inputPricePerMTok: 0, outputPricePerMTok: 0 }),
       ];
       assert.deepEqual(counterfactual(catalog, usage, { task: 'chat', actualUsd: 0 }), { usd: 13, model: 'b/pricey3' });
-      assert.deepEqual(counterfactual(catalog, usage, { task: 'chat', actualUsd: 0, allowedModels: ['cheap3'] }), { usd: 1.5, model: 'a/cheap3' });
-      assert.deepEqual(counterfactual([catalog[2]!, catalog[3]!], usage, { task: 'chat', actualUsd: 0.7 }), { usd: 0.7, model: null }, 'none available: no savings claimed');
+      assert.deepEqual(counterfactual(catalog, usage, { task: 'chat', actualUsd: 0, allowedModels: ['cheap3'] }), {
+        usd: 1.5,
+        model: 'a/cheap3',
+      });
+      assert.deepEqual(
+        counterfactual([catalog[2]!, catalog[3]!], usage, { task: 'chat', actualUsd: 0.7 }),
+        { usd: 0.7, model: null },
+        'none available: no savings claimed',
+      );
     });
   });
 
@@ -239,9 +266,32 @@ describe('usage ledger', () => {
         rec({ time: '2024-03-01T04:30:00Z', costUsd: 0.1, counterfactualUsd: 1.0, model: 'mid/m', provider: 'mid' }),
         // Mar 1, 00:30 local.
         rec({ time: '2024-03-01T05:30:00Z', costUsd: 0.2, counterfactualUsd: 2.0, task: 'refactor' }),
-        rec({ time: '2024-03-01T15:00:00Z', costUsd: 0, counterfactualUsd: 0.5, model: 'local/tiny', provider: 'local', local: true, task: 'completion' }),
-        rec({ time: '2024-03-01T15:01:00Z', costUsd: 0, counterfactualUsd: 0, model: 'local/tiny', provider: 'local', local: true, task: 'completion', outcome: 'cancelled' }),
-        rec({ time: '2024-03-01T16:00:00Z', costUsd: 0.05, counterfactualUsd: 0.05, workspace: 'cli', outcome: 'error' }),
+        rec({
+          time: '2024-03-01T15:00:00Z',
+          costUsd: 0,
+          counterfactualUsd: 0.5,
+          model: 'local/tiny',
+          provider: 'local',
+          local: true,
+          task: 'completion',
+        }),
+        rec({
+          time: '2024-03-01T15:01:00Z',
+          costUsd: 0,
+          counterfactualUsd: 0,
+          model: 'local/tiny',
+          provider: 'local',
+          local: true,
+          task: 'completion',
+          outcome: 'cancelled',
+        }),
+        rec({
+          time: '2024-03-01T16:00:00Z',
+          costUsd: 0.05,
+          counterfactualUsd: 0.05,
+          workspace: 'cli',
+          outcome: 'error',
+        }),
       ];
       for (const r of records) agg.add(r);
       const caps = { dailyUsd: 1, monthlyUsd: 10 };
@@ -276,7 +326,12 @@ describe('usage ledger', () => {
       assert.ok(Math.abs(all.totals.counterfactualUsd - 3.55) < 1e-12);
       assert.ok(Math.abs(all.savingsUsd - 3.2) < 1e-12);
       assert.equal(all.savingsUsd, all.totals.savingsUsd);
-      assert.deepEqual(all.budget, { dailyUsd: 1, monthlyUsd: 10, spentTodayUsd: b.spentTodayUsd, spentMonthUsd: b.spentMonthUsd });
+      assert.deepEqual(all.budget, {
+        dailyUsd: 1,
+        monthlyUsd: 10,
+        spentTodayUsd: b.spentTodayUsd,
+        spentMonthUsd: b.spentMonthUsd,
+      });
       assert.deepEqual(
         all.byModel.map((m) => [m.key, m.requests, m.local]),
         [
@@ -285,7 +340,14 @@ describe('usage ledger', () => {
           ['local/tiny', 2, true],
         ],
       );
-      assert.deepEqual(all.byTask.map((t) => [t.key, t.requests]), [['refactor', 1], ['chat', 2], ['completion', 2]]);
+      assert.deepEqual(
+        all.byTask.map((t) => [t.key, t.requests]),
+        [
+          ['refactor', 1],
+          ['chat', 2],
+          ['completion', 2],
+        ],
+      );
 
       const current = agg.query({ since: '2d', workspace: 'current', workspaceId: W, now, caps });
       assert.equal(current.totals.requests, 4, "another workspace's request is left out");

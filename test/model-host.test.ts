@@ -106,7 +106,9 @@ describe('model host (real child process, tiny qwen2)', function () {
   describe('one long-lived host', () => {
     let host: ModelHostClient;
     before(() => {
-      host = newClient({ env: { ...process.env, OPENAI_API_KEY: FAKE_KEY, ANTHROPIC_API_KEY: FAKE_KEY, GGML_SECRET_TOKEN: FAKE_KEY } });
+      host = newClient({
+        env: { ...process.env, OPENAI_API_KEY: FAKE_KEY, ANTHROPIC_API_KEY: FAKE_KEY, GGML_SECRET_TOKEN: FAKE_KEY },
+      });
     });
 
     it('loads lazily and reports load progress', async () => {
@@ -128,7 +130,13 @@ describe('model host (real child process, tiny qwen2)', function () {
     it('streams a plain completion and reports usage', async () => {
       const deltas: string[] = [];
       const r = await host.complete(
-        { modelId: 'local/tiny', sessionKey: 'c1:plain.ts', prefix: 'function add(a, b) {\n  return', maxTokens: 12, temperature: 0 },
+        {
+          modelId: 'local/tiny',
+          sessionKey: 'c1:plain.ts',
+          prefix: 'function add(a, b) {\n  return',
+          maxTokens: 12,
+          temperature: 0,
+        },
         (d) => deltas.push(d),
       );
       assert.equal(r.mode, 'completion');
@@ -143,7 +151,14 @@ describe('model host (real child process, tiny qwen2)', function () {
 
     it('uses FIM infill when the model has infill tokens and a suffix is given', async () => {
       const r = await host.complete(
-        { modelId: 'local/tiny', sessionKey: 'c1:fim.ts', prefix: 'const total = ', suffix: ';\nconsole.log(total);\n', maxTokens: 8, temperature: 0 },
+        {
+          modelId: 'local/tiny',
+          sessionKey: 'c1:fim.ts',
+          prefix: 'const total = ',
+          suffix: ';\nconsole.log(total);\n',
+          maxTokens: 8,
+          temperature: 0,
+        },
         () => {},
       );
       assert.equal(r.mode, 'infill');
@@ -180,9 +195,12 @@ describe('model host (real child process, tiny qwen2)', function () {
       assert.ok(first.usage.inputTokens > 600, `long prompt: ${first.usage.inputTokens} tokens`);
       assert.equal(first.usage.evaluatedPromptTokens, first.usage.inputTokens);
 
-      const second = await host.complete({ ...req, prefix: prefix + 'const next = compute(' }, () => {});
+      const second = await host.complete({ ...req, prefix: `${prefix}const next = compute(` }, () => {});
       assert.ok(second.usage.inputTokens > first.usage.inputTokens);
-      assert.ok(second.usage.evaluatedPromptTokens < 20, `second evaluated ${second.usage.evaluatedPromptTokens} of ${second.usage.inputTokens}`);
+      assert.ok(
+        second.usage.evaluatedPromptTokens < 20,
+        `second evaluated ${second.usage.evaluatedPromptTokens} of ${second.usage.inputTokens}`,
+      );
 
       // another session has its own sequence: nothing to reuse there
       const other = await host.complete({ ...req, sessionKey: 'c2:kv.ts', prefix }, () => {});
@@ -190,21 +208,31 @@ describe('model host (real child process, tiny qwen2)', function () {
     });
 
     it('prefills a session so the completion after an edit evaluates only the last token', async () => {
-      const prefix = longCodePrefix(40) + 'const answer = compute(';
+      const prefix = `${longCodePrefix(40)}const answer = compute(`;
       const suffix = ');\nexport default answer;\n';
       const key = { modelId: 'local/tiny', sessionKey: 'c1:prefill.ts' };
       // Not loaded → nothing happens (a keystroke never loads a model).
       await host.load('local/tiny');
       await host.unload('local/tiny');
-      assert.deepEqual(await host.prefill({ ...key, prefix, suffix }), { evaluatedTokens: 0, skipped: 'model not loaded' });
+      assert.deepEqual(await host.prefill({ ...key, prefix, suffix }), {
+        evaluatedTokens: 0,
+        skipped: 'model not loaded',
+      });
       await host.load('local/tiny');
       const warm = await host.prefill({ ...key, prefix, suffix });
       assert.ok(warm.evaluatedTokens > 400, `prefill evaluated ${warm.evaluatedTokens} tokens`);
       const r = await host.complete({ ...key, prefix, suffix, maxTokens: 4, temperature: 0 }, () => {});
       assert.ok(r.usage.inputTokens > 400);
-      assert.equal(r.usage.evaluatedPromptTokens, 1, `evaluated ${r.usage.evaluatedPromptTokens} of ${r.usage.inputTokens} after the prefill`);
+      assert.equal(
+        r.usage.evaluatedPromptTokens,
+        1,
+        `evaluated ${r.usage.evaluatedPromptTokens} of ${r.usage.inputTokens} after the prefill`,
+      );
       // The same prompt unprimed, on a fresh session, evaluates everything: the prefill did the work.
-      const cold = await host.complete({ ...key, sessionKey: 'c1:prefill-cold.ts', prefix, suffix, maxTokens: 4, temperature: 0 }, () => {});
+      const cold = await host.complete(
+        { ...key, sessionKey: 'c1:prefill-cold.ts', prefix, suffix, maxTokens: 4, temperature: 0 },
+        () => {},
+      );
       assert.equal(cold.usage.evaluatedPromptTokens, cold.usage.inputTokens);
       assert.equal(cold.text, r.text, 'a prefilled cache gives the same completion');
     });
@@ -212,16 +240,25 @@ describe('model host (real child process, tiny qwen2)', function () {
     it('a completion request stops a running prefill of its session and keeps what it evaluated', async () => {
       const prefix = longCodePrefix(60);
       const key = { modelId: 'local/tiny', sessionKey: 'c1:prefill-race.ts' };
-      const warming = host.prefill({ ...key, prefix: prefix + 'x', suffix: '\n' });
-      const r = await host.complete({ ...key, prefix: prefix + 'y', suffix: '\n', maxTokens: 2, temperature: 0 }, () => {});
+      const warming = host.prefill({ ...key, prefix: `${prefix}x`, suffix: '\n' });
+      const r = await host.complete(
+        { ...key, prefix: `${prefix}y`, suffix: '\n', maxTokens: 2, temperature: 0 },
+        () => {},
+      );
       const w = await warming;
       assert.ok(r.usage.outputTokens > 0);
       // Whatever the prefill evaluated before it stopped, the request did not evaluate again.
-      assert.ok(r.usage.evaluatedPromptTokens <= r.usage.inputTokens - w.evaluatedTokens + 3, `prefill ${JSON.stringify(w)}, request evaluated ${r.usage.evaluatedPromptTokens} of ${r.usage.inputTokens}`);
+      assert.ok(
+        r.usage.evaluatedPromptTokens <= r.usage.inputTokens - w.evaluatedTokens + 3,
+        `prefill ${JSON.stringify(w)}, request evaluated ${r.usage.evaluatedPromptTokens} of ${r.usage.inputTokens}`,
+      );
       // A prefill while the session is busy is skipped, never queued behind the request.
       // (IPC keeps message order: the child takes the session for the request before it reads the prefill.)
-      const busy = host.complete({ ...key, prefix: longCodePrefix(90), suffix: '\n', maxTokens: 64, temperature: 0 }, () => {});
-      const skipped = await host.prefill({ ...key, prefix: prefix + 'z', suffix: '\n' });
+      const busy = host.complete(
+        { ...key, prefix: longCodePrefix(90), suffix: '\n', maxTokens: 64, temperature: 0 },
+        () => {},
+      );
+      const skipped = await host.prefill({ ...key, prefix: `${prefix}z`, suffix: '\n' });
       await busy;
       assert.deepEqual(skipped, { evaluatedTokens: 0, skipped: 'session busy' });
     });
@@ -229,7 +266,9 @@ describe('model host (real child process, tiny qwen2)', function () {
     it('serves two sessions in parallel from one loaded copy of the model', async () => {
       const order: string[] = [];
       const run = (key: string, prefix: string) =>
-        host.complete({ modelId: 'local/tiny', sessionKey: key, prefix, maxTokens: 24, temperature: 0 }, () => order.push(key));
+        host.complete({ modelId: 'local/tiny', sessionKey: key, prefix, maxTokens: 24, temperature: 0 }, () =>
+          order.push(key),
+        );
       const [a, b] = await Promise.all([run('p1:a.ts', 'import fs from "fs";\n'), run('p2:b.py', 'def main():\n    ')]);
       assert.ok(a.text.length > 0 && b.text.length > 0);
       // the two streams interleave: both sequences are decoded in the same batches
@@ -244,7 +283,11 @@ describe('model host (real child process, tiny qwen2)', function () {
 
     it('evicts the least recently used session when sequences run out', async () => {
       await host.releaseSession('');
-      const run = (key: string) => host.complete({ modelId: 'local/tiny', sessionKey: key, prefix: `// ${key}\n`, maxTokens: 2, temperature: 0 }, () => {});
+      const run = (key: string) =>
+        host.complete(
+          { modelId: 'local/tiny', sessionKey: key, prefix: `// ${key}\n`, maxTokens: 2, temperature: 0 },
+          () => {},
+        );
       for (let i = 0; i < 6; i++) await run(`e${i}:f.ts`); // 6 sessions on 4 sequences
       const again = await run('e5:f.ts'); // most recent: still cached
       assert.ok(again.usage.evaluatedPromptTokens <= 1, `e5 evaluated ${again.usage.evaluatedPromptTokens}`);
@@ -273,7 +316,10 @@ describe('model host (real child process, tiny qwen2)', function () {
       assert.ok(Date.now() - abortedAt < 200, `rejected ${Date.now() - abortedAt} ms after abort`);
       // the same session is usable right away: the child really stopped generating on it
       const started = Date.now();
-      const next = await host.complete({ modelId: 'local/tiny', sessionKey: 'c1:abort.ts', prefix: 'let t = 1', maxTokens: 2, temperature: 0 }, () => {});
+      const next = await host.complete(
+        { modelId: 'local/tiny', sessionKey: 'c1:abort.ts', prefix: 'let t = 1', maxTokens: 2, temperature: 0 },
+        () => {},
+      );
       assert.ok(next.usage.outputTokens > 0);
       assert.ok(Date.now() - started < 1000, `next request took ${Date.now() - started} ms`);
       assert.ok(deltasAfterAbort < 50, `${deltasAfterAbort} deltas after abort`);
@@ -291,7 +337,10 @@ describe('model host (real child process, tiny qwen2)', function () {
       const garbage = await rejection(host.load('local/garbage'));
       assert.equal((garbage as GearboxError).code, ErrorCodes.ModelLoadFailed);
 
-      const r = await host.complete({ modelId: 'local/tiny', sessionKey: 'c1:after.ts', prefix: 'x = ', maxTokens: 2, temperature: 0 }, () => {});
+      const r = await host.complete(
+        { modelId: 'local/tiny', sessionKey: 'c1:after.ts', prefix: 'x = ', maxTokens: 2, temperature: 0 },
+        () => {},
+      );
       assert.ok(r.usage.outputTokens > 0);
       const st = await host.status();
       assert.equal(st.pid, pid, 'same child process');
@@ -314,7 +363,10 @@ describe('model host (real child process, tiny qwen2)', function () {
       const started = Date.now();
       const err = await rejection(host.load('local/hf-offline'));
       assert.equal((err as GearboxError).code, ErrorCodes.Offline);
-      assert.match(err.message, /^Cannot download hf:gearbox-test\/not-downloaded\/model\.gguf: no network connection \(.+\)\./);
+      assert.match(
+        err.message,
+        /^Cannot download hf:gearbox-test\/not-downloaded\/model\.gguf: no network connection \(.+\)\./,
+      );
       assert.ok(err.message.includes(tmp), 'names the models dir');
       assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
     });
@@ -350,19 +402,28 @@ describe('model host (real child process, tiny qwen2)', function () {
       assert.ok(pid);
       let killed = false;
       const err = await rejection(
-        host.complete({ modelId: 'local/tiny', sessionKey: 'k:a.ts', prefix: 'let s = "', maxTokens: 1500, temperature: 0 }, () => {
-          if (!killed) {
-            killed = true;
-            process.kill(pid, 'SIGKILL');
-          }
-        }),
+        host.complete(
+          { modelId: 'local/tiny', sessionKey: 'k:a.ts', prefix: 'let s = "', maxTokens: 1500, temperature: 0 },
+          () => {
+            if (!killed) {
+              killed = true;
+              process.kill(pid, 'SIGKILL');
+            }
+          },
+        ),
       );
       assert.ok(err instanceof GearboxError);
       assert.equal(err.code, ErrorCodes.ModelHostCrashed);
-      assert.equal(err.message, 'The local model host crashed (signal SIGKILL) while running this request; it has been restarted — retry.');
+      assert.equal(
+        err.message,
+        'The local model host crashed (signal SIGKILL) while running this request; it has been restarted — retry.',
+      );
       assert.equal((await host.status()).state, 'crashed');
 
-      const r = await host.complete({ modelId: 'local/tiny', sessionKey: 'k:a.ts', prefix: 'let s = "', maxTokens: 4, temperature: 0 }, () => {});
+      const r = await host.complete(
+        { modelId: 'local/tiny', sessionKey: 'k:a.ts', prefix: 'let s = "', maxTokens: 4, temperature: 0 },
+        () => {},
+      );
       assert.ok(r.usage.outputTokens > 0);
       const st = await host.status();
       assert.equal(st.restarts, 1);
@@ -384,7 +445,12 @@ describe('model host (real child process, tiny qwen2)', function () {
       process.kill(pid, 'SIGSTOP');
       try {
         const started = Date.now();
-        const err = await rejection(host.complete({ modelId: 'local/tiny', sessionKey: 't:a.ts', prefix: 'a', maxTokens: 4, temperature: 0 }, () => {}));
+        const err = await rejection(
+          host.complete(
+            { modelId: 'local/tiny', sessionKey: 't:a.ts', prefix: 'a', maxTokens: 4, temperature: 0 },
+            () => {},
+          ),
+        );
         assert.equal((err as GearboxError).code, ErrorCodes.Timeout);
         assert.match(err.message, /did not finish complete within 1500 ms/);
         assert.ok(Date.now() - started < 3000);
@@ -431,11 +497,32 @@ describe('model host helpers', () => {
       AWS_SECRET_ACCESS_KEY: FAKE_KEY,
       RANDOM_VAR: 'x',
     });
-    assert.deepEqual(Object.keys(env).sort(), ['CUDA_VISIBLE_DEVICES', 'ELECTRON_RUN_AS_NODE', 'HOME', 'LANG', 'LC_ALL', 'NODE_LLAMA_CPP_GPU', 'PATH']);
+    assert.deepEqual(Object.keys(env).sort(), [
+      'CUDA_VISIBLE_DEVICES',
+      'ELECTRON_RUN_AS_NODE',
+      'HOME',
+      'LANG',
+      'LC_ALL',
+      'NODE_LLAMA_CPP_GPU',
+      'PATH',
+    ]);
   });
 
   it('counts physical cores and never exceeds them', () => {
-    const cpuinfo = ['processor\t: 0', 'physical id\t: 0', 'core id\t: 0', '', 'processor\t: 1', 'physical id\t: 0', 'core id\t: 0', '', 'processor\t: 2', 'physical id\t: 0', 'core id\t: 1', ''].join('\n');
+    const cpuinfo = [
+      'processor\t: 0',
+      'physical id\t: 0',
+      'core id\t: 0',
+      '',
+      'processor\t: 1',
+      'physical id\t: 0',
+      'core id\t: 0',
+      '',
+      'processor\t: 2',
+      'physical id\t: 0',
+      'core id\t: 1',
+      '',
+    ].join('\n');
     assert.equal(physicalCoreCount(cpuinfo), 2); // 3 hyper-threads on 2 cores
     assert.equal(physicalCoreCount('processor\t: 0\n'), null);
     const cap = physicalCoreCount() ?? os.availableParallelism();

@@ -1,7 +1,16 @@
 import { strict as assert } from 'node:assert';
 import { buildCatalog } from '../shared/catalog';
 import type { ModelInfo } from '../shared/protocol';
-import { AUTO_MODEL, buildModelItems, buildTaskItems, formatContextWindow, formatDetail, formatPrice, missingKeyProvider, type ModelItem } from '../extension/core/model-items';
+import {
+  AUTO_MODEL,
+  buildModelItems,
+  buildTaskItems,
+  formatContextWindow,
+  formatDetail,
+  formatPrice,
+  missingKeyProvider,
+  type ModelItem,
+} from '../extension/core/model-items';
 
 function model(over: Partial<ModelInfo> & { id: string }): ModelInfo {
   return {
@@ -20,7 +29,8 @@ function model(over: Partial<ModelInfo> & { id: string }): ModelInfo {
   };
 }
 
-const modelsOnly = (items: ModelItem[]) => items.filter((i): i is Extract<ModelItem, { kind: 'model' }> => i.kind === 'model');
+const modelsOnly = (items: ModelItem[]) =>
+  items.filter((i): i is Extract<ModelItem, { kind: 'model' }> => i.kind === 'model');
 
 describe('model picker items (extension/core/model-items)', () => {
   it('task items show the current choice', () => {
@@ -42,7 +52,16 @@ describe('model picker items (extension/core/model-items)', () => {
         model({ id: 'zeta/x', providerKind: 'openai-compatible' }),
         model({ id: 'anthropic/claude', providerKind: 'anthropic' }),
         model({ id: 'openai/gpt', providerKind: 'openai' }),
-        model({ id: 'qwen-local', provider: 'local', providerKind: 'local', local: true, private: true, inputPricePerMTok: 0, outputPricePerMTok: 0, tier: 0 }),
+        model({
+          id: 'qwen-local',
+          provider: 'local',
+          providerKind: 'local',
+          local: true,
+          private: true,
+          inputPricePerMTok: 0,
+          outputPricePerMTok: 0,
+          tier: 0,
+        }),
         model({ id: 'deepseek/chat', providerKind: 'openai-compatible' }),
       ],
     });
@@ -62,7 +81,10 @@ describe('model picker items (extension/core/model-items)', () => {
       task: 'completion',
       models: [model({ id: 'openai/chat-only', tasks: ['chat'] }), model({ id: 'openai/all' })],
     });
-    assert.deepEqual(modelsOnly(items).map((i) => i.value), ['auto', 'openai/all']);
+    assert.deepEqual(
+      modelsOnly(items).map((i) => i.value),
+      ['auto', 'openai/all'],
+    );
   });
 
   it('details: price per MTok (or free), context window, tier', () => {
@@ -75,15 +97,25 @@ describe('model picker items (extension/core/model-items)', () => {
     assert.equal(formatContextWindow(131_072), '128K');
     assert.equal(formatContextWindow(1_048_576), '1M');
     assert.equal(formatContextWindow(200_000), '200K');
-    const d = formatDetail(model({ id: 'openai/gpt-5', tier: 3, contextWindow: 400_000, inputPricePerMTok: 1.25, outputPricePerMTok: 10 }));
+    const d = formatDetail(
+      model({ id: 'openai/gpt-5', tier: 3, contextWindow: 400_000, inputPricePerMTok: 1.25, outputPricePerMTok: 10 }),
+    );
     assert.match(d, /\$1\.25 \/ \$10\.00 per MTok in\/out/);
     assert.match(d, /400K context/);
     assert.match(d, /tier 3/);
-    assert.match(formatDetail(model({ id: 'l', provider: 'local', local: true, inputPricePerMTok: 0, outputPricePerMTok: 0 })), /^free · /);
+    assert.match(
+      formatDetail(model({ id: 'l', provider: 'local', local: true, inputPricePerMTok: 0, outputPricePerMTok: 0 })),
+      /^free · /,
+    );
   });
 
   it('unavailable models are shown with the reason, not selectable, with a key button when a key is missing', () => {
-    const cat = buildCatalog({ providers: [], localModels: [], providersWithKeys: new Set(['openai']), loadedLocal: new Set() });
+    const cat = buildCatalog({
+      providers: [],
+      localModels: [],
+      providersWithKeys: new Set(['openai']),
+      loadedLocal: new Set(),
+    });
     const items = modelsOnly(buildModelItems({ task: 'chat', models: cat }));
     const claude = items.find((i) => i.value.startsWith('anthropic/'))!;
     assert.equal(claude.selectable, false);
@@ -95,10 +127,16 @@ describe('model picker items (extension/core/model-items)', () => {
     // Within a group, the available ones come first.
     const cooling = buildModelItems({
       task: 'chat',
-      models: [model({ id: 'openai/a', available: false, unavailableReason: 'cooling down after provider errors', tier: 0 }), model({ id: 'openai/b', tier: 3 })],
+      models: [
+        model({ id: 'openai/a', available: false, unavailableReason: 'cooling down after provider errors', tier: 0 }),
+        model({ id: 'openai/b', tier: 3 }),
+      ],
     });
     const m = modelsOnly(cooling);
-    assert.deepEqual(m.map((i) => i.value), ['auto', 'openai/b', 'openai/a']);
+    assert.deepEqual(
+      m.map((i) => i.value),
+      ['auto', 'openai/b', 'openai/a'],
+    );
     assert.equal(m[2]!.selectable, false);
     assert.equal(m[2]!.keyProvider, undefined, 'cooling down is not a key problem');
   });
@@ -108,7 +146,10 @@ describe('model picker items (extension/core/model-items)', () => {
     let items = modelsOnly(buildModelItems({ task: 'chat', models: ms }));
     assert.equal(items.find((i) => i.current)!.value, 'auto');
     items = modelsOnly(buildModelItems({ task: 'chat', models: ms, current: 'openai/gpt' }));
-    assert.deepEqual(items.filter((i) => i.current).map((i) => i.value), ['openai/gpt']);
+    assert.deepEqual(
+      items.filter((i) => i.current).map((i) => i.value),
+      ['openai/gpt'],
+    );
     assert.match(items.find((i) => i.current)!.label, /^\$\(check\) /);
   });
 
@@ -121,7 +162,13 @@ describe('model picker items (extension/core/model-items)', () => {
   });
 
   it('respects gearbox.allowedModels', () => {
-    const items = modelsOnly(buildModelItems({ task: 'chat', models: [model({ id: 'openai/a' }), model({ id: 'openai/b' })], allowedModels: ['openai/b'] }));
+    const items = modelsOnly(
+      buildModelItems({
+        task: 'chat',
+        models: [model({ id: 'openai/a' }), model({ id: 'openai/b' })],
+        allowedModels: ['openai/b'],
+      }),
+    );
     assert.equal(items.find((i) => i.value === 'openai/a')!.selectable, false);
     assert.match(items.find((i) => i.value === 'openai/a')!.label, /allowedModels/);
     assert.equal(items.find((i) => i.value === 'openai/b')!.selectable, true);
@@ -129,8 +176,14 @@ describe('model picker items (extension/core/model-items)', () => {
   });
 
   it('missingKeyProvider only for key problems on cloud models', () => {
-    assert.equal(missingKeyProvider({ available: false, unavailableReason: 'no API key for xai', provider: 'xai', local: false }), 'xai');
+    assert.equal(
+      missingKeyProvider({ available: false, unavailableReason: 'no API key for xai', provider: 'xai', local: false }),
+      'xai',
+    );
     assert.equal(missingKeyProvider({ available: true, provider: 'xai', local: false }), undefined);
-    assert.equal(missingKeyProvider({ available: false, unavailableReason: 'cooling down', provider: 'xai', local: false }), undefined);
+    assert.equal(
+      missingKeyProvider({ available: false, unavailableReason: 'cooling down', provider: 'xai', local: false }),
+      undefined,
+    );
   });
 });

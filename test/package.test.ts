@@ -42,7 +42,10 @@ describe('packaging (npm run package → platform .vsix)', function () {
       if (!(target in mod.BINARY_PACKAGES)) this.skip(); // e.g. alpine: no prebuilt node-llama-cpp binaries
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gearbox-package-test-'));
       const started = Date.now();
-      const r = spawnSync(process.execPath, ['scripts/package.mjs', '--out', tmp + path.sep], { cwd: ROOT, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['scripts/package.mjs', '--out', tmp + path.sep], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
       assert.equal(r.status, 0, `packaging failed:\n${r.stdout}\n${r.stderr}`);
       const files = fs.readdirSync(tmp).filter((f) => f.endsWith('.vsix'));
       assert.equal(files.length, 1, `one .vsix expected in ${tmp}: ${files.join(', ')}`);
@@ -64,15 +67,32 @@ describe('packaging (npm run package → platform .vsix)', function () {
   });
 
   it('contains the bundles, README, LICENSE and media', () => {
-    for (const f of ['dist/extension/extension.cjs', 'dist/daemon/gearbox.mjs', 'dist/daemon/model-host.mjs', 'dist/webview/main.js', 'package.json', 'media/gearbox.svg']) {
+    for (const f of [
+      'dist/extension/extension.cjs',
+      'dist/daemon/gearbox.mjs',
+      'dist/daemon/model-host.mjs',
+      'dist/webview/main.js',
+      'package.json',
+      'media/gearbox.svg',
+    ]) {
       assert.ok(names.has(`extension/${f}`), `missing ${f}`);
     }
-    assert.ok([...names].some((n) => /^extension\/readme\.md$/i.test(n)), 'README');
-    assert.ok([...names].some((n) => /^extension\/license(\.txt|\.md)?$/i.test(n)), 'LICENSE');
+    assert.ok(
+      [...names].some((n) => /^extension\/readme\.md$/i.test(n)),
+      'README',
+    );
+    assert.ok(
+      [...names].some((n) => /^extension\/license(\.txt|\.md)?$/i.test(n)),
+      'LICENSE',
+    );
   });
 
-  it("package.json main points at an included file and depends on node-llama-cpp only", () => {
-    const pkg = JSON.parse(mod.readZipEntry(vsix, 'extension/package.json')!.toString('utf8')) as { main: string; dependencies: Record<string, string>; devDependencies?: unknown };
+  it('package.json main points at an included file and depends on node-llama-cpp only', () => {
+    const pkg = JSON.parse(mod.readZipEntry(vsix, 'extension/package.json')!.toString('utf8')) as {
+      main: string;
+      dependencies: Record<string, string>;
+      devDependencies?: unknown;
+    };
     assert.ok(names.has(`extension/${path.posix.normalize(pkg.main)}`), `main ${pkg.main} not in the .vsix`);
     assert.deepEqual(Object.keys(pkg.dependencies), ['node-llama-cpp']);
     assert.equal(pkg.devDependencies, undefined);
@@ -82,37 +102,68 @@ describe('packaging (npm run package → platform .vsix)', function () {
     assert.ok(names.has('extension/node_modules/node-llama-cpp/package.json'));
     assert.ok(names.has('extension/node_modules/node-llama-cpp/dist/index.js'));
     // A few of node-llama-cpp's production dependencies.
-    for (const dep of ['lifecycle-utils', '@huggingface/jinja', 'chalk']) assert.ok(names.has(`extension/node_modules/${dep}/package.json`), dep);
+    for (const dep of ['lifecycle-utils', '@huggingface/jinja', 'chalk'])
+      assert.ok(names.has(`extension/node_modules/${dep}/package.json`), dep);
     const [cpu] = mod.binaryPackagesFor(target);
     assert.ok(names.has(`extension/node_modules/${cpu}/package.json`), `${cpu}`);
-    assert.ok([...names].some((n) => n.startsWith(`extension/node_modules/${cpu}/bins/`) && n.endsWith('llama-addon.node')), `${cpu} native addon`);
+    assert.ok(
+      [...names].some((n) => n.startsWith(`extension/node_modules/${cpu}/bins/`) && n.endsWith('llama-addon.node')),
+      `${cpu} native addon`,
+    );
   });
 
   it('contains no CUDA binaries and no other platform', () => {
     const cuda = [...names].filter((n) => /cuda/i.test(n));
     assert.deepEqual(cuda, []);
     const allowed = new Set(mod.binaryPackagesFor(target));
-    const others = new Set([...names].flatMap((n) => /^extension\/node_modules\/(@node-llama-cpp\/[^/]+)\//.exec(n)?.[1] ?? []).filter((p) => !allowed.has(p)));
+    const others = new Set(
+      [...names]
+        .flatMap((n) => /^extension\/node_modules\/(@node-llama-cpp\/[^/]+)\//.exec(n)?.[1] ?? [])
+        .filter((p) => !allowed.has(p)),
+    );
     assert.deepEqual([...others], []);
   });
 
   it('ships none of the bundled dependencies, no sources, no tests, no sourcemaps', () => {
-    for (const dep of ['openai', '@anthropic-ai/sdk', '@google/genai', 'zod', 'ws', 'vscode-languageclient', 'vscode-languageserver', 'marked', 'dompurify', 'esbuild', 'typescript']) {
+    for (const dep of [
+      'openai',
+      '@anthropic-ai/sdk',
+      '@google/genai',
+      'zod',
+      'ws',
+      'vscode-languageclient',
+      'vscode-languageserver',
+      'marked',
+      'dompurify',
+      'esbuild',
+      'typescript',
+    ]) {
       assert.ok(![...names].some((n) => n.startsWith(`extension/node_modules/${dep}/`)), `${dep} must not be shipped`);
     }
     for (const n of names) {
       assert.ok(!/^extension\/(daemon|extension|shared|webview|test|scripts)\//.test(n), `source shipped: ${n}`);
       assert.ok(!n.endsWith('.map'), `sourcemap shipped: ${n}`);
     }
-    assert.ok(!names.has('extension/node_modules/node-llama-cpp/llama/gitRelease.bundle'), 'the llama.cpp source bundle is not needed (build: never)');
-    assert.deepEqual(mod.checkVsix([...names].map((name) => ({ name })), target), []);
+    assert.ok(
+      !names.has('extension/node_modules/node-llama-cpp/llama/gitRelease.bundle'),
+      'the llama.cpp source bundle is not needed (build: never)',
+    );
+    assert.deepEqual(
+      mod.checkVsix(
+        [...names].map((name) => ({ name })),
+        target,
+      ),
+      [],
+    );
   });
 
   it('checkVsix catches CUDA, other platforms and missing files', () => {
     const ok = [...names].map((name) => ({ name }));
-    const bad = [...ok, { name: 'extension/node_modules/@node-llama-cpp/linux-x64-cuda/package.json' }, { name: 'extension/node_modules/@node-llama-cpp/win-x64/package.json' }].filter(
-      (e) => e.name !== 'extension/dist/webview/main.js',
-    );
+    const bad = [
+      ...ok,
+      { name: 'extension/node_modules/@node-llama-cpp/linux-x64-cuda/package.json' },
+      { name: 'extension/node_modules/@node-llama-cpp/win-x64/package.json' },
+    ].filter((e) => e.name !== 'extension/dist/webview/main.js');
     const problems = mod.checkVsix(bad, target === 'win32-x64' ? 'linux-x64' : target);
     assert.ok(problems.some((p) => /CUDA/.test(p)));
     assert.ok(problems.some((p) => /other platform/.test(p)));
@@ -122,7 +173,10 @@ describe('packaging (npm run package → platform .vsix)', function () {
   it('maps platforms to vsce targets and binary packages', () => {
     assert.equal(mod.currentTarget('darwin', 'arm64'), 'darwin-arm64');
     assert.equal(mod.currentTarget('win32', 'x64'), 'win32-x64');
-    assert.deepEqual(mod.binaryPackagesFor('linux-x64'), ['@node-llama-cpp/linux-x64', '@node-llama-cpp/linux-x64-vulkan']);
+    assert.deepEqual(mod.binaryPackagesFor('linux-x64'), [
+      '@node-llama-cpp/linux-x64',
+      '@node-llama-cpp/linux-x64-vulkan',
+    ]);
     assert.deepEqual(mod.binaryPackagesFor('darwin-arm64'), ['@node-llama-cpp/mac-arm64-metal']);
     assert.deepEqual(mod.binaryPackagesFor('win32-x64'), ['@node-llama-cpp/win-x64', '@node-llama-cpp/win-x64-vulkan']);
     assert.throws(() => mod.binaryPackagesFor('web'));

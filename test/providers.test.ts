@@ -273,7 +273,11 @@ describe('provider: details', () => {
   it('estimates usage when the server sends none, and says so in a debug log', async () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
-    const p = createProvider({ id: 'local-llama', kind: 'openai-compatible', baseUrl: fake.url, noKey: true }, () => undefined, { logger });
+    const p = createProvider(
+      { id: 'local-llama', kind: 'openai-compatible', baseUrl: fake.url, noKey: true },
+      () => undefined,
+      { logger },
+    );
     fake.enqueue({ kind: 'reply', text: 'twelve chars', usage: null });
     const res = await p.chat({ model: 'llama', messages: [{ role: 'user', content: '1234567890123456' }] }, () => {});
     assert.deepEqual(res.usage, { inputTokens: 4, outputTokens: 3 });
@@ -283,18 +287,26 @@ describe('provider: details', () => {
   });
 
   it('sends a placeholder key to keyless servers (noKey)', async () => {
-    const p = createProvider({ id: 'ollama', kind: 'openai-compatible', baseUrl: fake.url, noKey: true }, () => undefined, {
-      logger: silentLogger,
-    });
+    const p = createProvider(
+      { id: 'ollama', kind: 'openai-compatible', baseUrl: fake.url, noKey: true },
+      () => undefined,
+      {
+        logger: silentLogger,
+      },
+    );
     const before = fake.requests.length;
     await p.chat({ model: 'qwen', messages: [{ role: 'user', content: 'hi' }] }, () => {});
     assert.equal(fake.requests[before]!.headers.authorization, 'Bearer none');
   });
 
   it('drops stream_options for a compatible server that rejects it', async () => {
-    const p = createProvider({ id: 'old-server', kind: 'openai-compatible', baseUrl: fake.url, noKey: true }, () => undefined, {
-      logger: silentLogger,
-    });
+    const p = createProvider(
+      { id: 'old-server', kind: 'openai-compatible', baseUrl: fake.url, noKey: true },
+      () => undefined,
+      {
+        logger: silentLogger,
+      },
+    );
     const before = fake.requests.length;
     fake.enqueue({ kind: 'error', status: 400, message: 'Unrecognized request argument supplied: stream_options' });
     const res = await p.chat({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, () => {});
@@ -304,11 +316,15 @@ describe('provider: details', () => {
   });
 
   it('uses the connect timeout for the first byte', async () => {
-    const p = createProvider({ id: 'slow', kind: 'openai-compatible', baseUrl: fake.url, noKey: true }, () => undefined, {
-      logger: silentLogger,
-      connectTimeoutMs: 120,
-      idleTimeoutMs: 10_000,
-    });
+    const p = createProvider(
+      { id: 'slow', kind: 'openai-compatible', baseUrl: fake.url, noKey: true },
+      () => undefined,
+      {
+        logger: silentLogger,
+        connectTimeoutMs: 120,
+        idleTimeoutMs: 10_000,
+      },
+    );
     fake.enqueue({ kind: 'hang' });
     const err = await failure(p.chat({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, () => {}));
     assert.equal(err.kind, 'timeout');
@@ -319,7 +335,9 @@ describe('provider: details', () => {
     const closed = await startFakeOpenAI();
     const url = closed.url;
     await closed.close();
-    const p = createProvider({ id: 'gone', kind: 'openai-compatible', baseUrl: url, noKey: true }, () => undefined, { logger: silentLogger });
+    const p = createProvider({ id: 'gone', kind: 'openai-compatible', baseUrl: url, noKey: true }, () => undefined, {
+      logger: silentLogger,
+    });
     const err = await failure(p.chat({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, () => {}));
     assert.equal(err.kind, 'network');
     assert.equal(err.retryable, true);
@@ -341,7 +359,10 @@ describe('retry policy', () => {
   let fake: FakeServer;
   let provider: ChatProvider;
   const ask = (signal?: AbortSignal, onDelta: (d: string) => void = () => {}) =>
-    provider.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'retry me' }], ...(signal ? { signal } : {}) }, onDelta);
+    provider.chat(
+      { model: 'gpt-test', messages: [{ role: 'user', content: 'retry me' }], ...(signal ? { signal } : {}) },
+      onDelta,
+    );
 
   before(async () => {
     fake = await startFakeOpenAI({ apiKey: KEY });
@@ -373,13 +394,18 @@ describe('retry policy', () => {
 
   it('retries 5xx with backoff and then succeeds', async () => {
     const before = fake.requests.length;
-    fake.enqueue({ kind: 'error', status: 500 }, { kind: 'error', status: 503 }, { kind: 'reply', text: 'third time lucky' });
+    fake.enqueue(
+      { kind: 'error', status: 500 },
+      { kind: 'error', status: 503 },
+      { kind: 'reply', text: 'third time lucky' },
+    );
     const retries: { attempt: number; delayMs: number; status?: number }[] = [];
     const res = await withRetries(() => ask(), {
       maxAttempts: 3,
       baseDelayMs: 10,
       maxDelayMs: 15,
-      onRetry: (attempt, delayMs, error) => retries.push({ attempt, delayMs, ...(error.status ? { status: error.status } : {}) }),
+      onRetry: (attempt, delayMs, error) =>
+        retries.push({ attempt, delayMs, ...(error.status ? { status: error.status } : {}) }),
     });
     assert.equal(res.text, 'third time lucky');
     assert.equal(fake.requests.length, before + 3);
@@ -436,9 +462,16 @@ describe('retry policy', () => {
     const before = fake.requests.length;
     fake.enqueue({ kind: 'reply', chunks: ['half ', 'way'], stallAfter: 1 });
     const err = await failure(
-      withRetries(() => provider.chat({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }], idleTimeoutMs: 100 }, () => {}), {
-        baseDelayMs: 1,
-      }),
+      withRetries(
+        () =>
+          provider.chat(
+            { model: 'gpt-test', messages: [{ role: 'user', content: 'x' }], idleTimeoutMs: 100 },
+            () => {},
+          ),
+        {
+          baseDelayMs: 1,
+        },
+      ),
     );
     assert.equal(err.kind, 'stream-cut');
     assert.equal(err.partialText, 'half ');
@@ -512,14 +545,20 @@ describe('ProviderHealth', () => {
     const health = new ProviderHealth({ failureThreshold: 1, cooldownMs: 10_000 });
     health.recordFailure('p', new ProviderError({ providerId: 'p', kind: 'aborted', message: 'x' }));
     health.recordFailure('p', new ProviderError({ providerId: 'p', kind: 'bad-request', status: 400, message: 'x' }));
-    health.recordFailure('p', new ProviderError({ providerId: 'p', kind: 'auth', code: ErrorCodes.MissingApiKey, message: 'x' }));
+    health.recordFailure(
+      'p',
+      new ProviderError({ providerId: 'p', kind: 'auth', code: ErrorCodes.MissingApiKey, message: 'x' }),
+    );
     assert.equal(health.isCoolingDown('p'), false);
   });
 
   it('keeps a rate-limited provider cool until its Retry-After has passed', () => {
     let now = 0;
     const health = new ProviderHealth({ failureThreshold: 5, now: () => now });
-    health.recordFailure('p', new ProviderError({ providerId: 'p', kind: 'rate-limit', status: 429, retryAfterMs: 2_000, message: 'x' }));
+    health.recordFailure(
+      'p',
+      new ProviderError({ providerId: 'p', kind: 'rate-limit', status: 429, retryAfterMs: 2_000, message: 'x' }),
+    );
     assert.equal(health.isCoolingDown('p'), true);
     now = 2_000;
     assert.equal(health.isCoolingDown('p'), false);

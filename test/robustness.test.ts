@@ -58,10 +58,11 @@ async function rawClient(d: TestDaemon, opts: WebSocket.ClientOptions = {}): Pro
   ws.on('message', (data) => {
     const m = JSON.parse(data.toString());
     messages.push(m);
-    for (const w of [...waiters]) if (w.pred(m)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(m);
-    }
+    for (const w of [...waiters])
+      if (w.pred(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
   });
   const c: RawClient = {
     ws,
@@ -96,7 +97,10 @@ describe('robustness: slow clients and send-buffer backpressure', function () {
 
   it('drops a client that stops reading while a model streams, and keeps serving others', async () => {
     const host = new FirehoseHost(1000, 64 * 1024); // 64 MiB if nobody stopped it
-    d = await startTestDaemon({ localModels: [LOCAL], server: { sendHighWaterBytes: 256 * 1024, slowClientTimeoutMs: 400 } }, { modelHost: host });
+    d = await startTestDaemon(
+      { localModels: [LOCAL], server: { sendHighWaterBytes: 256 * 1024, slowClientTimeoutMs: 400 } },
+      { modelHost: host },
+    );
     const c = await rawClient(d);
     const closedCode = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
     c.send({ id: 1, method: 'gearbox/chat', params: { streamId: 's', messages: [{ role: 'user', content: 'go' }] } });
@@ -106,7 +110,10 @@ describe('robustness: slow clients and send-buffer backpressure', function () {
     await until(() => d!.server.sessions.size === 0, 10_000, 'the daemon to drop the slow client');
     const took = Date.now() - t0;
     assert.ok(took < 8000, `dropped after ${took} ms`);
-    assert.ok(d.logs.some((l) => /client too slow/.test(l) && /"level":"warn"/.test(l)), 'the drop is logged');
+    assert.ok(
+      d.logs.some((l) => /client too slow/.test(l) && /"level":"warn"/.test(l)),
+      'the drop is logged',
+    );
     c.tcp().resume();
     assert.ok([1006, 1013].includes(await closedCode));
     const other = await d.connect();
@@ -115,7 +122,10 @@ describe('robustness: slow clients and send-buffer backpressure', function () {
 
   it('holds chunks back while the client lags and delivers all of them, merged and in order, when it catches up', async () => {
     const host = new FirehoseHost(400, 64 * 1024); // 25 MiB
-    d = await startTestDaemon({ localModels: [LOCAL], server: { sendHighWaterBytes: 256 * 1024, slowClientTimeoutMs: 10_000 } }, { modelHost: host });
+    d = await startTestDaemon(
+      { localModels: [LOCAL], server: { sendHighWaterBytes: 256 * 1024, slowClientTimeoutMs: 10_000 } },
+      { modelHost: host },
+    );
     const c = await rawClient(d);
     c.send({ id: 1, method: 'gearbox/chat', params: { streamId: 's', messages: [{ role: 'user', content: 'go' }] } });
     await c.waitFor((m) => m.method === 'gearbox/chatChunk');
@@ -126,7 +136,10 @@ describe('robustness: slow clients and send-buffer backpressure', function () {
     assert.ok(res.result, JSON.stringify(res.error));
     const chunks = c.messages.filter((m) => m.method === 'gearbox/chatChunk');
     assert.equal(chunks.map((m) => m.params.delta).join(''), res.result.text, 'nothing lost, nothing reordered');
-    assert.ok(chunks.length < host.emitted, `chunks were merged while the client lagged (${chunks.length} frames for ${host.emitted} deltas)`);
+    assert.ok(
+      chunks.length < host.emitted,
+      `chunks were merged while the client lagged (${chunks.length} frames for ${host.emitted} deltas)`,
+    );
     assert.equal(c.messages.indexOf(res), c.messages.length - 1, 'the answer comes after its last chunk');
     c.ws.close();
   });
@@ -159,17 +172,27 @@ describe('robustness: heartbeat', function () {
 describe('robustness: per-connection rate limit', function () {
   this.timeout(10_000);
   it('answers requests above the token bucket with a clear error and keeps the connection', async () => {
-    const d = await startTestDaemon({ server: { requestsPerSecond: 50, requestBurst: 100 } }, { modelHost: new FakeModelHost() });
+    const d = await startTestDaemon(
+      { server: { requestsPerSecond: 50, requestBurst: 100 } },
+      { modelHost: new FakeModelHost() },
+    );
     try {
       const c = await rawClient(d);
       for (let i = 1; i <= 200; i++) c.send({ id: i, method: 'gearbox/status', params: {} });
-      await until(() => c.messages.filter((m) => typeof m.id === 'number' && m.id >= 1).length === 200, 5000, '200 answers');
+      await until(
+        () => c.messages.filter((m) => typeof m.id === 'number' && m.id >= 1).length === 200,
+        5000,
+        '200 answers',
+      );
       const answers = c.messages.filter((m) => typeof m.id === 'number' && m.id >= 1);
       const limited = answers.filter((m) => m.error?.code === ErrorCodes.TooManyRequests);
       const ok = answers.filter((m) => m.result);
       assert.ok(ok.length >= 99 && ok.length < 150, `${ok.length} served (the burst, less initialize)`);
       assert.equal(ok.length + limited.length, 200);
-      assert.match(limited[0].error.message, /Too many requests: .*50 requests\/s .*bursts of 100.*gearbox\/status was not run/);
+      assert.match(
+        limited[0].error.message,
+        /Too many requests: .*50 requests\/s .*bursts of 100.*gearbox\/status was not run/,
+      );
       // notifications are not counted, and after a pause requests are served again on the same connection
       for (let i = 0; i < 300; i++) c.send({ method: '$/cancelRequest', params: { id: 99999 } });
       await new Promise((r) => setTimeout(r, 250));
@@ -199,17 +222,34 @@ describe('robustness: two `gearbox start` racing (built CLI)', function () {
   it('exactly one wins; the others exit 0 with a message', async () => {
     for (let round = 0; round < 2; round++) {
       const work = tempDir('gearbox-race-');
-      const env = { PATH: process.env.PATH, HOME: work, GEARBOX_RUNTIME_DIR: path.join(work, 'run'), GEARBOX_CONFIG: path.join(work, 'none.json'), XDG_STATE_HOME: path.join(work, 'state') };
+      const env = {
+        PATH: process.env.PATH,
+        HOME: work,
+        GEARBOX_RUNTIME_DIR: path.join(work, 'run'),
+        GEARBOX_CONFIG: path.join(work, 'none.json'),
+        XDG_STATE_HOME: path.join(work, 'state'),
+      };
       const racers = [0, 1, 2].map(() => {
         const child = spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
         const out = { stdout: '', stderr: '', code: undefined as number | null | undefined };
         child.stdout.on('data', (b) => (out.stdout += b));
         child.stderr.on('data', (b) => (out.stderr += b));
-        const exited = new Promise<void>((resolve) => child.on('exit', (code) => ((out.code = code), resolve())));
+        const exited = new Promise<void>((resolve) =>
+          child.on('exit', (code) => {
+            out.code = code;
+            resolve();
+          }),
+        );
         return { child, out, exited };
       });
       try {
-        await until(() => racers.filter((r) => r.out.code !== undefined).length === 2 && racers.some((r) => /listening on/.test(r.out.stdout)), 20_000, 'one winner and two losers');
+        await until(
+          () =>
+            racers.filter((r) => r.out.code !== undefined).length === 2 &&
+            racers.some((r) => /listening on/.test(r.out.stdout)),
+          20_000,
+          'one winner and two losers',
+        );
         const winners = racers.filter((r) => r.out.code === undefined);
         assert.equal(winners.length, 1);
         assert.match(winners[0]!.out.stdout, /listening on 127\.0\.0\.1:\d+/);

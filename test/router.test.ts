@@ -2,20 +2,61 @@ import { strict as assert } from 'node:assert';
 import { buildCatalog } from '../shared/catalog';
 import { RouteDecision, WorkspaceSettings, type ModelInfo } from '../shared/protocol';
 import fs from 'node:fs';
-import { codeComplexity, estimateDifficulty, extractFeatures, FEATURES, requiredTierFor, route, type DifficultyInput, type RouteInput } from '../shared/router';
+import {
+  codeComplexity,
+  estimateDifficulty,
+  extractFeatures,
+  FEATURES,
+  requiredTierFor,
+  route,
+  type DifficultyInput,
+  type RouteInput,
+} from '../shared/router';
 import weightsFile from '../shared/router/weights.json' with { type: 'json' };
 import { model } from './helpers/catalog-models';
 
-
-const LOCAL_SMALL = model('local/coder-1.5b', { tier: 0, contextWindow: 8192, inputPricePerMTok: 0, outputPricePerMTok: 0 });
-const LOCAL_7B = model('local/coder-7b', { tier: 1, contextWindow: 8192, inputPricePerMTok: 0, outputPricePerMTok: 0, tasks: ['chat', 'refactor'] });
+const LOCAL_SMALL = model('local/coder-1.5b', {
+  tier: 0,
+  contextWindow: 8192,
+  inputPricePerMTok: 0,
+  outputPricePerMTok: 0,
+});
+const LOCAL_7B = model('local/coder-7b', {
+  tier: 1,
+  contextWindow: 8192,
+  inputPricePerMTok: 0,
+  outputPricePerMTok: 0,
+  tasks: ['chat', 'refactor'],
+});
 const NANO = model('openai/nano', { tier: 1, inputPricePerMTok: 0.05, outputPricePerMTok: 0.4 });
 const MINI = model('openai/mini', { tier: 2, inputPricePerMTok: 0.25, outputPricePerMTok: 2 });
-const SONNET = model('anthropic/sonnet', { providerKind: 'anthropic', tier: 2, inputPricePerMTok: 3, outputPricePerMTok: 15 });
+const SONNET = model('anthropic/sonnet', {
+  providerKind: 'anthropic',
+  tier: 2,
+  inputPricePerMTok: 3,
+  outputPricePerMTok: 15,
+});
 const FRONTIER = model('openai/frontier', { tier: 3, inputPricePerMTok: 1.25, outputPricePerMTok: 10 });
-const OPUS = model('anthropic/opus', { providerKind: 'anthropic', tier: 3, inputPricePerMTok: 5, outputPricePerMTok: 25 });
-const CORP = model('corp/llama-70b', { providerKind: 'openai-compatible', tier: 2, private: true, inputPricePerMTok: 0, outputPricePerMTok: 0, contextWindow: 65536 });
-const PUB = model('pub/open-70b', { providerKind: 'openai-compatible', tier: 2, inputPricePerMTok: 0.1, outputPricePerMTok: 0.2 });
+const OPUS = model('anthropic/opus', {
+  providerKind: 'anthropic',
+  tier: 3,
+  inputPricePerMTok: 5,
+  outputPricePerMTok: 25,
+});
+const CORP = model('corp/llama-70b', {
+  providerKind: 'openai-compatible',
+  tier: 2,
+  private: true,
+  inputPricePerMTok: 0,
+  outputPricePerMTok: 0,
+  contextWindow: 65536,
+});
+const PUB = model('pub/open-70b', {
+  providerKind: 'openai-compatible',
+  tier: 2,
+  inputPricePerMTok: 0.1,
+  outputPricePerMTok: 0.2,
+});
 
 const CATALOG = [LOCAL_SMALL, LOCAL_7B, NANO, MINI, SONNET, FRONTIER, OPUS];
 
@@ -41,9 +82,13 @@ function code(lines: number): string {
 }
 
 const EASY_CHAT = 'explain what this function returns';
-const HARD_CHAT = 'Debug this race condition: two workers sometimes take the same job and the queue deadlocks under load';
+const HARD_CHAT =
+  'Debug this race condition: two workers sometimes take the same job and the queue deadlocks under load';
 
-const decide = (input: Partial<RouteInput> & { task: RouteInput['task'] }, catalog: ModelInfo[] = CATALOG): RouteDecision => {
+const decide = (
+  input: Partial<RouteInput> & { task: RouteInput['task'] },
+  catalog: ModelInfo[] = CATALOG,
+): RouteDecision => {
   const d = route({ prompt: '', settings: settings(), ...input }, catalog);
   RouteDecision.parse(d); // every decision must be valid on the wire
   return d;
@@ -53,12 +98,19 @@ describe('estimateDifficulty', () => {
   const score = (i: DifficultyInput) => estimateDifficulty(i).score;
 
   it('returns a score in [0, 1] with weighted reasons, deterministically', () => {
-    const input: DifficultyInput = { task: 'chat', prompt: HARD_CHAT, selectionText: code(60), languageId: 'typescript', conversationDepth: 2 };
+    const input: DifficultyInput = {
+      task: 'chat',
+      prompt: HARD_CHAT,
+      selectionText: code(60),
+      languageId: 'typescript',
+      conversationDepth: 2,
+    };
     const a = estimateDifficulty(input);
     assert.ok(a.score >= 0 && a.score <= 1);
     assert.deepEqual(estimateDifficulty(input), a);
     const features = a.reasons.map((r) => r.feature);
-    for (const f of ['task:chat', 'asks:concurrency', 'asks:debug', 'size', 'conversation']) assert.ok(features.includes(f), `missing ${f}`);
+    for (const f of ['task:chat', 'asks:concurrency', 'asks:debug', 'size', 'conversation'])
+      assert.ok(features.includes(f), `missing ${f}`);
     for (const r of a.reasons) assert.ok(Number.isFinite(r.weight) && r.detail.length > 0);
   });
 
@@ -71,13 +123,43 @@ describe('estimateDifficulty', () => {
   it('rates hard asks above easy asks', () => {
     const sel = code(30);
     const easy = ['explain this', 'rename these variables', 'add a docstring', 'format this file'];
-    const hard = ['find the race condition here', 'how do I fix this deadlock', 'design an architecture for this', 'optimise this for performance', 'is this vulnerable to injection', 'prove this algorithm terminates'];
-    for (const e of easy) for (const h of hard) assert.ok(score({ task: 'chat', prompt: e, selectionText: sel }) < score({ task: 'chat', prompt: h, selectionText: sel }), `${e} vs ${h}`);
+    const hard = [
+      'find the race condition here',
+      'how do I fix this deadlock',
+      'design an architecture for this',
+      'optimise this for performance',
+      'is this vulnerable to injection',
+      'prove this algorithm terminates',
+    ];
+    for (const e of easy)
+      for (const h of hard)
+        assert.ok(
+          score({ task: 'chat', prompt: e, selectionText: sel }) <
+            score({ task: 'chat', prompt: h, selectionText: sel }),
+          `${e} vs ${h}`,
+        );
   });
 
   it('never lowers the score when a hard topic is added (monotonic)', () => {
-    const bases = ['', 'explain this', 'rename x to y', 'write a parser for this format', 'why is this slow', 'document the public API', 'what does this do?'];
-    const additions = [' race condition', ' deadlock', ' concurrency', ' debug it', ' security vulnerability', ' design the architecture', ' optimise performance', ' prove the algorithm correct'];
+    const bases = [
+      '',
+      'explain this',
+      'rename x to y',
+      'write a parser for this format',
+      'why is this slow',
+      'document the public API',
+      'what does this do?',
+    ];
+    const additions = [
+      ' race condition',
+      ' deadlock',
+      ' concurrency',
+      ' debug it',
+      ' security vulnerability',
+      ' design the architecture',
+      ' optimise performance',
+      ' prove the algorithm correct',
+    ];
     const sels = [undefined, code(10), code(120)];
     for (const task of ['chat', 'refactor'] as const)
       for (const b of bases)
@@ -95,7 +177,10 @@ describe('estimateDifficulty', () => {
     assert.ok(big > small + 0.1, `${big} vs ${small}`);
     const flat = Array.from({ length: 40 }, (_, i) => `const a${i % 4} = ${i};`).join('\n');
     const tangled = code(40);
-    assert.ok(score({ task: 'refactor', prompt: 'simplify', selectionText: tangled }) > score({ task: 'refactor', prompt: 'simplify', selectionText: flat }));
+    assert.ok(
+      score({ task: 'refactor', prompt: 'simplify', selectionText: tangled }) >
+        score({ task: 'refactor', prompt: 'simplify', selectionText: flat }),
+    );
   });
 
   it('measures code complexity: nesting, branches, distinct identifiers', () => {
@@ -105,11 +190,15 @@ describe('estimateDifficulty', () => {
     assert.ok(c.branches >= 5, `branches ${c.branches}`); // for, if, &&, else, if, await
     assert.ok(c.identifiers >= 15 && c.identifiers <= 30, `identifiers ${c.identifiers}`);
     // Indentation counts as nesting for brace-less code.
-    assert.ok(codeComplexity('def f(x):\n    if x:\n        for y in x:\n            while y:\n                y -= 1').maxDepth >= 4);
+    assert.ok(
+      codeComplexity('def f(x):\n    if x:\n        for y in x:\n            while y:\n                y -= 1')
+        .maxDepth >= 4,
+    );
   });
 
   it('grows with conversation depth; prior failures escalate the tier instead of the score', () => {
-    const s = (conversationDepth: number, priorFailures = 0) => score({ task: 'chat', prompt: 'fix this test', conversationDepth, priorFailures });
+    const s = (conversationDepth: number, priorFailures = 0) =>
+      score({ task: 'chat', prompt: 'fix this test', conversationDepth, priorFailures });
     assert.ok(s(0) < s(3) && s(3) < s(6));
     const esc = (priorFailures: number) => estimateDifficulty({ task: 'chat', prompt: 'fix this test', priorFailures });
     assert.equal(esc(0).escalation, 0);
@@ -128,8 +217,13 @@ describe('estimateDifficulty', () => {
     assert.equal(score({ task: 'chat', prompt: 'rename this @best' }), 1);
     assert.equal(estimateDifficulty({ task: 'chat', prompt: 'explain this', hint: 'stronger' }).escalation, 1);
     assert.equal(estimateDifficulty({ task: 'chat', prompt: 'explain this @stronger' }).escalation, 1);
-    assert.equal(estimateDifficulty({ task: 'chat', prompt: 'explain this', hint: 'stronger', priorFailures: 5 }).escalation, 3);
-    const r = estimateDifficulty({ task: 'chat', prompt: 'x', hint: 'best' }).reasons.find((x) => x.feature === 'hint:best');
+    assert.equal(
+      estimateDifficulty({ task: 'chat', prompt: 'explain this', hint: 'stronger', priorFailures: 5 }).escalation,
+      3,
+    );
+    const r = estimateDifficulty({ task: 'chat', prompt: 'x', hint: 'best' }).reasons.find(
+      (x) => x.feature === 'hint:best',
+    );
     assert.ok(r && r.weight > 0);
   });
 
@@ -165,7 +259,10 @@ describe('calibrated weights', () => {
     // Better than chance on held-out folds (the numbers themselves are in the file and the README).
     assert.ok(file.metrics.leetcodeCvAucHardVsEasy.mean > 0.6);
     assert.ok(file.metrics.editorCvAucHardVsEasy.mean > 0.8);
-    assert.ok(fs.statSync(new URL('../shared/router/weights.json', import.meta.url)).size < 8192, 'weights.json stays small');
+    assert.ok(
+      fs.statSync(new URL('../shared/router/weights.json', import.meta.url)).size < 8192,
+      'weights.json stays small',
+    );
   });
 
   it('has a weight for every fitted feature, with the sign each feature is constrained to', () => {
@@ -179,7 +276,13 @@ describe('calibrated weights', () => {
   });
 
   it('the router and the calibration share one feature extractor: the score is the logistic of the reasons', () => {
-    const input: DifficultyInput = { task: 'refactor', prompt: 'make this cache thread-safe and faster', selectionText: code(40), languageId: 'rust', conversationDepth: 1 };
+    const input: DifficultyInput = {
+      task: 'refactor',
+      prompt: 'make this cache thread-safe and faster',
+      selectionText: code(40),
+      languageId: 'rust',
+      conversationDepth: 1,
+    };
     const f = extractFeatures(input);
     assert.equal(f.x.length, FEATURES.length);
     const d = estimateDifficulty(input);
@@ -196,19 +299,60 @@ describe('calibrated weights', () => {
 
   it('is monotonic for random prompts: hard topics appended or a bigger selection never lower the score', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-    const words = ['explain', 'rename', 'this', 'function', 'docstring', 'format', 'simple', 'string', 'true', 'why', 'is', 'slow', 'the', 'cache', 'add', 'test', 'whether', 'letters', 'quick'];
-    const hard = ['race condition', 'deadlock', 'security vulnerability', 'thread-safe', 'distributed consensus', 'prove it', 'optimise the latency', 'memory corruption'];
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const words = [
+      'explain',
+      'rename',
+      'this',
+      'function',
+      'docstring',
+      'format',
+      'simple',
+      'string',
+      'true',
+      'why',
+      'is',
+      'slow',
+      'the',
+      'cache',
+      'add',
+      'test',
+      'whether',
+      'letters',
+      'quick',
+    ];
+    const hard = [
+      'race condition',
+      'deadlock',
+      'security vulnerability',
+      'thread-safe',
+      'distributed consensus',
+      'prove it',
+      'optimise the latency',
+      'memory corruption',
+    ];
     for (let n = 0; n < 300; n++) {
-      const prompt = Array.from({ length: 1 + Math.floor(rand() * 12) }, () => words[Math.floor(rand() * words.length)]).join(' ');
+      const prompt = Array.from(
+        { length: 1 + Math.floor(rand() * 12) },
+        () => words[Math.floor(rand() * words.length)],
+      ).join(' ');
       const task = rand() < 0.5 ? ('chat' as const) : ('refactor' as const);
       const lines = Math.floor(rand() * 100);
       const sel = lines ? code(lines) : undefined;
       const before = estimateDifficulty({ task, prompt, selectionText: sel }).score;
       const add = hard[Math.floor(rand() * hard.length)]!;
-      assert.ok(estimateDifficulty({ task, prompt: `${prompt} ${add}`, selectionText: sel }).score >= before, `"${prompt}" + ${add}`);
-      assert.ok(estimateDifficulty({ task, prompt: `${add} ${prompt}`, selectionText: sel }).score >= before, `${add} + "${prompt}"`);
-      assert.ok(estimateDifficulty({ task, prompt, selectionText: code(lines + 20) }).score >= before, `"${prompt}" with ${lines}+20 lines`);
+      assert.ok(
+        estimateDifficulty({ task, prompt: `${prompt} ${add}`, selectionText: sel }).score >= before,
+        `"${prompt}" + ${add}`,
+      );
+      assert.ok(
+        estimateDifficulty({ task, prompt: `${add} ${prompt}`, selectionText: sel }).score >= before,
+        `${add} + "${prompt}"`,
+      );
+      assert.ok(
+        estimateDifficulty({ task, prompt, selectionText: code(lines + 20) }).score >= before,
+        `"${prompt}" with ${lines}+20 lines`,
+      );
     }
   });
 
@@ -218,7 +362,8 @@ describe('calibrated weights', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { label: string; task: 'chat' | 'refactor'; prompt: string });
-    const tier = (r: (typeof rows)[number]) => requiredTierFor(estimateDifficulty({ task: r.task, prompt: r.prompt }).score);
+    const tier = (r: (typeof rows)[number]) =>
+      requiredTierFor(estimateDifficulty({ task: r.task, prompt: r.prompt }).score);
     const easy = rows.filter((r) => r.label === 'easy');
     const hard = rows.filter((r) => r.label === 'hard');
     assert.ok(easy.filter((r) => tier(r) <= 1).length >= 0.9 * easy.length);
@@ -253,7 +398,12 @@ describe('route', () => {
   });
 
   it('at equal price, picks the smallest adequate model for completions and the strongest for chat', () => {
-    const bigLocal = model('local/coder-14b', { tier: 2, contextWindow: 32768, inputPricePerMTok: 0, outputPricePerMTok: 0 });
+    const bigLocal = model('local/coder-14b', {
+      tier: 2,
+      contextWindow: 32768,
+      inputPricePerMTok: 0,
+      outputPricePerMTok: 0,
+    });
     const catalog = [LOCAL_SMALL, bigLocal, NANO];
     assert.equal(decide({ task: 'completion', prompt: 'const x = ' }, catalog).model, 'local/coder-1.5b');
     assert.equal(decide({ task: 'chat', prompt: 'what does this do?' }, catalog).model, 'local/coder-14b');
@@ -271,15 +421,21 @@ describe('route', () => {
     assert.match(d.summary, /strongest available \(tier 2, asked for 3\)/);
     const pub = d.rejected.find((r) => r.model === 'pub/open-70b');
     assert.equal(pub?.reason, 'privacy');
-    for (const id of ['openai/frontier', 'anthropic/opus', 'openai/mini']) assert.equal(d.rejected.find((r) => r.model === id)?.reason, 'privacy');
-    for (const id of [d.model, ...d.fallbacks]) assert.ok(id === 'corp/llama-70b' || id!.startsWith('local/'), `${id} is not private`);
+    for (const id of ['openai/frontier', 'anthropic/opus', 'openai/mini'])
+      assert.equal(d.rejected.find((r) => r.model === id)?.reason, 'privacy');
+    for (const id of [d.model, ...d.fallbacks])
+      assert.ok(id === 'corp/llama-70b' || id!.startsWith('local/'), `${id} is not private`);
 
     const ws = decide({ task: 'chat', prompt: HARD_CHAT, settings: settings({ privateCode: true }) }, catalog);
     assert.equal(ws.model, 'corp/llama-70b');
   });
 
   it('rejects models outside allowedModels (ids or bare names)', () => {
-    const d = decide({ task: 'chat', prompt: HARD_CHAT, settings: settings({ allowedModels: ['anthropic/sonnet', 'nano'] }) });
+    const d = decide({
+      task: 'chat',
+      prompt: HARD_CHAT,
+      settings: settings({ allowedModels: ['anthropic/sonnet', 'nano'] }),
+    });
     assert.equal(d.model, 'anthropic/sonnet');
     assert.deepEqual(d.fallbacks, ['openai/nano']);
     for (const id of ['openai/frontier', 'anthropic/opus', 'openai/mini', 'local/coder-7b']) {
@@ -335,21 +491,34 @@ describe('route', () => {
   });
 
   it('a pinned model bypasses the router, request pin over settings pin', () => {
-    const bySettings = decide({ task: 'chat', prompt: EASY_CHAT, settings: settings({ models: { chat: 'anthropic/opus' } }) });
+    const bySettings = decide({
+      task: 'chat',
+      prompt: EASY_CHAT,
+      settings: settings({ models: { chat: 'anthropic/opus' } }),
+    });
     assert.equal(bySettings.model, 'anthropic/opus');
     assert.equal(bySettings.pinned, true);
     assert.deepEqual(bySettings.fallbacks, []);
     assert.ok(bySettings.reasons.length > 0, 'reasons are still computed');
     assert.match(bySettings.summary, /pinned by gearbox\.models\.chat/);
 
-    const byRequest = decide({ task: 'chat', prompt: EASY_CHAT, pinnedModel: 'mini', settings: settings({ models: { chat: 'anthropic/opus' } }) });
+    const byRequest = decide({
+      task: 'chat',
+      prompt: EASY_CHAT,
+      pinnedModel: 'mini',
+      settings: settings({ models: { chat: 'anthropic/opus' } }),
+    });
     assert.equal(byRequest.model, 'openai/mini');
     assert.match(byRequest.summary, /pinned by the request/);
 
     const auto = decide({ task: 'chat', prompt: EASY_CHAT, settings: settings({ models: { chat: 'auto' } }) });
     assert.equal(auto.pinned, false);
     // A pin for another task does not apply.
-    assert.equal(decide({ task: 'chat', prompt: EASY_CHAT, settings: settings({ models: { refactor: 'anthropic/opus' } }) }).pinned, false);
+    assert.equal(
+      decide({ task: 'chat', prompt: EASY_CHAT, settings: settings({ models: { refactor: 'anthropic/opus' } }) })
+        .pinned,
+      false,
+    );
   });
 
   it('explains a pin it cannot honour', () => {
@@ -366,8 +535,12 @@ describe('route', () => {
   it('orders fallbacks: cheapest at the tier first, then one tier below; weaker ones rejected', () => {
     const d = decide({ task: 'chat', prompt: HARD_CHAT, selectionText: code(40) });
     assert.equal(d.requiredTier, 3);
-    assert.deepEqual([d.model, ...d.fallbacks], ['openai/frontier', 'anthropic/opus', 'openai/mini', 'anthropic/sonnet']);
-    for (const id of ['openai/nano', 'local/coder-7b', 'local/coder-1.5b']) assert.equal(d.rejected.find((r) => r.model === id)?.reason, 'tier-below-threshold', id);
+    assert.deepEqual(
+      [d.model, ...d.fallbacks],
+      ['openai/frontier', 'anthropic/opus', 'openai/mini', 'anthropic/sonnet'],
+    );
+    for (const id of ['openai/nano', 'local/coder-7b', 'local/coder-1.5b'])
+      assert.equal(d.rejected.find((r) => r.model === id)?.reason, 'tier-below-threshold', id);
   });
 
   it('shifts the required tier with the quality knob', () => {
@@ -376,7 +549,10 @@ describe('route', () => {
     const neutral = decide({ ...input, settings: settings({ routing: { quality: 5 } }) });
     const pricey = decide({ ...input, settings: settings({ routing: { quality: 10 } }) });
     assert.equal(cheap.difficulty, pricey.difficulty);
-    assert.ok(cheap.requiredTier < neutral.requiredTier && neutral.requiredTier < pricey.requiredTier, `${cheap.requiredTier} ${neutral.requiredTier} ${pricey.requiredTier}`);
+    assert.ok(
+      cheap.requiredTier < neutral.requiredTier && neutral.requiredTier < pricey.requiredTier,
+      `${cheap.requiredTier} ${neutral.requiredTier} ${pricey.requiredTier}`,
+    );
     const price = (id: string | null) => CATALOG.find((m) => m.id === id)!.outputPricePerMTok;
     assert.ok(price(cheap.model) <= price(neutral.model) && price(neutral.model) <= price(pricey.model));
 
@@ -393,14 +569,24 @@ describe('route', () => {
   });
 
   it('returns null with an explanation when nothing can serve', () => {
-    const catalog = buildCatalog({ providers: [], localModels: [], providersWithKeys: new Set(), loadedLocal: new Set() });
+    const catalog = buildCatalog({
+      providers: [],
+      localModels: [],
+      providersWithKeys: new Set(),
+      loadedLocal: new Set(),
+    });
     const d = decide({ task: 'chat', prompt: EASY_CHAT }, catalog);
     assert.equal(d.model, null);
     assert.deepEqual(d.fallbacks, []);
-    assert.match(d.summary, /^no model can serve chat: \d+ models have no API key \(providers: anthropic, gemini, openai\)/);
+    assert.match(
+      d.summary,
+      /^no model can serve chat: \d+ models have no API key \(providers: anthropic, gemini, openai\)/,
+    );
     assert.ok(d.rejected.length === catalog.length && d.rejected.every((r) => r.reason === 'no-key'));
 
-    const one = decide({ task: 'chat', prompt: EASY_CHAT }, [{ ...FRONTIER, available: false, unavailableReason: 'no API key for openai' }]);
+    const one = decide({ task: 'chat', prompt: EASY_CHAT }, [
+      { ...FRONTIER, available: false, unavailableReason: 'no API key for openai' },
+    ]);
     assert.match(one.summary, /openai\/frontier has no API key/);
 
     const noTask = decide({ task: 'completion', prompt: 'x' }, [LOCAL_7B]);
@@ -408,7 +594,12 @@ describe('route', () => {
   });
 
   it('routes over the built-in catalog: cheap work to a cheap model, hard work to frontier', () => {
-    const catalog = buildCatalog({ providers: [], localModels: [], providersWithKeys: new Set(['openai', 'anthropic', 'gemini']), loadedLocal: new Set() });
+    const catalog = buildCatalog({
+      providers: [],
+      localModels: [],
+      providersWithKeys: new Set(['openai', 'anthropic', 'gemini']),
+      loadedLocal: new Set(),
+    });
     const tierOf = (id: string | null) => catalog.find((m) => m.id === id)!.tier;
     const easy = decide({ task: 'chat', prompt: 'what does this regex do?' }, catalog);
     assert.equal(tierOf(easy.model), 1);
@@ -418,7 +609,10 @@ describe('route', () => {
     // Cheapest tier-3 model for this request: nothing in its tier is cheaper.
     const chosen = cost(hard.model!);
     for (const m of catalog.filter((x) => x.tier === 3)) {
-      assert.ok(chosen.inputPricePerMTok + chosen.outputPricePerMTok <= m.inputPricePerMTok + m.outputPricePerMTok + 1e-9, `${m.id} is cheaper than ${chosen.id}`);
+      assert.ok(
+        chosen.inputPricePerMTok + chosen.outputPricePerMTok <= m.inputPricePerMTok + m.outputPricePerMTok + 1e-9,
+        `${m.id} is cheaper than ${chosen.id}`,
+      );
     }
   });
 

@@ -61,7 +61,8 @@ const SNIPPET = `export function findUser(users: User[], query: Query, cache: Ma
   logLookupMiss(key, users.length);
 }`;
 
-const cost = (p: { input: number; output: number }, u: { inputTokens: number; outputTokens: number }) => (u.inputTokens * p.input + u.outputTokens * p.output) / 1e6;
+const cost = (p: { input: number; output: number }, u: { inputTokens: number; outputTokens: number }) =>
+  (u.inputTokens * p.input + u.outputTokens * p.output) / 1e6;
 const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} ≠ ${b}`);
 
 describe('routing end to end: local, mid-tier and frontier, then usage', function () {
@@ -75,11 +76,22 @@ describe('routing end to end: local, mid-tier and frontier, then usage', functio
   const results: ChatResult[] = [];
 
   before(async () => {
-    [mid, frontier, premium] = await Promise.all([startFakeOpenAI({ apiKey: 'mid-key-123456789' }), startFakeOpenAI({ apiKey: 'frontier-key-123456789' }), startFakeOpenAI({ apiKey: 'premium-key-123456789' })]);
+    [mid, frontier, premium] = await Promise.all([
+      startFakeOpenAI({ apiKey: 'mid-key-123456789' }),
+      startFakeOpenAI({ apiKey: 'frontier-key-123456789' }),
+      startFakeOpenAI({ apiKey: 'premium-key-123456789' }),
+    ]);
     ledgerPath = path.join(tempDir('gearbox-e2e-'), 'state', 'ledger.jsonl');
     host = new FakeModelHost();
     host.reply = () => 'const userCount = 0;';
-    const provider = (id: string, url: string, name: string, tier: number, p: { input: number; output: number }, keyEnv: string) => ({
+    const provider = (
+      id: string,
+      url: string,
+      name: string,
+      tier: number,
+      p: { input: number; output: number },
+      keyEnv: string,
+    ) => ({
       id,
       kind: 'openai-compatible',
       baseUrl: url,
@@ -98,7 +110,12 @@ describe('routing end to end: local, mid-tier and frontier, then usage', functio
       },
       {
         modelHost: host,
-        env: { PATH: process.env.PATH ?? '', MIDCO_KEY: 'mid-key-123456789', FRONTIERCO_KEY: 'frontier-key-123456789', PREMIUMCO_KEY: 'premium-key-123456789' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          MIDCO_KEY: 'mid-key-123456789',
+          FRONTIERCO_KEY: 'frontier-key-123456789',
+          PREMIUMCO_KEY: 'premium-key-123456789',
+        },
       },
     );
   });
@@ -117,13 +134,19 @@ describe('routing end to end: local, mid-tier and frontier, then usage', functio
     assert.equal(easy.route.requiredTier, 0);
     assert.equal(easy.costUsd, 0);
 
-    const medium = await ask('e2', 'why does this function return undefined sometimes?', { text: SNIPPET, languageId: 'typescript' });
+    const medium = await ask('e2', 'why does this function return undefined sometimes?', {
+      text: SNIPPET,
+      languageId: 'typescript',
+    });
     assert.equal(medium.model, 'midco/mid-1', medium.route.summary);
     assert.ok(medium.route.requiredTier >= 1 && medium.route.requiredTier <= 2, `tier ${medium.route.requiredTier}`);
     assert.equal(mid.requests.length, 1);
 
-    const hard = await ask('e3', 'design a lock-free concurrent queue and prove there is no race condition or deadlock @best');
-    assert.equal(hard.model, 'frontierco/frontier-1', hard.route.summary + ' (the cheapest tier-3 model)');
+    const hard = await ask(
+      'e3',
+      'design a lock-free concurrent queue and prove there is no race condition or deadlock @best',
+    );
+    assert.equal(hard.model, 'frontierco/frontier-1', `${hard.route.summary} (the cheapest tier-3 model)`);
     assert.equal(hard.route.requiredTier, 3);
     assert.equal(frontier.requests.length, 1);
     assert.equal(premium.requests.length, 0);
@@ -163,7 +186,8 @@ describe('routing end to end: local, mid-tier and frontier, then usage', functio
     });
     assert.deepEqual(records[2]!.reasons.includes('hint:best'), true);
     const raw = fs.readFileSync(ledgerPath, 'utf8');
-    for (const key of ['mid-key-123456789', 'frontier-key-123456789', 'premium-key-123456789']) assert.ok(!raw.includes(key), 'no key in the ledger');
+    for (const key of ['mid-key-123456789', 'frontier-key-123456789', 'premium-key-123456789'])
+      assert.ok(!raw.includes(key), 'no key in the ledger');
     assert.ok(!raw.includes('lock-free concurrent queue'), 'no prompt text in the ledger');
     if (process.platform !== 'win32') assert.equal(fs.statSync(ledgerPath).mode & 0o777, 0o600);
 
@@ -182,7 +206,10 @@ describe('routing end to end: local, mid-tier and frontier, then usage', functio
       u.byModel.map((m) => m.key),
       ['frontierco/frontier-1', 'midco/mid-1', 'local/coder'],
     );
-    assert.deepEqual(u.byTask.map((t) => [t.key, t.requests]), [['chat', 3]]);
+    assert.deepEqual(
+      u.byTask.map((t) => [t.key, t.requests]),
+      [['chat', 3]],
+    );
     assert.equal(u.budget.dailyUsd, 1);
     assert.equal(u.budget.monthlyUsd, 20);
     close(u.budget.spentTodayUsd, actual, 'spent today');
@@ -194,18 +221,24 @@ describe('routing end to end: local, mid-tier and frontier, then usage', functio
     const spent = d.engine.ledger.budgetState().spentTodayUsd;
     assert.ok(spent > 0);
     const capped = await d.connect({ budget: { dailyUsd: spent / 2, monthlyUsd: 0 } });
-    const res = await capped.request('gearbox/chat', { streamId: 'cap', messages: [{ role: 'user', content: 'design a lock-free queue @best' }] });
+    const res = await capped.request('gearbox/chat', {
+      streamId: 'cap',
+      messages: [{ role: 'user', content: 'design a lock-free queue @best' }],
+    });
     assert.equal(res.model, 'local/coder', res.route.summary);
     assert.ok(res.route.rejected.some((r) => r.reason === 'over-budget' && r.model === 'frontierco/frontier-1'));
     results.push(res);
   });
 
-  it('the CLI usage command (built bundle) shows the same numbers', async function () {
+  it('the CLI usage command (built bundle) shows the same numbers', async () => {
     execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
     const run = (args: string[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, [path.join(root, 'dist', 'daemon', 'gearbox.mjs'), ...args], { env: { PATH: process.env.PATH, GEARBOX_RUNTIME_DIR: d.runtimeDir, HOME: tempDir() }, timeout: 30_000 }, (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        execFile(
+          process.execPath,
+          [path.join(root, 'dist', 'daemon', 'gearbox.mjs'), ...args],
+          { env: { PATH: process.env.PATH, GEARBOX_RUNTIME_DIR: d.runtimeDir, HOME: tempDir() }, timeout: 30_000 },
+          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         );
       });
     const json = await run(['usage', '--since', '7d', '--json']);

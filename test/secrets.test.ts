@@ -22,7 +22,15 @@ function truePositives(): Case[] {
       if (!raw.trim() || raw.startsWith('#')) return;
       const bar = raw.indexOf(' | ');
       const [kind, fileName] = raw.slice(0, bar).split('@') as [SecretKind, string | undefined];
-      out.push({ kind, fileName, text: raw.slice(bar + 3).replaceAll('%%', '').replaceAll('\\n', '\n'), line: i + 1 });
+      out.push({
+        kind,
+        fileName,
+        text: raw
+          .slice(bar + 3)
+          .replaceAll('%%', '')
+          .replaceAll('\\n', '\n'),
+        line: i + 1,
+      });
     });
   return out;
 }
@@ -32,7 +40,21 @@ describe('secrets: findSecrets', () => {
 
   it('has a true-positive corpus covering every kind', () => {
     const kinds = new Set(cases.map((c) => c.kind));
-    for (const k of ['openai-key', 'anthropic-key', 'google-api-key', 'aws-access-key', 'aws-secret-key', 'github-token', 'slack-token', 'slack-webhook', 'stripe-key', 'jwt', 'private-key', 'generic-secret', 'env-file']) {
+    for (const k of [
+      'openai-key',
+      'anthropic-key',
+      'google-api-key',
+      'aws-access-key',
+      'aws-secret-key',
+      'github-token',
+      'slack-token',
+      'slack-webhook',
+      'stripe-key',
+      'jwt',
+      'private-key',
+      'generic-secret',
+      'env-file',
+    ]) {
       assert.ok(kinds.has(k as SecretKind), `no true positive for ${k}`);
     }
     assert.ok(cases.length >= 30);
@@ -44,13 +66,17 @@ describe('secrets: findSecrets', () => {
       assert.equal(found.length, 1, `line ${c.line}: ${JSON.stringify(found)} in ${c.text.slice(0, 80)}`);
       assert.equal(found[0]!.kind, c.kind, `line ${c.line}`);
       const secret = c.text.slice(found[0]!.start, found[0]!.end);
-      assert.ok(secret.length >= 8 && !/\s{2}/.test(secret.replaceAll('\n', '')), `line ${c.line}: span ${JSON.stringify(secret)}`);
+      assert.ok(
+        secret.length >= 8 && !/\s{2}/.test(secret.replaceAll('\n', '')),
+        `line ${c.line}: span ${JSON.stringify(secret)}`,
+      );
     }
   });
 
   it('finds nothing in the false-positive corpus (lockfile hashes, UUIDs, placeholders, base64 images)', () => {
     const text = fs.readFileSync(path.join(dir, 'false-positives.txt'), 'utf8');
-    const show = (f: ReturnType<typeof findSecrets>) => f.map((s) => `${s.kind}: ${text.slice(s.start, s.end).slice(0, 60)}`).join('\n');
+    const show = (f: ReturnType<typeof findSecrets>) =>
+      f.map((s) => `${s.kind}: ${text.slice(s.start, s.end).slice(0, 60)}`).join('\n');
     const found = findSecrets(text);
     assert.deepEqual(found, [], show(found));
     // Line by line too (no context from neighbours), and as an example env file.
@@ -59,16 +85,33 @@ describe('secrets: findSecrets', () => {
   });
 
   it('.env files: KEY=value lines with secret-looking keys or random values, not plain config', () => {
-    const env = ['# local settings', 'NODE_ENV=development', 'PORT=3000', 'DEBUG=true', 'API_URL=https://api.example.com', 'JWT_SECRET=s3cr3t-for-dev-only-42', 'REDIS_URL=redis://localhost:6379', 'EMPTY='].join('\n');
+    const env = [
+      '# local settings',
+      'NODE_ENV=development',
+      'PORT=3000',
+      'DEBUG=true',
+      'API_URL=https://api.example.com',
+      'JWT_SECRET=s3cr3t-for-dev-only-42',
+      'REDIS_URL=redis://localhost:6379',
+      'EMPTY=',
+    ].join('\n');
     const found = findSecrets(env, { fileName: '/home/me/app/.env' });
-    assert.deepEqual(found.map((f) => env.slice(f.start, f.end)), ['s3cr3t-for-dev-only-42']);
+    assert.deepEqual(
+      found.map((f) => env.slice(f.start, f.end)),
+      ['s3cr3t-for-dev-only-42'],
+    );
     assert.equal(found[0]!.kind, 'env-file');
     // Outside a .env file only the generic rule applies: SECRET=<random-looking value> still counts.
-    assert.deepEqual(findSecrets(env, { fileName: 'settings.txt' }).map((f) => f.kind), ['generic-secret']);
+    assert.deepEqual(
+      findSecrets(env, { fileName: 'settings.txt' }).map((f) => f.kind),
+      ['generic-secret'],
+    );
     // In a .env file, a secret-named key counts even with a word-like value; a plain name does not.
     assert.equal(findSecrets('SESSION_SECRET=hunterbunter', { fileName: '.env' }).length, 1);
     assert.equal(findSecrets('APP_NAME=hunterbunter', { fileName: '.env' }).length, 0);
-    assert.ok(isEnvFile('.env') && isEnvFile('.env.local') && isEnvFile('C:\\app\\.env.production') && isEnvFile('prod.env'));
+    assert.ok(
+      isEnvFile('.env') && isEnvFile('.env.local') && isEnvFile('C:\\app\\.env.production') && isEnvFile('prod.env'),
+    );
     assert.ok(!isEnvFile('.env.example') && !isEnvFile('.envrc.md') && !isEnvFile('env.ts') && !isEnvFile(undefined));
   });
 
@@ -89,7 +132,7 @@ describe('secrets: redactSecrets', () => {
       const out = redactSecrets(c.text, { fileName: c.fileName });
       assert.ok(out.includes(`[REDACTED:${c.kind}]`), out);
       const f = findSecrets(c.text, { fileName: c.fileName })[0]!;
-      assert.equal(out, c.text.slice(0, f.start) + `[REDACTED:${c.kind}]` + c.text.slice(f.end));
+      assert.equal(out, `${c.text.slice(0, f.start)}[REDACTED:${c.kind}]${c.text.slice(f.end)}`);
       assert.deepEqual(findSecrets(out, { fileName: c.fileName }), [], `redacted text still has a secret: ${out}`);
     }
   });
@@ -110,7 +153,7 @@ describe('secrets: linear time', () => {
     (n: number) => 'sk-a'.repeat(n / 4),
     (n: number) => 'a/'.repeat(n / 2),
     (n: number) => 'AKIA'.repeat(n / 4),
-    (n: number) => 'password=password=' .repeat(n / 18),
+    (n: number) => 'password=password='.repeat(n / 18),
     (n: number) => 'x'.repeat(n),
     (n: number) => '-----BEGIN '.repeat(n / 11),
     (n: number) => 'A'.repeat(n / 2) + '\n'.repeat(n / 2),

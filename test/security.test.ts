@@ -45,10 +45,14 @@ function upgradeRequest(headers: Record<string, string | undefined>, version = '
     ...headers,
   };
   for (const [k, v] of Object.entries(all)) if (v !== undefined) lines.push(`${k}: ${v}`);
-  return lines.join('\r\n') + '\r\n\r\n';
+  return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
-function request(port: number, method: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+function request(
+  port: number,
+  method: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path: '/', headers }, (res) => {
       res.resume();
@@ -59,7 +63,11 @@ function request(port: number, method: string, headers: Record<string, string>):
   });
 }
 
-function wsConnect(port: number, token: string, extra: WebSocket.ClientOptions = {}): Promise<{ ws: WebSocket; res: http.IncomingMessage }> {
+function wsConnect(
+  port: number,
+  token: string,
+  extra: WebSocket.ClientOptions = {},
+): Promise<{ ws: WebSocket; res: http.IncomingMessage }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { headers: { authorization: `Bearer ${token}` }, ...extra });
     let res: http.IncomingMessage | undefined;
@@ -80,15 +88,23 @@ describe('security: network face', () => {
   after(async () => d?.stop());
 
   it('knows which binds are loopback', () => {
-    for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) assert.ok(isLoopbackHost(h), h);
-    for (const h of ['0.0.0.0', '::', '192.168.1.5', '10.0.0.1', 'example.com', '::ffff:10.0.0.1', '128.0.0.1']) assert.ok(!isLoopbackHost(h), h);
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1'])
+      assert.ok(isLoopbackHost(h), h);
+    for (const h of ['0.0.0.0', '::', '192.168.1.5', '10.0.0.1', 'example.com', '::ffff:10.0.0.1', '128.0.0.1'])
+      assert.ok(!isLoopbackHost(h), h);
   });
 
   it('refuses a non-loopback bind without TLS, with a clear error, and leaves no lock behind', async () => {
     const runtimeDir = path.join(tempDir(), 'run');
     for (const host of ['0.0.0.0', '::', '192.168.1.5']) {
       await assert.rejects(
-        startDaemon({ runtimeDir, configPath: '/nonexistent/config.json', config: DaemonConfigSchema.parse({ host }), modelHost: new FakeModelHost(), logWrite: () => {} }),
+        startDaemon({
+          runtimeDir,
+          configPath: '/nonexistent/config.json',
+          config: DaemonConfigSchema.parse({ host }),
+          modelHost: new FakeModelHost(),
+          logWrite: () => {},
+        }),
         (e: Error) => e.message.includes(`Refusing to listen on "${host}"`) && /TLS/.test(e.message),
       );
     }
@@ -99,7 +115,25 @@ describe('security: network face', () => {
   it('serves wss through node:https when TLS is configured for a non-loopback bind', async function () {
     const dir = tempDir();
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          path.join(dir, 'key.pem'),
+          '-out',
+          path.join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+        ],
+        { stdio: 'ignore' },
+      );
     } catch {
       return this.skip();
     }
@@ -109,17 +143,25 @@ describe('security: network face', () => {
     );
     try {
       assert.equal(JSON.parse(fs.readFileSync(t.paths.discovery, 'utf8')).tls, true);
-      const ws = new WebSocket(`wss://127.0.0.1:${t.port}/`, { headers: { authorization: `Bearer ${t.token}` }, rejectUnauthorized: false });
+      const ws = new WebSocket(`wss://127.0.0.1:${t.port}/`, {
+        headers: { authorization: `Bearer ${t.token}` },
+        rejectUnauthorized: false,
+      });
       await new Promise((resolve, reject) => {
         ws.once('open', resolve);
         ws.once('error', reject);
       });
       ws.close();
       // plain ws:// gets nowhere, and the token is still required over TLS
-      const plain = await rawHttp(t.port, upgradeRequest({ host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}` }));
+      const plain = await rawHttp(
+        t.port,
+        upgradeRequest({ host: `127.0.0.1:${t.port}`, authorization: `Bearer ${t.token}` }),
+      );
       assert.notEqual(plain.status, 101);
       const noToken = new WebSocket(`wss://127.0.0.1:${t.port}/`, { rejectUnauthorized: false });
-      const status = await new Promise<number>((resolve) => noToken.once('unexpected-response', (_q, r) => resolve(r.statusCode!)));
+      const status = await new Promise<number>((resolve) =>
+        noToken.once('unexpected-response', (_q, r) => resolve(r.statusCode!)),
+      );
       assert.equal(status, 401);
     } finally {
       await t.stop();
@@ -129,12 +171,30 @@ describe('security: network face', () => {
   it('answers 403 to any Host but 127.0.0.1:PORT, localhost:PORT or [::1]:PORT, over HTTP and WebSocket, raw TCP included', async () => {
     const p = d.port;
     const auth = `Bearer ${d.token}`;
-    const bad: (string | undefined)[] = [undefined, '', ' ', `evil.example:${p}`, '127.0.0.1', `127.0.0.1:${p + 1}`, `127.0.0.2:${p}`, `localhost.:${p}`, `127.0.0.1:${p}.evil.example`, `0.0.0.0:${p}`, `[::1]`, `user@127.0.0.1:${p}`];
+    const bad: (string | undefined)[] = [
+      undefined,
+      '',
+      ' ',
+      `evil.example:${p}`,
+      '127.0.0.1',
+      `127.0.0.1:${p + 1}`,
+      `127.0.0.2:${p}`,
+      `localhost.:${p}`,
+      `127.0.0.1:${p}.evil.example`,
+      `0.0.0.0:${p}`,
+      `[::1]`,
+      `user@127.0.0.1:${p}`,
+    ];
     for (const host of bad) {
       const ws = await rawHttp(p, upgradeRequest({ host, authorization: auth }));
       assert.equal(ws.status, 403, `WebSocket with Host ${JSON.stringify(host)}: ${ws.head}`);
-      const lines = [`GET / HTTP/1.1`, ...(host === undefined ? [] : [`Host: ${host}`]), `Authorization: ${auth}`, 'Connection: close'];
-      const plain = await rawHttp(p, lines.join('\r\n') + '\r\n\r\n');
+      const lines = [
+        `GET / HTTP/1.1`,
+        ...(host === undefined ? [] : [`Host: ${host}`]),
+        `Authorization: ${auth}`,
+        'Connection: close',
+      ];
+      const plain = await rawHttp(p, `${lines.join('\r\n')}\r\n\r\n`);
       assert.equal(plain.status, 403, `HTTP with Host ${JSON.stringify(host)}: ${plain.head}`);
     }
     // HTTP/1.0 has no Host requirement in the protocol; the daemon still wants one
@@ -148,18 +208,50 @@ describe('security: network face', () => {
   it('answers 403 to a foreign, null or non-http Origin', async () => {
     const p = d.port;
     const auth = `Bearer ${d.token}`;
-    for (const origin of ['http://evil.example', 'null', '', `http://127.0.0.1:${p + 1}`, `https://evil.example:${p}`, `file://`, `http://evil.example@127.0.0.1:${p}x`]) {
-      assert.equal((await rawHttp(p, upgradeRequest({ host: `127.0.0.1:${p}`, authorization: auth, origin }))).status, 403, origin);
+    for (const origin of [
+      'http://evil.example',
+      'null',
+      '',
+      `http://127.0.0.1:${p + 1}`,
+      `https://evil.example:${p}`,
+      `file://`,
+      `http://evil.example@127.0.0.1:${p}x`,
+    ]) {
+      assert.equal(
+        (await rawHttp(p, upgradeRequest({ host: `127.0.0.1:${p}`, authorization: auth, origin }))).status,
+        403,
+        origin,
+      );
     }
-    assert.equal((await rawHttp(p, upgradeRequest({ host: `127.0.0.1:${p}`, authorization: auth, origin: `http://localhost:${p}` }))).status, 101);
+    assert.equal(
+      (
+        await rawHttp(
+          p,
+          upgradeRequest({ host: `127.0.0.1:${p}`, authorization: auth, origin: `http://localhost:${p}` }),
+        )
+      ).status,
+      101,
+    );
   });
 
   it('never sends CORS headers, preflights with Access-Control-Request-Private-Network included', async () => {
     const p = d.port;
     const cases: Record<string, string>[] = [
-      { origin: 'http://evil.example', 'access-control-request-method': 'GET', 'access-control-request-private-network': 'true' },
-      { origin: `http://127.0.0.1:${p}`, 'access-control-request-method': 'GET', 'access-control-request-private-network': 'true' },
-      { origin: `http://127.0.0.1:${p}`, 'access-control-request-private-network': 'true', authorization: `Bearer ${d.token}` },
+      {
+        origin: 'http://evil.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-private-network': 'true',
+      },
+      {
+        origin: `http://127.0.0.1:${p}`,
+        'access-control-request-method': 'GET',
+        'access-control-request-private-network': 'true',
+      },
+      {
+        origin: `http://127.0.0.1:${p}`,
+        'access-control-request-private-network': 'true',
+        authorization: `Bearer ${d.token}`,
+      },
       { authorization: `Bearer ${d.token}` },
       {},
     ];
@@ -249,7 +341,13 @@ describe('security: API keys never leave the daemon', function () {
         modelDirs: [modelDir],
         localModels: [{ id: 'local/bad', source: path.join(modelDir, 'bad.gguf'), tier: 0 }],
         providers: [
-          { id: 'envp', kind: 'openai-compatible', baseUrl: envFake.url, apiKeyEnv: 'ENVP_KEY', models: [{ name: 'm', tier: 3 }] },
+          {
+            id: 'envp',
+            kind: 'openai-compatible',
+            baseUrl: envFake.url,
+            apiKeyEnv: 'ENVP_KEY',
+            models: [{ name: 'm', tier: 3 }],
+          },
           { id: 'setp', kind: 'openai-compatible', baseUrl: setFake.url, models: [{ name: 'm', tier: 3 }] },
           { id: 'okp', kind: 'openai-compatible', baseUrl: okFake.url, models: [{ name: 'm', tier: 3 }] },
         ],
@@ -258,31 +356,66 @@ describe('security: API keys never leave the daemon', function () {
         // the real model host (a child process), so that its environment can be inspected
         modelHost: undefined,
         ledgerPath,
-        env: { PATH: process.env.PATH ?? '', HOME: work, ENVP_KEY: ENV_KEY, OPENAI_API_KEY: OPENAI_ENV_KEY, GGML_API_KEY: ENV_KEY },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: work,
+          ENVP_KEY: ENV_KEY,
+          OPENAI_API_KEY: OPENAI_ENV_KEY,
+          GGML_API_KEY: ENV_KEY,
+        },
       },
     );
     const errors: string[] = [];
     try {
       const c = await d.connect();
       await c.request('gearbox/setKeys', { keys: { setp: SET_KEY, okp: SET_KEY } });
-      setFake.setScript((_body, req) => ({ kind: 'error', status: 500, message: `internal error for key ${String(req.headers.authorization)}` }));
+      setFake.setScript((_body, req) => ({
+        kind: 'error',
+        status: 500,
+        message: `internal error for key ${String(req.headers.authorization)}`,
+      }));
       const chat = async (model: string) => {
         try {
-          const r = await c.request('gearbox/chat', { streamId: model, model, messages: [{ role: 'user', content: 'hi' }] });
+          const r = await c.request('gearbox/chat', {
+            streamId: model,
+            model,
+            messages: [{ role: 'user', content: 'hi' }],
+          });
           errors.push(JSON.stringify(r));
         } catch (e) {
-          errors.push(JSON.stringify({ message: (e as Error).message, code: (e as { code?: number }).code, data: (e as { data?: unknown }).data }));
+          errors.push(
+            JSON.stringify({
+              message: (e as Error).message,
+              code: (e as { code?: number }).code,
+              data: (e as { data?: unknown }).data,
+            }),
+          );
         }
       };
       await chat('envp/m');
       await chat('setp/m');
       await chat('okp/m');
       await chat('local/bad');
-      assert.ok(errors.some((e) => /401|Incorrect API key/.test(e)), errors.join('\n'));
-      assert.ok(errors.some((e) => /500|internal error/.test(e)), errors.join('\n'));
-      assert.ok(errors.some((e) => /Cannot load model local\/bad/.test(e)), errors.join('\n'));
-      assert.ok(envFake.requests.some((r) => r.headers.authorization === `Bearer ${ENV_KEY}`), 'the env key was really used');
-      assert.ok(setFake.requests.some((r) => r.headers.authorization === `Bearer ${SET_KEY}`), 'the set key was really used');
+      assert.ok(
+        errors.some((e) => /401|Incorrect API key/.test(e)),
+        errors.join('\n'),
+      );
+      assert.ok(
+        errors.some((e) => /500|internal error/.test(e)),
+        errors.join('\n'),
+      );
+      assert.ok(
+        errors.some((e) => /Cannot load model local\/bad/.test(e)),
+        errors.join('\n'),
+      );
+      assert.ok(
+        envFake.requests.some((r) => r.headers.authorization === `Bearer ${ENV_KEY}`),
+        'the env key was really used',
+      );
+      assert.ok(
+        setFake.requests.some((r) => r.headers.authorization === `Bearer ${SET_KEY}`),
+        'the set key was really used',
+      );
       errors.push(JSON.stringify(await c.request('gearbox/status', {})));
       errors.push(JSON.stringify(await c.request('gearbox/models', {})));
       errors.push(JSON.stringify(await c.request('gearbox/usage', {})));
@@ -292,14 +425,24 @@ describe('security: API keys never leave the daemon', function () {
       assert.ok(hostPid && hostPid !== process.pid, 'the model host runs in its own process');
       const hostFiles: string[] = [];
       if (process.platform === 'linux') {
-        hostFiles.push(fs.readFileSync(`/proc/${hostPid}/environ`, 'latin1'), fs.readFileSync(`/proc/${hostPid}/cmdline`, 'latin1'));
+        hostFiles.push(
+          fs.readFileSync(`/proc/${hostPid}/environ`, 'latin1'),
+          fs.readFileSync(`/proc/${hostPid}/cmdline`, 'latin1'),
+        );
         assert.ok(hostFiles[0]!.includes('PATH='), 'environ was readable');
       }
       await d.engine.ledger.flush();
       const files = (dir: string): string[] =>
-        fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)])) : [];
+        fs.existsSync(dir)
+          ? fs
+              .readdirSync(dir, { withFileTypes: true })
+              .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]))
+          : [];
       const written = [...files(d.runtimeDir), ...files(path.dirname(ledgerPath))];
-      assert.ok(written.some((f) => f.endsWith('ledger.jsonl')) && fs.readFileSync(ledgerPath, 'utf8').length > 0, 'the ledger was written');
+      assert.ok(
+        written.some((f) => f.endsWith('ledger.jsonl')) && fs.readFileSync(ledgerPath, 'utf8').length > 0,
+        'the ledger was written',
+      );
       const haystacks: [string, string][] = [
         ...written.map((f): [string, string] => [f, fs.readFileSync(f, 'latin1')]),
         ['logs', d.logs.join('\n')],
@@ -307,7 +450,8 @@ describe('security: API keys never leave the daemon', function () {
         ...hostFiles.map((t, i): [string, string] => [`model host /proc ${i ? 'cmdline' : 'environ'}`, t]),
       ];
       for (const key of [ENV_KEY, SET_KEY, OPENAI_ENV_KEY]) {
-        for (const [where, text] of haystacks) assert.ok(!text.includes(key), `key ${key.slice(0, 10)}… found in ${where}`);
+        for (const [where, text] of haystacks)
+          assert.ok(!text.includes(key), `key ${key.slice(0, 10)}… found in ${where}`);
       }
     } finally {
       await d.stop();
@@ -336,8 +480,21 @@ describe('security: model files', function () {
       fs.writeFileSync(configPath, JSON.stringify({ localModels: [{ id: 'local/m', source }], ...extra }));
       return startDaemon({ runtimeDir, configPath, env, logWrite: () => {}, ledgerPath: null });
     };
-    for (const source of ['../outside/m.gguf', 'models/../../outside/m.gguf', 'models/link.gguf', 'models/linkdir/m.gguf', path.join(outside, 'm.gguf')]) {
-      await assert.rejects(start(source), (e: Error) => /localModels\.0\.source of "local\/m" resolves to .*outside.*outside the allowed model dirs/.test(e.message) && /modelDirs/.test(e.message), source);
+    for (const source of [
+      '../outside/m.gguf',
+      'models/../../outside/m.gguf',
+      'models/link.gguf',
+      'models/linkdir/m.gguf',
+      path.join(outside, 'm.gguf'),
+    ]) {
+      await assert.rejects(
+        start(source),
+        (e: Error) =>
+          /localModels\.0\.source of "local\/m" resolves to .*outside.*outside the allowed model dirs/.test(
+            e.message,
+          ) && /modelDirs/.test(e.message),
+        source,
+      );
     }
     // inside the config file's dir: fine, and the model host is given the real path
     const ok = await start('models/ok.gguf');
@@ -368,9 +525,18 @@ describe('security: model files', function () {
       kvs: { bytes: Buffer.concat([head(0n, 1n << 44n), pad]), why: /claims \d+ metadata entries/ },
       u64max: { bytes: Buffer.concat([head(0xffffffffffffffffn, 0n), pad]), why: /tensor count is absurd/ },
       keylen: { bytes: Buffer.concat([head(0n, 1n), u64(1n << 60n), pad]), why: /metadata key #0 .*(absurd|claims)/ },
-      strlen: { bytes: Buffer.concat([head(0n, 1n), str('general.name'), u32(8), u64(1n << 40n), pad]), why: /metadata "general\.name" claims \d+ bytes/ },
-      arraylen: { bytes: Buffer.concat([head(0n, 1n), str('tokenizer.ggml.scores'), u32(9), u32(6), u64(1n << 50n), pad]), why: /array "tokenizer\.ggml\.scores" claims \d+ items/ },
-      strarray: { bytes: Buffer.concat([head(0n, 1n), str('tokenizer.ggml.tokens'), u32(9), u32(8), u64(1000000n), pad]), why: /array "tokenizer\.ggml\.tokens" claims 1000000 items/ },
+      strlen: {
+        bytes: Buffer.concat([head(0n, 1n), str('general.name'), u32(8), u64(1n << 40n), pad]),
+        why: /metadata "general\.name" claims \d+ bytes/,
+      },
+      arraylen: {
+        bytes: Buffer.concat([head(0n, 1n), str('tokenizer.ggml.scores'), u32(9), u32(6), u64(1n << 50n), pad]),
+        why: /array "tokenizer\.ggml\.scores" claims \d+ items/,
+      },
+      strarray: {
+        bytes: Buffer.concat([head(0n, 1n), str('tokenizer.ggml.tokens'), u32(9), u32(8), u64(1000000n), pad]),
+        why: /array "tokenizer\.ggml\.tokens" claims 1000000 items/,
+      },
       nested: { bytes: Buffer.concat([head(0n, 1n), str('a'), u32(9), u32(9), u64(1n), pad]), why: /nested array/ },
       dims: { bytes: Buffer.concat([head(1n, 0n), str('t'), u32(1000), pad]), why: /tensor "t" has 1000 dimensions/ },
       version: { bytes: Buffer.concat([Buffer.from('GGUF'), u32(99), pad]), why: /unsupported GGUF version 99/ },
@@ -380,19 +546,38 @@ describe('security: model files', function () {
     };
     for (const [name, f] of Object.entries(files)) fs.writeFileSync(path.join(work, `${name}.gguf`), f.bytes);
     const d = await startTestDaemon(
-      { modelDirs: [work], gpu: false, threads: 1, localModels: Object.keys(files).map((name) => ({ id: `local/${name}`, source: path.join(work, `${name}.gguf`), tier: 0 })) },
+      {
+        modelDirs: [work],
+        gpu: false,
+        threads: 1,
+        localModels: Object.keys(files).map((name) => ({
+          id: `local/${name}`,
+          source: path.join(work, `${name}.gguf`),
+          tier: 0,
+        })),
+      },
       { modelHost: undefined, ledgerPath: null },
     );
     try {
       const c = await d.connect();
       for (const [name, f] of Object.entries(files)) {
-        await assert.rejects(c.request('gearbox/chat', { streamId: name, model: `local/${name}`, messages: [{ role: 'user', content: 'hi' }] }), (e: any) => {
-          // the engine reports a failed pinned local model as that model's failure
-          assert.ok(e.code === ErrorCodes.ModelLoadFailed || e.code === ErrorCodes.ProviderError, `${name}: ${e.code} ${e.message}`);
-          assert.match(e.message, new RegExp(`Cannot load model local/${name} from .*${name}\\.gguf`));
-          assert.match(e.message, f.why, name);
-          return true;
-        });
+        await assert.rejects(
+          c.request('gearbox/chat', {
+            streamId: name,
+            model: `local/${name}`,
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
+          (e: any) => {
+            // the engine reports a failed pinned local model as that model's failure
+            assert.ok(
+              e.code === ErrorCodes.ModelLoadFailed || e.code === ErrorCodes.ProviderError,
+              `${name}: ${e.code} ${e.message}`,
+            );
+            assert.match(e.message, new RegExp(`Cannot load model local/${name} from .*${name}\\.gguf`));
+            assert.match(e.message, f.why, name);
+            return true;
+          },
+        );
       }
       const st = await c.request('gearbox/status', {});
       assert.equal(st.modelHost.restarts, 0, 'the model host never crashed');

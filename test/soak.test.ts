@@ -18,9 +18,16 @@ describe('soak (real model host, fake provider, 10 clients)', function () {
     const r = await runSoak({ requests: 1000, clients: 10, seed: 20261126, warmupRequests: 200 });
     console.log(formatSoak(r).replace(/^/gm, '      '));
     assert.deepEqual(r.unhandled, [], 'no unhandled rejection or uncaught exception');
-    assert.deepEqual([...r.warmup.unexpected, ...r.main.unexpected], [], 'no errors besides the cancellations and disconnects the soak made');
+    assert.deepEqual(
+      [...r.warmup.unexpected, ...r.main.unexpected],
+      [],
+      'no errors besides the cancellations and disconnects the soak made',
+    );
     assert.equal(r.main.requests, 1000);
-    assert.ok(r.main.cancelsSent > 100 && r.main.disconnects > 20, `cancels ${r.main.cancelsSent}, disconnects ${r.main.disconnects}`);
+    assert.ok(
+      r.main.cancelsSent > 100 && r.main.disconnects > 20,
+      `cancels ${r.main.cancelsSent}, disconnects ${r.main.disconnects}`,
+    );
     assert.equal(r.hostAfter.liveSequences, 0, 'no model host sequence outlives its client');
     assert.equal(r.hostAfter.inFlight, 0, 'no request left running in the model host');
     assert.equal(r.hostAfter.pending, 0, 'the daemon waits on nothing from the model host');
@@ -28,6 +35,9 @@ describe('soak (real model host, fake provider, 10 clients)', function () {
     assert.equal(r.sessionsAfter, 0, 'every daemon session was disposed');
     assert.ok(r.stillAnswers, 'the daemon still answers status, chats and completions');
     assert.ok(r.memory.heapGrowth < 0.1, `heap grew ${(r.memory.heapGrowth * 100).toFixed(1)} % (bound 10 %)`);
-    assert.ok(r.memory.hostRssGrowth !== null && r.memory.hostRssGrowth < 0.1, `model host RSS grew ${((r.memory.hostRssGrowth ?? NaN) * 100).toFixed(1)} % (bound 10 %)`);
+    assert.ok(
+      r.memory.hostRssGrowth !== null && r.memory.hostRssGrowth < 0.1,
+      `model host RSS grew ${((r.memory.hostRssGrowth ?? NaN) * 100).toFixed(1)} % (bound 10 %)`,
+    );
   });
 });

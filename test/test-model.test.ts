@@ -90,7 +90,10 @@ describe('test-model generator', function () {
     assert.deepEqual(embd?.dims, [spec.hidden, 151936]);
     assert.equal(embd?.type, GgmlType.F16);
     assert.equal(file.tensors.find((t) => t.name === 'blk.0.attn_norm.weight')?.type, GgmlType.F32);
-    assert.deepEqual(file.tensors.find((t) => t.name === 'blk.1.attn_k.weight')?.dims, [spec.hidden, (spec.hidden / spec.heads) * spec.kvHeads]);
+    assert.deepEqual(file.tensors.find((t) => t.name === 'blk.1.attn_k.weight')?.dims, [
+      spec.hidden,
+      (spec.hidden / spec.heads) * spec.kvHeads,
+    ]);
     let expected = 0;
     for (const t of file.tensors) {
       assert.equal(t.offset, expected, t.name);
@@ -126,7 +129,10 @@ describe('test-model generator', function () {
       const again = await completion.generateCompletion('function add(a, b) {', { maxTokens: 10, temperature: 0 });
       assert.ok(first.length > 0);
       assert.equal(again, first);
-      const infill = await completion.generateInfillCompletionWithMeta('const x = ', ';\n', { maxTokens: 6, temperature: 0 });
+      const infill = await completion.generateInfillCompletionWithMeta('const x = ', ';\n', {
+        maxTokens: 6,
+        temperature: 0,
+      });
       assert.ok(['maxTokens', 'eogToken'].includes(infill.metadata.stopReason));
       await context.dispose();
       await model.dispose();
@@ -137,7 +143,9 @@ describe('test-model generator', function () {
 
   it('writes the same bytes for the same seed from the CLI', () => {
     const out = path.join(tmp, 'cli.gguf');
-    const stdout = execFileSync(process.execPath, ['--import', 'tsx', fixture, '--shape', 'tiny', '--out', out], { encoding: 'utf8' });
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', fixture, '--shape', 'tiny', '--out', out], {
+      encoding: 'utf8',
+    });
     assert.match(stdout, /cli\.gguf \(\d+\.\d MB/);
     assert.ok(fs.readFileSync(out).equals(fs.readFileSync(modelPath)));
   });
@@ -172,7 +180,21 @@ describe('GGUF encoding helpers', () => {
       const get = (k: string) => back.kvs.get(k)?.value;
       assert.deepEqual(
         ['u8', 'i8', 'u16', 'i16', 'u32', 'i32', 'f32', 'bool', 'str', 'u64', 'i64', 'f64', 'arr'].map(get),
-        [250, -5, 60000, -30000, 4_000_000_000, -2_000_000_000, 0.5, true, 'héllo ✓', 2n ** 60n, -(2n ** 60n), Math.PI, ['a', '', 'ccc']],
+        [
+          250,
+          -5,
+          60000,
+          -30000,
+          4_000_000_000,
+          -2_000_000_000,
+          0.5,
+          true,
+          'héllo ✓',
+          2n ** 60n,
+          -(2n ** 60n),
+          Math.PI,
+          ['a', '', 'ccc'],
+        ],
       );
       assert.deepEqual(back.tensors, [{ name: 'q', dims: [32, 2], type: GgmlType.Q8_0, offset: 0 }]);
       const data = fs.readFileSync(file).subarray(back.dataOffset, back.dataOffset + 68);
@@ -194,7 +216,8 @@ describe('GGUF encoding helpers', () => {
     assert.equal(floatToHalf(1 + 2 ** -11), 0x3c00); // tie rounds to even
     assert.equal(floatToHalf(1 + 3 * 2 ** -11), 0x3c02);
     assert.ok(Number.isNaN(halfToFloat(floatToHalf(NaN))));
-    for (const x of [0.1, -3.14159, 0.0001, 1234.5]) assert.ok(Math.abs(halfToFloat(floatToHalf(x)) - x) <= Math.abs(x) * 2 ** -11);
+    for (const x of [0.1, -3.25, 0.0001, 1234.5])
+      assert.ok(Math.abs(halfToFloat(floatToHalf(x)) - x) <= Math.abs(x) * 2 ** -11);
   });
 
   it('quantizes Q8_0 like ggml: fp16 scale of max|x|/127, then rounded int8', () => {

@@ -20,7 +20,10 @@ const LOCAL = { id: 'local/tiny', source: '/nonexistent/tiny.gguf', tier: 0 };
 
 /** An LSP client that announces workspace folders (the CLI client sends none). */
 async function connectWithWorkspace(d: TestDaemon, folders: string[], settings: unknown): Promise<MessageConnection> {
-  const socket = new WebSocket(`ws://127.0.0.1:${d.port}/`, { headers: { authorization: `Bearer ${d.token}` }, perMessageDeflate: false });
+  const socket = new WebSocket(`ws://127.0.0.1:${d.port}/`, {
+    headers: { authorization: `Bearer ${d.token}` },
+    perMessageDeflate: false,
+  });
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
     socket.once('error', reject);
@@ -58,7 +61,7 @@ function line(over: Partial<LedgerRecord>): string {
     counterfactualModel: 'openai/gpt-x',
     ...over,
   };
-  return JSON.stringify(r) + '\n';
+  return `${JSON.stringify(r)}\n`;
 }
 
 describe('gearbox/usage over the daemon', function () {
@@ -72,7 +75,10 @@ describe('gearbox/usage over the daemon', function () {
     ledgerPath = path.join(tempDir('gearbox-usage-'), 'ledger.jsonl');
     // An earlier daemon's records (one from yesterday), and a torn last line from a crash.
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
-    fs.writeFileSync(ledgerPath, line({}) + line({ time: yesterday, costUsd: 0.5, counterfactualUsd: 0.5 }) + line({}).slice(0, 40));
+    fs.writeFileSync(
+      ledgerPath,
+      line({}) + line({ time: yesterday, costUsd: 0.5, counterfactualUsd: 0.5 }) + line({}).slice(0, 40),
+    );
     host = new FakeModelHost();
     d = await startTestDaemon({ localModels: [LOCAL], ledgerPath }, { modelHost: host });
   });
@@ -85,10 +91,19 @@ describe('gearbox/usage over the daemon', function () {
     const W = 'file:///home/me/project';
     const conn = await connectWithWorkspace(d, [W], { budget: { dailyUsd: 2, monthlyUsd: 30 } });
     conns.push(conn);
-    await conn.sendRequest('gearbox/chat', { streamId: 's1', messages: [{ role: 'user', content: 'rename x to count' }] });
+    await conn.sendRequest('gearbox/chat', {
+      streamId: 's1',
+      messages: [{ role: 'user', content: 'rename x to count' }],
+    });
     const uri = 'file:///home/me/project/a.ts';
-    await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text: 'const a = ' } });
-    await conn.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: { line: 0, character: 10 }, context: { triggerKind: 1 } });
+    await conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'typescript', version: 1, text: 'const a = ' },
+    });
+    await conn.sendRequest('textDocument/inlineCompletion', {
+      textDocument: { uri },
+      position: { line: 0, character: 10 },
+      context: { triggerKind: 1 },
+    });
 
     const current = UsageResult.parse(await conn.sendRequest('gearbox/usage', { since: '7d' }));
     assert.equal(current.workspace, 'current');
@@ -97,7 +112,10 @@ describe('gearbox/usage over the daemon', function () {
     assert.equal(current.totals.localRequests, 2);
     assert.equal(current.totals.costUsd, 0);
     assert.deepEqual(current.byTask.map((t) => t.key).sort(), ['chat', 'completion']);
-    assert.deepEqual(current.byModel.map((m) => [m.key, m.local, m.requests]), [['local/tiny', true, 2]]);
+    assert.deepEqual(
+      current.byModel.map((m) => [m.key, m.local, m.requests]),
+      [['local/tiny', true, 2]],
+    );
     assert.equal(current.budget.dailyUsd, 2);
     assert.equal(current.budget.monthlyUsd, 30);
     assert.equal(current.budget.spentTodayUsd, 0.25, 'the budget counts every workspace (the earlier record of today)');
@@ -118,12 +136,18 @@ describe('gearbox/usage over the daemon', function () {
     const recs: LedgerRecord[] = [];
     await scanLedger(ledgerPath, (r) => recs.push(r));
     const mine = recs.filter((r) => r.workspace === W);
-    assert.deepEqual(mine.map((r) => [r.task, r.model, r.local, r.costUsd, r.outcome]), [
-      ['chat', 'local/tiny', true, 0, 'ok'],
-      ['completion', 'local/tiny', true, 0, 'ok'],
-    ]);
+    assert.deepEqual(
+      mine.map((r) => [r.task, r.model, r.local, r.costUsd, r.outcome]),
+      [
+        ['chat', 'local/tiny', true, 0, 'ok'],
+        ['completion', 'local/tiny', true, 0, 'ok'],
+      ],
+    );
     assert.equal(host.calls[1]!.kind, 'complete');
-    assert.ok(mine[1]!.outputTokens > 0 && mine[1]!.inputTokens === 10, 'the local completion carries its token counts');
+    assert.ok(
+      mine[1]!.outputTokens > 0 && mine[1]!.inputTokens === 10,
+      'the local completion carries its token counts',
+    );
   });
 
   it('a CLI connection is workspace "cli"; a cancelled chat is recorded as cancelled', async () => {
@@ -147,13 +171,24 @@ describe('gearbox/usage over the daemon', function () {
 
   it('rejects a bad since with -32602', async () => {
     const c = await d.connect();
-    await assert.rejects(c.connection.sendRequest('gearbox/usage', { since: 'last week' }), (e: { code?: number }) => e.code === ErrorCodes.InvalidParams);
-    await assert.rejects(c.connection.sendRequest('gearbox/usage', { since: '2024-02-30' }), (e: { code?: number; message?: string }) => e.code === ErrorCodes.InvalidParams && /calendar date/.test(e.message ?? ''));
+    await assert.rejects(
+      c.connection.sendRequest('gearbox/usage', { since: 'last week' }),
+      (e: { code?: number }) => e.code === ErrorCodes.InvalidParams,
+    );
+    await assert.rejects(
+      c.connection.sendRequest('gearbox/usage', { since: '2024-02-30' }),
+      (e: { code?: number; message?: string }) =>
+        e.code === ErrorCodes.InvalidParams && /calendar date/.test(e.message ?? ''),
+    );
   });
 
   it('every record is on disk when the daemon reports it stopped', async () => {
     const c = await d.connect();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => c.request('gearbox/chat', { streamId: `b${i}`, messages: [{ role: 'user', content: `hi ${i}` }] })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        c.request('gearbox/chat', { streamId: `b${i}`, messages: [{ role: 'user', content: `hi ${i}` }] }),
+      ),
+    );
     await d.stop();
     const scan = await scanLedger(ledgerPath, () => {});
     assert.equal(scan.records, 2 + 20);
@@ -178,12 +213,35 @@ describe('usage helpers', () => {
       until: '2024-03-02',
       workspace: 'all',
       workspaceId: 'cli',
-      totals: { requests: 3, okRequests: 3, errorRequests: 0, cancelledRequests: 0, localRequests: 2, closedRequests: 1, inputTokens: 10, outputTokens: 5, costUsd: 0.5, counterfactualUsd: 2, savingsUsd: 1.5 },
+      totals: {
+        requests: 3,
+        okRequests: 3,
+        errorRequests: 0,
+        cancelledRequests: 0,
+        localRequests: 2,
+        closedRequests: 1,
+        inputTokens: 10,
+        outputTokens: 5,
+        costUsd: 0.5,
+        counterfactualUsd: 2,
+        savingsUsd: 1.5,
+      },
       days: [
         { date: '2024-03-01', costUsd: 0, counterfactualUsd: 0, requests: 0, localRequests: 0, closedRequests: 0 },
         { date: '2024-03-02', costUsd: 0.5, counterfactualUsd: 2, requests: 3, localRequests: 2, closedRequests: 1 },
       ],
-      byModel: [{ key: 'a/b', provider: 'a', local: false, requests: 1, inputTokens: 5, outputTokens: 5, costUsd: 0.5, counterfactualUsd: 1 }],
+      byModel: [
+        {
+          key: 'a/b',
+          provider: 'a',
+          local: false,
+          requests: 1,
+          inputTokens: 5,
+          outputTokens: 5,
+          costUsd: 0.5,
+          counterfactualUsd: 1,
+        },
+      ],
       byTask: [{ key: 'chat', requests: 3, inputTokens: 10, outputTokens: 5, costUsd: 0.5, counterfactualUsd: 2 }],
       savingsUsd: 1.5,
       budget: { dailyUsd: 1, monthlyUsd: 0, spentTodayUsd: 0.5, spentMonthUsd: 0.5 },

@@ -8,7 +8,7 @@ import { JSDOM } from 'jsdom';
 
 const bundle = path.resolve('dist/webview/main.js');
 
-describe('webview bundle (built)', function () {
+describe('webview bundle (built)', () => {
   before(function () {
     this.timeout(60_000);
     execFileSync(process.execPath, [path.resolve('scripts/build.mjs')], { stdio: 'inherit' });
@@ -17,9 +17,16 @@ describe('webview bundle (built)', function () {
 
   it('runs in a browser-like window with the VS Code API', async () => {
     const posted: any[] = [];
-    const dom = new JSDOM('<!DOCTYPE html><body><div id="app"></div></body>', { runScripts: 'outside-only', pretendToBeVisual: true });
+    const dom = new JSDOM('<!DOCTYPE html><body><div id="app"></div></body>', {
+      runScripts: 'outside-only',
+      pretendToBeVisual: true,
+    });
     const win = dom.window as any;
-    win.acquireVsCodeApi = () => ({ postMessage: (m: unknown) => posted.push(m), getState: () => undefined, setState: () => {} });
+    win.acquireVsCodeApi = () => ({
+      postMessage: (m: unknown) => posted.push(m),
+      getState: () => undefined,
+      setState: () => {},
+    });
     win.eval(fs.readFileSync(bundle, 'utf8'));
     assert.deepEqual(JSON.parse(JSON.stringify(posted[0])), { type: 'ready' });
     const send = (data: unknown) => win.dispatchEvent(new win.MessageEvent('message', { data }));
@@ -27,7 +34,14 @@ describe('webview bundle (built)', function () {
       type: 'init',
       turns: [
         { id: 'u', role: 'user', text: 'hi' },
-        { id: 'a', role: 'assistant', status: 'done', text: 'ok <img src=x onerror=alert(1)>\n\n```js\nlet a = 1\n```', model: 'local/m', route: { summary: 'easy → local', reasons: [], rejected: [] } },
+        {
+          id: 'a',
+          role: 'assistant',
+          status: 'done',
+          text: 'ok <img src=x onerror=alert(1)>\n\n```js\nlet a = 1\n```',
+          model: 'local/m',
+          route: { summary: 'easy → local', reasons: [], rejected: [] },
+        },
       ],
       models: [],
       selectedModel: null,

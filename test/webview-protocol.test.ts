@@ -49,13 +49,24 @@ describe('webview protocol', () => {
       text: 'hello',
       status: 'done',
       model: 'local/qwen',
-      route: { summary: 'easy question → local', reasons: [{ feature: 'length', weight: -0.1, detail: 'short' }], rejected: [{ model: 'x', reason: 'no-key', detail: 'no key' }] },
+      route: {
+        summary: 'easy question → local',
+        reasons: [{ feature: 'length', weight: -0.1, detail: 'short' }],
+        rejected: [{ model: 'x', reason: 'no-key', detail: 'no key' }],
+      },
       usage: { inputTokens: 10, outputTokens: 5 },
       costUsd: 0,
       latencyMs: 12,
     };
     const ok: unknown[] = [
-      { type: 'init', turns: [user, answer], models: [{ id: 'm', label: 'M', available: false, unavailableReason: 'no key' }], selectedModel: null, context: null, streaming: false },
+      {
+        type: 'init',
+        turns: [user, answer],
+        models: [{ id: 'm', label: 'M', available: false, unavailableReason: 'no key' }],
+        selectedModel: null,
+        context: null,
+        streaming: false,
+      },
       { type: 'models', models: [], selectedModel: 'm', error: 'offline' },
       { type: 'context', context: { label: 'a.ts' } },
       { type: 'context', context: null },

@@ -5,7 +5,8 @@ import type { HostToWebview, Turn } from '../shared/webview-protocol';
 import { formatCost, startApp, usageLine, type ChatApp } from '../webview/app';
 import { createMarkdownRenderer, escapeHtml, fenceLanguage } from '../webview/render';
 
-const XSS = 'Here: <img src=x onerror=alert(1)> and <script>alert(1)</script> <iframe src="https://evil"></iframe>\n\n<div onclick="alert(1)">x</div>\n\n[click](javascript:alert(1))';
+const XSS =
+  'Here: <img src=x onerror=alert(1)> and <script>alert(1)</script> <iframe src="https://evil"></iframe>\n\n<div onclick="alert(1)">x</div>\n\n[click](javascript:alert(1))';
 
 function purifyFor(win: unknown) {
   return createDOMPurify(win as Parameters<typeof createDOMPurify>[0]);
@@ -27,14 +28,17 @@ describe('webview markdown render', () => {
     assert.equal(out.querySelector('script'), null);
     assert.equal(out.querySelector('iframe'), null);
     assert.equal(out.querySelector('[onerror],[onclick]'), null);
-    for (const a of Array.from(out.querySelectorAll('a'))) assert.ok(!/javascript:/i.test(a.getAttribute('href') ?? ''));
+    for (const a of Array.from(out.querySelectorAll('a')))
+      assert.ok(!/javascript:/i.test(a.getAttribute('href') ?? ''));
     // The markup is shown as text instead.
     assert.match(out.textContent ?? '', /<img src=x onerror=alert\(1\)>/);
     assert.match(out.textContent ?? '', /<script>alert\(1\)<\/script>/);
   });
 
   it('keeps markdown formatting, highlights known languages', () => {
-    const out = mount('# Title\n\nSome **bold** and `code`.\n\n```ts\nconst x: number = 1;\n```\n\n- a\n- b\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[docs](https://example.com)');
+    const out = mount(
+      '# Title\n\nSome **bold** and `code`.\n\n```ts\nconst x: number = 1;\n```\n\n- a\n- b\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[docs](https://example.com)',
+    );
     assert.ok(out.querySelector('h1'));
     assert.equal(out.querySelector('strong')?.textContent, 'bold');
     const code = out.querySelector('pre code')!;
@@ -71,7 +75,10 @@ describe('webview markdown render', () => {
     assert.equal(formatCost(0), '$0');
     assert.equal(formatCost(0.00123), '$0.0012');
     assert.equal(formatCost(1.5), '$1.50');
-    assert.equal(usageLine({ usage: { inputTokens: 1234, outputTokens: 56 }, costUsd: 0.002, latencyMs: 1400 }), '1,234 in / 56 out · $0.0020 · 1.4 s');
+    assert.equal(
+      usageLine({ usage: { inputTokens: 1234, outputTokens: 56 }, costUsd: 0.002, latencyMs: 1400 }),
+      '1,234 in / 56 out · $0.0020 · 1.4 s',
+    );
   });
 });
 
@@ -84,8 +91,10 @@ describe('webview app (jsdom)', () => {
   const origWarn = console.warn;
 
   const doc = () => dom.window.document;
-  const deliver = (m: HostToWebview | unknown) => dom.window.dispatchEvent(new dom.window.MessageEvent('message', { data: m }));
-  const byText = (sel: string, text: string) => Array.from(doc().querySelectorAll<HTMLElement>(sel)).find((e) => e.textContent === text);
+  const deliver = (m: HostToWebview | unknown) =>
+    dom.window.dispatchEvent(new dom.window.MessageEvent('message', { data: m }));
+  const byText = (sel: string, text: string) =>
+    Array.from(doc().querySelectorAll<HTMLElement>(sel)).find((e) => e.textContent === text);
   const button = (label: string) => byText('button', label) as HTMLButtonElement | undefined;
   const input = () => doc().querySelector('textarea[aria-label="Message"]') as HTMLTextAreaElement;
   const key = (el: Element, k: string, extra: KeyboardEventInit = {}) =>
@@ -193,7 +202,14 @@ describe('webview app (jsdom)', () => {
   });
 
   it('keeps a cut stream, marked interrupted with retry', () => {
-    const cut: Turn = { id: 'a1', role: 'assistant', status: 'interrupted', text: 'partial answ', model: 'openai/x', error: { message: 'socket hang up', code: -32009 } };
+    const cut: Turn = {
+      id: 'a1',
+      role: 'assistant',
+      status: 'interrupted',
+      text: 'partial answ',
+      model: 'openai/x',
+      error: { message: 'socket hang up', code: -32009 },
+    };
     deliver({ type: 'init', turns: [user, cut], models: [], selectedModel: null, context: null, streaming: false });
     const box = doc().querySelector('[data-id="a1"]')!;
     assert.match(box.querySelector('.gb-answer-body')!.textContent!, /partial answ/);
@@ -214,7 +230,10 @@ describe('webview app (jsdom)', () => {
     });
     const select = doc().querySelector('select[aria-label="Model"]') as HTMLSelectElement;
     const opts = Array.from(select.options);
-    assert.deepEqual(opts.map((o) => o.textContent), ['Auto', 'Qwen (local)', 'GPT — no API key']);
+    assert.deepEqual(
+      opts.map((o) => o.textContent),
+      ['Auto', 'Qwen (local)', 'GPT — no API key'],
+    );
     assert.equal(opts[2]!.disabled, true);
     select.value = 'local/qwen';
     select.dispatchEvent(new dom.window.Event('change'));

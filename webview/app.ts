@@ -84,7 +84,11 @@ export function startApp(opts: AppOptions): ChatApp {
   log.setAttribute('aria-live', 'polite');
   log.setAttribute('aria-label', 'Conversation');
   log.tabIndex = 0;
-  const empty = el('div', 'gb-empty', 'Ask about your code. The selection (or the whole file) of the active editor is attached; Gearbox picks the cheapest model that is good enough.');
+  const empty = el(
+    'div',
+    'gb-empty',
+    'Ask about your code. The selection (or the whole file) of the active editor is attached; Gearbox picks the cheapest model that is good enough.',
+  );
 
   const composer = el('footer', 'gb-composer');
   const chipRow = el('div', 'gb-context-row');
@@ -105,7 +109,8 @@ export function startApp(opts: AppOptions): ChatApp {
   // ---------- draft ----------
   const saved = (api.getState() ?? {}) as DraftState;
   if (typeof saved.draft === 'string') input.value = saved.draft;
-  const saveDraft = () => api.setState({ ...((api.getState() ?? {}) as object), draft: input.value } satisfies DraftState);
+  const saveDraft = () =>
+    api.setState({ ...((api.getState() ?? {}) as object), draft: input.value } satisfies DraftState);
 
   // ---------- composer ----------
   function submit(): void {
@@ -258,7 +263,9 @@ export function startApp(opts: AppOptions): ChatApp {
     if (isLast && t.status !== 'streaming') {
       const row = el('div', 'gb-answer-actions');
       if (t.status !== 'done') row.append(button('Retry', 'gb-secondary', () => send({ type: 'retry' })));
-      row.append(button('Retry with a stronger model', 'gb-secondary gb-retry-stronger', () => send({ type: 'retryStronger' })));
+      row.append(
+        button('Retry with a stronger model', 'gb-secondary gb-retry-stronger', () => send({ type: 'retryStronger' })),
+      );
       box.append(row);
     }
     return box;
@@ -317,7 +324,9 @@ export function startApp(opts: AppOptions): ChatApp {
     bar.append(
       copy,
       button('Insert at Cursor', 'gb-code-action', () => send({ type: 'insertCode', code: text() })),
-      button('Apply to Selection', 'gb-code-action', () => send({ type: 'applyCode', code: text(), ...(lang ? { language: lang } : {}) })),
+      button('Apply to Selection', 'gb-code-action', () =>
+        send({ type: 'applyCode', code: text(), ...(lang ? { language: lang } : {}) }),
+      ),
     );
     pre.replaceWith(wrap);
     wrap.append(bar, pre);
@@ -363,7 +372,8 @@ export function startApp(opts: AppOptions): ChatApp {
   function scheduleRender(id: string): void {
     pendingRender.add(id);
     if (frame !== undefined) return;
-    const raf = win.requestAnimationFrame?.bind(win) ?? ((cb: FrameRequestCallback) => win.setTimeout(() => cb(Date.now()), 16));
+    const raf =
+      win.requestAnimationFrame?.bind(win) ?? ((cb: FrameRequestCallback) => win.setTimeout(() => cb(Date.now()), 16));
     frame = raf(() => {
       frame = undefined;
       flushRenders();
@@ -375,7 +385,7 @@ export function startApp(opts: AppOptions): ChatApp {
     for (const id of pendingRender) {
       const t = turns.find((x) => x.id === id);
       const box = turnElement(id);
-      if (!t || t.role !== 'assistant' || !box) continue;
+      if (t?.role !== 'assistant' || !box) continue;
       const body = box.querySelector('.gb-answer-body') as HTMLElement | null;
       if (body) renderBody(body, t.text);
       const model = box.querySelector('.gb-answer-model');
@@ -444,7 +454,7 @@ export function startApp(opts: AppOptions): ChatApp {
       }
       case 'chunk': {
         const t = turns.find((x) => x.id === m.id);
-        if (!t || t.role !== 'assistant') return;
+        if (t?.role !== 'assistant') return;
         t.text += m.delta;
         if (m.model && !t.model) t.model = m.model;
         scheduleRender(t.id);
@@ -492,7 +502,10 @@ export function startApp(opts: AppOptions): ChatApp {
 /** "1,234 in / 56 out · $0.0012 · 1.4 s" for a finished answer. */
 export function usageLine(t: Pick<AssistantTurn, 'usage' | 'costUsd' | 'latencyMs'>): string {
   const parts: string[] = [];
-  if (t.usage) parts.push(`${t.usage.inputTokens.toLocaleString('en-US')} in / ${t.usage.outputTokens.toLocaleString('en-US')} out`);
+  if (t.usage)
+    parts.push(
+      `${t.usage.inputTokens.toLocaleString('en-US')} in / ${t.usage.outputTokens.toLocaleString('en-US')} out`,
+    );
   if (typeof t.costUsd === 'number') parts.push(formatCost(t.costUsd));
   if (typeof t.latencyMs === 'number') parts.push(`${(t.latencyMs / 1000).toFixed(1)} s`);
   return parts.join(' · ');

@@ -24,12 +24,36 @@ import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
 import { Marked, type Tokens } from 'marked';
 
-const LANGUAGES = { bash, c, cpp, csharp, css, diff, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };
+const LANGUAGES = {
+  bash,
+  c,
+  cpp,
+  csharp,
+  css,
+  diff,
+  go,
+  java,
+  javascript,
+  json,
+  markdown,
+  python,
+  rust,
+  sql,
+  typescript,
+  xml,
+  yaml,
+};
 for (const [name, lang] of Object.entries(LANGUAGES)) {
   if (!hljs.getLanguage(name)) hljs.registerLanguage(name, lang);
 }
 // Common fence names highlight.js does not alias itself.
-const EXTRA_ALIASES: Record<string, string> = { shell: 'bash', console: 'bash', jsonc: 'json', vue: 'xml', svelte: 'xml' };
+const EXTRA_ALIASES: Record<string, string> = {
+  shell: 'bash',
+  console: 'bash',
+  jsonc: 'json',
+  vue: 'xml',
+  svelte: 'xml',
+};
 for (const [alias, languageName] of Object.entries(EXTRA_ALIASES)) {
   if (!hljs.getLanguage(alias)) hljs.registerAliases(alias, { languageName });
 }
@@ -38,8 +62,37 @@ for (const [alias, languageName] of Object.entries(EXTRA_ALIASES)) {
 const MAX_HIGHLIGHT_CHARS = 100_000;
 
 export const ALLOWED_TAGS = [
-  'a', 'blockquote', 'br', 'code', 'del', 'div', 'em', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'kbd', 'li', 'ol', 'p', 'pre', 's',
-  'span', 'strong', 'sub', 'sup', 'table', 'tbody', 'td', 'th', 'thead', 'tr', 'ul',
+  'a',
+  'blockquote',
+  'br',
+  'code',
+  'del',
+  'div',
+  'em',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'hr',
+  'kbd',
+  'li',
+  'ol',
+  'p',
+  'pre',
+  's',
+  'span',
+  'strong',
+  'sub',
+  'sup',
+  'table',
+  'tbody',
+  'td',
+  'th',
+  'thead',
+  'tr',
+  'ul',
 ];
 export const ALLOWED_ATTR = ['href', 'title', 'class', 'start', 'align'];
 
@@ -53,12 +106,22 @@ const PURIFY_CONFIG: Config = {
 };
 
 export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /** The language of a fence info string ("ts title=x" → "ts"), if highlight.js knows it. */
 export function fenceLanguage(info: string | undefined): string | undefined {
-  const name = (info ?? '').trim().split(/\s+/)[0]?.toLowerCase().replace(/^\{?\.?/, '').replace(/\}$/, '');
+  const name = (info ?? '')
+    .trim()
+    .split(/\s+/)[0]
+    ?.toLowerCase()
+    .replace(/^\{?\.?/, '')
+    .replace(/\}$/, '');
   return name && hljs.getLanguage(name) ? name : undefined;
 }
 

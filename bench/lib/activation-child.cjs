@@ -40,7 +40,7 @@ let activateError;
 try {
   ext.activate(context);
 } catch (err) {
-  activateError = String(err && err.stack || err);
+  activateError = String(err?.stack || err);
 }
 const t2 = performance.now();
 
@@ -51,7 +51,7 @@ const deadline = t2 + 2000;
   const activatedLine = logLines.find((l) => /activated in/.test(l));
   const featuresLine = logLines.find((l) => /features loaded in/.test(l));
   process.stdout.write(
-    JSON.stringify({
+    `${JSON.stringify({
       processStartToScriptMs: started,
       requireMs: t1 - t0,
       activateMs: t2 - t1,
@@ -65,8 +65,11 @@ const deadline = t2 + 2000;
       subscriptions: context.subscriptions.length,
       activateError,
       bundleBytes: fs.statSync(bundle).size,
-      siblingBytes: fs.readdirSync(path.dirname(bundle)).filter((f) => f.endsWith('.cjs') && f !== path.basename(bundle)).reduce((n, f) => n + fs.statSync(path.join(path.dirname(bundle), f)).size, 0),
-    }) + '\n',
+      siblingBytes: fs
+        .readdirSync(path.dirname(bundle))
+        .filter((f) => f.endsWith('.cjs') && f !== path.basename(bundle))
+        .reduce((n, f) => n + fs.statSync(path.join(path.dirname(bundle), f)).size, 0),
+    })}\n`,
   );
   process.exit(0);
 })();

@@ -40,7 +40,10 @@ export async function setGearboxLogLevel(e2e: CodeServerE2E, level: 'Trace' | 'D
     const row = rows.filter({ hasText: new RegExp(`^${level}`) }).first();
     await row.waitFor({ state: 'visible', timeout: 10_000 });
     await row.click();
-    await e2e.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+    await e2e.page
+      .locator('.quick-input-widget')
+      .waitFor({ state: 'hidden', timeout: 5_000 })
+      .catch(() => undefined);
     return true;
   } catch (err) {
     e2e.notes.push(`could not set the Gearbox log level to ${level}: ${(err as Error).message.split('\n')[0]}`);
@@ -51,5 +54,8 @@ export async function setGearboxLogLevel(e2e: CodeServerE2E, level: 'Trace' | 'D
 
 /** Number of `completion` lines (one per answered inline completion request) in the daemon's log. */
 export function daemonCompletions(e2e: CodeServerE2E): number {
-  return e2e.daemonLog().split('\n').filter((l) => l.includes('"msg":"completion"')).length;
+  return e2e
+    .daemonLog()
+    .split('\n')
+    .filter((l) => l.includes('"msg":"completion"')).length;
 }

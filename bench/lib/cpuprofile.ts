@@ -64,7 +64,9 @@ function locate(frame: CallFrame): { module: string; where: string } {
   if (map) {
     const e = map.findEntry(lineNumber, columnNumber) as { originalSource?: string; originalLine?: number };
     if (e?.originalSource) {
-      source = e.originalSource.startsWith('file:') ? fileURLToPath(e.originalSource) : path.resolve(path.dirname(file), e.originalSource);
+      source = e.originalSource.startsWith('file:')
+        ? fileURLToPath(e.originalSource)
+        : path.resolve(path.dirname(file), e.originalSource);
       line = (e.originalLine ?? 0) + 1;
     }
   }
@@ -121,13 +123,27 @@ export function summarizeProfile(file: string, opts: { top?: number; print?: boo
     totalMs: ms(totalUs),
     idleMs: ms(idleUs),
     stalledMs: ms(stalledUs),
-    byModule: [...mods].sort((a, b) => b[1] - a[1]).slice(0, top).map(([module, us]) => ({ module, selfMs: ms(us), pct: pct(us) })),
-    byFunction: [...fns.values()].sort((a, b) => b.us - a.us).slice(0, top).map((f) => ({ fn: f.fn, where: f.where, selfMs: ms(f.us), pct: pct(f.us) })),
+    byModule: [...mods]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([module, us]) => ({ module, selfMs: ms(us), pct: pct(us) })),
+    byFunction: [...fns.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((f) => ({ fn: f.fn, where: f.where, selfMs: ms(f.us), pct: pct(f.us) })),
   };
   if (opts.print) {
-    console.log(`\nprofile ${file}: ${summary.totalMs} ms, idle ${summary.idleMs} ms, stalled ${summary.stalledMs} ms (percentages of the busy time)`);
-    printTable('Self time by module', [['module', 'self ms', '% busy'], ...summary.byModule.map((m) => [m.module, m.selfMs, m.pct])]);
-    printTable('Self time by function', [['function', 'where', 'self ms', '% busy'], ...summary.byFunction.map((f) => [f.fn, f.where, f.selfMs, f.pct])]);
+    console.log(
+      `\nprofile ${file}: ${summary.totalMs} ms, idle ${summary.idleMs} ms, stalled ${summary.stalledMs} ms (percentages of the busy time)`,
+    );
+    printTable('Self time by module', [
+      ['module', 'self ms', '% busy'],
+      ...summary.byModule.map((m) => [m.module, m.selfMs, m.pct]),
+    ]);
+    printTable('Self time by function', [
+      ['function', 'where', 'self ms', '% busy'],
+      ...summary.byFunction.map((f) => [f.fn, f.where, f.selfMs, f.pct]),
+    ]);
   }
   return summary;
 }

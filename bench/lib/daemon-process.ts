@@ -40,7 +40,8 @@ export function listFlag(name: string, fallback: number[]): number[] {
   if (!v) return fallback;
   return v.split(',').map((x) => {
     const n = Number(x);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} takes positive integers separated by commas, not ${v}`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new Error(`--${name} takes positive integers separated by commas, not ${v}`);
     return n;
   });
 }
@@ -152,18 +153,34 @@ export async function spawnDaemon(opts: SpawnDaemonOptions): Promise<DaemonProce
   const configPath = path.join(dir, 'config.json');
   const runtimeDir = path.join(dir, 'run');
   const logPath = path.join(dir, 'daemon.log');
-  fs.writeFileSync(configPath, JSON.stringify({ ledgerPath: path.join(dir, 'state', 'ledger.jsonl'), ...opts.config }, null, 2));
+  fs.writeFileSync(
+    configPath,
+    JSON.stringify({ ledgerPath: path.join(dir, 'state', 'ledger.jsonl'), ...opts.config }, null, 2),
+  );
   const logFd = fs.openSync(logPath, 'a', 0o600);
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [...(opts.nodeArgs ?? []), opts.entry ?? daemonEntry, 'start', '--config', configPath, '--log-level', opts.logLevel ?? 'info'],
+    [
+      ...(opts.nodeArgs ?? []),
+      opts.entry ?? daemonEntry,
+      'start',
+      '--config',
+      configPath,
+      '--log-level',
+      opts.logLevel ?? 'info',
+    ],
     { cwd: dir, env: benchEnv(dir, opts.env), stdio: ['ignore', 'pipe', logFd] },
   );
   fs.closeSync(logFd);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : null))),
+  );
   const ready = await new Promise<{ port: number; pid: number; ms: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon not ready within ${opts.readyTimeoutMs ?? 30_000} ms; see ${logPath}`)), opts.readyTimeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`daemon not ready within ${opts.readyTimeoutMs ?? 30_000} ms; see ${logPath}`)),
+      opts.readyTimeoutMs ?? 30_000,
+    );
     const rl = readline.createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
       const m = /listening on [^:]+:(\d+) \(pid (\d+)\)/.exec(line);

@@ -49,7 +49,7 @@ export function fimScenarios(variant = 0, prefixChars = 3400, suffixLines = 3): 
   return {
     cold: { prefix, suffix },
     sameLine: { prefix: prefix + typed, suffix: suffix.slice(1) },
-    nextLine: { prefix: prefix + lineSuffix.replace(/\n$/, '') + '\n    ', suffix: suffix.slice(lineSuffix.length) },
+    nextLine: { prefix: `${prefix + lineSuffix.replace(/\n$/, '')}\n    `, suffix: suffix.slice(lineSuffix.length) },
     farEdit: { prefix: farEditPrefix, suffix },
   };
 }

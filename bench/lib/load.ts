@@ -14,7 +14,12 @@ export interface LoadResult {
  * `thinkMs` > 0: each worker waits a random 0.5–1.5 × thinkMs between its requests (and up to
  * thinkMs before its first), so N workers offer about N / thinkMs requests per ms.
  */
-export async function closedLoop(workers: number, total: number, call: (worker: number, seq: number) => Promise<void>, thinkMs = 0): Promise<LoadResult> {
+export async function closedLoop(
+  workers: number,
+  total: number,
+  call: (worker: number, seq: number) => Promise<void>,
+  thinkMs = 0,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;

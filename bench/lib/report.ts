@@ -25,7 +25,15 @@ export function summarize(values: readonly number[]): Summary {
   const s = [...values].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
   const r = (x: number) => Math.round(x * 1000) / 1000;
-  return { n: s.length, p50: r(q(0.5)), p90: r(q(0.9)), p99: r(q(0.99)), min: r(s[0]!), max: r(s.at(-1)!), mean: r(s.reduce((a, b) => a + b, 0) / s.length) };
+  return {
+    n: s.length,
+    p50: r(q(0.5)),
+    p90: r(q(0.9)),
+    p99: r(q(0.99)),
+    min: r(s[0]!),
+    max: r(s.at(-1)!),
+    mean: r(s.reduce((a, b) => a + b, 0) / s.length),
+  };
 }
 
 export function median(values: readonly number[]): number {
@@ -38,8 +46,8 @@ export function printTable(title: string, rows: readonly (readonly (string | num
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   console.log(`\n${title}`);
   cells.forEach((r, i) => {
-    console.log('  ' + r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  '));
-    if (i === 0) console.log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
+    console.log(`  ${r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  ')}`);
+    if (i === 0) console.log(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   });
 }
 
@@ -88,8 +96,12 @@ export function outName(defaultName: string, argv = process.argv.slice(2)): stri
 export function writeResult(name: string, data: Record<string, unknown>): string {
   fs.mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `${name}.json`);
-  const command = `node --import tsx ${path.relative(repoRoot, process.argv[1] ?? '')} ${process.argv.slice(2).join(' ')}`.trim();
-  fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: machine(), command, ...data }, null, 2) + '\n');
+  const command =
+    `node --import tsx ${path.relative(repoRoot, process.argv[1] ?? '')} ${process.argv.slice(2).join(' ')}`.trim();
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), command, ...data }, null, 2)}\n`,
+  );
   console.log(`\nwrote ${path.relative(repoRoot, file)}`);
   return file;
 }
@@ -107,12 +119,7 @@ export function rssOf(pid: number): number | undefined {
 /** Child processes of a pid (Linux /proc), e.g. the daemon's model host. */
 export function childPids(pid: number): number[] {
   try {
-    return fs
-      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return [];
   }

@@ -16,7 +16,7 @@ const path = require('node:path');
 
 /** Any-shaped value: callable, constructible, every property is another one; not a thenable. */
 function anything(name = 'vscode') {
-  const fn = function () {};
+  const fn = () => {};
   return new Proxy(fn, {
     get(_t, prop) {
       if (prop === 'then') return undefined; // not a promise: `await` must not hang on it
@@ -108,13 +108,25 @@ class Uri {
     return base.with({ path: path.posix.join(base.path, ...parts) });
   }
   with(c) {
-    return new Uri(c.scheme ?? this.scheme, c.authority ?? this.authority, c.path ?? this.path, c.query ?? this.query, c.fragment ?? this.fragment);
+    return new Uri(
+      c.scheme ?? this.scheme,
+      c.authority ?? this.authority,
+      c.path ?? this.path,
+      c.query ?? this.query,
+      c.fragment ?? this.fragment,
+    );
   }
   toString() {
     return `${this.scheme}://${this.authority}${this.path}${this.query ? `?${this.query}` : ''}${this.fragment ? `#${this.fragment}` : ''}`;
   }
   toJSON() {
-    return { scheme: this.scheme, authority: this.authority, path: this.path, query: this.query, fragment: this.fragment };
+    return {
+      scheme: this.scheme,
+      authority: this.authority,
+      path: this.path,
+      query: this.query,
+      fragment: this.fragment,
+    };
   }
 }
 
@@ -271,7 +283,17 @@ function createOutputChannel(name) {
 }
 
 function createStatusBarItem(id) {
-  return { id, text: '', tooltip: undefined, name: undefined, command: undefined, backgroundColor: undefined, show() {}, hide() {}, dispose() {} };
+  return {
+    id,
+    text: '',
+    tooltip: undefined,
+    name: undefined,
+    command: undefined,
+    backgroundColor: undefined,
+    show() {},
+    hide() {},
+    dispose() {},
+  };
 }
 
 const commandsRegistry = new Map();
@@ -298,7 +320,10 @@ const window = new Proxy(
     state: { focused: true },
     tabGroups: { all: [], onDidChangeTabs: noEvent, onDidChangeTabGroups: noEvent },
   },
-  { get: (t, p) => (p in t ? t[p] : typeof p === 'string' && p.startsWith('onDid') ? noEvent : anything(`window.${String(p)}`)) },
+  {
+    get: (t, p) =>
+      p in t ? t[p] : typeof p === 'string' && p.startsWith('onDid') ? noEvent : anything(`window.${String(p)}`),
+  },
 );
 
 const workspace = new Proxy(
@@ -317,7 +342,14 @@ const workspace = new Proxy(
     getWorkspaceFolder: () => undefined,
     createFileSystemWatcher: () => ({ onDidCreate: noEvent, onDidChange: noEvent, onDidDelete: noEvent, dispose() {} }),
   },
-  { get: (t, p) => (p in t ? t[p] : typeof p === 'string' && p.startsWith('onDid') || p === 'onWillSaveTextDocument' ? noEvent : anything(`workspace.${String(p)}`)) },
+  {
+    get: (t, p) =>
+      p in t
+        ? t[p]
+        : (typeof p === 'string' && p.startsWith('onDid')) || p === 'onWillSaveTextDocument'
+          ? noEvent
+          : anything(`workspace.${String(p)}`),
+  },
 );
 
 const commands = {
@@ -382,12 +414,25 @@ const base = {
   ThemeIcon,
   CancellationTokenSource,
   WorkspaceEdit,
-  CodeActionKind: new Proxy({ Empty: { value: '' } }, { get: (t, p) => (p in t ? t[p] : { value: String(p), append: () => anything('CodeActionKind') }) }),
+  CodeActionKind: new Proxy(
+    { Empty: { value: '' } },
+    { get: (t, p) => (p in t ? t[p] : { value: String(p), append: () => anything('CodeActionKind') }) },
+  ),
   window,
   workspace,
   commands,
   languages,
-  env: new Proxy({ appName: 'Stub Code', language: 'en', machineId: 'stub', sessionId: 'stub', uiKind: 1, clipboard: { readText: async () => '', writeText: async () => undefined } }, { get: (t, p) => (p in t ? t[p] : anything(`env.${String(p)}`)) }),
+  env: new Proxy(
+    {
+      appName: 'Stub Code',
+      language: 'en',
+      machineId: 'stub',
+      sessionId: 'stub',
+      uiKind: 1,
+      clipboard: { readText: async () => '', writeText: async () => undefined },
+    },
+    { get: (t, p) => (p in t ? t[p] : anything(`env.${String(p)}`)) },
+  ),
   extensions: { getExtension: () => undefined, all: [], onDidChange: noEvent },
   ...enums,
 };
@@ -405,7 +450,12 @@ function readPackageJson(dir) {
 
 function memento() {
   const m = new Map();
-  return { get: (k, d) => (m.has(k) ? m.get(k) : d), update: async (k, v) => void m.set(k, v), keys: () => [...m.keys()], setKeysForSync() {} };
+  return {
+    get: (k, d) => (m.has(k) ? m.get(k) : d),
+    update: async (k, v) => void m.set(k, v),
+    keys: () => [...m.keys()],
+    setKeysForSync() {},
+  };
 }
 
 /** A fake ExtensionContext; `config` holds configuration values by full key. */
@@ -433,7 +483,12 @@ function makeContext({ extensionPath, storageDir = extensionPath, config = {} } 
     logPath: path.join(storageDir, 'log'),
     asAbsolutePath: (rel) => path.join(extensionPath, rel),
     environmentVariableCollection: anything('environmentVariableCollection'),
-    extension: { id: 'gearbox.gearbox', extensionPath, extensionUri: Uri.file(extensionPath), packageJSON: readPackageJson(extensionPath) },
+    extension: {
+      id: 'gearbox.gearbox',
+      extensionPath,
+      extensionUri: Uri.file(extensionPath),
+      packageJSON: readPackageJson(extensionPath),
+    },
   };
 }
 
@@ -457,4 +512,13 @@ function install() {
   return vscode;
 }
 
-module.exports = { install, makeContext, vscode, logLines, commandsRegistry, registeredProviders, configValues, CancellationTokenSource };
+module.exports = {
+  install,
+  makeContext,
+  vscode,
+  logLines,
+  commandsRegistry,
+  registeredProviders,
+  configValues,
+  CancellationTokenSource,
+};

@@ -3,7 +3,14 @@
 import 'vscode-jsonrpc/node';
 import WebSocket from 'ws';
 import { createMessageConnection, type MessageConnection, CancellationTokenSource } from 'vscode-jsonrpc';
-import { Protocol, type NotificationMethod, type ParamsOf, type RequestMethod, type ResultOf, type WorkspaceSettings } from '../../shared/protocol';
+import {
+  Protocol,
+  type NotificationMethod,
+  type ParamsOf,
+  type RequestMethod,
+  type ResultOf,
+  type WorkspaceSettings,
+} from '../../shared/protocol';
 import { WebSocketMessageReader, WebSocketMessageWriter } from '../../shared/ws-transport';
 import { readDiscovery, readToken, runtimePaths, type Discovery } from '../runtime-dir';
 
@@ -16,7 +23,11 @@ export class DaemonNotRunningError extends Error {
 export interface DaemonClient {
   discovery: Discovery;
   connection: MessageConnection;
-  request<M extends RequestMethod>(method: M, params: ParamsOf<M>, token?: CancellationTokenSource): Promise<ResultOf<M>>;
+  request<M extends RequestMethod>(
+    method: M,
+    params: ParamsOf<M>,
+    token?: CancellationTokenSource,
+  ): Promise<ResultOf<M>>;
   onNotification<M extends NotificationMethod>(method: M, fn: (params: ParamsOf<M>) => void): void;
   close(): Promise<void>;
 }
@@ -43,7 +54,9 @@ export async function connectToDaemon(opts: {
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);
-    socket.once('unexpected-response', (_req, res) => reject(new Error(`Daemon refused the connection: HTTP ${res.statusCode}`)));
+    socket.once('unexpected-response', (_req, res) =>
+      reject(new Error(`Daemon refused the connection: HTTP ${res.statusCode}`)),
+    );
   });
   const connection = createMessageConnection(new WebSocketMessageReader(socket), new WebSocketMessageWriter(socket));
   opts.onConnection?.(connection);
@@ -62,13 +75,20 @@ export async function connectToDaemon(opts: {
     discovery,
     connection,
     async request(method, params, cts) {
-      const entry = Protocol[method] as unknown as { params: { parse(v: unknown): unknown }; result: { parse(v: unknown): unknown } };
+      const entry = Protocol[method] as unknown as {
+        params: { parse(v: unknown): unknown };
+        result: { parse(v: unknown): unknown };
+      };
       entry.params.parse(params);
-      const raw = cts ? await connection.sendRequest(method, params, cts.token) : await connection.sendRequest(method, params);
+      const raw = cts
+        ? await connection.sendRequest(method, params, cts.token)
+        : await connection.sendRequest(method, params);
       return entry.result.parse(raw) as ResultOf<typeof method>;
     },
     onNotification(method, fn) {
-      const entry = Protocol[method] as unknown as { params: { safeParse(v: unknown): { success: boolean; data?: unknown } } };
+      const entry = Protocol[method] as unknown as {
+        params: { safeParse(v: unknown): { success: boolean; data?: unknown } };
+      };
       connection.onNotification(method, (raw: unknown) => {
         const parsed = entry.params.safeParse(raw);
         if (parsed.success) fn(parsed.data as ParamsOf<typeof method>);

@@ -44,14 +44,23 @@ function has(cmd: string, args: string[] = ['--version']): boolean {
 
 export async function doctorReport(probeBinary = true): Promise<DoctorReport> {
   const dir = nodeLlamaCppDir();
-  const version = dir ? (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version : '';
+  const version = dir
+    ? (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version
+    : '';
   const localDir = dir ? path.join(dir, 'llama', 'localBuilds') : '';
-  const localBuilds = localDir && fs.existsSync(localDir) ? fs.readdirSync(localDir).filter((n) => !n.startsWith('.')) : [];
+  const localBuilds =
+    localDir && fs.existsSync(localDir) ? fs.readdirSync(localDir).filter((n) => !n.startsWith('.')) : [];
   let binary: DoctorReport['binary'] = null;
   if (dir && probeBinary) {
     try {
       const nlc = await import('node-llama-cpp');
-      const llama = await nlc.getLlama({ gpu: 'auto', build: 'never', skipDownload: true, progressLogs: false, logLevel: nlc.LlamaLogLevel.error });
+      const llama = await nlc.getLlama({
+        gpu: 'auto',
+        build: 'never',
+        skipDownload: true,
+        progressLogs: false,
+        logLevel: nlc.LlamaLogLevel.error,
+      });
       binary = { type: llama.buildType, gpu: llama.gpu === false ? 'cpu' : llama.gpu };
       await llama.dispose();
     } catch (err) {
@@ -60,7 +69,9 @@ export async function doctorReport(probeBinary = true): Promise<DoctorReport> {
   }
   return {
     platform: `${process.platform}-${process.arch}`,
-    runtime: process.versions.electron ? `Electron ${process.versions.electron} (Node ${process.versions.node})` : `Node ${process.versions.node}`,
+    runtime: process.versions.electron
+      ? `Electron ${process.versions.electron} (Node ${process.versions.node})`
+      : `Node ${process.versions.node}`,
     cpu: os.cpus()[0]?.model ?? 'unknown',
     logicalCores: os.availableParallelism(),
     physicalCores: physicalCoreCount(),
@@ -88,7 +99,10 @@ export function formatDoctor(r: DoctorReport): string {
 function runNodeLlamaCppCli(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
   const cli = path.join(dir, 'dist', 'cli', 'cli.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: 'inherit', env: { ...process.env, ...env, ELECTRON_RUN_AS_NODE: '1' } });
+    const child = spawn(process.execPath, [cli, ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, ...env, ELECTRON_RUN_AS_NODE: '1' },
+    });
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
@@ -107,10 +121,14 @@ export async function buildNative(opts: { amx?: boolean; smokeModel?: string } =
   const r = await doctorReport(false);
   if (!r.nodeLlamaCpp) throw new Error('node-llama-cpp is not installed next to gearbox: nothing to build.');
   if (!fs.existsSync(path.join(r.nodeLlamaCpp.dir, 'llama', 'gitRelease.bundle'))) {
-    throw new Error(`node-llama-cpp at ${r.nodeLlamaCpp.dir} ships no llama.cpp source bundle: install gearbox from npm to build natively.`);
+    throw new Error(
+      `node-llama-cpp at ${r.nodeLlamaCpp.dir} ships no llama.cpp source bundle: install gearbox from npm to build natively.`,
+    );
   }
   if (!r.buildTools.cmake || !r.buildTools.compiler) {
-    throw new Error('Building needs cmake and a C++ compiler (Debian/Ubuntu: apt-get install -y cmake g++; macOS: xcode-select --install && brew install cmake).');
+    throw new Error(
+      'Building needs cmake and a C++ compiler (Debian/Ubuntu: apt-get install -y cmake g++; macOS: xcode-select --install && brew install cmake).',
+    );
   }
   console.log(`Compiling llama.cpp for this CPU (${r.cpu}); this takes several minutes…`);
   const started = Date.now();
@@ -123,7 +141,11 @@ export async function buildNative(opts: { amx?: boolean; smokeModel?: string } =
     env.NODE_LLAMA_CPP_CMAKE_OPTION_CMAKE_CXX_FLAGS = flags;
     console.log('AMX left out (add --amx on bare metal to keep it).');
   }
-  const code = await runNodeLlamaCppCli(r.nodeLlamaCpp.dir, ['source', 'download', '--gpu', 'false', '--noUsageExample'], env);
+  const code = await runNodeLlamaCppCli(
+    r.nodeLlamaCpp.dir,
+    ['source', 'download', '--gpu', 'false', '--noUsageExample'],
+    env,
+  );
   if (code !== 0) throw new Error(`the native build failed (exit ${code}); the prebuilt binary stays in use.`);
   console.log(`Built in ${Math.round((Date.now() - started) / 1000)} s.`);
   // A build can compile and still not run here (an instruction the CPU lists but the hypervisor
@@ -132,13 +154,19 @@ export async function buildNative(opts: { amx?: boolean; smokeModel?: string } =
     const smoke = await smokeTest(opts.smokeModel);
     if (!smoke.ok) {
       await clearNative();
-      throw new Error(`the native build does not run on this machine (${smoke.why}); it was removed and the prebuilt binary stays in use.`);
+      throw new Error(
+        `the native build does not run on this machine (${smoke.why}); it was removed and the prebuilt binary stays in use.`,
+      );
     }
     console.log(`Checked: it evaluated a prompt with ${path.basename(opts.smokeModel)} (${smoke.why}).`);
   } else {
-    console.log('Not checked: no local GGUF model is configured to run it with (gearbox doctor --clear-native removes it if inference fails).');
+    console.log(
+      'Not checked: no local GGUF model is configured to run it with (gearbox doctor --clear-native removes it if inference fails).',
+    );
   }
-  console.log('Restart the daemon (gearbox stop; the editor restarts it) to use it; gearbox doctor --clear-native goes back.');
+  console.log(
+    'Restart the daemon (gearbox stop; the editor restarts it) to use it; gearbox doctor --clear-native goes back.',
+  );
   return 0;
 }
 
@@ -147,15 +175,23 @@ export function smokeTest(model: string): Promise<{ ok: boolean; why: string }> 
   const entry = process.argv[1];
   return new Promise((resolve) => {
     if (!entry) return resolve({ ok: false, why: 'cannot locate the gearbox CLI to run the check' });
-    const child = spawn(process.execPath, [entry, 'doctor', '--smoke', model], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    const child = spawn(process.execPath, [entry, 'doctor', '--smoke', model], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      if (signal) resolve({ ok: false, why: `the check died with ${signal}${signal === 'SIGILL' ? ': illegal instruction' : ''}` });
-      else if (code !== 0) resolve({ ok: false, why: `the check failed: ${out.trim().split('\n').at(-1) ?? `exit ${code}`}` });
+      if (signal)
+        resolve({
+          ok: false,
+          why: `the check died with ${signal}${signal === 'SIGILL' ? ': illegal instruction' : ''}`,
+        });
+      else if (code !== 0)
+        resolve({ ok: false, why: `the check failed: ${out.trim().split('\n').at(-1) ?? `exit ${code}`}` });
       else resolve({ ok: true, why: out.trim().split('\n').at(-1) ?? 'ok' });
     });
   });
@@ -164,7 +200,13 @@ export function smokeTest(model: string): Promise<{ ok: boolean; why: string }> 
 /** The child side of smokeTest. */
 export async function runSmoke(model: string): Promise<number> {
   const nlc = await import('node-llama-cpp');
-  const llama = await nlc.getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, logLevel: nlc.LlamaLogLevel.error });
+  const llama = await nlc.getLlama({
+    gpu: false,
+    build: 'never',
+    skipDownload: true,
+    progressLogs: false,
+    logLevel: nlc.LlamaLogLevel.error,
+  });
   const m = await llama.loadModel({ modelPath: model, gpuLayers: 0 });
   const ctx = await m.createContext({ contextSize: 512, threads: defaultThreadCount() });
   const tokens = m.tokenize('function add(a, b) {\n  return a + b;\n}\n'.repeat(6)).slice(0, 64);

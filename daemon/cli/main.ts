@@ -7,7 +7,15 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
 import type { InlineCompletionList } from 'vscode-languageserver';
-import { TaskKind, UsageSince, type CodeContext, type ModelInfo, type RouteDecision, type StatusResult, type UsageResult } from '../../shared/protocol';
+import {
+  TaskKind,
+  UsageSince,
+  type CodeContext,
+  type ModelInfo,
+  type RouteDecision,
+  type StatusResult,
+  type UsageResult,
+} from '../../shared/protocol';
 import { defaultConfigPath, loadConfig } from '../config';
 import { AlreadyRunningError, startDaemon } from '../daemon';
 import { VERSION } from '../engine';
@@ -71,7 +79,11 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`Unknown command "${cmd}".`);
     }
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (
+      err instanceof UsageError ||
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+    ) {
       console.error(`gearbox: ${(err as Error).message}\n\n${USAGE}`);
       return 2;
     }
@@ -93,9 +105,11 @@ async function cmdStart(args: string[], runtimeDir: string): Promise<number> {
     },
   });
   const port = values.port ? Number(values.port) : undefined;
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port must be 0..65535`);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
+    throw new UsageError(`--port must be 0..65535`);
   const logLevel = values['log-level'] as 'debug' | 'info' | 'warn' | 'error' | undefined;
-  if (logLevel && !['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new UsageError('--log-level must be debug, info, warn or error');
+  if (logLevel && !['debug', 'info', 'warn', 'error'].includes(logLevel))
+    throw new UsageError('--log-level must be debug, info, warn or error');
   const configPath = values.config ? path.resolve(values.config) : defaultConfigPath();
 
   const existing = readDiscovery(runtimePaths(runtimeDir));
@@ -103,9 +117,13 @@ async function cmdStart(args: string[], runtimeDir: string): Promise<number> {
     console.log(`Gearbox daemon already running: pid ${existing.pid}, port ${existing.port}`);
     return 0;
   }
-  if (values.detach) return detach(args.filter((a) => a !== '--detach'), runtimeDir);
+  if (values.detach)
+    return detach(
+      args.filter((a) => a !== '--detach'),
+      runtimeDir,
+    );
 
-  let daemon;
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
     daemon = await startDaemon({ runtimeDir, configPath, port, logLevel });
   } catch (err) {
@@ -220,7 +238,10 @@ export function formatStatus(st: StatusResult): string {
 }
 
 async function cmdModels(args: string[], runtimeDir: string): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, task: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { json: { type: 'boolean', default: false }, task: { type: 'string' } },
+  });
   const task = values.task === undefined ? undefined : TaskKind.safeParse(values.task);
   if (task && !task.success) throw new UsageError('--task must be completion, chat or refactor');
   const res = await withClient(runtimeDir, (c) => c.request('gearbox/models', task ? { task: task.data } : {}));
@@ -243,7 +264,14 @@ export function formatModels(models: ModelInfo[]): string {
   ]);
   const header = ['MODEL', 'KIND', 'TIER', 'CONTEXT', 'PRICE/MTok in/out', 'AVAILABLE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function fmtPrice(n: number): string {
@@ -253,22 +281,32 @@ function fmtPrice(n: number): string {
 async function cmdComplete(args: string[], runtimeDir: string): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { file: { type: 'string' }, line: { type: 'string' }, col: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      file: { type: 'string' },
+      line: { type: 'string' },
+      col: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
   });
   if (!values.file || !values.line || !values.col) throw new UsageError('complete needs --file, --line and --col');
   const line = Number(values.line);
   const col = Number(values.col);
-  if (!Number.isInteger(line) || line < 1 || !Number.isInteger(col) || col < 1) throw new UsageError('--line and --col are 1-based positive integers');
+  if (!Number.isInteger(line) || line < 1 || !Number.isInteger(col) || col < 1)
+    throw new UsageError('--line and --col are 1-based positive integers');
   const file = path.resolve(values.file);
   const text = fs.readFileSync(file, 'utf8');
   const lines = text.split('\n');
-  if (line > lines.length) throw new UsageError(`--line ${line} is past the end of ${values.file} (${lines.length} lines)`);
-  if (col > lines[line - 1]!.length + 1) throw new UsageError(`--col ${col} is past the end of line ${line} (${lines[line - 1]!.length} characters)`);
+  if (line > lines.length)
+    throw new UsageError(`--line ${line} is past the end of ${values.file} (${lines.length} lines)`);
+  if (col > lines[line - 1]!.length + 1)
+    throw new UsageError(`--col ${col} is past the end of line ${line} (${lines[line - 1]!.length} characters)`);
   const uri = pathToFileURL(file).href;
   const position = { line: line - 1, character: col - 1 };
   const started = Date.now();
   const result = await withClient(runtimeDir, async (c) => {
-    await c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: languageIdOf(file), version: 1, text } });
+    await c.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: languageIdOf(file), version: 1, text },
+    });
     return (await c.connection.sendRequest('textDocument/inlineCompletion', {
       textDocument: { uri },
       position,
@@ -278,7 +316,7 @@ async function cmdComplete(args: string[], runtimeDir: string): Promise<number> 
   const item = result?.items[0];
   const insert = typeof item?.insertText === 'string' ? item.insertText : (item?.insertText.value ?? '');
   if (values.json) console.log(JSON.stringify({ insertText: insert, latencyMs: Date.now() - started }, null, 2));
-  else process.stdout.write(insert + '\n');
+  else process.stdout.write(`${insert}\n`);
   return 0;
 }
 
@@ -304,7 +342,11 @@ async function cmdChat(args: string[], runtimeDir: string): Promise<number> {
     const onSigint = () => cts.cancel();
     process.once('SIGINT', onSigint);
     try {
-      return await c.request('gearbox/chat', { streamId, messages: [{ role: 'user', content: message }], context, model: values.model }, cts);
+      return await c.request(
+        'gearbox/chat',
+        { streamId, messages: [{ role: 'user', content: message }], context, model: values.model },
+        cts,
+      );
     } finally {
       process.off('SIGINT', onSigint);
     }
@@ -323,16 +365,29 @@ async function cmdChat(args: string[], runtimeDir: string): Promise<number> {
 async function cmdRoute(args: string[], runtimeDir: string): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { task: { type: 'string' }, json: { type: 'boolean', default: false }, explain: { type: 'boolean', default: false }, model: { type: 'string' } },
+    options: {
+      task: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      explain: { type: 'boolean', default: false },
+      model: { type: 'string' },
+    },
   });
   const task = TaskKind.safeParse(values.task);
   if (!task.success) throw new UsageError('route needs --task completion|chat|refactor');
   const prompt = await readStdin();
-  if (!prompt.trim()) throw new UsageError('route reads the prompt from stdin, e.g. echo "fix this race" | gearbox route --task chat --json');
-  const decision = await withClient(runtimeDir, (c) => c.request('gearbox/route', { task: task.data, prompt, model: values.model }));
+  if (!prompt.trim())
+    throw new UsageError(
+      'route reads the prompt from stdin, e.g. echo "fix this race" | gearbox route --task chat --json',
+    );
+  const decision = await withClient(runtimeDir, (c) =>
+    c.request('gearbox/route', { task: task.data, prompt, model: values.model }),
+  );
   if (values.json) console.log(JSON.stringify(decision, null, 2));
   else if (values.explain) console.log(formatDecision(decision));
-  else console.log(`${decision.task}: ${decision.model ?? 'no model'}${decision.pinned ? ' (pinned)' : ''} — ${decision.summary}`);
+  else
+    console.log(
+      `${decision.task}: ${decision.model ?? 'no model'}${decision.pinned ? ' (pinned)' : ''} — ${decision.summary}`,
+    );
   return 0;
 }
 
@@ -365,11 +420,19 @@ function rejectedLines(rejected: RouteDecision['rejected']): string[] {
 async function cmdUsage(args: string[], runtimeDir: string): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { since: { type: 'string', default: '7d' }, workspace: { type: 'string', default: 'all' }, json: { type: 'boolean', default: false } },
+    options: {
+      since: { type: 'string', default: '7d' },
+      workspace: { type: 'string', default: 'all' },
+      json: { type: 'boolean', default: false },
+    },
   });
-  if (!UsageSince.safeParse(values.since).success) throw new UsageError('--since takes a number of days (7d, 30d) or a date (2024-05-01)');
-  if (values.workspace !== 'all' && values.workspace !== 'current') throw new UsageError('--workspace must be all or current');
-  const res = await withClient(runtimeDir, (c) => c.request('gearbox/usage', { since: values.since, workspace: values.workspace as 'all' | 'current' }));
+  if (!UsageSince.safeParse(values.since).success)
+    throw new UsageError('--since takes a number of days (7d, 30d) or a date (2024-05-01)');
+  if (values.workspace !== 'all' && values.workspace !== 'current')
+    throw new UsageError('--workspace must be all or current');
+  const res = await withClient(runtimeDir, (c) =>
+    c.request('gearbox/usage', { since: values.since, workspace: values.workspace as 'all' | 'current' }),
+  );
   if (values.json) console.log(JSON.stringify(res, null, 2));
   else console.log(formatUsage(res));
   return 0;
@@ -393,26 +456,79 @@ export function budgetBar(label: string, spent: number, cap: number, width = 24)
 export function formatUsage(u: UsageResult): string {
   const table = (header: string[], rows: string[][], right: Set<number>): string[] => {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    return [header, ...rows].map((r) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd());
+    return [header, ...rows].map((r) =>
+      r
+        .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    );
   };
   const scope = u.workspace === 'all' ? 'all workspaces' : `workspace ${u.workspaceId}`;
   const lines = [`Gearbox usage ${u.since} .. ${u.until} (${scope})`, ''];
-  const dayRows = u.days.map((d) => [d.date, String(d.requests), String(d.localRequests), String(d.closedRequests), money(d.costUsd), money(d.counterfactualUsd), money(d.counterfactualUsd - d.costUsd)]);
+  const dayRows = u.days.map((d) => [
+    d.date,
+    String(d.requests),
+    String(d.localRequests),
+    String(d.closedRequests),
+    money(d.costUsd),
+    money(d.counterfactualUsd),
+    money(d.counterfactualUsd - d.costUsd),
+  ]);
   const t = u.totals;
-  dayRows.push(['TOTAL', String(t.requests), String(t.localRequests), String(t.closedRequests), money(t.costUsd), money(t.counterfactualUsd), money(t.savingsUsd)]);
-  lines.push(...table(['DATE', 'REQUESTS', 'LOCAL', 'CLOSED', 'COST', 'ON FRONTIER', 'SAVED'], dayRows, new Set([1, 2, 3, 4, 5, 6])));
+  dayRows.push([
+    'TOTAL',
+    String(t.requests),
+    String(t.localRequests),
+    String(t.closedRequests),
+    money(t.costUsd),
+    money(t.counterfactualUsd),
+    money(t.savingsUsd),
+  ]);
+  lines.push(
+    ...table(
+      ['DATE', 'REQUESTS', 'LOCAL', 'CLOSED', 'COST', 'ON FRONTIER', 'SAVED'],
+      dayRows,
+      new Set([1, 2, 3, 4, 5, 6]),
+    ),
+  );
   const pct = t.requests ? Math.round((t.localRequests / t.requests) * 100) : 0;
-  lines.push('', `Local ${t.localRequests} / closed ${t.closedRequests} requests (${pct}% local); ${t.inputTokens} tokens in, ${t.outputTokens} out.`);
-  if (t.errorRequests || t.cancelledRequests) lines.push(`${t.errorRequests} failed, ${t.cancelledRequests} cancelled.`);
-  lines.push(`Saved ${money(u.savingsUsd)} against the strongest available closed model (${money(t.counterfactualUsd)}).`);
+  lines.push(
+    '',
+    `Local ${t.localRequests} / closed ${t.closedRequests} requests (${pct}% local); ${t.inputTokens} tokens in, ${t.outputTokens} out.`,
+  );
+  if (t.errorRequests || t.cancelledRequests)
+    lines.push(`${t.errorRequests} failed, ${t.cancelledRequests} cancelled.`);
+  lines.push(
+    `Saved ${money(u.savingsUsd)} against the strongest available closed model (${money(t.counterfactualUsd)}).`,
+  );
   if (u.byModel.length) {
-    lines.push('', ...table(['MODEL', 'REQUESTS', 'COST'], u.byModel.map((m) => [`${m.key}${m.local ? ' (local)' : ''}`, String(m.requests), money(m.costUsd)]), new Set([1, 2])));
+    lines.push(
+      '',
+      ...table(
+        ['MODEL', 'REQUESTS', 'COST'],
+        u.byModel.map((m) => [`${m.key}${m.local ? ' (local)' : ''}`, String(m.requests), money(m.costUsd)]),
+        new Set([1, 2]),
+      ),
+    );
   }
   if (u.byTask.length) {
-    lines.push('', ...table(['TASK', 'REQUESTS', 'COST'], u.byTask.map((m) => [m.key, String(m.requests), money(m.costUsd)]), new Set([1, 2])));
+    lines.push(
+      '',
+      ...table(
+        ['TASK', 'REQUESTS', 'COST'],
+        u.byTask.map((m) => [m.key, String(m.requests), money(m.costUsd)]),
+        new Set([1, 2]),
+      ),
+    );
   }
-  lines.push('', 'Budget (every workspace, local time):', budgetBar('  today     ', u.budget.spentTodayUsd, u.budget.dailyUsd), budgetBar('  this month', u.budget.spentMonthUsd, u.budget.monthlyUsd));
-  if (u.ledger.skippedLines) lines.push(`Note: ${u.ledger.skippedLines} damaged line(s) in ${u.ledger.path ?? 'the ledger'} were skipped.`);
+  lines.push(
+    '',
+    'Budget (every workspace, local time):',
+    budgetBar('  today     ', u.budget.spentTodayUsd, u.budget.dailyUsd),
+    budgetBar('  this month', u.budget.spentMonthUsd, u.budget.monthlyUsd),
+  );
+  if (u.ledger.skippedLines)
+    lines.push(`Note: ${u.ledger.skippedLines} damaged line(s) in ${u.ledger.path ?? 'the ledger'} were skipped.`);
   if (u.ledger.path === null) lines.push('Note: the ledger file could not be opened; usage is counted in memory only.');
   return lines.join('\n');
 }
@@ -420,15 +536,25 @@ export function formatUsage(u: UsageResult): string {
 async function cmdDoctor(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { json: { type: 'boolean' }, 'build-native': { type: 'boolean' }, 'clear-native': { type: 'boolean' }, amx: { type: 'boolean' }, smoke: { type: 'string' }, config: { type: 'string' } },
+    options: {
+      json: { type: 'boolean' },
+      'build-native': { type: 'boolean' },
+      'clear-native': { type: 'boolean' },
+      amx: { type: 'boolean' },
+      smoke: { type: 'string' },
+      config: { type: 'string' },
+    },
   });
   if (values.smoke) return runSmoke(values.smoke);
-  if (values['build-native'] && values['clear-native']) throw new UsageError('--build-native and --clear-native are exclusive.');
+  if (values['build-native'] && values['clear-native'])
+    throw new UsageError('--build-native and --clear-native are exclusive.');
   if (values['build-native']) {
     // The first configured local model that is a plain file checks the build (hf: ones may not be downloaded).
     const configPath = values.config ?? process.env.GEARBOX_CONFIG ?? defaultConfigPath();
     const config = fs.existsSync(configPath) ? loadConfig(configPath) : undefined;
-    const smokeModel = config?.localModels.map((m) => path.resolve(path.dirname(configPath), m.source)).find((f) => !f.includes('hf:') && fs.existsSync(f));
+    const smokeModel = config?.localModels
+      .map((m) => path.resolve(path.dirname(configPath), m.source))
+      .find((f) => !f.includes('hf:') && fs.existsSync(f));
     return buildNative({ amx: values.amx, smokeModel });
   }
   if (values['clear-native']) return clearNative();
@@ -443,4 +569,3 @@ async function readStdin(): Promise<string> {
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
-

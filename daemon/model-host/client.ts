@@ -16,7 +16,16 @@ import {
 } from '../engine-types';
 import type { Logger } from '../log';
 import { buildChildEnv } from './child-env';
-import { ChatResult, ChildMessage, ChildStatus, CompleteResult, EmptyResult, PrefillResult, type ConfigureMessage, type ParentMessage } from './messages';
+import {
+  ChatResult,
+  ChildMessage,
+  ChildStatus,
+  CompleteResult,
+  EmptyResult,
+  PrefillResult,
+  type ConfigureMessage,
+  type ParentMessage,
+} from './messages';
 import { resolveThreadCount } from './threads';
 
 export interface ModelHostClientOptions {
@@ -130,16 +139,28 @@ export class ModelHostClient implements ModelHostApi {
 
   // ---------- ModelHostApi ----------
 
-  async load(modelId: string, onProgress?: (phase: 'download' | 'load', progress: number) => void, signal?: AbortSignal): Promise<void> {
+  async load(
+    modelId: string,
+    onProgress?: (phase: 'download' | 'load', progress: number) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await this.request({ type: 'load', modelId }, EmptyResult, { onProgress, signal });
   }
 
   /** Resolves with `mode` too: 'infill' when the model's FIM tokens were used. */
-  async complete(req: LocalCompletionRequest, onDelta: (text: string) => void, signal?: AbortSignal): Promise<{ text: string; usage: GenerateUsage; mode: 'infill' | 'completion' }> {
+  async complete(
+    req: LocalCompletionRequest,
+    onDelta: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<{ text: string; usage: GenerateUsage; mode: 'infill' | 'completion' }> {
     return this.request({ type: 'complete', req }, CompleteResult, { onDelta, signal });
   }
 
-  async chat(req: LocalChatRequest, onDelta: (text: string) => void, signal?: AbortSignal): Promise<{ text: string; usage: GenerateUsage }> {
+  async chat(
+    req: LocalChatRequest,
+    onDelta: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<{ text: string; usage: GenerateUsage }> {
     return this.request({ type: 'chat', req }, ChatResult, { onDelta, signal });
   }
 
@@ -162,9 +183,20 @@ export class ModelHostClient implements ModelHostApi {
   async status(): Promise<ModelHostClientStatus> {
     const base = { state: this.state, restarts: this.restarts };
     const none = { liveSequences: null, inFlight: null };
-    if (!this.isRunning()) return { ...base, ...none, pending: this.pending.size, pid: this.child?.pid ?? null, rssBytes: null, gpu: this.gpu, loaded: [] };
+    if (!this.isRunning())
+      return {
+        ...base,
+        ...none,
+        pending: this.pending.size,
+        pid: this.child?.pid ?? null,
+        rssBytes: null,
+        gpu: this.gpu,
+        loaded: [],
+      };
     try {
-      const st = await this.request({ type: 'status' }, ChildStatus, { timeoutMs: Math.min(this.requestTimeoutMs, 10_000) });
+      const st = await this.request({ type: 'status' }, ChildStatus, {
+        timeoutMs: Math.min(this.requestTimeoutMs, 10_000),
+      });
       this.gpu = st.gpu;
       return {
         ...base,
@@ -179,7 +211,16 @@ export class ModelHostClient implements ModelHostApi {
       };
     } catch (err) {
       this.opts.logger.warn('model host status failed', { error: err });
-      return { ...base, ...none, pending: this.pending.size, state: this.state, pid: this.child?.pid ?? null, rssBytes: null, gpu: this.gpu, loaded: [] };
+      return {
+        ...base,
+        ...none,
+        pending: this.pending.size,
+        state: this.state,
+        pid: this.child?.pid ?? null,
+        rssBytes: null,
+        gpu: this.gpu,
+        loaded: [],
+      };
     }
   }
 
@@ -214,7 +255,8 @@ export class ModelHostClient implements ModelHostApi {
   }
 
   private ensureChild(): Promise<ChildProcess> {
-    if (this.disposed) return Promise.reject(new GearboxError(ErrorCodes.InternalError, 'The local model host has been shut down.'));
+    if (this.disposed)
+      return Promise.reject(new GearboxError(ErrorCodes.InternalError, 'The local model host has been shut down.'));
     if (this.child && this.state === 'running') return Promise.resolve(this.child);
     this.starting ??= this.spawn().finally(() => (this.starting = undefined));
     return this.starting;
@@ -295,7 +337,9 @@ export class ModelHostClient implements ModelHostApi {
             this.child = undefined;
             this.state = 'crashed';
           }
-          reject(new GearboxError(ErrorCodes.ModelHostCrashed, `The local model host could not be started: ${err.message}`));
+          reject(
+            new GearboxError(ErrorCodes.ModelHostCrashed, `The local model host could not be started: ${err.message}`),
+          );
         }
       });
 
@@ -306,14 +350,31 @@ export class ModelHostClient implements ModelHostApi {
         const how = signal ? `signal ${signal}` : `exit code ${code}`;
         if (this.stopping) {
           this.state = 'stopped';
-          this.failAll(() => new GearboxError(ErrorCodes.RequestCancelled, 'The local model host was shut down while running this request.'));
+          this.failAll(
+            () =>
+              new GearboxError(
+                ErrorCodes.RequestCancelled,
+                'The local model host was shut down while running this request.',
+              ),
+          );
           return;
         }
         this.state = 'crashed';
         log.error('model host exited unexpectedly', { how, inFlight: this.pending.size, output: outputTail.slice() });
-        if (!started) reject(new GearboxError(ErrorCodes.ModelHostCrashed, `The local model host failed to start (${how}); see the daemon log.`));
+        if (!started)
+          reject(
+            new GearboxError(
+              ErrorCodes.ModelHostCrashed,
+              `The local model host failed to start (${how}); see the daemon log.`,
+            ),
+          );
         this.failAll(
-          () => new GearboxError(ErrorCodes.ModelHostCrashed, `The local model host crashed (${how}) while running this request; it has been restarted — retry.`, { how }),
+          () =>
+            new GearboxError(
+              ErrorCodes.ModelHostCrashed,
+              `The local model host crashed (${how}) while running this request; it has been restarted — retry.`,
+              { how },
+            ),
         );
       });
     });
@@ -328,8 +389,19 @@ export class ModelHostClient implements ModelHostApi {
       const reportedAt = performance.timeOrigin + performance.now();
       const sentAt = this.abortsSent.get(msg.id) ?? msg.abortAt;
       this.abortsSent.delete(msg.id);
-      const e: AbortStopped = { id: msg.id, kind: msg.kind, sentAt, abortAt: msg.abortAt, stoppedAt: msg.stoppedAt, reportedAt };
-      this.opts.logger.debug('model host request stopped after abort', { id: e.id, kind: e.kind, stopMs: Math.round((e.stoppedAt - e.sentAt) * 10) / 10 });
+      const e: AbortStopped = {
+        id: msg.id,
+        kind: msg.kind,
+        sentAt,
+        abortAt: msg.abortAt,
+        stoppedAt: msg.stoppedAt,
+        reportedAt,
+      };
+      this.opts.logger.debug('model host request stopped after abort', {
+        id: e.id,
+        kind: e.kind,
+        stopMs: Math.round((e.stoppedAt - e.sentAt) * 10) / 10,
+      });
       for (const fn of this.stoppedListeners) fn(e);
       return;
     }
@@ -351,7 +423,13 @@ export class ModelHostClient implements ModelHostApi {
       case 'result': {
         const parsed = p.schema.safeParse(msg.value);
         if (parsed.success) p.resolve(parsed.data);
-        else p.reject(new GearboxError(ErrorCodes.InternalError, `Invalid ${p.kind} result from the model host: ${parsed.error.message}`));
+        else
+          p.reject(
+            new GearboxError(
+              ErrorCodes.InternalError,
+              `Invalid ${p.kind} result from the model host: ${parsed.error.message}`,
+            ),
+          );
         return;
       }
       case 'error': {
@@ -382,7 +460,12 @@ export class ModelHostClient implements ModelHostApi {
   private async request<S extends z.ZodType>(
     body: RequestBody,
     schema: S,
-    opts: { onDelta?: (text: string) => void; onProgress?: (phase: 'download' | 'load', progress: number) => void; signal?: AbortSignal; timeoutMs?: number },
+    opts: {
+      onDelta?: (text: string) => void;
+      onProgress?: (phase: 'download' | 'load', progress: number) => void;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+    },
   ): Promise<z.infer<S>> {
     if (opts.signal?.aborted) throw abortError();
     const child = await withAbort(this.ensureChild(), opts.signal);
@@ -416,7 +499,12 @@ export class ModelHostClient implements ModelHostApi {
         timer: setTimeout(() => {
           settle();
           this.sendAbort(child, id);
-          reject(new GearboxError(ErrorCodes.Timeout, `The local model host did not finish ${body.type} within ${timeoutMs} ms.`));
+          reject(
+            new GearboxError(
+              ErrorCodes.Timeout,
+              `The local model host did not finish ${body.type} within ${timeoutMs} ms.`,
+            ),
+          );
         }, timeoutMs),
       };
       this.pending.set(id, p);

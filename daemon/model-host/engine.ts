@@ -13,7 +13,16 @@ import type {
 } from 'node-llama-cpp';
 import { ErrorCodes } from '../../shared/protocol';
 import { GearboxError, type LocalModelConfig } from '../engine-types';
-import type { ChatMessageRequest, ChatResult, ChildStatus, CompleteMessage, CompleteResult, ConfigureMessage, PrefillMessage, PrefillResult } from './messages';
+import type {
+  ChatMessageRequest,
+  ChatResult,
+  ChildStatus,
+  CompleteMessage,
+  CompleteResult,
+  ConfigureMessage,
+  PrefillMessage,
+  PrefillResult,
+} from './messages';
 import { checkGgufHeader, resolveModelSource } from './resolve';
 
 type Nlc = typeof import('node-llama-cpp');
@@ -204,7 +213,11 @@ export class InferenceEngine {
       });
     } catch (err) {
       await model.dispose().catch(() => {});
-      throw new GearboxError(ErrorCodes.ModelLoadFailed, `Cannot create a context for model ${config.id}: ${errorMessage(err)}`, { path: file });
+      throw new GearboxError(
+        ErrorCodes.ModelLoadFailed,
+        `Cannot create a context for model ${config.id}: ${errorMessage(err)}`,
+        { path: file },
+      );
     }
     this.log('info', 'model loaded', {
       model: config.id,
@@ -224,7 +237,10 @@ export class InferenceEngine {
     // llama.cpp logs from its own thread; its lines can arrive just after the rejection.
     await new Promise((resolve) => setTimeout(resolve, 50));
     const lines = this.llamaProblems
-      .filter((p) => p.n > since && /error|corrupt|invalid|failed to read/i.test(p.text) && !/failed to load model$/.test(p.text))
+      .filter(
+        (p) =>
+          p.n > since && /error|corrupt|invalid|failed to read/i.test(p.text) && !/failed to load model$/.test(p.text),
+      )
       .map((p) => p.text.replace(/^[a-z_]+: (error loading model: )?/, '').replace(/^[a-z_]+: /, ''));
     return [...new Set(lines)].join('; ').slice(0, 400);
   }
@@ -245,7 +261,11 @@ export class InferenceEngine {
   }
 
   /** Marks the model busy for the duration of `task`, and schedules the idle unload afterwards. */
-  private async use<T>(modelId: string, onProgress: ProgressFn | undefined, task: (m: LoadedModel) => Promise<T>): Promise<T> {
+  private async use<T>(
+    modelId: string,
+    onProgress: ProgressFn | undefined,
+    task: (m: LoadedModel) => Promise<T>,
+  ): Promise<T> {
     const m = await this.loadShared(modelId, onProgress);
     clearTimeout(m.idleTimer);
     m.active++;
@@ -291,7 +311,12 @@ export class InferenceEngine {
     for (const wake of m.sequenceWaiters.splice(0)) wake();
   }
 
-  async complete(req: CompleteMessage['req'], onDelta: (text: string) => void, signal: AbortSignal, onProgress?: ProgressFn): Promise<CompleteResult> {
+  async complete(
+    req: CompleteMessage['req'],
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+    onProgress?: ProgressFn,
+  ): Promise<CompleteResult> {
     return this.use(req.modelId, onProgress, async (m) => {
       const s = await this.takeSession(m, req.sessionKey, signal);
       // What a prefill already evaluated stays in the KV cache; the rest is this request's to do.
@@ -327,7 +352,14 @@ export class InferenceEngine {
       this.wakeSequenceWaiters(m);
       return existing;
     }
-    const created: Session = { key, sequence, completion: new nlc.LlamaCompletion({ contextSequence: sequence }), lastUsed: Date.now(), busy: 1, mutex: new Mutex() };
+    const created: Session = {
+      key,
+      sequence,
+      completion: new nlc.LlamaCompletion({ contextSequence: sequence }),
+      lastUsed: Date.now(),
+      busy: 1,
+      mutex: new Mutex(),
+    };
     m.sessions.set(key, created);
     return created;
   }
@@ -343,7 +375,8 @@ export class InferenceEngine {
     if (!m || m.context.disposed) return { evaluatedTokens: 0, skipped: 'model not loaded' };
     const existing = m.sessions.get(req.sessionKey);
     // A completion running or queued on the session comes first; an older prefill gives way.
-    if (existing && existing.busy > (existing.prefillAbort ? 1 : 0)) return { evaluatedTokens: 0, skipped: 'session busy' };
+    if (existing && existing.busy > (existing.prefillAbort ? 1 : 0))
+      return { evaluatedTokens: 0, skipped: 'session busy' };
     // Never evict another file's warm session for a guess: only a free sequence or this file's own.
     if (!existing && m.context.sequencesLeft === 0) return { evaluatedTokens: 0, skipped: 'no free sequence' };
     return this.use(req.modelId, undefined, async () => {
@@ -370,13 +403,19 @@ export class InferenceEngine {
     });
   }
 
-  private async runPrefill(m: LoadedModel, s: Session, req: PrefillMessage['req'], signal: AbortSignal): Promise<PrefillResult> {
+  private async runPrefill(
+    m: LoadedModel,
+    s: Session,
+    req: PrefillMessage['req'],
+    signal: AbortSignal,
+  ): Promise<PrefillResult> {
     if (signal.aborted) return { evaluatedTokens: 0, skipped: 'cancelled' };
     const seq = s.sequence;
     const tokens = this.promptTokens(m, s, req.prefix, req.suffix);
     // The request that follows decodes the last prompt token itself (to sample from it): leave it.
     tokens.pop();
-    if (tokens.length === 0 || tokens.length >= seq.contextSize) return { evaluatedTokens: 0, skipped: 'prompt does not fit' };
+    if (tokens.length === 0 || tokens.length >= seq.contextSize)
+      return { evaluatedTokens: 0, skipped: 'prompt does not fit' };
     await seq.adaptStateToTokens(tokens, false);
     let evaluated = 0;
     const CHUNK = 64;
@@ -456,7 +495,12 @@ export class InferenceEngine {
     };
   }
 
-  async chat(req: ChatMessageRequest['req'], onDelta: (text: string) => void, signal: AbortSignal, onProgress?: ProgressFn): Promise<ChatResult> {
+  async chat(
+    req: ChatMessageRequest['req'],
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+    onProgress?: ProgressFn,
+  ): Promise<ChatResult> {
     return this.use(req.modelId, onProgress, async (m) => {
       const nlc = await this.getNlc();
       // A fresh sequence per chat: a chat shares no prefix with a file's completions worth keeping.
@@ -484,7 +528,10 @@ export class InferenceEngine {
             outputTokens += tokens.length;
           },
         });
-        return { text: res.response, usage: { inputTokens: promptTokens, outputTokens, evaluatedPromptTokens: promptTokens } };
+        return {
+          text: res.response,
+          usage: { inputTokens: promptTokens, outputTokens, evaluatedPromptTokens: promptTokens },
+        };
       } finally {
         chat.dispose({ disposeSequence: false });
         await sequence.dispose();
@@ -538,7 +585,15 @@ export class InferenceEngine {
       });
     }
     const liveSequences = loaded.reduce((n, m) => n + m.sequencesInUse, 0);
-    return { pid: process.pid, rssBytes: process.memoryUsage().rss, gpu, threads: this.cfg.threads, loaded, liveSequences, inFlight: 0 };
+    return {
+      pid: process.pid,
+      rssBytes: process.memoryUsage().rss,
+      gpu,
+      threads: this.cfg.threads,
+      loaded,
+      liveSequences,
+      inFlight: 0,
+    };
   }
 
   async dispose(): Promise<void> {

@@ -38,7 +38,13 @@ function sendError(id: number, err: unknown): void {
   } else if (err instanceof Error && err.name === 'AbortError') {
     send({ type: 'error', id, code: ErrorCodes.RequestCancelled, name: 'AbortError', message: err.message });
   } else {
-    send({ type: 'error', id, code: ErrorCodes.InternalError, name: err instanceof Error ? err.name : 'Error', message: errorMessage(err) });
+    send({
+      type: 'error',
+      id,
+      code: ErrorCodes.InternalError,
+      name: err instanceof Error ? err.name : 'Error',
+      message: errorMessage(err),
+    });
   }
 }
 
@@ -119,7 +125,14 @@ function onMessage(raw: unknown): void {
   if (!parsed.success) {
     log('error', 'invalid message from the daemon', { issues: parsed.error.issues.slice(0, 5) });
     const id = (raw as { id?: unknown } | null)?.id;
-    if (typeof id === 'number') send({ type: 'error', id, code: ErrorCodes.InvalidParams, name: 'Error', message: `invalid model host message: ${parsed.error.message}` });
+    if (typeof id === 'number')
+      send({
+        type: 'error',
+        id,
+        code: ErrorCodes.InvalidParams,
+        name: 'Error',
+        message: `invalid model host message: ${parsed.error.message}`,
+      });
     return;
   }
   const msg = parsed.data;
@@ -143,13 +156,22 @@ function onMessage(raw: unknown): void {
       });
       return;
     case 'complete':
-      void serve(msg.id, msg.type, (signal) => requireEngine().complete(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)));
+      void serve(msg.id, msg.type, (signal) =>
+        requireEngine().complete(
+          msg.req,
+          (text) => send({ type: 'delta', id: msg.id, text }),
+          signal,
+          progress(msg.id),
+        ),
+      );
       return;
     case 'prefill':
       void serve(msg.id, msg.type, (signal) => requireEngine().prefill(msg.req, signal));
       return;
     case 'chat':
-      void serve(msg.id, msg.type, (signal) => requireEngine().chat(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)));
+      void serve(msg.id, msg.type, (signal) =>
+        requireEngine().chat(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)),
+      );
       return;
     case 'unload':
       void serve(msg.id, msg.type, async () => {
@@ -164,7 +186,10 @@ function onMessage(raw: unknown): void {
       });
       return;
     case 'status':
-      void serve(msg.id, msg.type, async () => ({ ...(await requireEngine().status()), inFlight: [...running.keys()].filter((k) => k !== msg.id).length }));
+      void serve(msg.id, msg.type, async () => ({
+        ...(await requireEngine().status()),
+        inFlight: [...running.keys()].filter((k) => k !== msg.id).length,
+      }));
       return;
     case 'abort': {
       const r = running.get(msg.id);
@@ -183,5 +208,7 @@ function onMessage(raw: unknown): void {
 process.on('message', onMessage);
 // The daemon is gone (crashed or killed): an orphaned host would hold gigabytes of RAM for nobody.
 process.on('disconnect', () => void shutdown());
-process.on('unhandledRejection', (reason) => log('error', 'unhandled rejection in the model host', { error: errorMessage(reason) }));
+process.on('unhandledRejection', (reason) =>
+  log('error', 'unhandled rejection in the model host', { error: errorMessage(reason) }),
+);
 send({ type: 'hello', pid: process.pid });

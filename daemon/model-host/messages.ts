@@ -70,7 +70,11 @@ export const ChatMessageRequest = z.object({
 export type ChatMessageRequest = z.infer<typeof ChatMessageRequest>;
 
 export const UnloadMessage = z.object({ type: z.literal('unload'), id: RequestId, modelId: z.string() });
-export const ReleaseSessionMessage = z.object({ type: z.literal('releaseSession'), id: RequestId, sessionKeyPrefix: z.string() });
+export const ReleaseSessionMessage = z.object({
+  type: z.literal('releaseSession'),
+  id: RequestId,
+  sessionKeyPrefix: z.string(),
+});
 export const StatusMessage = z.object({ type: z.literal('status'), id: RequestId });
 /** Stop the request `id` (its own reply is then an error the parent already stopped waiting for). */
 export const AbortMessage = z.object({ type: z.literal('abort'), id: RequestId });
@@ -132,7 +136,15 @@ export const StoppedMessage = z.object({
 });
 export type StoppedMessage = z.infer<typeof StoppedMessage>;
 
-export const ChildMessage = z.discriminatedUnion('type', [HelloMessage, ProgressMessage, DeltaMessage, ResultMessage, ErrorMessage, LogMessage, StoppedMessage]);
+export const ChildMessage = z.discriminatedUnion('type', [
+  HelloMessage,
+  ProgressMessage,
+  DeltaMessage,
+  ResultMessage,
+  ErrorMessage,
+  LogMessage,
+  StoppedMessage,
+]);
 export type ChildMessage = z.infer<typeof ChildMessage>;
 
 // ---------- result values ----------

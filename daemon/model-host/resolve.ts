@@ -39,7 +39,8 @@ function resolveLocalPath(source: string, opts: ResolveOptions): string {
     const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`;
     throw new GearboxError(ErrorCodes.ModelLoadFailed, `The GGUF file for ${label} ${why}: ${file}`, { path: file });
   }
-  if (!st.isFile()) throw new GearboxError(ErrorCodes.ModelLoadFailed, `The source of ${label} is not a file: ${file}`, { path: file });
+  if (!st.isFile())
+    throw new GearboxError(ErrorCodes.ModelLoadFailed, `The source of ${label} is not a file: ${file}`, { path: file });
   return file;
 }
 
@@ -67,7 +68,8 @@ async function resolveRemote(uri: string, opts: ResolveOptions): Promise<string>
         showCliProgress: false,
         skipExisting: true,
         deleteTempFileOnCancel: false,
-        onProgress: ({ totalSize, downloadedSize }) => opts.onProgress?.(totalSize > 0 ? Math.min(1, downloadedSize / totalSize) : 0),
+        onProgress: ({ totalSize, downloadedSize }) =>
+          opts.onProgress?.(totalSize > 0 ? Math.min(1, downloadedSize / totalSize) : 0),
       }),
       Math.max(opts.connectTimeoutMs ?? 10_000, 30_000),
       () => offlineError(uri, opts.modelsDir, 'the download did not start in time'),
@@ -99,7 +101,9 @@ async function probeNetwork(origin: string, uri: string, opts: ResolveOptions): 
     await fetch(origin, { method: 'HEAD', signal, redirect: 'manual' });
   } catch (err) {
     if (opts.signal?.aborted) throw opts.signal.reason;
-    const why = timeout.aborted ? `no answer from ${origin} within ${opts.connectTimeoutMs ?? 10_000} ms` : errorText(err);
+    const why = timeout.aborted
+      ? `no answer from ${origin} within ${opts.connectTimeoutMs ?? 10_000} ms`
+      : errorText(err);
     throw offlineError(uri, opts.modelsDir, why);
   }
 }
@@ -112,7 +116,16 @@ function offlineError(uri: string, modelsDir: string, why: string): GearboxError
   );
 }
 
-const NETWORK_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 function isNetworkError(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
@@ -137,7 +150,10 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => 
   // The loser of the race may still reject later; that must not become an unhandled rejection.
   promise.catch(() => {});
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(onTimeout()), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(onTimeout()), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -153,7 +169,20 @@ const GGUF_MAGIC = 0x46554747; // "GGUF"
 const GGML_MAX_DIMS = 4;
 const GGML_TYPE_LIMIT = 64;
 /** Smallest encoded size of one value of each GGUF type (strings: the 8-byte length). */
-const VALUE_SIZE: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 8: 8, 10: 8, 11: 8, 12: 8 };
+const VALUE_SIZE: Record<number, number> = {
+  0: 1,
+  1: 1,
+  2: 2,
+  3: 2,
+  4: 4,
+  5: 4,
+  6: 4,
+  7: 1,
+  8: 8,
+  10: 8,
+  11: 8,
+  12: 8,
+};
 const ARRAY = 9;
 const STRING = 8;
 const MAX_STRING_BYTES = 64 * 1024 * 1024;
@@ -172,7 +201,10 @@ class HeaderReader {
     return this.size - this.pos;
   }
   private ensure(n: number): void {
-    if (n > this.left) throw new GgufHeaderError(`the header needs ${n} more bytes at offset ${this.pos} but the file ends ${this.left} bytes later`);
+    if (n > this.left)
+      throw new GgufHeaderError(
+        `the header needs ${n} more bytes at offset ${this.pos} but the file ends ${this.left} bytes later`,
+      );
     const have = this.bufStart + this.buf.length - this.pos;
     if (have >= n) return;
     const want = Math.min(Math.max(n, 1 << 20), this.left);
@@ -199,17 +231,20 @@ class HeaderReader {
     return Number(v);
   }
   skip(n: number): void {
-    if (n > this.left) throw new GgufHeaderError(`a value of ${n} bytes at offset ${this.pos} runs past the end of the file`);
+    if (n > this.left)
+      throw new GgufHeaderError(`a value of ${n} bytes at offset ${this.pos} runs past the end of the file`);
     this.pos += n;
   }
   skipString(arrayKey: string): void {
     const len = this.u64(`a string length in "${arrayKey}"`);
-    if (len > this.left || len > MAX_STRING_BYTES) throw new GgufHeaderError(`a string in "${arrayKey}" claims ${len} bytes (${this.left} left in the file)`);
+    if (len > this.left || len > MAX_STRING_BYTES)
+      throw new GgufHeaderError(`a string in "${arrayKey}" claims ${len} bytes (${this.left} left in the file)`);
     this.pos += len;
   }
   string(what: string): string {
     const len = this.u64(`the length of ${what}`);
-    if (len > this.left || len > MAX_STRING_BYTES) throw new GgufHeaderError(`${what} claims ${len} bytes (${this.left} left in the file)`);
+    if (len > this.left || len > MAX_STRING_BYTES)
+      throw new GgufHeaderError(`${what} claims ${len} bytes (${this.left} left in the file)`);
     if (len > 4096) {
       this.skip(len);
       return '';
@@ -236,7 +271,8 @@ export function checkGgufHeader(file: string): string | undefined {
     const nTensors = r.u64('the tensor count');
     const nKv = r.u64('the metadata count');
     // Each tensor info takes at least 8 (name) + 4 + 8 + 4 + 8 bytes, each kv at least 8 + 4 + 1.
-    if (nTensors * 32 > r.size) return `the header claims ${nTensors} tensors, more than a ${r.size}-byte file can hold`;
+    if (nTensors * 32 > r.size)
+      return `the header claims ${nTensors} tensors, more than a ${r.size}-byte file can hold`;
     if (nKv * 13 > r.size) return `the header claims ${nKv} metadata entries, more than a ${r.size}-byte file can hold`;
     for (let i = 0; i < nKv; i++) {
       const key = r.string(`metadata key #${i}`);
@@ -247,7 +283,8 @@ export function checkGgufHeader(file: string): string | undefined {
         const size = VALUE_SIZE[itemType];
         if (size === undefined) return `metadata "${key}" has an unknown array item type ${itemType}`;
         const count = r.u64(`the length of array "${key}"`);
-        if (count * size > r.left) return `array "${key}" claims ${count} items, more than the ${r.left} bytes left in the file`;
+        if (count * size > r.left)
+          return `array "${key}" claims ${count} items, more than the ${r.left} bytes left in the file`;
         if (itemType === STRING) for (let j = 0; j < count; j++) r.skipString(key);
         else r.skip(count * size);
       } else if (type === STRING) {
@@ -261,7 +298,8 @@ export function checkGgufHeader(file: string): string | undefined {
     for (let i = 0; i < nTensors; i++) {
       const name = r.string(`the name of tensor #${i}`);
       const nDims = r.u32();
-      if (nDims < 1 || nDims > GGML_MAX_DIMS) return `tensor "${name}" has ${nDims} dimensions (at most ${GGML_MAX_DIMS})`;
+      if (nDims < 1 || nDims > GGML_MAX_DIMS)
+        return `tensor "${name}" has ${nDims} dimensions (at most ${GGML_MAX_DIMS})`;
       let elements = 1;
       for (let d = 0; d < nDims; d++) {
         const dim = r.u64(`dimension ${d} of tensor "${name}"`);

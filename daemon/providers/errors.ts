@@ -115,7 +115,10 @@ function header(headers: HeaderSource, name: string): string | undefined {
  * Milliseconds the server asked us to wait: `retry-after-ms` (OpenAI), else `Retry-After`
  * as delta-seconds or an HTTP date. Undefined when absent or unparsable.
  */
-export function parseRetryAfter(headers: HeaderSource | undefined | null, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  headers: HeaderSource | undefined | null,
+  now: number = Date.now(),
+): number | undefined {
   if (!headers) return undefined;
   const ms = header(headers, 'retry-after-ms')?.trim();
   if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.round(Number(ms));
@@ -233,7 +236,8 @@ function classify(err: unknown, ctx: MapContext): ProviderError {
   const providerId = ctx.providerId;
   const prefix = `${providerId}: `;
 
-  if (isAbortLike(err)) return new ProviderError({ providerId, kind: 'aborted', message: `${prefix}request cancelled` });
+  if (isAbortLike(err))
+    return new ProviderError({ providerId, kind: 'aborted', message: `${prefix}request cancelled` });
 
   if (err instanceof OpenAI.APIConnectionTimeoutError || err instanceof Anthropic.APIConnectionTimeoutError) {
     return new ProviderError({ providerId, kind: 'timeout', message: `${prefix}request timed out` });
@@ -256,7 +260,11 @@ function classify(err: unknown, ctx: MapContext): ProviderError {
     const detail = err.apiMessage ?? err.message;
     if (err.status === undefined) {
       const kind = (err.type && ANTHROPIC_TYPES[err.type]) || 'server';
-      return new ProviderError({ providerId, kind, message: `${prefix}error in stream (${err.type ?? 'unknown'}): ${detail}` });
+      return new ProviderError({
+        providerId,
+        kind,
+        message: `${prefix}error in stream (${err.type ?? 'unknown'}): ${detail}`,
+      });
     }
     // 529 overloaded is Anthropic's own status; it is a server-side, retryable condition.
     return fromStatus(providerId, err.status, detail, err.headers);
@@ -270,7 +278,12 @@ function classify(err: unknown, ctx: MapContext): ProviderError {
   return new ProviderError({ providerId, kind: 'unknown', message: `${prefix}${msg}` });
 }
 
-function fromStatus(providerId: string, status: number, detail: string, headers: HeaderSource | undefined): ProviderError {
+function fromStatus(
+  providerId: string,
+  status: number,
+  detail: string,
+  headers: HeaderSource | undefined,
+): ProviderError {
   const kind = kindForStatus(status);
   const retryAfterMs = kind === 'rate-limit' || status === 503 ? parseRetryAfter(headers) : undefined;
   return new ProviderError({

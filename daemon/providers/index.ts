@@ -30,7 +30,9 @@ const DEFAULT_ENV: Record<ProviderConfig['kind'], string | undefined> = {
 
 /** The environment variable a provider's key is read from: apiKeyEnv, else the kind's usual name. */
 export function apiKeyEnvVar(config: ProviderConfig): string {
-  return config.apiKeyEnv ?? DEFAULT_ENV[config.kind] ?? `${config.id.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_API_KEY`;
+  return (
+    config.apiKeyEnv ?? DEFAULT_ENV[config.kind] ?? `${config.id.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_API_KEY`
+  );
 }
 
 export function createProvider(
@@ -39,7 +41,10 @@ export function createProvider(
   opts: CreateProviderOptions,
 ): ChatProvider {
   if (config.kind === 'openai-compatible' && !config.baseUrl) {
-    throw new GearboxError(ErrorCodes.InvalidParams, `Provider "${config.id}" is openai-compatible and needs a baseUrl.`);
+    throw new GearboxError(
+      ErrorCodes.InvalidParams,
+      `Provider "${config.id}" is openai-compatible and needs a baseUrl.`,
+    );
   }
   const envVar = apiKeyEnvVar(config);
   const logger = opts.logger.child({ provider: config.id });

@@ -34,7 +34,11 @@ export function createOpenAIProvider(config: ProviderConfig, rt: ProviderRuntime
     stream: true,
     ...(withUsage ? { stream_options: { include_usage: true } } : {}),
     // OpenAI's reasoning models reject max_tokens; most compatible servers only know max_tokens.
-    ...(req.maxTokens !== undefined ? (compatible ? { max_tokens: req.maxTokens } : { max_completion_tokens: req.maxTokens }) : {}),
+    ...(req.maxTokens !== undefined
+      ? compatible
+        ? { max_tokens: req.maxTokens }
+        : { max_completion_tokens: req.maxTokens }
+      : {}),
     ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
   });
 
@@ -48,7 +52,9 @@ export function createOpenAIProvider(config: ProviderConfig, rt: ProviderRuntime
         const delta = choice?.delta?.content;
         return {
           ...(typeof delta === 'string' && delta ? { delta } : {}),
-          ...(chunk.usage ? { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens } : {}),
+          ...(chunk.usage
+            ? { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens }
+            : {}),
           finished: Boolean(choice?.finish_reason) || Boolean(chunk.usage),
         };
       },
@@ -74,5 +80,9 @@ export function createOpenAIProvider(config: ProviderConfig, rt: ProviderRuntime
 }
 
 function rejectsStreamOptions(e: ProviderError): boolean {
-  return e.kind === 'bad-request' && (e.status === 400 || e.status === 422) && /stream_options|include_usage/i.test(e.message);
+  return (
+    e.kind === 'bad-request' &&
+    (e.status === 400 || e.status === 422) &&
+    /stream_options|include_usage/i.test(e.message)
+  );
 }

@@ -63,7 +63,11 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: 
 }
 
 function abortedError(providerId = 'retry'): ProviderError {
-  return new ProviderError({ providerId, kind: 'aborted', message: `${providerId}: request cancelled while waiting to retry` });
+  return new ProviderError({
+    providerId,
+    kind: 'aborted',
+    message: `${providerId}: request cancelled while waiting to retry`,
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined, providerId: string): Promise<void> {

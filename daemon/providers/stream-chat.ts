@@ -43,7 +43,9 @@ export async function streamChat<E>(p: StreamChatParams<E>): Promise<{ text: str
     providerId: p.providerId,
     ...(p.req.signal ? { signal: p.req.signal } : {}),
     ...(p.connectTimeoutMs !== undefined ? { firstByteTimeoutMs: p.connectTimeoutMs } : {}),
-    ...((p.req.idleTimeoutMs ?? p.idleTimeoutMs) !== undefined ? { idleTimeoutMs: p.req.idleTimeoutMs ?? p.idleTimeoutMs } : {}),
+    ...((p.req.idleTimeoutMs ?? p.idleTimeoutMs) !== undefined
+      ? { idleTimeoutMs: p.req.idleTimeoutMs ?? p.idleTimeoutMs }
+      : {}),
   });
   let text = '';
   let inputTokens: number | undefined;

@@ -60,7 +60,12 @@ export class StreamWatch {
       case undefined:
         return undefined;
       case 'aborted':
-        return new ProviderError({ providerId, kind: 'aborted', message: `${providerId}: request cancelled`, ...partial });
+        return new ProviderError({
+          providerId,
+          kind: 'aborted',
+          message: `${providerId}: request cancelled`,
+          ...partial,
+        });
       case 'first-byte-timeout':
         return new ProviderError({
           providerId,

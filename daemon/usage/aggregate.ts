@@ -1,7 +1,14 @@
 // Totals over ledger records, kept in memory as small buckets (local day × workspace × model ×
 // task), so neither a long ledger nor frequent completions make queries slow. Days and months are
 // in the daemon's local time zone. Pure: no I/O, the clock is a parameter.
-import type { BudgetState, TaskKind, UsageBreakdownRow, UsageDay, UsageResult, UsageTotals } from '../../shared/protocol';
+import type {
+  BudgetState,
+  TaskKind,
+  UsageBreakdownRow,
+  UsageDay,
+  UsageResult,
+  UsageTotals,
+} from '../../shared/protocol';
 import type { LedgerRecord } from './record';
 
 /** The longest range a usage query may cover. */
@@ -41,14 +48,16 @@ export function resolveSince(since: string | undefined, now: Date): string {
   if (/^\d{4}-\d{2}-\d{2}$/.test(s)) {
     const [y, m, d] = s.split('-').map(Number) as [number, number, number];
     const dt = new Date(y, m - 1, d, 12);
-    if (dt.getFullYear() !== y || dt.getMonth() !== m - 1 || dt.getDate() !== d) throw new UsageRangeError(`since: ${s} is not a calendar date`);
+    if (dt.getFullYear() !== y || dt.getMonth() !== m - 1 || dt.getDate() !== d)
+      throw new UsageRangeError(`since: ${s} is not a calendar date`);
     day = s;
   } else {
     const t = Date.parse(s);
     if (Number.isNaN(t)) throw new UsageRangeError(`since: "${s}" is neither an ISO date nor a number of days like 7d`);
     day = localDay(new Date(t));
   }
-  if (daysBetween(day, today) + 1 > MAX_USAGE_DAYS) throw new UsageRangeError(`since: at most ${MAX_USAGE_DAYS} days back`);
+  if (daysBetween(day, today) + 1 > MAX_USAGE_DAYS)
+    throw new UsageRangeError(`since: at most ${MAX_USAGE_DAYS} days back`);
   return day;
 }
 
@@ -85,7 +94,22 @@ export class UsageAggregator {
     const key = `${day}\u0000${r.workspace}\u0000${r.model}\u0000${r.task}`;
     let b = this.buckets.get(key);
     if (!b) {
-      b = { day, workspace: r.workspace, model: r.model, provider: r.provider, local: r.local, task: r.task, requests: 0, ok: 0, error: 0, cancelled: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, counterfactualUsd: 0 };
+      b = {
+        day,
+        workspace: r.workspace,
+        model: r.model,
+        provider: r.provider,
+        local: r.local,
+        task: r.task,
+        requests: 0,
+        ok: 0,
+        error: 0,
+        cancelled: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsd: 0,
+        counterfactualUsd: 0,
+      };
       this.buckets.set(key, b);
     }
     b.requests++;
@@ -105,7 +129,10 @@ export class UsageAggregator {
   /** Spent today and this calendar month (local time), across every workspace. */
   spent(now: Date): { spentTodayUsd: number; spentMonthUsd: number } {
     const today = localDay(now);
-    return { spentTodayUsd: this.costByDay.get(today) ?? 0, spentMonthUsd: this.costByMonth.get(today.slice(0, 7)) ?? 0 };
+    return {
+      spentTodayUsd: this.costByDay.get(today) ?? 0,
+      spentMonthUsd: this.costByMonth.get(today.slice(0, 7)) ?? 0,
+    };
   }
 
   query(opts: {
@@ -122,8 +149,17 @@ export class UsageAggregator {
       days.set(d, { date: d, costUsd: 0, counterfactualUsd: 0, requests: 0, localRequests: 0, closedRequests: 0 });
     }
     const totals: UsageTotals = {
-      requests: 0, okRequests: 0, errorRequests: 0, cancelledRequests: 0, localRequests: 0, closedRequests: 0,
-      inputTokens: 0, outputTokens: 0, costUsd: 0, counterfactualUsd: 0, savingsUsd: 0,
+      requests: 0,
+      okRequests: 0,
+      errorRequests: 0,
+      cancelledRequests: 0,
+      localRequests: 0,
+      closedRequests: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      counterfactualUsd: 0,
+      savingsUsd: 0,
     };
     const byModel = new Map<string, UsageBreakdownRow>();
     const byTask = new Map<string, UsageBreakdownRow>();
@@ -157,8 +193,13 @@ export class UsageAggregator {
       addTo(t, b);
     }
     totals.savingsUsd = totals.counterfactualUsd - totals.costUsd;
-    const order = (a: UsageBreakdownRow, b: UsageBreakdownRow) => b.costUsd - a.costUsd || b.requests - a.requests || (a.key < b.key ? -1 : 1);
-    const budget: BudgetState = { dailyUsd: opts.caps.dailyUsd, monthlyUsd: opts.caps.monthlyUsd, ...this.spent(opts.now) };
+    const order = (a: UsageBreakdownRow, b: UsageBreakdownRow) =>
+      b.costUsd - a.costUsd || b.requests - a.requests || (a.key < b.key ? -1 : 1);
+    const budget: BudgetState = {
+      dailyUsd: opts.caps.dailyUsd,
+      monthlyUsd: opts.caps.monthlyUsd,
+      ...this.spent(opts.now),
+    };
     return {
       since,
       until,

@@ -51,7 +51,7 @@ export function counterfactual(
   const allowed = opts.allowedModels?.length ? new Set(opts.allowedModels) : undefined;
   const isAllowed = (m: ModelInfo) => {
     if (!allowed) return true;
-    const prefix = m.provider + '/';
+    const prefix = `${m.provider}/`;
     return allowed.has(m.id) || (m.id.startsWith(prefix) && allowed.has(m.id.slice(prefix.length)));
   };
   let best: { usd: number; model: string | null } = { usd: opts.actualUsd, model: null };

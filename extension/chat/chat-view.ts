@@ -32,7 +32,8 @@ export function registerChatView(context: vscode.ExtensionContext, client: Gearb
   // ---------- the last code editor (the webview takes focus, so remember it) ----------
   let lastEditor: vscode.TextEditor | undefined;
   let lastSelection: vscode.Selection | undefined;
-  const usable = (e: vscode.TextEditor | undefined): e is vscode.TextEditor => !!e && !IGNORED_SCHEMES.has(e.document.uri.scheme);
+  const usable = (e: vscode.TextEditor | undefined): e is vscode.TextEditor =>
+    !!e && !IGNORED_SCHEMES.has(e.document.uri.scheme);
   const track = (e: vscode.TextEditor | undefined) => {
     if (!usable(e)) return;
     lastEditor = e;
@@ -163,8 +164,12 @@ export function registerChatView(context: vscode.ExtensionContext, client: Gearb
       const ok = await editor.edit((b) => {
         for (const sel of editor.selections) b.replace(sel, code);
       });
-      if (!ok) void vscode.window.showWarningMessage('Gearbox: could not insert the code (the document changed or is read-only).');
-      else await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false });
+      if (!ok)
+        void vscode.window.showWarningMessage(
+          'Gearbox: could not insert the code (the document changed or is read-only).',
+        );
+      else
+        await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false });
       return;
     }
     // applyCode: the selection, or the code the last request was about when nothing is selected.
@@ -175,7 +180,9 @@ export function registerChatView(context: vscode.ExtensionContext, client: Gearb
       range = new vscode.Range(s.start.line, s.start.character, s.end.line, s.end.character);
     }
     if (!range) {
-      void vscode.window.showWarningMessage('Gearbox: select the code to replace, then choose "Apply to Selection" again.');
+      void vscode.window.showWarningMessage(
+        'Gearbox: select the code to replace, then choose "Apply to Selection" again.',
+      );
       return;
     }
     const label = chipLabel(editor.document.fileName, toRange(range));
@@ -244,20 +251,32 @@ export function registerChatView(context: vscode.ExtensionContext, client: Gearb
     vscode.commands.registerCommand('gearbox.chat.send', async (raw: unknown) => {
       const args = ChatSendArgs.safeParse(raw);
       if (!args.success) {
-        log.warn(`gearbox.chat.send: invalid arguments: ${args.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        log.warn(
+          `gearbox.chat.send: invalid arguments: ${args.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
         return;
       }
       await reveal(false);
       const ctx = args.data.context;
-      await controller.send(args.data.message, ctx, ctx ? { label: contextLabel(ctx), ...(ctx.uri ? { detail: ctx.uri } : {}) } : undefined);
+      await controller.send(
+        args.data.message,
+        ctx,
+        ctx ? { label: contextLabel(ctx), ...(ctx.uri ? { detail: ctx.uri } : {}) } : undefined,
+      );
     }),
   );
 
   return vscode.Disposable.from(...disposables);
 }
 
-function toRange(sel: vscode.Range): { start: { line: number; character: number }; end: { line: number; character: number } } {
-  return { start: { line: sel.start.line, character: sel.start.character }, end: { line: sel.end.line, character: sel.end.character } };
+function toRange(sel: vscode.Range): {
+  start: { line: number; character: number };
+  end: { line: number; character: number };
+} {
+  return {
+    start: { line: sel.start.line, character: sel.start.character },
+    end: { line: sel.end.line, character: sel.end.character },
+  };
 }
 
 export function renderHtml(webview: vscode.Webview, distRoot: vscode.Uri): string {

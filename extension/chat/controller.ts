@@ -2,7 +2,15 @@
 // No runtime vscode import: the view (chat-view.ts) injects what it needs, tests inject fakes.
 import type * as vscode from 'vscode';
 import type { ConnectionState, GearboxClient } from '../client-api';
-import { ErrorCodes, type ChatChunkParams, type ChatMessage, type ChatParams, type ChatResult, type CodeContext, type ModelInfo } from '../../shared/protocol';
+import {
+  ErrorCodes,
+  type ChatChunkParams,
+  type ChatMessage,
+  type ChatParams,
+  type ChatResult,
+  type CodeContext,
+  type ModelInfo,
+} from '../../shared/protocol';
 import {
   parseWebviewToHost,
   type AnswerRoute,
@@ -70,7 +78,9 @@ export class ChatController {
     this.turns = state.turns;
     this.lastContext = state.lastContext;
     this.selectedModel = state.selectedModel;
-    this.newId = deps.newId ?? (() => `${Date.now().toString(36)}-${(++this.counter).toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
+    this.newId =
+      deps.newId ??
+      (() => `${Date.now().toString(36)}-${(++this.counter).toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
   }
 
   get streaming(): boolean {
@@ -100,7 +110,9 @@ export class ChatController {
       this.deps.client.log.warn(`chat view: dropped invalid message from the webview: ${parsed.error}`);
       return;
     }
-    void this.dispatch(parsed.message).catch((err) => this.deps.client.log.error(`chat view: ${(err as Error).message}`));
+    void this.dispatch(parsed.message).catch((err) =>
+      this.deps.client.log.error(`chat view: ${(err as Error).message}`),
+    );
   }
 
   private async dispatch(m: WebviewToHost): Promise<void> {
@@ -191,7 +203,12 @@ export class ChatController {
       this.modelsError = (err as Error).message || 'could not list models';
       this.deps.client.log.warn(`chat view: gearbox/models failed: ${this.modelsError}`);
     }
-    this.deps.post({ type: 'models', models: this.models, selectedModel: this.selectedModel, ...(this.modelsError ? { error: this.modelsError } : {}) });
+    this.deps.post({
+      type: 'models',
+      models: this.models,
+      selectedModel: this.selectedModel,
+      ...(this.modelsError ? { error: this.modelsError } : {}),
+    });
   }
 
   selectModel(model: string | null): void {
@@ -298,7 +315,11 @@ export class ChatController {
       const result = await this.deps.client.request('gearbox/chat', params, cancellation.token);
       final = { ...this.currentAnswer(answer), ...fromResult(result), status: 'done' };
     } catch (err) {
-      final = this.fromError(this.currentAnswer(answer), err, active.stopped || cancellation.token.isCancellationRequested);
+      final = this.fromError(
+        this.currentAnswer(answer),
+        err,
+        active.stopped || cancellation.token.isCancellationRequested,
+      );
     } finally {
       cancellation.dispose();
     }
@@ -328,7 +349,11 @@ export class ChatController {
     const e = (err ?? {}) as { code?: unknown; message?: unknown; data?: unknown };
     const code = typeof e.code === 'number' ? e.code : undefined;
     const message = typeof e.message === 'string' && e.message ? e.message : String(err);
-    const data = (e.data && typeof e.data === 'object' ? e.data : {}) as { partialText?: unknown; model?: unknown; route?: unknown };
+    const data = (e.data && typeof e.data === 'object' ? e.data : {}) as {
+      partialText?: unknown;
+      model?: unknown;
+      route?: unknown;
+    };
     if (cancelled || code === ErrorCodes.RequestCancelled) {
       return { ...answer, status: 'stopped' };
     }
@@ -350,12 +375,20 @@ export class ChatController {
       };
     }
     this.deps.client.log.warn(`chat failed: ${message}`);
-    return { ...answer, status: 'error', error: { message, ...(code !== undefined ? { code } : {}) }, ...(route ? { route } : {}) };
+    return {
+      ...answer,
+      status: 'error',
+      error: { message, ...(code !== undefined ? { code } : {}) },
+      ...(route ? { route } : {}),
+    };
   }
 
   private trimInMemory(): void {
     const before = this.turns;
-    const trimmed = trimHistory({ turns: before, selectedModel: this.selectedModel, lastContext: this.lastContext }, this.deps.store.limits);
+    const trimmed = trimHistory(
+      { turns: before, selectedModel: this.selectedModel, lastContext: this.lastContext },
+      this.deps.store.limits,
+    );
     if (trimmed.turns.length === before.length) return;
     const kept = new Set(trimmed.turns.map((t) => t.id));
     const removed = before.filter((t) => !kept.has(t.id) && t.id !== this.active?.answerId);
@@ -364,7 +397,11 @@ export class ChatController {
   }
 
   private persist(): void {
-    const snapshot = { turns: [...this.turns], selectedModel: this.selectedModel, ...(this.lastContext ? { lastContext: this.lastContext } : {}) };
+    const snapshot = {
+      turns: [...this.turns],
+      selectedModel: this.selectedModel,
+      ...(this.lastContext ? { lastContext: this.lastContext } : {}),
+    };
     this.saving = this.saving
       .then(() => this.deps.store.save(snapshot))
       .catch((err) => this.deps.client.log.warn(`chat view: could not save history: ${(err as Error).message}`));
@@ -412,7 +449,14 @@ function fromResult(r: ChatResult): Partial<AssistantTurn> {
 
 /** Label for a context given by a command (no editor state): "file.ts:3-9" or "file.ts". */
 export function contextLabel(ctx: CodeContext): string {
-  const name = ctx.uri ? decodeURIComponent(ctx.uri.replace(/[?#].*$/, '').split('/').pop() || 'code') : 'code';
+  const name = ctx.uri
+    ? decodeURIComponent(
+        ctx.uri
+          .replace(/[?#].*$/, '')
+          .split('/')
+          .pop() || 'code',
+      )
+    : 'code';
   const s = ctx.selection;
   if (!s || (s.start.line === s.end.line && s.start.character === s.end.character)) return name;
   const last = s.end.character === 0 && s.end.line > s.start.line ? s.end.line - 1 : s.end.line;

@@ -64,7 +64,10 @@ export class HistoryStore {
         continue;
       }
       // A reload cut any answer that was still streaming.
-      const turn = r.data.role === 'assistant' && r.data.status === 'streaming' ? { ...r.data, status: 'interrupted' as const } : r.data;
+      const turn =
+        r.data.role === 'assistant' && r.data.status === 'streaming'
+          ? { ...r.data, status: 'interrupted' as const }
+          : r.data;
       turns.push(turn);
     }
     if (dropped) this.onInvalid(`dropped ${dropped} invalid turn(s) from the stored chat history`);
@@ -91,7 +94,9 @@ export class HistoryStore {
 /** Oldest turns go first; an answer never stays without its question; oversized texts are cut. */
 export function trimHistory(state: HistoryState, limits: HistoryLimits = DEFAULT_HISTORY_LIMITS): HistoryState {
   const perTurnMax = Math.max(1000, Math.floor(limits.maxChars / 2));
-  let turns = state.turns.map((t) => (t.text.length > perTurnMax ? { ...t, text: t.text.slice(0, perTurnMax) + TRUNCATED_NOTE } : t));
+  let turns = state.turns.map((t) =>
+    t.text.length > perTurnMax ? { ...t, text: t.text.slice(0, perTurnMax) + TRUNCATED_NOTE } : t,
+  );
   let lastContext = state.lastContext;
   if (lastContext && JSON.stringify(lastContext).length > limits.maxChars / 3) lastContext = undefined;
 

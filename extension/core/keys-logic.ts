@@ -77,7 +77,11 @@ export function buildProviderItems(input: BuildProviderItemsInput): ProviderItem
     if (endpoint) description += ` · ${input.endpoints.find((e) => e.id === provider)!.baseUrl}`;
     return { kind: 'provider', provider, label: providerDisplayName(provider), description, endpoint };
   });
-  items.push({ kind: 'newEndpoint', label: NEW_ENDPOINT_LABEL, description: 'a self-hosted or third-party server with the OpenAI API' });
+  items.push({
+    kind: 'newEndpoint',
+    label: NEW_ENDPOINT_LABEL,
+    description: 'a self-hosted or third-party server with the OpenAI API',
+  });
   return items;
 }
 
@@ -108,15 +112,30 @@ export function validateBaseUrl(url: string): string | undefined {
 
 /** "llama3.1:8b, qwen2.5-coder" → ["llama3.1:8b", "qwen2.5-coder"] */
 export function parseModelNames(text: string): string[] {
-  return [...new Set(text.split(/[,\s]+/).map((s) => s.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      text
+        .split(/[,\s]+/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 export function validateModelNames(text: string): string | undefined {
-  return parseModelNames(text).length === 0 ? 'At least one model name the server serves (comma-separated for several)' : undefined;
+  return parseModelNames(text).length === 0
+    ? 'At least one model name the server serves (comma-separated for several)'
+    : undefined;
 }
 
 /** Builds and validates one endpoint; throws with the schema's message when invalid. */
-export function makeEndpoint(input: { id: string; baseUrl: string; private: boolean; noKey: boolean; modelNames: string[] }): EndpointConfig {
+export function makeEndpoint(input: {
+  id: string;
+  baseUrl: string;
+  private: boolean;
+  noKey: boolean;
+  modelNames: string[];
+}): EndpointConfig {
   return EndpointConfig.parse({
     id: input.id.trim(),
     baseUrl: input.baseUrl.trim().replace(/\/+$/, ''),
@@ -149,7 +168,10 @@ export function parseStoredProviders(raw: unknown): string[] {
 }
 
 /** The gearbox/setKeys payload; undefined when there is nothing to send. */
-export function buildSetKeysParams(keys: ReadonlyMap<string, string>, endpoints: readonly EndpointConfig[]): SetKeysParams | undefined {
+export function buildSetKeysParams(
+  keys: ReadonlyMap<string, string>,
+  endpoints: readonly EndpointConfig[],
+): SetKeysParams | undefined {
   if (keys.size === 0 && endpoints.length === 0) return undefined;
   return { keys: Object.fromEntries(keys), ...(endpoints.length ? { endpoints: [...endpoints] } : {}) };
 }

@@ -95,7 +95,11 @@ function trim(n: number): string {
 const TIER_NAMES = ['small local', 'strong local / cheap cloud', 'mid cloud', 'frontier'];
 
 export function formatDetail(m: ModelInfo): string {
-  const parts = [formatPrice(m), `${formatContextWindow(m.contextWindow)} context`, `tier ${m.tier} (${TIER_NAMES[m.tier] ?? '?'})`];
+  const parts = [
+    formatPrice(m),
+    `${formatContextWindow(m.contextWindow)} context`,
+    `tier ${m.tier} (${TIER_NAMES[m.tier] ?? '?'})`,
+  ];
   if (m.local) parts.push(m.loaded ? 'loaded' : 'loads on first use');
   else if (m.private) parts.push('private endpoint');
   return parts.join(' · ');
@@ -107,7 +111,9 @@ function providerRank(p: string): [number, string] {
 }
 
 /** The provider id a "no API key for X" reason names, when that is the reason. */
-export function missingKeyProvider(m: Pick<ModelInfo, 'available' | 'unavailableReason' | 'provider' | 'local'>): string | undefined {
+export function missingKeyProvider(
+  m: Pick<ModelInfo, 'available' | 'unavailableReason' | 'provider' | 'local'>,
+): string | undefined {
   if (m.available || m.local) return undefined;
   const r = m.unavailableReason ?? '';
   return /api key/i.test(r) ? m.provider : undefined;
@@ -158,7 +164,11 @@ export function buildModelItems(input: BuildModelItemsInput): ModelItem[] {
     );
     for (const m of group) {
       const notAllowed = allowed !== undefined && !allowed.has(m.id);
-      const reason = !m.available ? (m.unavailableReason ?? 'unavailable') : notAllowed ? 'not in gearbox.allowedModels for this workspace' : undefined;
+      const reason = !m.available
+        ? (m.unavailableReason ?? 'unavailable')
+        : notAllowed
+          ? 'not in gearbox.allowedModels for this workspace'
+          : undefined;
       const isCurrent = m.id === current;
       items.push({
         kind: 'model',

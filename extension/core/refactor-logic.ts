@@ -31,7 +31,13 @@ const KINDS: readonly RefactorKind[] = ['refactor', 'explain', 'document', 'type
 
 function isPos(p: unknown): p is { line: number; character: number } {
   const o = p as { line?: unknown; character?: unknown } | null;
-  return !!o && Number.isInteger(o.line) && Number.isInteger(o.character) && (o.line as number) >= 0 && (o.character as number) >= 0;
+  return (
+    !!o &&
+    Number.isInteger(o.line) &&
+    Number.isInteger(o.character) &&
+    (o.line as number) >= 0 &&
+    (o.character as number) >= 0
+  );
 }
 
 export function parseCodeActionArg(arg: unknown): CodeActionArg | undefined {
@@ -51,9 +57,16 @@ export function firstFencedBlock(markdown: string): { code: string; lang?: strin
 }
 
 /** What "Generate Tests" opens: the first code block, or the whole answer as markdown. */
-export function testsDocument(explanation: string, languageId: string | undefined): { content: string; language: string } {
+export function testsDocument(
+  explanation: string,
+  languageId: string | undefined,
+): { content: string; language: string } {
   const block = firstFencedBlock(explanation);
-  if (block && block.code.trim()) return { content: block.code.endsWith('\n') ? block.code : block.code + '\n', language: languageId || block.lang || 'plaintext' };
+  if (block?.code.trim())
+    return {
+      content: block.code.endsWith('\n') ? block.code : `${block.code}\n`,
+      language: languageId || block.lang || 'plaintext',
+    };
   return { content: explanation, language: 'markdown' };
 }
 
@@ -72,7 +85,8 @@ export function combineEdits(text: string, edits: readonly TextEdit[]): TextEdit
   if (edits.length === 1) return { range: edits[0]!.range, newText: edits[0]!.newText };
   const sorted = [...edits].sort((a, b) => cmp(a.range.start, b.range.start));
   for (let i = 1; i < sorted.length; i++) {
-    if (cmp(sorted[i]!.range.start, sorted[i - 1]!.range.end) < 0) throw new Error('The model returned overlapping edits');
+    if (cmp(sorted[i]!.range.start, sorted[i - 1]!.range.end) < 0)
+      throw new Error('The model returned overlapping edits');
   }
   const start = sorted[0]!.range.start;
   const end = sorted.reduce((e, x) => (cmp(x.range.end, e) > 0 ? x.range.end : e), sorted[0]!.range.end);

@@ -3,7 +3,13 @@
 // every message in either direction is validated (shared/usage-webview-protocol.ts). Refreshes when
 // shown, shortly after a chat answer finishes streaming, and every 30 s while visible.
 import * as vscode from 'vscode';
-import { toSnapshot, UsageHostToWebview, UsageWebviewToHost, type UsageRange, type UsageScope } from '../../shared/usage-webview-protocol';
+import {
+  toSnapshot,
+  UsageHostToWebview,
+  UsageWebviewToHost,
+  type UsageRange,
+  type UsageScope,
+} from '../../shared/usage-webview-protocol';
 import type { GearboxClient } from '../client-api';
 import { webviewHtml } from '../webview-html';
 
@@ -27,7 +33,9 @@ export function registerUsageView(context: vscode.ExtensionContext, client: Gear
   const post = (m: UsageHostToWebview) => {
     const checked = UsageHostToWebview.safeParse(m);
     if (!checked.success) {
-      log.warn(`usage view: dropping an invalid message to the webview (${checked.error.issues.map((i) => i.path.join('.')).join(', ')})`);
+      log.warn(
+        `usage view: dropping an invalid message to the webview (${checked.error.issues.map((i) => i.path.join('.')).join(', ')})`,
+      );
       return;
     }
     if (view) void Promise.resolve(view.webview.postMessage(checked.data)).catch(() => undefined);

@@ -19,10 +19,23 @@ export async function buildExtensionTests() {
     .filter((f) => f.endsWith('.suite.ts'))
     .sort();
   if (suites.length === 0) throw new Error(`no *.suite.ts in ${srcDir}`);
-  const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'inline', logLevel: 'warning', external: ['vscode', 'mocha'] };
+  const common = {
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+    external: ['vscode', 'mocha'],
+  };
   await build({
     ...common,
-    stdin: { contents: suites.map((f) => `import './${f}';`).join('\n'), resolveDir: srcDir, sourcefile: 'suites.ts', loader: 'ts' },
+    stdin: {
+      contents: suites.map((f) => `import './${f}';`).join('\n'),
+      resolveDir: srcDir,
+      sourcefile: 'suites.ts',
+      loader: 'ts',
+    },
     outfile: path.join(outDir, 'suite.cjs'),
   });
   await build({ ...common, entryPoints: [path.join(srcDir, 'index.ts')], outfile: path.join(outDir, 'index.cjs') });
@@ -32,5 +45,7 @@ export async function buildExtensionTests() {
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   const r = await buildExtensionTests();
-  console.log(`built the extension-host suite (${r.suites.join(', ')}) into ${path.relative(root, r.outDir)} in ${r.ms} ms`);
+  console.log(
+    `built the extension-host suite (${r.suites.join(', ')}) into ${path.relative(root, r.outDir)} in ${r.ms} ms`,
+  );
 }

@@ -16,7 +16,9 @@ export const NODE_VERSION = '24.21.0';
 export const CODE_SERVER_VERSION = '4.139.1';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const cacheDir = process.env.GEARBOX_E2E_CACHE ? path.resolve(process.env.GEARBOX_E2E_CACHE) : path.join(root, '.cache', 'e2e');
+export const cacheDir = process.env.GEARBOX_E2E_CACHE
+  ? path.resolve(process.env.GEARBOX_E2E_CACHE)
+  : path.join(root, '.cache', 'e2e');
 
 export function e2ePaths() {
   const nodeDir = path.join(cacheDir, 'node24');
@@ -27,7 +29,9 @@ export function e2ePaths() {
     nodeBinDir: path.join(nodeDir, 'node_modules', '.bin'),
     codeServer: path.join(csDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js'),
     codeServerBin: path.join(csDir, 'node_modules', '.bin', 'code-server'),
-    chromium: process.env.GEARBOX_E2E_CHROMIUM ?? firstExisting(['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']),
+    chromium:
+      process.env.GEARBOX_E2E_CHROMIUM ??
+      firstExisting(['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']),
     nodeStamp: path.join(nodeDir, `.installed-${NODE_VERSION}`),
     codeServerStamp: path.join(csDir, `.installed-${CODE_SERVER_VERSION}-node${NODE_VERSION}`),
     nodeDir,
@@ -43,13 +47,16 @@ function npmInstall(prefix, spec, env) {
   fs.mkdirSync(prefix, { recursive: true });
   // A package.json of its own so npm does not walk up into the repo's.
   const pkg = path.join(prefix, 'package.json');
-  if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, JSON.stringify({ name: `gearbox-e2e-${path.basename(prefix)}`, private: true }, null, 2));
+  if (!fs.existsSync(pkg))
+    fs.writeFileSync(pkg, JSON.stringify({ name: `gearbox-e2e-${path.basename(prefix)}`, private: true }, null, 2));
   const args = ['install', '--no-audit', '--no-fund', '--no-save', '--loglevel=error', '--prefix', prefix, spec];
   const started = Date.now();
   process.stderr.write(`setup: npm ${args.join(' ')}\n`);
   // Under `npm run`, the outer npm's npm_* variables (npm_config_user_agent names Node 20) would
   // be taken as config by this npm, and code-server's postinstall reads its Node version there.
-  const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE' && k !== 'INIT_CWD'));
+  const clean = Object.fromEntries(
+    Object.entries(env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE' && k !== 'INIT_CWD'),
+  );
   const r = spawnSync('npm', args, { stdio: ['ignore', 'inherit', 'inherit'], env: clean, cwd: prefix });
   if (r.status !== 0) throw new Error(`npm install ${spec} failed (exit ${r.status})`);
   process.stderr.write(`setup: ${spec} installed in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
@@ -73,16 +80,25 @@ export function setup({ check = false } = {}) {
     else {
       fs.rmSync(p.csDir, { recursive: true, force: true });
       // code-server's postinstall builds native modules for the running Node: Node 24 first on PATH.
-      const env = { ...process.env, PATH: `${path.dirname(p.node)}${path.delimiter}${process.env.PATH ?? ''}`, npm_config_update_notifier: 'false' };
+      const env = {
+        ...process.env,
+        PATH: `${path.dirname(p.node)}${path.delimiter}${process.env.PATH ?? ''}`,
+        npm_config_update_notifier: 'false',
+      };
       npmInstall(p.csDir, `code-server@${CODE_SERVER_VERSION}`, env);
       // --config: without it code-server writes ~/.config/code-server/config.yaml.
       fs.writeFileSync(path.join(cacheDir, 'code-server.yaml'), 'auth: none\n');
-      const v = execFileSync(p.node, [p.codeServer, '--config', path.join(cacheDir, 'code-server.yaml'), '--version'], { encoding: 'utf8', env }).trim();
-      if (!new RegExp(`^${CODE_SERVER_VERSION.replace(/\./g, '\\.')} `, 'm').test(v)) throw new Error(`code-server --version printed ${v}`);
+      const v = execFileSync(p.node, [p.codeServer, '--config', path.join(cacheDir, 'code-server.yaml'), '--version'], {
+        encoding: 'utf8',
+        env,
+      }).trim();
+      if (!new RegExp(`^${CODE_SERVER_VERSION.replace(/\./g, '\\.')} `, 'm').test(v))
+        throw new Error(`code-server --version printed ${v}`);
       fs.writeFileSync(p.codeServerStamp, v);
     }
   }
-  if (!fs.existsSync(p.chromium)) missing.push(`chromium (${p.chromium}; run scripts/e2e/apt-deps.sh or set GEARBOX_E2E_CHROMIUM)`);
+  if (!fs.existsSync(p.chromium))
+    missing.push(`chromium (${p.chromium}; run scripts/e2e/apt-deps.sh or set GEARBOX_E2E_CHROMIUM)`);
   return { paths: p, missing };
 }
 
@@ -95,5 +111,12 @@ if (isMain) {
     process.exitCode = 1;
   }
   process.stderr.write(`setup: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  console.log(JSON.stringify({ node: paths.node, codeServer: paths.codeServer, chromium: paths.chromium, cacheDir: paths.cacheDir }));
+  console.log(
+    JSON.stringify({
+      node: paths.node,
+      codeServer: paths.codeServer,
+      chromium: paths.chromium,
+      cacheDir: paths.cacheDir,
+    }),
+  );
 }

@@ -57,24 +57,317 @@ interface AskCategory {
 // What the request asks for. Each category counts once, so repeating a word does not stack; easy
 // and hard categories add independently, so adding a hard ask can never lower the score.
 const ASKS: AskCategory[] = [
-  { feature: 'asks:concurrency', sign: 1, detail: 'concurrency (race/deadlock/threads)', stems: ['race$', 'racy$', 'deadlock', 'livelock', 'concurren', 'mutex', 'thread', 'atomic', 'lock-free', 'lockfree', 'synchroni', 'distributed', 'consensus', 'linearizab', 'goroutine', 'semaphore'] },
-  { feature: 'asks:debug', sign: 1, detail: 'asks to debug', stems: ['debug', 'bug$', 'buggy$', 'crash', 'segfault', 'heisenbug', 'flaky', 'leak', 'corrupt', 'hang$', 'hangs$', 'hanging$', 'intermittent', 'fail', 'wrong$', 'freez', 'panic', 'undefined-behaviour', 'undefined-behavior'] },
-  { feature: 'asks:design', sign: 1, detail: 'design/architecture', stems: ['design', 'architect', 'scalab', 'tradeoff', 'trade-off', 'migrat', 'redesign', 'strategy', 'multi-tenant', 'multi-region'] },
-  { feature: 'asks:performance', sign: 1, detail: 'performance/optimisation', stems: ['optimis', 'optimiz', 'performan', 'perf$', 'latency', 'throughput', 'bottleneck', 'profiling', 'profiler', 'faster', 'slow$', 'efficient', 'simd', 'vectoriz', 'cache-friendly'] },
-  { feature: 'asks:security', sign: 1, detail: 'security', stems: ['secur', 'vulnerab', 'exploit', 'injection', 'xss$', 'csrf$', 'ssrf$', 'sanitiz', 'sanitis', 'cve$', 'attack', 'encrypt', 'crypto', 'sandbox', 'untrusted', 'auth$', 'replay'] },
-  { feature: 'asks:reasoning', sign: 1, detail: 'algorithm/proof', stems: ['algorithm', 'prove', 'proof', 'invariant', 'correctness', 'complexity', 'np-hard', 'formal', 'recurrence', 'big-o', 'guarantee', 'converge', 'starv'] },
-  { feature: 'asks:algorithmic', sign: 1, detail: 'graphs/search/optimisation problem', stems: ['graph', 'undirected', 'directed$', 'connected', 'edges$', 'shortest', 'subsequence', 'subarray', 'dynamic-programming', 'dp$', 'memoiz', 'backtrack', 'permutation', 'minimum', 'maximum', 'minimi', 'maximi', 'optimal', 'cardinality', 'topolog', 'dijkstra', 'cycle', 'interval', 'reachab'] },
-  { feature: 'asks:math', sign: 1, detail: 'math/numerics', stems: ['modulo', 'prime$', 'gcd$', 'probabilit', 'expected-value', 'combinator', 'geometr', 'polynomial', 'floating', 'precision', 'numerical', 'matrix', 'matrices', 'grid$', 'coordinate'] },
-  { feature: 'asks:scale', sign: 1, detail: 'large scale', stems: ['large$', 'million', 'billion', 'huge', 'massive', 'at-scale', 'cluster', 'terabyte', 'gigabyte', 'production', 'load$'] },
-  { feature: 'asks:systems', sign: 1, detail: 'systems-level code', stems: ['kernel', 'driver', 'memory-ordering', 'garbage', 'allocator', 'compiler', 'interpreter', 'bytecode', 'ssa$', 'cuda', 'gpu$', 'dma$', 'mmap', 'memory-mapped', 'lifetime', 'borrow', 'unsafe', 'ipc$', 'protocol', 'replication', 'crdt', 'raft$', 'paxos', 'transaction', 'idempoten', 'exactly-once', 'durab'] },
-  { feature: 'asks:build', sign: 1, detail: 'asks to build something new', stems: ['implement', 'build$', 'write$', 'rewrite', 'create$', 'port$', 'convert', 'parser', 'tokenizer', 'engine$'] },
-  { feature: 'asks:explain', sign: -1, detail: 'asks to explain', stems: ['explain', 'explanation', 'describe', 'summari', 'meaning', 'what-does', 'what-is', 'mean$'] },
+  {
+    feature: 'asks:concurrency',
+    sign: 1,
+    detail: 'concurrency (race/deadlock/threads)',
+    stems: [
+      'race$',
+      'racy$',
+      'deadlock',
+      'livelock',
+      'concurren',
+      'mutex',
+      'thread',
+      'atomic',
+      'lock-free',
+      'lockfree',
+      'synchroni',
+      'distributed',
+      'consensus',
+      'linearizab',
+      'goroutine',
+      'semaphore',
+    ],
+  },
+  {
+    feature: 'asks:debug',
+    sign: 1,
+    detail: 'asks to debug',
+    stems: [
+      'debug',
+      'bug$',
+      'buggy$',
+      'crash',
+      'segfault',
+      'heisenbug',
+      'flaky',
+      'leak',
+      'corrupt',
+      'hang$',
+      'hangs$',
+      'hanging$',
+      'intermittent',
+      'fail',
+      'wrong$',
+      'freez',
+      'panic',
+      'undefined-behaviour',
+      'undefined-behavior',
+    ],
+  },
+  {
+    feature: 'asks:design',
+    sign: 1,
+    detail: 'design/architecture',
+    stems: [
+      'design',
+      'architect',
+      'scalab',
+      'tradeoff',
+      'trade-off',
+      'migrat',
+      'redesign',
+      'strategy',
+      'multi-tenant',
+      'multi-region',
+    ],
+  },
+  {
+    feature: 'asks:performance',
+    sign: 1,
+    detail: 'performance/optimisation',
+    stems: [
+      'optimis',
+      'optimiz',
+      'performan',
+      'perf$',
+      'latency',
+      'throughput',
+      'bottleneck',
+      'profiling',
+      'profiler',
+      'faster',
+      'slow$',
+      'efficient',
+      'simd',
+      'vectoriz',
+      'cache-friendly',
+    ],
+  },
+  {
+    feature: 'asks:security',
+    sign: 1,
+    detail: 'security',
+    stems: [
+      'secur',
+      'vulnerab',
+      'exploit',
+      'injection',
+      'xss$',
+      'csrf$',
+      'ssrf$',
+      'sanitiz',
+      'sanitis',
+      'cve$',
+      'attack',
+      'encrypt',
+      'crypto',
+      'sandbox',
+      'untrusted',
+      'auth$',
+      'replay',
+    ],
+  },
+  {
+    feature: 'asks:reasoning',
+    sign: 1,
+    detail: 'algorithm/proof',
+    stems: [
+      'algorithm',
+      'prove',
+      'proof',
+      'invariant',
+      'correctness',
+      'complexity',
+      'np-hard',
+      'formal',
+      'recurrence',
+      'big-o',
+      'guarantee',
+      'converge',
+      'starv',
+    ],
+  },
+  {
+    feature: 'asks:algorithmic',
+    sign: 1,
+    detail: 'graphs/search/optimisation problem',
+    stems: [
+      'graph',
+      'undirected',
+      'directed$',
+      'connected',
+      'edges$',
+      'shortest',
+      'subsequence',
+      'subarray',
+      'dynamic-programming',
+      'dp$',
+      'memoiz',
+      'backtrack',
+      'permutation',
+      'minimum',
+      'maximum',
+      'minimi',
+      'maximi',
+      'optimal',
+      'cardinality',
+      'topolog',
+      'dijkstra',
+      'cycle',
+      'interval',
+      'reachab',
+    ],
+  },
+  {
+    feature: 'asks:math',
+    sign: 1,
+    detail: 'math/numerics',
+    stems: [
+      'modulo',
+      'prime$',
+      'gcd$',
+      'probabilit',
+      'expected-value',
+      'combinator',
+      'geometr',
+      'polynomial',
+      'floating',
+      'precision',
+      'numerical',
+      'matrix',
+      'matrices',
+      'grid$',
+      'coordinate',
+    ],
+  },
+  {
+    feature: 'asks:scale',
+    sign: 1,
+    detail: 'large scale',
+    stems: [
+      'large$',
+      'million',
+      'billion',
+      'huge',
+      'massive',
+      'at-scale',
+      'cluster',
+      'terabyte',
+      'gigabyte',
+      'production',
+      'load$',
+    ],
+  },
+  {
+    feature: 'asks:systems',
+    sign: 1,
+    detail: 'systems-level code',
+    stems: [
+      'kernel',
+      'driver',
+      'memory-ordering',
+      'garbage',
+      'allocator',
+      'compiler',
+      'interpreter',
+      'bytecode',
+      'ssa$',
+      'cuda',
+      'gpu$',
+      'dma$',
+      'mmap',
+      'memory-mapped',
+      'lifetime',
+      'borrow',
+      'unsafe',
+      'ipc$',
+      'protocol',
+      'replication',
+      'crdt',
+      'raft$',
+      'paxos',
+      'transaction',
+      'idempoten',
+      'exactly-once',
+      'durab',
+    ],
+  },
+  {
+    feature: 'asks:build',
+    sign: 1,
+    detail: 'asks to build something new',
+    stems: [
+      'implement',
+      'build$',
+      'write$',
+      'rewrite',
+      'create$',
+      'port$',
+      'convert',
+      'parser',
+      'tokenizer',
+      'engine$',
+    ],
+  },
+  {
+    feature: 'asks:explain',
+    sign: -1,
+    detail: 'asks to explain',
+    stems: ['explain', 'explanation', 'describe', 'summari', 'meaning', 'what-does', 'what-is', 'mean$'],
+  },
   { feature: 'asks:rename', sign: -1, detail: 'asks to rename', stems: ['rename'] },
-  { feature: 'asks:document', sign: -1, detail: 'asks for docs/comments', stems: ['document', 'docstring', 'jsdoc', 'javadoc', 'comment', 'readme'] },
-  { feature: 'asks:format', sign: -1, detail: 'asks to format', stems: ['format', 'indent', 'lint', 'typo', 'spelling', 'whitespace', 'prettier', 'semicolon', 'alphabetical'] },
-  { feature: 'asks:small-edit', sign: -1, detail: 'a small, local edit', stems: ['constant', 'inline$', 'unused', 'getter', 'setter', 'default$', 'annotation', 'type-hint', 'hint$', 'enum$', 'uppercase', 'lowercase', 'camelcase', 'f-string', 'template-literal', 'simple', 'trivial', 'quick', 'shortcut'] },
-  { feature: 'asks:text', sign: -1, detail: 'string/text handling', stems: ['string', 'letter', 'character', 'word$', 'vowel', 'palindrome', 'prefix', 'suffix'] },
-  { feature: 'asks:yes-no', sign: -1, detail: 'a yes/no check', stems: ['true$', 'false$', 'whether', 'bool$', 'boolean'] },
+  {
+    feature: 'asks:document',
+    sign: -1,
+    detail: 'asks for docs/comments',
+    stems: ['document', 'docstring', 'jsdoc', 'javadoc', 'comment', 'readme'],
+  },
+  {
+    feature: 'asks:format',
+    sign: -1,
+    detail: 'asks to format',
+    stems: ['format', 'indent', 'lint', 'typo', 'spelling', 'whitespace', 'prettier', 'semicolon', 'alphabetical'],
+  },
+  {
+    feature: 'asks:small-edit',
+    sign: -1,
+    detail: 'a small, local edit',
+    stems: [
+      'constant',
+      'inline$',
+      'unused',
+      'getter',
+      'setter',
+      'default$',
+      'annotation',
+      'type-hint',
+      'hint$',
+      'enum$',
+      'uppercase',
+      'lowercase',
+      'camelcase',
+      'f-string',
+      'template-literal',
+      'simple',
+      'trivial',
+      'quick',
+      'shortcut',
+    ],
+  },
+  {
+    feature: 'asks:text',
+    sign: -1,
+    detail: 'string/text handling',
+    stems: ['string', 'letter', 'character', 'word$', 'vowel', 'palindrome', 'prefix', 'suffix'],
+  },
+  {
+    feature: 'asks:yes-no',
+    sign: -1,
+    detail: 'a yes/no check',
+    stems: ['true$', 'false$', 'whether', 'bool$', 'boolean'],
+  },
 ];
 const N_ASKS = ASKS.length;
 
@@ -91,9 +384,38 @@ ASKS.forEach((c, cat) => {
 });
 
 /** Languages where the same request tends to be harder (manual memory, type-level or hardware code). */
-const HARD_LANGUAGES = new Set(['c', 'cpp', 'rust', 'haskell', 'ocaml', 'scala', 'coq', 'lean', 'lean4', 'verilog', 'systemverilog', 'vhdl', 'asm', 'assembly', 'cuda', 'zig']);
+const HARD_LANGUAGES = new Set([
+  'c',
+  'cpp',
+  'rust',
+  'haskell',
+  'ocaml',
+  'scala',
+  'coq',
+  'lean',
+  'lean4',
+  'verilog',
+  'systemverilog',
+  'vhdl',
+  'asm',
+  'assembly',
+  'cuda',
+  'zig',
+]);
 /** Prose and data files: little to reason about. */
-const EASY_LANGUAGES = new Set(['plaintext', 'markdown', 'json', 'jsonc', 'yaml', 'toml', 'ini', 'csv', 'xml', 'html', 'css']);
+const EASY_LANGUAGES = new Set([
+  'plaintext',
+  'markdown',
+  'json',
+  'jsonc',
+  'yaml',
+  'toml',
+  'ini',
+  'csv',
+  'xml',
+  'html',
+  'css',
+]);
 
 /** How a feature's weight is set. */
 export type FeatureSource = 'fitted' | 'prior';
@@ -133,13 +455,13 @@ export const FEATURE_INDEX: Readonly<Record<string, number>> = Object.fromEntrie
 const I_PROMPT = FEATURE_INDEX['prompt-length']!;
 const I_ASK0 = 1;
 const I_BREADTH = FEATURE_INDEX['asks:breadth']!;
-const I_SIZE = FEATURE_INDEX['size']!;
+const I_SIZE = FEATURE_INDEX.size!;
 const I_NEST = FEATURE_INDEX['selection:nesting']!;
 const I_BRANCH = FEATURE_INDEX['selection:branches']!;
 const I_IDENT = FEATURE_INDEX['selection:identifiers']!;
 const I_LANG_HARD = FEATURE_INDEX['language:hard']!;
 const I_LANG_EASY = FEATURE_INDEX['language:easy']!;
-const I_CONV = FEATURE_INDEX['conversation']!;
+const I_CONV = FEATURE_INDEX.conversation!;
 /** Earlier failures and 'stronger' escalate the tier in route() (one per failure, at most this many) rather than the score. */
 export const MAX_ESCALATION = 3;
 
@@ -177,7 +499,8 @@ export function extractFeatures(input: DifficultyInput): Features {
   const selTokens = estimateTokens(input.selectionText);
   const tokens = input.task === 'completion' ? estimateTokens(input.prompt) + selTokens : selTokens;
   // Log-scaled: going from 100 to 1k tokens matters much more than 10k to 11k.
-  x[I_SIZE] = Math.min(SIZE_CAP, Math.log2(1 + tokens / 600)) * (input.task === 'completion' ? COMPLETION_SIZE_SCALE : 1);
+  x[I_SIZE] =
+    Math.min(SIZE_CAP, Math.log2(1 + tokens / 600)) * (input.task === 'completion' ? COMPLETION_SIZE_SCALE : 1);
   const c = input.selectionText ? codeComplexity(input.selectionText) : undefined;
   if (c) {
     // Bracket depth counts calls and literals too, so the first four levels are free.
@@ -228,7 +551,11 @@ function detailFor(i: number, f: Features, task: TaskKind): string {
     case I_BREADTH:
       return `${f.x[i]! + 1} kinds of hard ask`;
     case I_SIZE:
-      return task === 'completion' ? `~${info.tokens} tokens before the cursor` : c ? `${c.lines}-line selection (~${info.tokens} tokens)` : `~${info.tokens} tokens`;
+      return task === 'completion'
+        ? `~${info.tokens} tokens before the cursor`
+        : c
+          ? `${c.lines}-line selection (~${info.tokens} tokens)`
+          : `~${info.tokens} tokens`;
     case I_NEST:
       return `nesting depth ${c?.maxDepth}`;
     case I_BRANCH:
@@ -266,7 +593,11 @@ export function estimateDifficulty(input: DifficultyInput): Difficulty {
   if (failures > 0) {
     const up = Math.min(MAX_ESCALATION, failures);
     escalation += up;
-    reasons.push({ feature: 'prior-failures', weight: 0, detail: `${failures} earlier answer${failures > 1 ? 's' : ''} failed (+${up} tier${up > 1 ? 's' : ''})` });
+    reasons.push({
+      feature: 'prior-failures',
+      weight: 0,
+      detail: `${failures} earlier answer${failures > 1 ? 's' : ''} failed (+${up} tier${up > 1 ? 's' : ''})`,
+    });
   }
   if (hint === 'stronger') {
     escalation += 1;
@@ -276,10 +607,18 @@ export function estimateDifficulty(input: DifficultyInput): Difficulty {
 
   // Explicit hints override the estimate; their reason's weight is what it took to get there.
   if (hint === 'local') {
-    reasons.push({ feature: 'hint:local', weight: round3(-Math.max(0, z) - 10), detail: 'asked to stay local (@local)' });
+    reasons.push({
+      feature: 'hint:local',
+      weight: round3(-Math.max(0, z) - 10),
+      detail: 'asked to stay local (@local)',
+    });
     score = 0;
   } else if (hint === 'best') {
-    reasons.push({ feature: 'hint:best', weight: round3(Math.max(0, -z) + 10), detail: 'asked for the best model (@best)' });
+    reasons.push({
+      feature: 'hint:best',
+      weight: round3(Math.max(0, -z) + 10),
+      detail: 'asked for the best model (@best)',
+    });
     score = 1;
   }
   return { score: round3(score), reasons, escalation };
@@ -335,7 +674,7 @@ function matchOne(word: string, hits: boolean[]): void {
   if (!list) return;
   for (const { stem, whole, cat } of list) {
     if (hits[cat]) continue;
-    if (whole ? word === stem || word === stem + 's' : word.startsWith(stem)) hits[cat] = true;
+    if (whole ? word === stem || word === `${stem}s` : word.startsWith(stem)) hits[cat] = true;
   }
 }
 
@@ -346,14 +685,84 @@ export interface Complexity {
   identifiers: number;
 }
 
-const BRANCH_WORDS = new Set(['if', 'else', 'elif', 'for', 'while', 'switch', 'case', 'catch', 'except', 'match', 'when', 'loop', 'goto', 'try', 'select', 'await', 'yield']);
+const BRANCH_WORDS = new Set([
+  'if',
+  'else',
+  'elif',
+  'for',
+  'while',
+  'switch',
+  'case',
+  'catch',
+  'except',
+  'match',
+  'when',
+  'loop',
+  'goto',
+  'try',
+  'select',
+  'await',
+  'yield',
+]);
 /** Words that are syntax, not names: they should not count as distinct identifiers. */
 const KEYWORDS = new Set([
   ...BRANCH_WORDS,
-  'return', 'const', 'let', 'var', 'function', 'fn', 'def', 'class', 'struct', 'enum', 'impl', 'trait', 'interface', 'type',
-  'public', 'private', 'protected', 'static', 'async', 'new', 'this', 'self', 'true', 'false', 'null', 'undefined', 'none',
-  'import', 'from', 'export', 'package', 'use', 'mut', 'pub', 'int', 'void', 'string', 'bool', 'in', 'of', 'do', 'break',
-  'continue', 'throw', 'throws', 'finally', 'and', 'or', 'not', 'is', 'as', 'with', 'pass', 'lambda', 'default', 'extends',
+  'return',
+  'const',
+  'let',
+  'var',
+  'function',
+  'fn',
+  'def',
+  'class',
+  'struct',
+  'enum',
+  'impl',
+  'trait',
+  'interface',
+  'type',
+  'public',
+  'private',
+  'protected',
+  'static',
+  'async',
+  'new',
+  'this',
+  'self',
+  'true',
+  'false',
+  'null',
+  'undefined',
+  'none',
+  'import',
+  'from',
+  'export',
+  'package',
+  'use',
+  'mut',
+  'pub',
+  'int',
+  'void',
+  'string',
+  'bool',
+  'in',
+  'of',
+  'do',
+  'break',
+  'continue',
+  'throw',
+  'throws',
+  'finally',
+  'and',
+  'or',
+  'not',
+  'is',
+  'as',
+  'with',
+  'pass',
+  'lambda',
+  'default',
+  'extends',
 ]);
 
 // Words are compared by hash while scanning, so no substring is allocated per identifier.
@@ -416,7 +825,8 @@ export function codeComplexity(code: string): Complexity {
     } else if (isIdentStart(ch)) {
       let h = Math.imul(0x811c9dc5 ^ ch, 0x01000193);
       let j = i + 1;
-      for (let c = code.charCodeAt(j); j < n && isIdentPart(c); c = code.charCodeAt(++j)) h = Math.imul(h ^ c, 0x01000193);
+      for (let c = code.charCodeAt(j); j < n && isIdentPart(c); c = code.charCodeAt(++j))
+        h = Math.imul(h ^ c, 0x01000193);
       h = (h ^ (j - i)) >>> 0;
       if (BRANCH_HASHES.has(h)) branches++;
       else if (!KEYWORD_HASHES.has(h) && names.size < 10_000) names.add(h);

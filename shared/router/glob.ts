@@ -65,12 +65,16 @@ export function matchGlob(glob: Glob | string, path: string): boolean {
  * relative globs are matched against its path under `workspaceRoot`; a file outside the root is
  * matched by absolute globs and by name-only globs (e.g. `.env*`).
  */
-export function matchPrivatePath(globs: readonly string[] | undefined, filePath: string | undefined, workspaceRoot?: string): string | undefined {
+export function matchPrivatePath(
+  globs: readonly string[] | undefined,
+  filePath: string | undefined,
+  workspaceRoot?: string,
+): string | undefined {
   if (!globs?.length || !filePath) return undefined;
   const abs = normalise(fromFileUri(filePath));
   const root = workspaceRoot ? normalise(fromFileUri(workspaceRoot)).replace(/\/+$/, '') : undefined;
   let rel: string | undefined;
-  if (root && (abs === root || abs.startsWith(root + '/'))) rel = abs.slice(root.length + 1);
+  if (root && (abs === root || abs.startsWith(`${root}/`))) rel = abs.slice(root.length + 1);
   for (const source of globs) {
     if (!source.trim()) continue;
     const g = cachedGlob(source);

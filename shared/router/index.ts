@@ -25,4 +25,11 @@ export {
   type SecretFinding,
 } from './route';
 export { compileGlob, matchGlob, matchPrivatePath, type Glob } from './glob';
-export { findSecrets, redactSecrets, isEnvFile, type SecretKind, type SecretMatch, type SecretScanOptions } from './secrets';
+export {
+  findSecrets,
+  redactSecrets,
+  isEnvFile,
+  type SecretKind,
+  type SecretMatch,
+  type SecretScanOptions,
+} from './secrets';

@@ -1,7 +1,14 @@
 // Picks the model for one request: the cheapest model good enough for its difficulty, within the
 // workspace's rules (allowed models, local-only, privacy: private code, private paths and secrets;
 // budget caps). Pure and deterministic: same input and catalog, same decision.
-import type { ModelInfo, RejectedCandidate, RouteDecision, RouteReason, TaskKind, WorkspaceSettings } from '../protocol';
+import type {
+  ModelInfo,
+  RejectedCandidate,
+  RouteDecision,
+  RouteReason,
+  TaskKind,
+  WorkspaceSettings,
+} from '../protocol';
 import { estimateDifficulty, estimateTokens, MAX_ESCALATION, type DifficultyInput } from './difficulty';
 import { matchPrivatePath } from './glob';
 import { findSecrets, type SecretKind } from './secrets';
@@ -76,12 +83,18 @@ export function requiredTierFor(difficulty: number, quality = 5): number {
 }
 
 /** Scans what a request sends; `fileName` turns on .env detection for the file's text. */
-export function scanRequestSecrets(input: Pick<RouteInput, 'prompt' | 'selectionText' | 'fileText' | 'filePath' | 'extraTexts' | 'fileSecrets'>): SecretFinding[] {
+export function scanRequestSecrets(
+  input: Pick<RouteInput, 'prompt' | 'selectionText' | 'fileText' | 'filePath' | 'extraTexts' | 'fileSecrets'>,
+): SecretFinding[] {
   const out: SecretFinding[] = [];
   const add = (where: SecretFinding['where'], text: string | undefined, fileName?: string) => {
     if (!text) return;
     const seen = new Set<SecretKind>();
-    for (const s of findSecrets(text, { fileName })) if (!seen.has(s.kind)) seen.add(s.kind), out.push({ where, kind: s.kind });
+    for (const s of findSecrets(text, { fileName })) {
+      if (seen.has(s.kind)) continue;
+      seen.add(s.kind);
+      out.push({ where, kind: s.kind });
+    }
   };
   add('prompt', input.prompt);
   // A selection from a .env file is .env content too.
@@ -100,13 +113,22 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   const quality = settings.routing?.quality ?? 5;
   // Escalation (earlier failures, 'stronger'): one tier up each, on top of what the score asks for.
   const escalation = Math.min(MAX_ESCALATION, difficulty.escalation);
-  const requiredTier = hint === 'hint:best' ? 3 : hint === 'hint:local' ? 0 : Math.min(3, requiredTierFor(difficulty.score, quality) + escalation);
+  const requiredTier =
+    hint === 'hint:best'
+      ? 3
+      : hint === 'hint:local'
+        ? 0
+        : Math.min(3, requiredTierFor(difficulty.score, quality) + escalation);
 
   const selTokens = estimateTokens(input.selectionText);
   const estimatedInputTokens = estimateTokens(input.prompt) + selTokens + estimateTokens(input.fileText);
-  const outputReserve = task === 'refactor' ? Math.min(16_384, Math.max(OUTPUT_RESERVE.refactor, Math.ceil(selTokens * 1.2))) : OUTPUT_RESERVE[task];
+  const outputReserve =
+    task === 'refactor'
+      ? Math.min(16_384, Math.max(OUTPUT_RESERVE.refactor, Math.ceil(selTokens * 1.2)))
+      : OUTPUT_RESERVE[task];
   const expectedOutput = task === 'refactor' ? Math.max(EXPECTED_OUTPUT.refactor, selTokens) : EXPECTED_OUTPUT[task];
-  const cost = (m: ModelInfo) => (estimatedInputTokens * m.inputPricePerMTok + expectedOutput * m.outputPricePerMTok) / 1e6;
+  const cost = (m: ModelInfo) =>
+    (estimatedInputTokens * m.inputPricePerMTok + expectedOutput * m.outputPricePerMTok) / 1e6;
 
   const privateCode = input.privateCode === true || settings.privateCode === true;
   const localOnly = settings.routing?.mode === 'local-only' || hint === 'hint:local';
@@ -115,7 +137,8 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   const why = whyText(difficulty.score, difficulty.reasons);
   const reasons = difficulty.reasons.slice();
   const notes: string[] = [];
-  if (escalation > 0 && hint !== 'hint:best' && hint !== 'hint:local') notes.push(`escalated +${escalation} tier${escalation > 1 ? 's' : ''}`);
+  if (escalation > 0 && hint !== 'hint:best' && hint !== 'hint:local')
+    notes.push(`escalated +${escalation} tier${escalation > 1 ? 's' : ''}`);
 
   // Private paths: the attached file matches a glob → only local or private models.
   const privateGlob = matchPrivatePath(settings.privatePaths, input.filePath, input.workspaceRoot);
@@ -128,11 +151,17 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   // models in, and the engine redacts before sending.
   const secrets = [...(input.secrets ?? []), ...(input.scanSecrets === false ? [] : scanRequestSecrets(input))];
   const secretMode = settings.secrets ?? 'force-local';
-  const secretText = secrets.length ? `${secrets[0]!.where} contains a secret (${[...new Set(secrets.map((s) => s.kind))].join(', ')})` : '';
+  const secretText = secrets.length
+    ? `${secrets[0]!.where} contains a secret (${[...new Set(secrets.map((s) => s.kind))].join(', ')})`
+    : '';
   const secretsForceLocal = secrets.length > 0 && secretMode === 'force-local';
   if (secrets.length) {
     reasons.push({ feature: 'secrets', weight: 0, detail: secretText });
-    notes.push(secretsForceLocal ? `${secretText}: local/private models only` : `${secretText}: it will be redacted before a cloud call`);
+    notes.push(
+      secretsForceLocal
+        ? `${secretText}: local/private models only`
+        : `${secretText}: it will be redacted before a cloud call`,
+    );
   }
 
   // Budget caps (0 = none): at or over one, only local models.
@@ -154,7 +183,8 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
     if (!m.local && !m.private) {
       if (secretsForceLocal) return { model: m.id, reason: 'privacy', detail: secretText };
       if (privateGlob) return { model: m.id, reason: 'privacy', detail: `file matches private path '${privateGlob}'` };
-      if (privateCode) return { model: m.id, reason: 'privacy', detail: 'private code may only go to local or private models' };
+      if (privateCode)
+        return { model: m.id, reason: 'privacy', detail: 'private code may only go to local or private models' };
     }
     if (overBudget && !m.local) return { model: m.id, reason: 'over-budget', detail: overBudget };
     return undefined;
@@ -170,18 +200,40 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
 
   const pinRef = input.pinnedModel && input.pinnedModel !== 'auto' ? input.pinnedModel : settings.models?.[task];
   if (pinRef && pinRef !== 'auto') {
-    const by = input.pinnedModel && input.pinnedModel !== 'auto' ? 'pinned by the request' : `pinned by gearbox.models.${task}`;
+    const by =
+      input.pinnedModel && input.pinnedModel !== 'auto' ? 'pinned by the request' : `pinned by gearbox.models.${task}`;
     const m = findByIdOrName(catalog, pinRef);
     if (!m) {
-      return { ...base, model: null, fallbacks: [], rejected: [], pinned: true, summary: `${by}: model '${pinRef}' is not in the catalog — ${why}` };
+      return {
+        ...base,
+        model: null,
+        fallbacks: [],
+        rejected: [],
+        pinned: true,
+        summary: `${by}: model '${pinRef}' is not in the catalog — ${why}`,
+      };
     }
     const blocked = policy(m);
     if (blocked) {
       // Privacy, secrets and budget rules hold for pins too: the summary says which one blocked it.
-      return { ...base, model: null, fallbacks: [], rejected: [blocked], pinned: true, summary: `${by}: ${m.id} cannot be used: ${blocked.detail} (workspace rules apply to pinned models too)` };
+      return {
+        ...base,
+        model: null,
+        fallbacks: [],
+        rejected: [blocked],
+        pinned: true,
+        summary: `${by}: ${m.id} cannot be used: ${blocked.detail} (workspace rules apply to pinned models too)`,
+      };
     }
     const note = m.available ? '' : ` (currently unavailable: ${m.unavailableReason ?? 'unknown'})`;
-    return { ...base, model: m.id, fallbacks: [], rejected: [], pinned: true, summary: `${why} → ${m.id}, ${by}${note}${noteText}` };
+    return {
+      ...base,
+      model: m.id,
+      fallbacks: [],
+      rejected: [],
+      pinned: true,
+      summary: `${why} → ${m.id}, ${by}${note}${noteText}`,
+    };
   }
 
   const rejected: RejectedCandidate[] = [];
@@ -200,7 +252,11 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
       continue;
     }
     if (!m.available) {
-      rejected.push({ model: m.id, reason: unavailableKind(m.unavailableReason), detail: m.unavailableReason ?? 'unavailable' });
+      rejected.push({
+        model: m.id,
+        reason: unavailableKind(m.unavailableReason),
+        detail: m.unavailableReason ?? 'unavailable',
+      });
       continue;
     }
     if (estimatedInputTokens + outputReserve > m.contextWindow) {
@@ -215,7 +271,10 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   }
 
   if (ok.length === 0) {
-    const summary = servesTask === 0 ? `no model can serve ${task}: no model in the catalog serves ${task}` : `no model can serve ${task}: ${explainRejections(rejected)}`;
+    const summary =
+      servesTask === 0
+        ? `no model can serve ${task}: no model in the catalog serves ${task}`
+        : `no model can serve ${task}: ${explainRejections(rejected)}`;
     return { ...base, model: null, fallbacks: [], rejected, pinned: false, summary: `${summary} — ${why}${noteText}` };
   }
 
@@ -225,12 +284,26 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   // At equal price a completion wants the smallest adequate model (latency); other tasks the strongest.
   const smallFirst = task === 'completion';
   const ordered = orderByPreference(pool, requiredTier, cost, smallFirst, rejected);
-  if (locals.length) ordered.push(...orderByPreference(ok.filter((m) => !m.local), requiredTier, cost, smallFirst, rejected));
+  if (locals.length)
+    ordered.push(
+      ...orderByPreference(
+        ok.filter((m) => !m.local),
+        requiredTier,
+        cost,
+        smallFirst,
+        rejected,
+      ),
+    );
 
   const chosen = ordered[0]!;
   let because: string;
-  if (locals.length) because = chosen.tier >= requiredTier ? 'completions stay local' : `completions stay local (tier ${chosen.tier}, asked for ${requiredTier})`;
-  else if (chosen.tier >= requiredTier) because = `${cost(chosen) === 0 ? (chosen.local ? 'local model' : 'free model') : 'cheapest model'} at tier ${requiredTier}+`;
+  if (locals.length)
+    because =
+      chosen.tier >= requiredTier
+        ? 'completions stay local'
+        : `completions stay local (tier ${chosen.tier}, asked for ${requiredTier})`;
+  else if (chosen.tier >= requiredTier)
+    because = `${cost(chosen) === 0 ? (chosen.local ? 'local model' : 'free model') : 'cheapest model'} at tier ${requiredTier}+`;
   else because = `strongest available (tier ${chosen.tier}, asked for ${requiredTier})`;
   if (privateCode && !privateGlob && !secretsForceLocal) because += '; private code stays on local/private models';
   because += noteText;
@@ -246,10 +319,15 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
 }
 
 /** "daily budget $1.00 reached ($1.02 spent)", or undefined when under every cap (0 = no cap). */
-export function budgetExceeded(caps: WorkspaceSettings['budget'] | undefined, spent: BudgetState | undefined): string | undefined {
+export function budgetExceeded(
+  caps: WorkspaceSettings['budget'] | undefined,
+  spent: BudgetState | undefined,
+): string | undefined {
   if (!caps || !spent) return undefined;
-  if (caps.dailyUsd > 0 && spent.spentTodayUsd >= caps.dailyUsd) return `daily budget ${usd(caps.dailyUsd)} reached (${usd(spent.spentTodayUsd)} spent)`;
-  if (caps.monthlyUsd > 0 && spent.spentMonthUsd >= caps.monthlyUsd) return `monthly budget ${usd(caps.monthlyUsd)} reached (${usd(spent.spentMonthUsd)} spent)`;
+  if (caps.dailyUsd > 0 && spent.spentTodayUsd >= caps.dailyUsd)
+    return `daily budget ${usd(caps.dailyUsd)} reached (${usd(spent.spentTodayUsd)} spent)`;
+  if (caps.monthlyUsd > 0 && spent.spentMonthUsd >= caps.monthlyUsd)
+    return `monthly budget ${usd(caps.monthlyUsd)} reached (${usd(spent.spentMonthUsd)} spent)`;
   return undefined;
 }
 
@@ -274,12 +352,23 @@ function orderByPreference(
   const c = (m: ModelInfo) => costs.get(m.id)!;
   const meets = models
     .filter((m) => m.tier >= target)
-    .sort((a, b) => c(a) - c(b) || (smallFirst ? a.tier - b.tier : b.tier - a.tier) || Number(b.local) - Number(a.local) || cmp(a.id, b.id));
+    .sort(
+      (a, b) =>
+        c(a) - c(b) ||
+        (smallFirst ? a.tier - b.tier : b.tier - a.tier) ||
+        Number(b.local) - Number(a.local) ||
+        cmp(a.id, b.id),
+    );
   const below: ModelInfo[] = [];
   for (const m of models) {
     if (m.tier >= target) continue;
     if (m.tier >= target - 1) below.push(m);
-    else rejected.push({ model: m.id, reason: 'tier-below-threshold', detail: `tier ${m.tier}; this request needs tier ${target}` });
+    else
+      rejected.push({
+        model: m.id,
+        reason: 'tier-below-threshold',
+        detail: `tier ${m.tier}; this request needs tier ${target}`,
+      });
   }
   below.sort((a, b) => b.tier - a.tier || c(a) - c(b) || Number(b.local) - Number(a.local) || cmp(a.id, b.id));
   return [...meets, ...below];
@@ -287,7 +376,7 @@ function orderByPreference(
 
 /** ModelInfo has no API name field; built-in and default user ids are `${provider}/${name}`. */
 function apiName(m: ModelInfo): string {
-  const prefix = m.provider + '/';
+  const prefix = `${m.provider}/`;
   return m.id.startsWith(prefix) ? m.id.slice(prefix.length) : m.id;
 }
 

@@ -51,13 +51,33 @@ interface TokenRule {
 }
 
 const TOKEN_RULES: TokenRule[] = [
-  { kind: 'anthropic-key', re: /sk-ant-[a-z0-9]{2,12}-[A-Za-z0-9_-]{32,}/y, minEntropy: 3.5, prefix: (m) => m.indexOf('-', 7) + 1 },
-  { kind: 'openai-key', re: /sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_-]{20,}/y, minEntropy: 3.5, prefix: (m) => (/^sk-(?:proj|svcacct|admin|None)-/.exec(m)?.[0].length ?? 3) },
+  {
+    kind: 'anthropic-key',
+    re: /sk-ant-[a-z0-9]{2,12}-[A-Za-z0-9_-]{32,}/y,
+    minEntropy: 3.5,
+    prefix: (m) => m.indexOf('-', 7) + 1,
+  },
+  {
+    kind: 'openai-key',
+    re: /sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_-]{20,}/y,
+    minEntropy: 3.5,
+    prefix: (m) => /^sk-(?:proj|svcacct|admin|None)-/.exec(m)?.[0].length ?? 3,
+  },
   { kind: 'google-api-key', re: /AIza[0-9A-Za-z_-]{35}/y, minEntropy: 3.3, prefix: () => 4 },
   { kind: 'aws-access-key', re: /(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}/y, minEntropy: 2.8, prefix: () => 4 },
-  { kind: 'github-token', re: /(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})/y, minEntropy: 3.5, prefix: (m) => (m.startsWith('github_pat_') ? 11 : 4) },
+  {
+    kind: 'github-token',
+    re: /(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})/y,
+    minEntropy: 3.5,
+    prefix: (m) => (m.startsWith('github_pat_') ? 11 : 4),
+  },
   { kind: 'slack-token', re: /xox[abposr]-[A-Za-z0-9-]{10,}/y, minEntropy: 3.0, prefix: () => 5 },
-  { kind: 'stripe-key', re: /(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/y, minEntropy: 3.3, prefix: (m) => m.indexOf('_', 3) + 1 },
+  {
+    kind: 'stripe-key',
+    re: /(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/y,
+    minEntropy: 3.3,
+    prefix: (m) => m.indexOf('_', 3) + 1,
+  },
 ];
 
 /** Characters a key's body is made of (a match must not be followed by one). */
@@ -80,7 +100,7 @@ export function redactSecrets(text: string, opts: SecretScanOptions = {}): strin
   let out = '';
   let at = 0;
   for (const s of found) {
-    out += text.slice(at, s.start) + `[REDACTED:${s.kind}]`;
+    out += `${text.slice(at, s.start)}[REDACTED:${s.kind}]`;
     at = s.end;
   }
   return out + text.slice(at);
@@ -89,7 +109,11 @@ export function redactSecrets(text: string, opts: SecretScanOptions = {}): strin
 export function isEnvFile(fileName: string | undefined): boolean {
   if (!fileName) return false;
   const base = fileName.slice(Math.max(fileName.lastIndexOf('/'), fileName.lastIndexOf('\\')) + 1);
-  return base === '.env' || (base.startsWith('.env.') && !/\.(example|sample|template|dist|defaults)$/i.test(base)) || base.endsWith('.env');
+  return (
+    base === '.env' ||
+    (base.startsWith('.env.') && !/\.(example|sample|template|dist|defaults)$/i.test(base)) ||
+    base.endsWith('.env')
+  );
 }
 
 // ---------- tokens: provider keys, JWTs, AWS secrets ----------
@@ -112,7 +136,17 @@ function scanTokens(text: string, found: SecretMatch[]): void {
 /** Characters that can be part of a key-ish token: a lookup table, one load per character. */
 const TOKEN_CHAR = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
-  TOKEN_CHAR[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 43 || c === 47 || c === 46 ? 1 : 0;
+  TOKEN_CHAR[c] =
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c === 95 ||
+    c === 45 ||
+    c === 43 ||
+    c === 47 ||
+    c === 46
+      ? 1
+      : 0;
 }
 function isTokenChar(c: number): boolean {
   return c < 128 && TOKEN_CHAR[c] === 1;
@@ -128,7 +162,10 @@ function checkToken(text: string, start: number, end: number, found: SecretMatch
     if (next < 0) break;
     from = next + 1;
   }
-  if (tok.startsWith('//hooks.slack.com/services/') && /^\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,}\/B[A-Z0-9]{6,}\/[A-Za-z0-9]{16,}$/.test(tok)) {
+  if (
+    tok.startsWith('//hooks.slack.com/services/') &&
+    /^\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,}\/B[A-Z0-9]{6,}\/[A-Za-z0-9]{16,}$/.test(tok)
+  ) {
     const at = text.lastIndexOf('https:', start);
     const s = at >= 0 && at === start - 6 ? at : start;
     found.push({ kind: 'slack-webhook', start: s, end: start + tok.length });
@@ -158,7 +195,12 @@ function checkPiece(tok: string, at: number, tokStart: number, found: SecretMatc
     if (at + s.length < tok.length && isKeyBodyChar(tok.charCodeAt(at + s.length))) continue; // part of a longer word
     if (rule.kind === 'openai-key' && s.startsWith('sk-ant-')) continue;
     const body = s.slice(rule.prefix(s));
-    if (looksLikePlaceholder(body) || entropy(body) < rule.minEntropy || !mixedClasses(body, rule.kind === 'aws-access-key')) continue;
+    if (
+      looksLikePlaceholder(body) ||
+      entropy(body) < rule.minEntropy ||
+      !mixedClasses(body, rule.kind === 'aws-access-key')
+    )
+      continue;
     found.push({ kind: rule.kind, start: offset, end: offset + s.length });
     return true;
   }
@@ -184,7 +226,15 @@ function checkJwt(tok: string, start: number, found: SecretMatch[]): void {
     const header = at >= 0 ? h.slice(at) : '';
     const payload = parts[k + 1]!;
     const sig = parts[k + 2]!;
-    if (header.length >= 10 && payload.startsWith('eyJ') && payload.length >= 10 && sig.length >= 16 && isB64Url(header) && isB64Url(payload) && isB64Url(sig)) {
+    if (
+      header.length >= 10 &&
+      payload.startsWith('eyJ') &&
+      payload.length >= 10 &&
+      sig.length >= 16 &&
+      isB64Url(header) &&
+      isB64Url(payload) &&
+      isB64Url(sig)
+    ) {
       const s = start + offset + at;
       found.push({ kind: 'jwt', start: s, end: s + header.length + payload.length + sig.length + 2 });
       return;
@@ -233,7 +283,22 @@ function scanPem(text: string, found: SecretMatch[]): void {
 
 // ---------- assignments: password = ..., api_key: ..., .env lines ----------
 
-const SECRET_NAMES = ['password', 'passwd', 'pwd', 'secret', 'api_key', 'api-key', 'apikey', 'access_token', 'auth_token', 'access_key', 'private_key', 'client_secret', 'token', 'credentials'];
+const SECRET_NAMES = [
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'api_key',
+  'api-key',
+  'apikey',
+  'access_token',
+  'auth_token',
+  'access_key',
+  'private_key',
+  'client_secret',
+  'token',
+  'credentials',
+];
 /** .env keys whose value is a secret whatever it looks like (when it is not a placeholder). */
 const SECRETISH_KEY = /(KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|CREDENTIAL|AUTH|PRIVATE|DSN|SALT|COOKIE|SESSION)/i;
 
@@ -245,7 +310,8 @@ function scanAssignments(text: string, found: SecretMatch[], envFile: boolean): 
     while (lineStart <= n) {
       let lineEnd = text.indexOf('\n', lineStart);
       if (lineEnd < 0) lineEnd = n;
-      if (lineEnd > lineStart && checkEnvLine(text.slice(lineStart, lineEnd), lineStart, found)) envLines.add(lineStart);
+      if (lineEnd > lineStart && checkEnvLine(text.slice(lineStart, lineEnd), lineStart, found))
+        envLines.add(lineStart);
       lineStart = lineEnd + 1;
     }
   }
@@ -296,7 +362,8 @@ function checkEnvLine(line: string, offset: number, found: SecretMatch[]): boole
     while (vEnd > vStart && /\s/.test(line[vEnd - 1]!)) vEnd--;
   }
   const value = line.slice(vStart, vEnd);
-  if (!value || looksLikePlaceholder(value) || /^(true|false|yes|no|on|off|null|none|\d+(\.\d+)?)$/i.test(value)) return true;
+  if (!value || looksLikePlaceholder(value) || /^(true|false|yes|no|on|off|null|none|\d+(\.\d+)?)$/i.test(value))
+    return true;
   const key = m[1]!;
   // A URL is a secret only when it carries credentials (postgres://user:pass@host).
   const isUrl = /^[a-z][a-z0-9+.-]{1,20}:\/\//i.test(value);
@@ -327,7 +394,12 @@ function parseAssignment(line: string, i: number, lineEnd: number): { start: num
   const start = i;
   while (i < n && i - start < MAX_VALUE) {
     const ch = line[i]!;
-    if (quote ? ch === quote : ch === ' ' || ch === '\t' || ch === ',' || ch === ';' || ch === ')' || ch === '"' || ch === "'") break;
+    if (
+      quote
+        ? ch === quote
+        : ch === ' ' || ch === '\t' || ch === ',' || ch === ';' || ch === ')' || ch === '"' || ch === "'"
+    )
+      break;
     i++;
   }
   if (i === start) return undefined;
@@ -375,7 +447,8 @@ function looksRandom(v: string): boolean {
   return classes >= 2 && entropy(v) >= (v.length >= 20 ? 3.5 : 2.75);
 }
 
-const PLACEHOLDER = /(your|example|changeme|change_me|placeholder|dummy|redacted|xxxx|\*\*\*|\.\.\.|<|>|\$\{|\{\{|%\(|todo|fixme|replace|insert|sample|fake|test_?key|secret_?here|key_?here|000000|123456|abcdef|password)/i;
+const PLACEHOLDER =
+  /(your|example|changeme|change_me|placeholder|dummy|redacted|xxxx|\*\*\*|\.\.\.|<|>|\$\{|\{\{|%\(|todo|fixme|replace|insert|sample|fake|test_?key|secret_?here|key_?here|000000|123456|abcdef|password)/i;
 
 function looksLikePlaceholder(v: string): boolean {
   if (PLACEHOLDER.test(v)) return true;
@@ -386,9 +459,10 @@ function looksLikePlaceholder(v: string): boolean {
 /** `req.body.password`, `os.environ["X"]`, `getSecret()`, `this.token`: code that reads a secret, not one. */
 function looksLikeCode(v: string): boolean {
   if (/[()[\]{}]/.test(v)) return true;
-  if (/^(process\.env|os\.environ|env|config|settings|this|self|req|request|props|args|options|opts|ctx)\b/i.test(v)) return true;
+  if (/^(process\.env|os\.environ|env|config|settings|this|self|req|request|props|args|options|opts|ctx)\b/i.test(v))
+    return true;
   // dotted identifiers: a.b.c
-  return /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$/.test(v) || /^[A-Za-z_$][\w$]*$/.test(v) && !/\d/.test(v);
+  return /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$/.test(v) || (/^[A-Za-z_$][\w$]*$/.test(v) && !/\d/.test(v));
 }
 
 /** Sorted by start; where two overlap, the one found first (more specific scanners run first) wins. */

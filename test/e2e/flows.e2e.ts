@@ -2,8 +2,6 @@
 // block gets its own code-server, workspace, daemon runtime dir and fake provider; screenshots of
 // each step go to test/e2e/artifacts/<flow>/. Run: npm run test:e2e (see test/e2e/README section).
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { MODELS, normalizeText, useCodeServer, type CodeServerE2E } from './harness';
 
 const DEMO_PY = 'def add(a, b):\n    return a + b\n\n\n';
@@ -31,7 +29,11 @@ describe('flow 1: inline completion in a Python file', function () {
     await e2e.editor().locator('.ghost-text-decoration').first().waitFor({ state: 'detached', timeout: 10_000 });
     await e2e.screenshot('accepted');
     const saved = normalizeText(await e2e.saveAndRead('demo.py'));
-    const lastLine = saved.split('\n').filter((l) => l.length > 0).at(-1) ?? '';
+    const lastLine =
+      saved
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .at(-1) ?? '';
     assert.ok(lastLine.startsWith(typed), `the typed text is in the file: ${JSON.stringify(lastLine)}`);
     const accepted = lastLine.slice(typed.length);
     // What Tab inserted is what the ghost text showed (the first line of it, for a multi-line suggestion).
@@ -45,7 +47,7 @@ describe('flow 1: inline completion in a Python file', function () {
 
 // ---------- chat helpers (webview contract: textarea[aria-label=Message], Send/Stop buttons, .gb-answer-meta) ----------
 
-const LONG_ANSWER = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ') + '.';
+const LONG_ANSWER = `${Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ')}.`;
 
 async function ask(e2e: CodeServerE2E, text: string): Promise<void> {
   const chat = e2e.chatFrame();
@@ -71,12 +73,21 @@ describe('flow 2: chat', function () {
     await e2e.openChat();
     await e2e.screenshot('chat-open');
 
-    e2e.fake.setScript(() => ({ kind: 'reply', text: 'The add function returns a + b. ' + LONG_ANSWER.slice(0, 200), delayMs: 60 }));
+    e2e.fake.setScript(() => ({
+      kind: 'reply',
+      text: `The add function returns a + b. ${LONG_ANSWER.slice(0, 200)}`,
+      delayMs: 60,
+    }));
     // "@best" asks the router for the strongest model: the fake provider's fake-large.
     await ask(e2e, 'What does add do? @best');
     const first = answers(e2e).first();
     // Streamed: partial text shows while the answer is still streaming.
-    await e2e.chatFrame().locator('.gb-answer.gb-status-streaming .gb-answer-body').filter({ hasText: /\S/ }).first().waitFor({ timeout: 60_000 });
+    await e2e
+      .chatFrame()
+      .locator('.gb-answer.gb-status-streaming .gb-answer-body')
+      .filter({ hasText: /\S/ })
+      .first()
+      .waitFor({ timeout: 60_000 });
     await e2e.screenshot('streaming');
     await e2e.chatFrame().locator('.gb-answer.gb-status-done').first().waitFor({ timeout: 60_000 });
     await e2e.screenshot('answered');
@@ -101,7 +112,11 @@ describe('flow 2: chat', function () {
     await e2e.screenshot('before-stop');
     await stop.click();
     const stopped = answers(e2e).last();
-    await chat.locator('.gb-answer').last().and(chat.locator('.gb-answer:not(.gb-status-streaming)')).waitFor({ timeout: 15_000 });
+    await chat
+      .locator('.gb-answer')
+      .last()
+      .and(chat.locator('.gb-answer:not(.gb-status-streaming)'))
+      .waitFor({ timeout: 15_000 });
     await e2e.screenshot('stopped');
     const cls = (await stopped.getAttribute('class')) ?? '';
     assert.match(cls, /gb-status-stopped/, `the answer is marked stopped: ${cls}`);
@@ -110,7 +125,9 @@ describe('flow 2: chat', function () {
     // The daemon cancelled the provider's stream (the fake saw the client hang up).
     await Promise.race([
       e2e.fake.waitForAborts(abortsBefore + 1),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('Stop did not cancel the request to the provider within 15 s')), 15_000)),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('Stop did not cancel the request to the provider within 15 s')), 15_000),
+      ),
     ]);
     await chat.getByRole('button', { name: 'Send', exact: true }).waitFor({ state: 'visible' });
   });
@@ -122,7 +139,10 @@ describe('flow 2: chat', function () {
     await e2e.openChat();
     const chat = e2e.chatFrame();
     await chat.locator('.gb-user').filter({ hasText: 'What does add do?' }).waitFor({ timeout: 30_000 });
-    await chat.locator('.gb-answer').filter({ hasText: 'The add function returns a + b.' }).waitFor({ timeout: 30_000 });
+    await chat
+      .locator('.gb-answer')
+      .filter({ hasText: 'The add function returns a + b.' })
+      .waitFor({ timeout: 30_000 });
     assert.ok((await chat.locator('.gb-answer').count()) >= 2, 'both answers are back');
     await e2e.screenshot('after-reload');
   });
@@ -135,7 +155,10 @@ describe('flow 2: chat', function () {
     let text = '';
     while (Date.now() < deadline && !/requests/.test(text)) {
       for (const f of e2e.page.frames()) {
-        const t = await f.locator('body').innerText({ timeout: 1000 }).catch(() => '');
+        const t = await f
+          .locator('body')
+          .innerText({ timeout: 1000 })
+          .catch(() => '');
         if (t.includes('saved vs frontier')) text = t;
       }
       if (!/requests/.test(text)) await e2e.page.waitForTimeout(250);
@@ -152,7 +175,8 @@ describe('flow 2: chat', function () {
 
 describe('flow 3: refactor from the editor context menu', function () {
   this.timeout(240_000);
-  const SOURCE = 'def is_positive(n):\n    if n > 0:\n        return True\n    else:\n        return False\n\n\nprint(is_positive(3))\n';
+  const SOURCE =
+    'def is_positive(n):\n    if n > 0:\n        return True\n    else:\n        return False\n\n\nprint(is_positive(3))\n';
   const SIMPLIFIED = 'def is_positive(n):\n    return n > 0';
   const cs = useCodeServer({
     name: 'flow3-refactor',
@@ -176,26 +200,38 @@ describe('flow 3: refactor from the editor context menu', function () {
     // Right-click inside the selection → the "Gearbox" submenu → "Simplify".
     await e2e.editor().locator('.view-line').nth(1).click({ button: 'right' });
     const menu = e2e.page.locator('.monaco-menu-container, .context-view .monaco-menu');
-    const gearboxItem = menu.locator('.action-item').filter({ hasText: /^Gearbox/ }).first();
+    const gearboxItem = menu
+      .locator('.action-item')
+      .filter({ hasText: /^Gearbox/ })
+      .first();
     await gearboxItem.waitFor({ state: 'visible', timeout: 10_000 });
     await gearboxItem.hover();
     await gearboxItem.click();
-    const simplify = e2e.page.locator('.monaco-menu .action-item').filter({ hasText: /^Simplify/ }).first();
+    const simplify = e2e.page
+      .locator('.monaco-menu .action-item')
+      .filter({ hasText: /^Simplify/ })
+      .first();
     await simplify.waitFor({ state: 'visible', timeout: 10_000 });
     await e2e.screenshot('context-menu');
     await simplify.click();
 
     // The diff editor opens, with Accept / Reject (notification or modal buttons).
     await e2e.page.locator('.editor-group-container .monaco-diff-editor').first().waitFor({ timeout: 60_000 });
-    const accept = e2e.page.locator('.notification-toast .monaco-button, .monaco-dialog-box .monaco-button, .dialog-buttons .monaco-button').filter({ hasText: /^Accept$/ });
+    const accept = e2e.page
+      .locator('.notification-toast .monaco-button, .monaco-dialog-box .monaco-button, .dialog-buttons .monaco-button')
+      .filter({ hasText: /^Accept$/ });
     await accept.first().waitFor({ state: 'visible', timeout: 60_000 });
     await e2e.screenshot('diff');
     await accept.first().click();
-    await e2e.page.locator('.editor-group-container .monaco-diff-editor').first().waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
+    await e2e.page
+      .locator('.editor-group-container .monaco-diff-editor')
+      .first()
+      .waitFor({ state: 'detached', timeout: 15_000 })
+      .catch(() => undefined);
     await e2e.page.locator('.tabs-container .tab.active').filter({ hasText: 'logic.py' }).waitFor({ timeout: 15_000 });
     await e2e.screenshot('accepted');
     const changed = await e2e.saveAndRead('logic.py', SOURCE);
-    assert.ok(changed.startsWith(SIMPLIFIED + '\n'), `the file has the simplified code:\n${changed}`);
+    assert.ok(changed.startsWith(`${SIMPLIFIED}\n`), `the file has the simplified code:\n${changed}`);
     assert.ok(changed.includes('print(is_positive(3))'), 'the rest of the file is unchanged');
 
     // One Undo restores the original (the change was one edit).
@@ -238,7 +274,11 @@ describe('flow 4: Select Model… pins the chat model for the workspace', functi
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    assert.equal(settings['gearbox.models.chat'], MODELS.fakeSmall, `.vscode/settings.json: ${JSON.stringify(settings)}`);
+    assert.equal(
+      settings['gearbox.models.chat'],
+      MODELS.fakeSmall,
+      `.vscode/settings.json: ${JSON.stringify(settings)}`,
+    );
     await e2e.screenshot('saved');
 
     e2e.fake.setScript(() => ({ kind: 'reply', text: 'Answer from the pinned model.' }));
@@ -279,13 +319,19 @@ describe('flow 5: the daemon dies and comes back', function () {
     await e2e.waitForStatus(/Gearbox: (?!daemon down)/, 60_000);
     e2e.timings['daemon-recovery'] = Date.now() - t;
     const seen = await e2e.statusBarHistory();
-    assert.ok(seen.some((s) => /daemon down/.test(s)), `the status bar said the daemon was down: ${JSON.stringify(seen)}`);
+    assert.ok(
+      seen.some((s) => /daemon down/.test(s)),
+      `the status bar said the daemon was down: ${JSON.stringify(seen)}`,
+    );
     assert.notEqual(after.pid, before.pid);
     await e2e.screenshot('daemon-back');
     // The killed daemon's model host should not outlive it (reported, not asserted: see the notes).
     await new Promise((r) => setTimeout(r, 2000));
     const orphans = hostsBefore.filter((h) => e2e.ourProcesses().some((p) => p.pid === h.pid));
-    if (orphans.length) e2e.notes.push(`model host(s) of the killed daemon still running 2 s later: ${orphans.map((o) => o.pid).join(', ')}`);
+    if (orphans.length)
+      e2e.notes.push(
+        `model host(s) of the killed daemon still running 2 s later: ${orphans.map((o) => o.pid).join(', ')}`,
+      );
 
     // Completion works again, served by the new daemon.
     await e2e.focusEditor();
@@ -303,13 +349,23 @@ describe('flow 5: the daemon dies and comes back', function () {
     e2e.fake.setScript(() => ({ kind: 'reply', text: LONG_ANSWER, delayMs: 250 }));
     await ask(e2e, 'Tell me about adders. @best');
     const chat = e2e.chatFrame();
-    await chat.locator('.gb-answer.gb-status-streaming .gb-answer-body').filter({ hasText: /word2/ }).waitFor({ timeout: 60_000 });
+    await chat
+      .locator('.gb-answer.gb-status-streaming .gb-answer-body')
+      .filter({ hasText: /word2/ })
+      .waitFor({ timeout: 60_000 });
     const daemon = await e2e.waitForDaemon();
     process.kill(daemon.pid, 'SIGKILL');
     const last = answers(e2e).last();
-    await last.locator('.gb-answer-status').filter({ hasText: /interrupted/ }).waitFor({ timeout: 30_000 });
+    await last
+      .locator('.gb-answer-status')
+      .filter({ hasText: /interrupted/ })
+      .waitFor({ timeout: 30_000 });
     await e2e.screenshot('chat-interrupted');
-    assert.match(await last.locator('.gb-answer-body').innerText(), /word0 word1 word2/, 'what arrived before the crash is kept');
+    assert.match(
+      await last.locator('.gb-answer-body').innerText(),
+      /word0 word1 word2/,
+      'what arrived before the crash is kept',
+    );
     await e2e.waitForDaemon(60_000, daemon.pid);
     await e2e.waitForStatus(/Gearbox: (?!daemon down)/, 60_000);
     // The conversation (and the earlier question) is still there; Retry answers with the new daemon.

@@ -39,7 +39,9 @@ export const MODELS = { local: 'local/tiny', fakeLarge: 'fake/fake-large', fakeS
  */
 export function daemonFixtureConfig(modelPath: string, fakeUrl: string): Record<string, any> {
   return {
-    localModels: [{ id: MODELS.local, source: modelPath, contextSize: 4096, tasks: ['completion', 'chat', 'refactor'] }],
+    localModels: [
+      { id: MODELS.local, source: modelPath, contextSize: 4096, tasks: ['completion', 'chat', 'refactor'] },
+    ],
     modelDirs: [path.dirname(modelPath)],
     providers: [
       {
@@ -120,7 +122,12 @@ type Timings = Record<string, number>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -129,7 +136,6 @@ async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | un
     await sleep(everyMs);
   }
 }
-
 
 /** Pids of processes whose environment holds `KEY=value` (Linux /proc); [] elsewhere. */
 function pidsWithEnv(key: string, value: string): number[] {
@@ -193,9 +199,13 @@ export class CodeServerE2E {
   static async launch(opts: LaunchOptions): Promise<CodeServerE2E> {
     const t0 = Date.now();
     const { paths, missing } = setup({ check: true });
-    if (missing.length) throw new Error(`e2e prerequisites missing: ${missing.join(', ')}. Run: node scripts/e2e/setup.mjs (and scripts/e2e/apt-deps.sh as root)`);
+    if (missing.length)
+      throw new Error(
+        `e2e prerequisites missing: ${missing.join(', ')}. Run: node scripts/e2e/setup.mjs (and scripts/e2e/apt-deps.sh as root)`,
+      );
     const vsix = opts.vsix ?? process.env.GEARBOX_E2E_VSIX;
-    if (!vsix && !fs.existsSync(path.join(repoRoot, 'dist', 'extension', 'extension.cjs'))) throw new Error('dist/extension/extension.cjs is missing: run npm run build');
+    if (!vsix && !fs.existsSync(path.join(repoRoot, 'dist', 'extension', 'extension.cjs')))
+      throw new Error('dist/extension/extension.cjs is missing: run npm run build');
 
     // A short path: code-server puts a Unix socket in the user-data dir (socket paths max out near 108 bytes).
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gbe2e-'));
@@ -283,10 +293,12 @@ export class CodeServerE2E {
       fs.mkdirSync(dir, { recursive: true });
       // Machine-scoped settings (gearbox.daemon.*) are only read from user (or, in code-server, Machine) settings.
       const content =
-        scope === 'User' ? user : { 'gearbox.daemon.runtimeDir': this.dirs.runtime, 'gearbox.daemon.configPath': this.dirs.daemonConfig };
+        scope === 'User'
+          ? user
+          : { 'gearbox.daemon.runtimeDir': this.dirs.runtime, 'gearbox.daemon.configPath': this.dirs.daemonConfig };
       fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify(content, null, 2));
     }
-    this.writeWorkspaceFile('.vscode/settings.json', JSON.stringify(this.opts.workspaceSettings ?? {}, null, 2) + '\n');
+    this.writeWorkspaceFile('.vscode/settings.json', `${JSON.stringify(this.opts.workspaceSettings ?? {}, null, 2)}\n`);
   }
 
   writeWorkspaceFile(rel: string, content: string): string {
@@ -331,9 +343,14 @@ export class CodeServerE2E {
   }
 
   private installVsix(node: string, entry: string, vsix: string): void {
-    const r = spawnSync(node, [entry, ...this.csArgs(), '--install-extension', path.resolve(vsix)], { env: this.env(node), encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(node, [entry, ...this.csArgs(), '--install-extension', path.resolve(vsix)], {
+      env: this.env(node),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     fs.writeFileSync(path.join(this.dirs.artifacts, 'install-extension.log'), `${r.stdout}\n${r.stderr}`);
-    if (r.status !== 0) throw new Error(`code-server --install-extension ${vsix} failed (${r.status}): ${r.stderr || r.stdout}`);
+    if (r.status !== 0)
+      throw new Error(`code-server --install-extension ${vsix} failed (${r.status}): ${r.stderr || r.stdout}`);
   }
 
   private async startCodeServer(node: string, entry: string): Promise<void> {
@@ -353,7 +370,12 @@ export class CodeServerE2E {
       this.dirs.workspace,
     ];
     const logFile = path.join(this.dirs.artifacts, 'code-server.log');
-    const proc = spawn(node, args, { cwd: this.dirs.root, env: this.env(node), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(node, args, {
+      cwd: this.dirs.root,
+      env: this.env(node),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.proc = proc;
     const onData = (b: Buffer) => {
       this.csLog += b.toString();
@@ -389,15 +411,21 @@ export class CodeServerE2E {
     // Clipboard for "Copy" in the chat (harmless elsewhere).
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: this.url }).catch(() => undefined);
     this.page = await context.newPage();
-    this.page.on('pageerror', (err) => fs.appendFileSync(path.join(this.dirs.artifacts, 'browser-console.log'), `pageerror: ${err.message}\n`));
+    this.page.on('pageerror', (err) =>
+      fs.appendFileSync(path.join(this.dirs.artifacts, 'browser-console.log'), `pageerror: ${err.message}\n`),
+    );
     this.page.on('console', (msg) => {
-      if (msg.type() === 'error' || msg.type() === 'warning') fs.appendFileSync(path.join(this.dirs.artifacts, 'browser-console.log'), `${msg.type()}: ${msg.text()}\n`);
+      if (msg.type() === 'error' || msg.type() === 'warning')
+        fs.appendFileSync(path.join(this.dirs.artifacts, 'browser-console.log'), `${msg.type()}: ${msg.text()}\n`);
     });
     await this.page.goto(`${this.url}/?folder=${encodeURIComponent(this.dirs.workspace)}`);
     await this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
     await this.page.locator('.part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
     // The explorer shows the folder once the remote file system answered.
-    await this.page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
+    await this.page
+      .locator('.explorer-folders-view .monaco-list-row')
+      .first()
+      .waitFor({ state: 'visible', timeout: 60_000 });
     this.mark('workbench-open', t);
     return this.page;
   }
@@ -454,16 +482,24 @@ export class CodeServerE2E {
   }
 
   async waitForStatusSeen(re: RegExp, timeoutMs = 30_000): Promise<string[]> {
-    return waitFor(`the status bar to show ${re}`, async () => {
-      const seen = await this.statusBarHistory();
-      return seen.some((s) => re.test(s)) ? seen : undefined;
-    }, timeoutMs, 50);
+    return waitFor(
+      `the status bar to show ${re}`,
+      async () => {
+        const seen = await this.statusBarHistory();
+        return seen.some((s) => re.test(s)) ? seen : undefined;
+      },
+      timeoutMs,
+      50,
+    );
   }
 
   /** The running daemon's discovery info from the runtime dir, if its pid is alive. */
   daemonInfo(): { pid: number; port: number } | undefined {
     try {
-      const d = JSON.parse(fs.readFileSync(path.join(this.dirs.runtime, 'daemon.json'), 'utf8')) as { pid: number; port: number };
+      const d = JSON.parse(fs.readFileSync(path.join(this.dirs.runtime, 'daemon.json'), 'utf8')) as {
+        pid: number;
+        port: number;
+      };
       if (!pidAlive(d.pid)) return undefined;
       this.seenDaemonPids.add(d.pid);
       return d;
@@ -473,10 +509,14 @@ export class CodeServerE2E {
   }
 
   async waitForDaemon(timeoutMs = 30_000, notPid?: number): Promise<{ pid: number; port: number }> {
-    return waitFor('the daemon (runtime dir daemon.json)', () => {
-      const d = this.daemonInfo();
-      return d && d.pid !== notPid ? d : undefined;
-    }, timeoutMs);
+    return waitFor(
+      'the daemon (runtime dir daemon.json)',
+      () => {
+        const d = this.daemonInfo();
+        return d && d.pid !== notPid ? d : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** Every process started below this run: code-server, its extension host, the daemon, the model host (Linux). */
@@ -547,7 +587,9 @@ export class CodeServerE2E {
 
   async focusEditor(): Promise<void> {
     if (await this.page.locator('.editor-group-container.active .monaco-editor.focused').count()) return;
-    await this.editor().locator('.view-lines').click({ position: { x: 5, y: 5 } });
+    await this.editor()
+      .locator('.view-lines')
+      .click({ position: { x: 5, y: 5 } });
   }
 
   /** Moves the cursor to the end of the document. */
@@ -570,7 +612,9 @@ export class CodeServerE2E {
 
   /** Ghost text (inline completion) currently shown in the active editor, or "" when none. */
   async ghostText(): Promise<string> {
-    const parts = await this.editor().locator('.ghost-text-decoration, .ghost-text-decoration-preview, .ghost-text').allTextContents();
+    const parts = await this.editor()
+      .locator('.ghost-text-decoration, .ghost-text-decoration-preview, .ghost-text')
+      .allTextContents();
     return normalizeText(parts.join(''));
   }
 
@@ -590,7 +634,9 @@ export class CodeServerE2E {
     try {
       await shown.waitFor({ state: 'visible', timeout: Math.min(retriggerAfterMs, timeoutMs) });
     } catch {
-      process.stderr.write(`      [${this.opts.name}] no ghost text ${retriggerAfterMs} ms after typing; triggering inline suggestions explicitly\n`);
+      process.stderr.write(
+        `      [${this.opts.name}] no ghost text ${retriggerAfterMs} ms after typing; triggering inline suggestions explicitly\n`,
+      );
       this.notes.push(`ghost text needed an explicit trigger (none ${retriggerAfterMs} ms after typing)`);
       await this.screenshot('no-ghost-text-yet');
       await this.page.keyboard.press('Alt+Backslash');
@@ -604,7 +650,10 @@ export class CodeServerE2E {
           break;
         } catch (err) {
           const key = keys.shift();
-          if (key === undefined || Date.now() >= deadline) throw new Error(`${(err as Error).message}\nrecent completions in the daemon log:\n${this.completionLogTail()}`);
+          if (key === undefined || Date.now() >= deadline)
+            throw new Error(
+              `${(err as Error).message}\nrecent completions in the daemon log:\n${this.completionLogTail()}`,
+            );
           this.notes.push(`no ghost text yet: typed ${JSON.stringify(key)} more`);
           await this.page.keyboard.type(key, { delay: 30 });
           this.extraKeysTyped += key;
@@ -641,11 +690,15 @@ export class CodeServerE2E {
     const before = previous ?? this.readWorkspaceFile(rel);
     await this.page.keyboard.press('Control+S');
     // A dirty editor's tab has class "dirty"; wait for it to go (or for the file to change).
-    await waitFor(`${rel} to be saved`, async () => {
-      const dirty = await this.page.locator('.tabs-container .tab.active.dirty').count();
-      const now = this.readWorkspaceFile(rel);
-      return dirty === 0 && now !== before ? now : undefined;
-    }, 10_000).catch(() => undefined);
+    await waitFor(
+      `${rel} to be saved`,
+      async () => {
+        const dirty = await this.page.locator('.tabs-container .tab.active.dirty').count();
+        const now = this.readWorkspaceFile(rel);
+        return dirty === 0 && now !== before ? now : undefined;
+      },
+      10_000,
+    ).catch(() => undefined);
     return this.readWorkspaceFile(rel);
   }
 
@@ -662,7 +715,11 @@ export class CodeServerE2E {
 
   /** The "Gearbox" view container's entry in the activity bar. */
   activityBarItem(): Locator {
-    return this.page.locator('.part.activitybar .action-item[aria-label^="Gearbox"], .part.activitybar .action-item:has(> .action-label[aria-label^="Gearbox"])').first();
+    return this.page
+      .locator(
+        '.part.activitybar .action-item[aria-label^="Gearbox"], .part.activitybar .action-item:has(> .action-label[aria-label^="Gearbox"])',
+      )
+      .first();
   }
 
   /**
@@ -678,7 +735,13 @@ export class CodeServerE2E {
     const present = (await item.count()) > 0;
     const checked = present && /\bchecked\b/.test((await item.getAttribute('class')) ?? '');
     // The container is showing (e.g. restored after a reload): its webview may still be loading.
-    if (!checked || !(await input.waitFor({ state: 'visible', timeout: 10_000 }).then(() => true, () => false))) {
+    if (
+      !checked ||
+      !(await input.waitFor({ state: 'visible', timeout: 10_000 }).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       if (present && !checked) await item.click();
       // VS Code names the view's generated focus command "Focus on Chat View" (id gearbox.chat.focus).
       else await this.runCommand('Gearbox: Focus on Chat View');
@@ -700,7 +763,10 @@ export class CodeServerE2E {
 
   /** Screenshot of the whole window to test/e2e/artifacts/<name>/NN-<label>.png. */
   async screenshot(label: string): Promise<string> {
-    const file = path.join(this.dirs.artifacts, `${String(++this.step).padStart(2, '0')}-${label.replace(/[^a-z0-9-]+/gi, '-')}.png`);
+    const file = path.join(
+      this.dirs.artifacts,
+      `${String(++this.step).padStart(2, '0')}-${label.replace(/[^a-z0-9-]+/gi, '-')}.png`,
+    );
     await this.page?.screenshot({ path: file }).catch(() => undefined);
     return file;
   }
@@ -710,7 +776,10 @@ export class CodeServerE2E {
       fs.writeFileSync(path.join(this.dirs.artifacts, 'daemon.log'), this.daemonLog());
       const logs = path.join(this.dirs.userData, 'logs');
       if (fs.existsSync(logs)) fs.cpSync(logs, path.join(this.dirs.artifacts, 'vscode-logs'), { recursive: true });
-      fs.writeFileSync(path.join(this.dirs.artifacts, 'timings.json'), JSON.stringify({ timings: this.timings, notes: this.notes }, null, 2));
+      fs.writeFileSync(
+        path.join(this.dirs.artifacts, 'timings.json'),
+        JSON.stringify({ timings: this.timings, notes: this.notes }, null, 2),
+      );
     } catch {
       /* best effort */
     }
@@ -744,8 +813,12 @@ export class CodeServerE2E {
         }
       }
     }
-    const leftovers = () => [...new Set([...groups.filter(pidAlive), ...pidsWithEnv('GEARBOX_E2E_MARKER', this.marker)])];
-    await waitFor('our processes to exit', () => (leftovers().length === 0 ? true : undefined), 5_000).catch(() => undefined);
+    const leftovers = () => [
+      ...new Set([...groups.filter(pidAlive), ...pidsWithEnv('GEARBOX_E2E_MARKER', this.marker)]),
+    ];
+    await waitFor('our processes to exit', () => (leftovers().length === 0 ? true : undefined), 5_000).catch(
+      () => undefined,
+    );
     for (const pid of leftovers()) {
       try {
         process.kill(pid, 'SIGKILL');

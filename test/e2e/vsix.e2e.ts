@@ -12,7 +12,12 @@ function findVsix(): string | undefined {
   if (process.env.GEARBOX_E2E_VSIX) return path.resolve(process.env.GEARBOX_E2E_VSIX);
   const found = [repoRoot, path.join(repoRoot, 'dist')]
     .filter((d) => fs.existsSync(d))
-    .flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.vsix')).map((f) => path.join(d, f)))
+    .flatMap((d) =>
+      fs
+        .readdirSync(d)
+        .filter((f) => f.endsWith('.vsix'))
+        .map((f) => path.join(d, f)),
+    )
     .map((f) => ({ f, t: fs.statSync(f).mtimeMs }))
     .sort((a, b) => b.t - a.t);
   return found[0]?.f;
@@ -23,27 +28,39 @@ const vsix = findVsix();
 if (!vsix && process.env.CI) throw new Error('CI: no .vsix found (run npm run package before the e2e tests)');
 const bundle = path.join(repoRoot, 'dist', 'extension', 'extension.cjs');
 if (vsix && fs.existsSync(bundle) && fs.statSync(vsix).mtimeMs < fs.statSync(bundle).mtimeMs) {
-  process.stderr.write(`note: ${vsix} is older than dist/extension/extension.cjs; run npm run package for a fresh one\n`);
+  process.stderr.write(
+    `note: ${vsix} is older than dist/extension/extension.cjs; run npm run package for a fresh one\n`,
+  );
 }
 
-(vsix ? describe : describe.skip)(`packaged extension (${vsix ? path.basename(vsix) : 'no .vsix: run npm run package'})`, function () {
-  this.timeout(240_000);
-  const cs = useCodeServer({ name: 'vsix-install', vsix, files: { 'demo.py': 'def add(a, b):\n    return a + b\n\n\n' } });
+(vsix ? describe : describe.skip)(
+  `packaged extension (${vsix ? path.basename(vsix) : 'no .vsix: run npm run package'})`,
+  function () {
+    this.timeout(240_000);
+    const cs = useCodeServer({
+      name: 'vsix-install',
+      vsix,
+      files: { 'demo.py': 'def add(a, b):\n    return a + b\n\n\n' },
+    });
 
-  it('installs into a fresh code-server, starts its daemon and completes', async () => {
-    const e2e = cs.get();
-    const installed = fs.readdirSync(e2e.dirs.extensions).filter((d) => d.startsWith('gearbox.gearbox-'));
-    assert.equal(installed.length, 1, `one installed copy: ${installed.join(', ')}`);
-    assert.ok(!fs.lstatSync(path.join(e2e.dirs.extensions, installed[0]!)).isSymbolicLink(), 'installed from the .vsix, not linked');
-    await e2e.waitForStatus();
-    const d = await e2e.waitForDaemon();
-    assert.ok(d.pid > 0);
-    await e2e.screenshot('running');
-    await e2e.openFile('demo.py');
-    await e2e.gotoEnd();
-    await e2e.type('print(add(1, ');
-    const ghost = await e2e.waitForGhostText(60_000, 15_000, '23');
-    assert.ok(ghost.trim().length > 0);
-    await e2e.screenshot('ghost-text');
-  });
-});
+    it('installs into a fresh code-server, starts its daemon and completes', async () => {
+      const e2e = cs.get();
+      const installed = fs.readdirSync(e2e.dirs.extensions).filter((d) => d.startsWith('gearbox.gearbox-'));
+      assert.equal(installed.length, 1, `one installed copy: ${installed.join(', ')}`);
+      assert.ok(
+        !fs.lstatSync(path.join(e2e.dirs.extensions, installed[0]!)).isSymbolicLink(),
+        'installed from the .vsix, not linked',
+      );
+      await e2e.waitForStatus();
+      const d = await e2e.waitForDaemon();
+      assert.ok(d.pid > 0);
+      await e2e.screenshot('running');
+      await e2e.openFile('demo.py');
+      await e2e.gotoEnd();
+      await e2e.type('print(add(1, ');
+      const ghost = await e2e.waitForGhostText(60_000, 15_000, '23');
+      assert.ok(ghost.trim().length > 0);
+      await e2e.screenshot('ghost-text');
+    });
+  },
+);

@@ -18,7 +18,10 @@ async function main(): Promise<number> {
   const grep = grepAt >= 0 ? args[grepAt + 1] : undefined;
   const started = Date.now();
   if (!args.includes('--no-build')) {
-    const b = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot, stdio: 'inherit' });
+    const b = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs')], {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    });
     if (b.status !== 0) throw new Error('npm run build failed');
     const r = await buildExtensionTests();
     console.log(`built ${r.suites.length} extension-host suite(s) in ${r.ms} ms`);
@@ -44,7 +47,10 @@ async function main(): Promise<number> {
     await e2e.openWorkbench();
     const deadline = Date.now() + 240_000;
     while (!fs.existsSync(resultsPath)) {
-      if (Date.now() > deadline) throw new Error(`no results in ${resultsPath} after 240 s (is the runner extension installed? see ${e2e.dirs.artifacts}/vscode-logs)`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no results in ${resultsPath} after 240 s (is the runner extension installed? see ${e2e.dirs.artifacts}/vscode-logs)`,
+        );
       await new Promise((r) => setTimeout(r, 200));
     }
     results = JSON.parse(fs.readFileSync(resultsPath, 'utf8')) as SuiteResults;
@@ -57,7 +63,10 @@ async function main(): Promise<number> {
     .join(', ');
   console.log(`[timings] ${t}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const failed = failureReason(results);
-  if (failed) console.log(`extension-host tests: ${failed} (screenshots and logs: ${path.relative(repoRoot, e2e.dirs.artifacts)})`);
+  if (failed)
+    console.log(
+      `extension-host tests: ${failed} (screenshots and logs: ${path.relative(repoRoot, e2e.dirs.artifacts)})`,
+    );
   console.log(formatSummary(results)); // last line: "N passed, M failed"
   if (failed) return 1;
   return 0;

@@ -21,7 +21,10 @@ import { daemonFixtureConfig, repoRoot, stopDaemonIn } from '../e2e/harness';
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const opt = (flag: string) => (args.indexOf(flag) >= 0 ? args[args.indexOf(flag) + 1] : undefined);
-  const b = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot, stdio: 'inherit' });
+  const b = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs')], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
   if (b.status !== 0) throw new Error('npm run build failed');
   await buildExtensionTests();
 
@@ -35,11 +38,23 @@ async function main(): Promise<number> {
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
   fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
   const fake = await startFakeOpenAI();
-  fs.writeFileSync(configPath, JSON.stringify(daemonFixtureConfig(makeTestModel({ shape: 'tiny' }), fake.url), null, 2));
+  fs.writeFileSync(
+    configPath,
+    JSON.stringify(daemonFixtureConfig(makeTestModel({ shape: 'tiny' }), fake.url), null, 2),
+  );
   // gearbox.daemon.* are machine-scoped: user settings, not workspace settings.
   fs.writeFileSync(
     path.join(userData, 'User', 'settings.json'),
-    JSON.stringify({ 'gearbox.daemon.runtimeDir': runtimeDir, 'gearbox.daemon.configPath': configPath, 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false }, null, 2),
+    JSON.stringify(
+      {
+        'gearbox.daemon.runtimeDir': runtimeDir,
+        'gearbox.daemon.configPath': configPath,
+        'workbench.startupEditor': 'none',
+        'security.workspace.trust.enabled': false,
+      },
+      null,
+      2,
+    ),
   );
   fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), '{}\n');
   fs.writeFileSync(path.join(workspace, 'hello.py'), 'print("hello")\n');
@@ -49,7 +64,15 @@ async function main(): Promise<number> {
       version: opt('--version') ?? process.env.VSCODE_VERSION ?? 'stable',
       extensionDevelopmentPath: repoRoot,
       extensionTestsPath: path.join(outDir, 'index.cjs'),
-      launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes', '--user-data-dir', userData],
+      launchArgs: [
+        workspace,
+        '--disable-extensions',
+        '--disable-workspace-trust',
+        '--skip-welcome',
+        '--skip-release-notes',
+        '--user-data-dir',
+        userData,
+      ],
       extensionTestsEnv: {
         GEARBOX_RUNTIME_DIR: runtimeDir,
         GEARBOX_CONFIG: configPath,

@@ -1,6 +1,13 @@
 // Fake Anthropic Messages server: `POST /v1/messages` with `stream: true`, answering with the
 // named SSE events (message_start, content_block_*, ping, message_delta, message_stop).
-import { isMain, runFakeCli, startFakeServer, type FakeServer, type FakeServerOptions, type WireFormat } from './fake-server';
+import {
+  isMain,
+  runFakeCli,
+  startFakeServer,
+  type FakeServer,
+  type FakeServerOptions,
+  type WireFormat,
+} from './fake-server';
 
 const errorTypes: Record<number, { type: string; message: string }> = {
   400: { type: 'invalid_request_error', message: 'Invalid request.' },
@@ -34,13 +41,23 @@ export const anthropicWire: WireFormat = {
     status: 401,
     body: {
       type: 'error',
-      error: { type: 'authentication_error', message: presented ? 'invalid x-api-key' : 'x-api-key header is required' },
+      error: {
+        type: 'authentication_error',
+        message: presented ? 'invalid x-api-key' : 'x-api-key header is required',
+      },
       request_id: 'req_fake_auth',
     },
   }),
   errorBody: (status, message) => {
-    const base = errorTypes[status] ?? { type: status >= 500 ? 'api_error' : 'invalid_request_error', message: `HTTP ${status}` };
-    return { type: 'error', error: { type: base.type, message: message ?? base.message }, request_id: `req_fake_${status}` };
+    const base = errorTypes[status] ?? {
+      type: status >= 500 ? 'api_error' : 'invalid_request_error',
+      message: `HTTP ${status}`,
+    };
+    return {
+      type: 'error',
+      error: { type: base.type, message: message ?? base.message },
+      request_id: `req_fake_${status}`,
+    };
   },
   validate: (req) => {
     if (typeof req.headers['anthropic-version'] !== 'string') return 'anthropic-version: header is required';
@@ -54,7 +71,8 @@ export const anthropicWire: WireFormat = {
     if (b.stream !== true) return 'this fake server only implements stream: true';
     return undefined;
   },
-  lastUserText: (body) => textOf([...((body?.messages ?? []) as Msg[])].reverse().find((m) => m.role === 'user')?.content),
+  lastUserText: (body) =>
+    textOf([...((body?.messages ?? []) as Msg[])].reverse().find((m) => m.role === 'user')?.content),
   inputChars: (body) =>
     textOf(body?.system).length + ((body?.messages ?? []) as Msg[]).reduce((n, m) => n + textOf(m.content).length, 0),
   frames: ({ body, usage, id }) => ({
@@ -77,10 +95,15 @@ export const anthropicWire: WireFormat = {
           },
         },
       }),
-      event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+      event('content_block_start', {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'text', text: '' },
+      }),
       event('ping', { type: 'ping' }),
     ],
-    chunk: (text) => event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }),
+    chunk: (text) =>
+      event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }),
     tail: [
       event('content_block_stop', { type: 'content_block_stop', index: 0 }),
       event('message_delta', {

@@ -1,13 +1,24 @@
 // Fake Gemini API server: `POST /v1beta/models/{model}:streamGenerateContent?alt=sse`,
 // answering with GenerateContentResponse chunks as SSE `data:` lines.
-import { isMain, runFakeCli, startFakeServer, type FakeServer, type FakeServerOptions, type WireFormat } from './fake-server';
+import {
+  isMain,
+  runFakeCli,
+  startFakeServer,
+  type FakeServer,
+  type FakeServerOptions,
+  type WireFormat,
+} from './fake-server';
 
 const statuses: Record<number, { status: string; message: string }> = {
   400: { status: 'INVALID_ARGUMENT', message: 'Request contains an invalid argument.' },
   403: { status: 'PERMISSION_DENIED', message: 'The caller does not have permission' },
   404: { status: 'NOT_FOUND', message: 'Requested entity was not found.' },
   429: { status: 'RESOURCE_EXHAUSTED', message: 'Resource has been exhausted (e.g. check quota).' },
-  500: { status: 'INTERNAL', message: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting' },
+  500: {
+    status: 'INTERNAL',
+    message:
+      'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+  },
   503: { status: 'UNAVAILABLE', message: 'The model is overloaded. Please try again later.' },
 };
 
@@ -54,22 +65,29 @@ export const geminiWire: WireFormat = {
           body: {
             error: {
               code: 403,
-              message: "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+              message:
+                "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
               status: 'PERMISSION_DENIED',
             },
           },
         },
   errorBody: (status, message, script) => {
-    const base = statuses[status] ?? { status: status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT', message: `HTTP ${status}` };
+    const base = statuses[status] ?? {
+      status: status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT',
+      message: `HTTP ${status}`,
+    };
     const seconds = script?.retryAfter !== undefined ? Number(script.retryAfter) : NaN;
     const details = Number.isFinite(seconds)
       ? [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${seconds.toFixed(3)}s` }]
       : undefined;
-    return { error: { code: status, message: message ?? base.message, status: base.status, ...(details ? { details } : {}) } };
+    return {
+      error: { code: status, message: message ?? base.message, status: base.status, ...(details ? { details } : {}) },
+    };
   },
   validate: (req) => {
     const contents = req.body?.contents as Content[] | undefined;
-    if (!Array.isArray(contents) || contents.length === 0) return '* GenerateContentRequest.contents: contents is not specified';
+    if (!Array.isArray(contents) || contents.length === 0)
+      return '* GenerateContentRequest.contents: contents is not specified';
     if (contents.some((c) => c.role !== undefined && c.role !== 'user' && c.role !== 'model')) {
       return 'Please use a valid role: user, model.';
     }
@@ -77,13 +95,16 @@ export const geminiWire: WireFormat = {
   },
   lastUserText: (body) => textOf([...((body?.contents ?? []) as Content[])].reverse().find((c) => c.role !== 'model')),
   inputChars: (body) =>
-    textOf(body?.systemInstruction).length + ((body?.contents ?? []) as Content[]).reduce((n, c) => n + textOf(c).length, 0),
+    textOf(body?.systemInstruction).length +
+    ((body?.contents ?? []) as Content[]).reduce((n, c) => n + textOf(c).length, 0),
   eol: '\r\n\r\n',
   frames: ({ model, usage, id, chunkCount }) => {
     const chunk = (text: string, last: boolean) =>
       'data: ' +
       JSON.stringify({
-        candidates: [{ content: { parts: [{ text }], role: 'model' }, ...(last ? { finishReason: 'STOP' } : {}), index: 0 }],
+        candidates: [
+          { content: { parts: [{ text }], role: 'model' }, ...(last ? { finishReason: 'STOP' } : {}), index: 0 },
+        ],
         ...(usage
           ? {
               usageMetadata: last

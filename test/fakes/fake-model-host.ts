@@ -1,6 +1,13 @@
 // An in-process ModelHostApi for daemon tests that are about the server, not about llama.cpp.
 // It records every request and streams a scripted answer, honouring abort signals.
-import type { GenerateUsage, LocalChatRequest, LocalCompletionRequest, LocalPrefillRequest, ModelHostApi, ModelHostStatus } from '../../daemon/engine-types';
+import type {
+  GenerateUsage,
+  LocalChatRequest,
+  LocalCompletionRequest,
+  LocalPrefillRequest,
+  ModelHostApi,
+  ModelHostStatus,
+} from '../../daemon/engine-types';
 
 export interface FakeHostCall {
   kind: 'complete' | 'chat';
@@ -57,7 +64,12 @@ export class FakeModelHost implements ModelHostApi {
     return { evaluatedTokens: 10 };
   }
 
-  private async run(kind: FakeHostCall['kind'], req: LocalCompletionRequest | LocalChatRequest, onDelta: (t: string) => void, signal?: AbortSignal) {
+  private async run(
+    kind: FakeHostCall['kind'],
+    req: LocalCompletionRequest | LocalChatRequest,
+    onDelta: (t: string) => void,
+    signal?: AbortSignal,
+  ) {
     const call: FakeHostCall = { kind, req, aborted: false };
     this.calls.push(call);
     for (const l of this.startListeners) l(call);
@@ -94,7 +106,13 @@ export class FakeModelHost implements ModelHostApi {
       restarts: 0,
       rssBytes: null,
       gpu: 'fake',
-      loaded: [...this.loaded].map((id) => ({ id, path: `/fake/${id}.gguf`, sizeBytes: 1, gpuLayers: 0, sequences: 1 })),
+      loaded: [...this.loaded].map((id) => ({
+        id,
+        path: `/fake/${id}.gguf`,
+        sizeBytes: 1,
+        gpuLayers: 0,
+        sequences: 1,
+      })),
     };
   }
   async dispose() {}

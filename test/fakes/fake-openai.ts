@@ -1,12 +1,27 @@
 // Fake OpenAI Chat Completions server: `POST /v1/chat/completions` with `stream: true`,
 // answering in OpenAI's SSE chunk format. Also stands in for OpenAI-compatible servers.
-import { isMain, runFakeCli, startFakeServer, type FakeServer, type FakeServerOptions, type WireFormat } from './fake-server';
+import {
+  isMain,
+  runFakeCli,
+  startFakeServer,
+  type FakeServer,
+  type FakeServerOptions,
+  type WireFormat,
+} from './fake-server';
 
 const errorTypes: Record<number, { type: string; code: string | null; message: string }> = {
   400: { type: 'invalid_request_error', code: null, message: 'Invalid request.' },
   404: { type: 'invalid_request_error', code: 'model_not_found', message: 'The model does not exist.' },
-  429: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for requests. Please try again later.' },
-  500: { type: 'server_error', code: null, message: 'The server had an error while processing your request. Sorry about that!' },
+  429: {
+    type: 'requests',
+    code: 'rate_limit_exceeded',
+    message: 'Rate limit reached for requests. Please try again later.',
+  },
+  500: {
+    type: 'server_error',
+    code: null,
+    message: 'The server had an error while processing your request. Sorry about that!',
+  },
   503: { type: 'server_error', code: null, message: 'The engine is currently overloaded, please try again later.' },
 };
 
@@ -38,16 +53,22 @@ export const openAIWire: WireFormat = {
     },
   }),
   errorBody: (status, message) => {
-    const base = errorTypes[status] ?? { type: status >= 500 ? 'server_error' : 'invalid_request_error', code: null, message: `HTTP ${status}` };
+    const base = errorTypes[status] ?? {
+      type: status >= 500 ? 'server_error' : 'invalid_request_error',
+      code: null,
+      message: `HTTP ${status}`,
+    };
     return { error: { message: message ?? base.message, type: base.type, param: null, code: base.code } };
   },
   validate: (req) => {
     if (typeof req.body?.model !== 'string') return 'you must provide a model parameter';
-    if (!Array.isArray(req.body?.messages) || req.body.messages.length === 0) return "'messages' must contain at least one message";
+    if (!Array.isArray(req.body?.messages) || req.body.messages.length === 0)
+      return "'messages' must contain at least one message";
     if (req.body?.stream !== true) return 'this fake server only implements stream: true';
     return undefined;
   },
-  lastUserText: (body) => textOf([...((body?.messages ?? []) as Msg[])].reverse().find((m) => m.role === 'user')?.content),
+  lastUserText: (body) =>
+    textOf([...((body?.messages ?? []) as Msg[])].reverse().find((m) => m.role === 'user')?.content),
   inputChars: (body) => ((body?.messages ?? []) as Msg[]).reduce((n, m) => n + textOf(m.content).length, 0),
   frames: ({ body, usage, id }) => {
     const created = Math.floor(Date.now() / 1000);
@@ -78,7 +99,11 @@ export const openAIWire: WireFormat = {
     }
     tail.push('data: [DONE]');
     return {
-      head: [chunk([{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }])],
+      head: [
+        chunk([
+          { index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null },
+        ]),
+      ],
       chunk: (text) => chunk([{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]),
       tail,
     };

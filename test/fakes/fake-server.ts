@@ -181,7 +181,11 @@ export async function startFakeServer(format: WireFormat, opts: FakeServerOption
 
   const sendJson = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   };
 
@@ -218,11 +222,22 @@ export async function startFakeServer(format: WireFormat, opts: FakeServerOption
       script.usage === null
         ? null
         : (script.usage ?? { inputTokens: Math.ceil(format.inputChars(rec.body) / 4), outputTokens: pieces.length });
-    const frames = format.frames({ model: route.model, body: rec.body, usage, chunkCount: pieces.length, id: `fake-${++seq}` });
+    const frames = format.frames({
+      model: route.model,
+      body: rec.body,
+      usage,
+      chunkCount: pieces.length,
+      id: `fake-${++seq}`,
+    });
 
     let sent = 0;
     let cutByUs = false;
-    watchAbort(rec, res, () => sent, () => cutByUs);
+    watchAbort(
+      rec,
+      res,
+      () => sent,
+      () => cutByUs,
+    );
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     // Resolves once the frame is handed to the kernel, so a cut that follows cannot drop it.
     const write = (frame: string) =>
@@ -249,7 +264,12 @@ export async function startFakeServer(format: WireFormat, opts: FakeServerOption
     res.end();
   };
 
-  const watchAbort = (rec: RecordedRequest, res: http.ServerResponse, chunksSent: () => number, ours: () => boolean = () => false) => {
+  const watchAbort = (
+    rec: RecordedRequest,
+    res: http.ServerResponse,
+    chunksSent: () => number,
+    ours: () => boolean = () => false,
+  ) => {
     res.on('close', () => {
       if (res.writableFinished || closing || ours()) return;
       const record: AbortRecord = { request: rec, at: performance.now(), chunksSent: chunksSent() };

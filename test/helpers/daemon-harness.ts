@@ -27,7 +27,11 @@ export async function startTestDaemon(config: unknown = {}, opts: Partial<Daemon
     logLevel: 'debug',
     logWrite: (l) => logs.push(l),
     // Keep state (the usage ledger) inside the test's temp dir, never in the real home.
-    env: { PATH: process.env.PATH ?? '', HOME: path.dirname(runtimeDir), XDG_STATE_HOME: path.join(path.dirname(runtimeDir), 'state') },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: path.dirname(runtimeDir),
+      XDG_STATE_HOME: path.join(path.dirname(runtimeDir), 'state'),
+    },
     ...opts,
   });
   const clients: DaemonClient[] = [];

@@ -1,6 +1,11 @@
 // Usage webview entry (bundled as an IIFE to dist/webview/usage.js; the CSS import becomes usage.css).
 import './styles.css';
-import { UsageHostToWebview, type UsageRange, type UsageScope, type UsageWebviewToHost } from '../../shared/usage-webview-protocol';
+import {
+  UsageHostToWebview,
+  type UsageRange,
+  type UsageScope,
+  type UsageWebviewToHost,
+} from '../../shared/usage-webview-protocol';
 import { render } from './render';
 
 interface VsCodeApi {

@@ -18,7 +18,12 @@ export function money(n: number): string {
   return `${sign}$${a === 0 ? '0.00' : a >= 1 ? a.toFixed(2) : a >= 0.01 ? a.toFixed(3) : a.toFixed(5)}`;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  doc: Document,
+  tag: K,
+  cls?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const e = doc.createElement(tag);
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
@@ -42,7 +47,9 @@ export function dailyChart(doc: Document, days: UsageSnapshot['days']): SVGEleme
   const title = svg(doc, 'title', {});
   title.textContent = `Daily cost, ${days[0]?.date ?? ''} to ${days.at(-1)?.date ?? ''}; highest ${money(max)}`;
   chart.appendChild(title);
-  chart.appendChild(svg(doc, 'line', { x1: pad.left, x2: W - pad.right, y1: H - pad.bottom, y2: H - pad.bottom }, 'gb-axis'));
+  chart.appendChild(
+    svg(doc, 'line', { x1: pad.left, x2: W - pad.right, y1: H - pad.bottom, y2: H - pad.bottom }, 'gb-axis'),
+  );
   const n = Math.max(1, days.length);
   const slot = (W - pad.left - pad.right) / n;
   const barW = Math.max(1, slot * 0.7);
@@ -84,7 +91,10 @@ export function bar(doc: Document, fraction: number, cls: string): SVGElement {
 function budgetRow(doc: Document, label: string, spent: number, cap: number): HTMLElement {
   const row = el(doc, 'div', 'gb-budget');
   const head = el(doc, 'div', 'gb-row');
-  head.append(el(doc, 'span', undefined, label), el(doc, 'span', 'gb-num', cap > 0 ? `${money(spent)} of ${money(cap)}` : `${money(spent)} · no cap`));
+  head.append(
+    el(doc, 'span', undefined, label),
+    el(doc, 'span', 'gb-num', cap > 0 ? `${money(spent)} of ${money(cap)}` : `${money(spent)} · no cap`),
+  );
   row.appendChild(head);
   if (cap > 0) {
     const ratio = spent / cap;
@@ -108,8 +118,23 @@ function controls(doc: Document, range: UsageRange, scope: UsageScope, ui: Usage
     return g;
   };
   bar.append(
-    group<UsageRange>([['7d', '7d'], ['30d', '30d'], ['90d', '90d']], range, ui.onRange),
-    group<UsageScope>([['current', 'This workspace'], ['all', 'All']], scope, ui.onScope),
+    group<UsageRange>(
+      [
+        ['7d', '7d'],
+        ['30d', '30d'],
+        ['90d', '90d'],
+      ],
+      range,
+      ui.onRange,
+    ),
+    group<UsageScope>(
+      [
+        ['current', 'This workspace'],
+        ['all', 'All'],
+      ],
+      scope,
+      ui.onScope,
+    ),
   );
   const refresh = el(doc, 'button', 'gb-refresh', '↻');
   refresh.type = 'button';
@@ -121,14 +146,22 @@ function controls(doc: Document, range: UsageRange, scope: UsageScope, ui: Usage
 }
 
 /** Replaces the content of `root` for one host message. */
-export function render(root: HTMLElement, msg: UsageHostToWebview, ui: UsageUi, last?: { range: UsageRange; scope: UsageScope }): void {
+export function render(
+  root: HTMLElement,
+  msg: UsageHostToWebview,
+  ui: UsageUi,
+  last?: { range: UsageRange; scope: UsageScope },
+): void {
   const doc = root.ownerDocument;
   if (msg.type === 'loading') {
     if (!root.firstChild) root.appendChild(el(doc, 'div', 'gb-muted', 'Loading usage…'));
     return;
   }
   if (msg.type === 'error') {
-    root.replaceChildren(controls(doc, last?.range ?? '30d', last?.scope ?? 'current', ui), el(doc, 'div', 'gb-error', msg.message));
+    root.replaceChildren(
+      controls(doc, last?.range ?? '30d', last?.scope ?? 'current', ui),
+      el(doc, 'div', 'gb-error', msg.message),
+    );
     return;
   }
   const u = msg.data;
@@ -141,14 +174,21 @@ export function render(root: HTMLElement, msg: UsageHostToWebview, ui: UsageUi, 
     s.append(el(doc, 'div', 'gb-stat-value', value), el(doc, 'div', 'gb-stat-label', label));
     return s;
   };
-  summary.append(stat('spent', money(t.costUsd)), stat('saved vs frontier', money(t.savingsUsd), t.savingsUsd > 0 ? 'gb-good' : ''), stat('requests', String(t.requests)));
+  summary.append(
+    stat('spent', money(t.costUsd)),
+    stat('saved vs frontier', money(t.savingsUsd), t.savingsUsd > 0 ? 'gb-good' : ''),
+    stat('requests', String(t.requests)),
+  );
   out.push(summary);
 
   const chartBox = el(doc, 'section', 'gb-section');
   chartBox.appendChild(el(doc, 'h3', undefined, `Daily cost · ${u.since} – ${u.until}`));
   chartBox.appendChild(dailyChart(doc, u.days));
   const legend = el(doc, 'div', 'gb-legend');
-  legend.append(el(doc, 'span', 'gb-key gb-key-cost', 'actual'), el(doc, 'span', 'gb-key gb-key-counterfactual', 'on the frontier model'));
+  legend.append(
+    el(doc, 'span', 'gb-key gb-key-cost', 'actual'),
+    el(doc, 'span', 'gb-key gb-key-counterfactual', 'on the frontier model'),
+  );
   chartBox.appendChild(legend);
   out.push(chartBox);
 
@@ -156,13 +196,19 @@ export function render(root: HTMLElement, msg: UsageHostToWebview, ui: UsageUi, 
   split.appendChild(el(doc, 'h3', undefined, 'Local vs closed'));
   const localShare = t.requests ? t.localRequests / t.requests : 0;
   const splitRow = el(doc, 'div', 'gb-row');
-  splitRow.append(el(doc, 'span', 'gb-split-local', `${t.localRequests} local (${Math.round(localShare * 100)}%)`), el(doc, 'span', 'gb-split-closed', `${t.closedRequests} closed`));
+  splitRow.append(
+    el(doc, 'span', 'gb-split-local', `${t.localRequests} local (${Math.round(localShare * 100)}%)`),
+    el(doc, 'span', 'gb-split-closed', `${t.closedRequests} closed`),
+  );
   split.append(splitRow, bar(doc, localShare, 'gb-fill-local'));
   out.push(split);
 
   const budget = el(doc, 'section', 'gb-section');
   budget.appendChild(el(doc, 'h3', undefined, 'Budget'));
-  budget.append(budgetRow(doc, 'Today', u.budget.spentTodayUsd, u.budget.dailyUsd), budgetRow(doc, 'This month', u.budget.spentMonthUsd, u.budget.monthlyUsd));
+  budget.append(
+    budgetRow(doc, 'Today', u.budget.spentTodayUsd, u.budget.dailyUsd),
+    budgetRow(doc, 'This month', u.budget.spentMonthUsd, u.budget.monthlyUsd),
+  );
   out.push(budget);
 
   if (u.byModel.length) {
@@ -171,7 +217,10 @@ export function render(root: HTMLElement, msg: UsageHostToWebview, ui: UsageUi, 
     const list = el(doc, 'ul', 'gb-models');
     for (const m of u.byModel.slice(0, 8)) {
       const li = el(doc, 'li', 'gb-row');
-      li.append(el(doc, 'span', 'gb-model', `${m.key}${m.local ? ' · local' : ''}`), el(doc, 'span', 'gb-num', `${m.requests} · ${money(m.costUsd)}`));
+      li.append(
+        el(doc, 'span', 'gb-model', `${m.key}${m.local ? ' · local' : ''}`),
+        el(doc, 'span', 'gb-num', `${m.requests} · ${money(m.costUsd)}`),
+      );
       list.appendChild(li);
     }
     models.appendChild(list);

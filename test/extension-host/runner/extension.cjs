@@ -65,9 +65,13 @@ async function runSuite(suitePath, opts = {}) {
     const Mocha = await loadMocha(suitePath, opts.mochaDir);
     class Collect {
       constructor(runner) {
-        runner.on('pass', (t) => results.passes.push({ title: t.title, fullTitle: t.fullTitle(), durationMs: t.duration }));
+        runner.on('pass', (t) =>
+          results.passes.push({ title: t.title, fullTitle: t.fullTitle(), durationMs: t.duration }),
+        );
         runner.on('pending', (t) => results.pending.push({ title: t.title, fullTitle: t.fullTitle() }));
-        runner.on('fail', (t, err) => results.failures.push({ title: t.title, fullTitle: t.fullTitle(), error: errorInfo(err) }));
+        runner.on('fail', (t, err) =>
+          results.failures.push({ title: t.title, fullTitle: t.fullTitle(), error: errorInfo(err) }),
+        );
       }
     }
     const mocha = new Mocha({ ui: 'bdd', timeout: opts.timeout || 60000, color: false, reporter: Collect });
@@ -91,7 +95,12 @@ function activate() {
     mochaDir: process.env.GEARBOX_EXT_TEST_MOCHA,
     grep: process.env.GEARBOX_EXT_TEST_GREP,
   }).catch((err) => {
-    writeResults(process.env.GEARBOX_EXT_TEST_RESULTS, { suite, passes: [], failures: [{ title: 'runner', fullTitle: 'runner', error: errorInfo(err) }], pending: [] });
+    writeResults(process.env.GEARBOX_EXT_TEST_RESULTS, {
+      suite,
+      passes: [],
+      failures: [{ title: 'runner', fullTitle: 'runner', error: errorInfo(err) }],
+      pending: [],
+    });
   });
 }
 
