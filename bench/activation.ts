@@ -133,7 +133,7 @@ interface VscodeSample {
 }
 
 async function vscodeActivation(): Promise<{ samples: VscodeSample[]; notes: string[] }> {
-  const { CodeServerE2E } = await import('../test/e2e/harness');
+  const { CodeServerE2E } = await import('../test/system/e2e/harness');
   const e2e = await CodeServerE2E.launch({
     name: `bench-${resultName}`,
     vsix,
@@ -184,7 +184,7 @@ async function vscodeActivation(): Promise<{ samples: VscodeSample[]; notes: str
 
 /** Opens "Developer: Show Running Extensions" and reads Gearbox's activation time from it. */
 async function runningExtensionsTime(
-  e2e: import('../test/e2e/harness').CodeServerE2E,
+  e2e: import('../test/system/e2e/harness').CodeServerE2E,
 ): Promise<{ vscodeShown: string; vscodeMs?: number } | undefined> {
   await e2e.runCommand('Developer: Show Running Extensions');
   const list = e2e.page.locator('.runtime-extensions-editor').first();

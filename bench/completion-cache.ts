@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import type { CodeServerE2E } from '../test/e2e/harness';
+import type { CodeServerE2E } from '../test/system/e2e/harness';
 import { daemonCompletions, gearboxLogLines, setGearboxLogLevel } from './lib/code-server';
 import { printTable, repoRoot, summarize, writeResult, type Summary } from './lib/report';
 
@@ -222,7 +222,7 @@ async function vscodePart(): Promise<{
   notes: string[];
   firstGhostMs: number;
 }> {
-  const { CodeServerE2E } = await import('../test/e2e/harness');
+  const { CodeServerE2E } = await import('../test/system/e2e/harness');
   const e2e = await CodeServerE2E.launch({ name: 'bench-completion-cache', files: { 'demo.py': DEMO_PY } });
   const samples: KeySample[] = [];
   let traceOn = false;

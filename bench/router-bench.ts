@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildCatalog } from '../shared/catalog';
+import { buildCatalog } from '../daemon/catalog/catalog';
 import { WorkspaceSettings } from '../shared/protocol';
-import { estimateDifficulty, route, type RouteInput } from '../shared/router';
+import { estimateDifficulty, route, type RouteInput } from '../daemon/routing';
 
 const N = Number(process.argv[2] ?? 100_000);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

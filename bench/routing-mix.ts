@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildCatalog, costUsd } from '../shared/catalog';
+import { buildCatalog, costUsd } from '../daemon/catalog/catalog';
 import { WorkspaceSettings, type TaskKind } from '../shared/protocol';
-import { route } from '../shared/router';
+import { route } from '../daemon/routing';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const catalog = buildCatalog({

@@ -8,15 +8,8 @@ import { defaultLedgerPath, UsageLedger } from './ledger';
 import type { ModelHostApi } from './engine-types';
 import { createLogger, type Logger, type LogLevel } from './log';
 import { ModelHostClient } from './model-host/client';
-import {
-  acquireLock,
-  ensureRuntimeDir,
-  removeIfOurs,
-  runtimePaths,
-  writeDiscovery,
-  writeToken,
-  type RuntimePaths,
-} from './runtime-dir';
+import { ensureRuntimeDir, runtimePaths, type RuntimePaths } from '../shared/discovery';
+import { acquireLock, removeIfOurs, writeDiscovery, writeToken } from './runtime-dir';
 import { DaemonServer, isLoopbackHost } from './server';
 
 export interface DaemonOptions {

@@ -19,8 +19,8 @@ import {
   type Usage,
   type WorkspaceSettings,
 } from '../shared/protocol';
-import { buildCatalog, builtinProviders, costUsd, DEFAULT_PROVIDERS } from '../shared/catalog';
-import { hintInText, redactSecrets, route, type RouteInput } from '../shared/router';
+import { buildCatalog, builtinProviders, costUsd, DEFAULT_PROVIDERS } from './catalog/catalog';
+import { hintInText, redactSecrets, route, type RouteInput } from './routing';
 import type { DaemonConfig } from './config';
 import { GearboxError, type ChatProvider, type ModelHostApi, type ProviderConfig } from './engine-types';
 import { UsageLedger } from './ledger';

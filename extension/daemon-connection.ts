@@ -30,7 +30,7 @@ import {
   readToken,
   runtimePaths,
   type Discovery,
-} from '../daemon/runtime-dir';
+} from '../shared/discovery';
 import type { ConnectionState, GearboxClient } from './client-api';
 import { CrashPolicy } from './core/crash-policy';
 

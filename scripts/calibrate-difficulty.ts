@@ -13,13 +13,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { extractFeatures, FEATURES } from '../shared/router/difficulty';
+import { extractFeatures, FEATURES } from '../daemon/routing/difficulty';
 import type { TaskKind } from '../shared/protocol';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LEETCODE = process.argv[2] ?? '/work/shared/datasets/leetcode-difficulty-train.jsonl.gz';
 const EDITOR = path.join(root, 'scripts/data/editor-prompts.jsonl');
-const OUT = path.join(root, 'shared/router/weights.json');
+const OUT = path.join(root, 'daemon/routing/weights.json');
 const K = 5;
 const LAMBDA = 0.02;
 const ITERS = 3000;

@@ -1,10 +1,10 @@
-// Builds shared/catalog-data.json from LiteLLM-format prices.
+// Builds daemon/catalog/catalog-data.json from LiteLLM-format prices.
 //   node --import tsx scripts/gen-catalog.ts [path-to-model-prices.json]
 // The output is committed; rerun when the price file is refreshed.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuiltinModel, BuiltinProvider, CatalogData } from '../shared/catalog';
+import type { BuiltinModel, BuiltinProvider, CatalogData } from '../daemon/catalog/catalog';
 
 /** One LiteLLM entry; only the fields we read. */
 export interface PriceEntry {
@@ -170,7 +170,7 @@ function main(): void {
   const input = resolve(process.argv[2] ?? resolve(root, '../shared/data/model-prices.json'));
   const prices = JSON.parse(readFileSync(input, 'utf8')) as Record<string, PriceEntry>;
   const data = generateCatalog(prices, 'LiteLLM model_prices (shared/data/model-prices.json)');
-  const out = resolve(root, 'shared/catalog-data.json');
+  const out = resolve(root, 'daemon/catalog/catalog-data.json');
   writeFileSync(out, `${JSON.stringify(data, null, 1)}\n`);
   printSummary(data);
   console.log(`wrote ${out}`);

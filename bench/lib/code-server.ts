@@ -1,8 +1,8 @@
 // Helpers for the benchmarks that drive a real VS Code through the e2e harness
-// (test/e2e/harness.ts): the extension's log files, and its log level.
+// (test/system/e2e/harness.ts): the extension's log files, and its log level.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CodeServerE2E } from '../../test/e2e/harness';
+import type { CodeServerE2E } from '../../test/system/e2e/harness';
 
 /** Every Gearbox.log (the extension's LogOutputChannel) under the code-server user-data dir's logs. */
 export function gearboxLogFiles(userData: string): string[] {

@@ -12,7 +12,7 @@ import {
   type WorkspaceSettings,
 } from '../../shared/protocol';
 import { WebSocketMessageReader, WebSocketMessageWriter } from '../../shared/ws-transport';
-import { readDiscovery, readToken, runtimePaths, type Discovery } from '../runtime-dir';
+import { readDiscovery, readToken, runtimePaths, type Discovery } from '../../shared/discovery';
 
 export class DaemonNotRunningError extends Error {
   constructor(dir: string) {

@@ -19,7 +19,7 @@ import {
 import { defaultConfigPath, loadConfig } from '../config';
 import { AlreadyRunningError, startDaemon } from '../daemon';
 import { VERSION } from '../engine';
-import { defaultRuntimeDir, ensureRuntimeDir, readDiscovery, runtimePaths } from '../runtime-dir';
+import { defaultRuntimeDir, ensureRuntimeDir, readDiscovery, runtimePaths } from '../../shared/discovery';
 import { connectToDaemon, type DaemonClient } from './client';
 import { buildNative, clearNative, doctorReport, formatDoctor, runSmoke } from './doctor';
 import { languageIdOf } from './language';

@@ -2,7 +2,7 @@
 // what it would have cost on the strongest closed model. Plain data; no prompts, no answers, no
 // error messages (they can echo keys), only ids, numbers and short reason names.
 import { z } from 'zod';
-import { costUsd } from '../../shared/catalog';
+import { costUsd } from '../catalog/catalog';
 import { TaskKind, type ModelInfo, type RouteDecision, type Usage } from '../../shared/protocol';
 
 export const LEDGER_RECORD_VERSION = 1;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the extension-host suites for the runner (code-server in CI, or @vscode/test-electron):
-//   dist/test/extension-host/suite.cjs   every test/extension-host/*.suite.ts, CJS, `vscode` external;
+//   dist/test/extension-host/suite.cjs   every test/system/extension-host/*.suite.ts, CJS, `vscode` external;
 //                                        mocha's bdd globals (describe/it) come from the runner
 //   dist/test/extension-host/index.cjs   @vscode/test-electron's extensionTestsPath: exports run()
 import { build } from 'esbuild';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const srcDir = path.join(root, 'test', 'extension-host');
+const srcDir = path.join(root, 'test', 'system', 'extension-host');
 export const outDir = path.join(root, 'dist', 'test', 'extension-host');
 
 export async function buildExtensionTests() {

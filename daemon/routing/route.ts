@@ -1,0 +1,445 @@
+// Picks the model for one request: the cheapest model good enough for its difficulty, within the
+// workspace's rules (allowed models, local-only, privacy: private code, private paths and secrets;
+// budget caps). Pure and deterministic: same input and catalog, same decision.
+import type {
+  ModelInfo,
+  RejectedCandidate,
+  RouteDecision,
+  RouteReason,
+  TaskKind,
+  WorkspaceSettings,
+} from '../../shared/protocol';
+import { estimateDifficulty, estimateTokens, MAX_ESCALATION, type DifficultyInput } from './difficulty';
+import { matchPrivatePath } from './glob';
+import { findSecrets, type SecretKind } from './secrets';
+
+/** Money spent so far (the daemon's usage ledger), checked against settings.budget. */
+export interface BudgetState {
+  spentTodayUsd: number;
+  spentMonthUsd: number;
+}
+
+/** A secret found in what the request would send. */
+export interface SecretFinding {
+  where: 'prompt' | 'selection' | 'file' | 'context';
+  kind: SecretKind;
+}
+
+export interface RouteInput extends DifficultyInput {
+  settings: WorkspaceSettings;
+  /** The code is private (request context or workspace): only local or private models may see it. */
+  privateCode?: boolean;
+  /** Request-level pin; wins over settings.models[task]. 'auto' means no pin. */
+  pinnedModel?: string;
+  /** Models not to use for this request, e.g. ones that already failed it. */
+  excludeModels?: string[];
+  /** Absolute path (or file:// URI) of the attached file, matched against settings.privatePaths. */
+  filePath?: string;
+  /** Workspace folder the file is in; relative privatePaths globs are matched below it. */
+  workspaceRoot?: string;
+  /** Spend so far; with settings.budget caps, at or over a cap only local models are used. */
+  budget?: BudgetState;
+  /**
+   * Scan the texts that would be sent (prompt, selectionText, fileText, extraTexts) for secrets.
+   * Default true; pass false when the caller has already scanned and passes `secrets` instead.
+   */
+  scanSecrets?: boolean;
+  /** More text the request sends (e.g. earlier chat messages), scanned for secrets, not for difficulty. */
+  extraTexts?: string[];
+  /** Secrets the caller already found (merged with the scan's). */
+  secrets?: SecretFinding[];
+  /**
+   * The attached file's secrets, already found (e.g. cached per document version: scanning a large
+   * file costs ~10 µs per KB). When given, fileText is not scanned again.
+   */
+  fileSecrets?: SecretKind[];
+}
+
+/**
+ * route()'s decision: the wire RouteDecision plus what the engine must do before a closed call.
+ * `redactSecrets` is set when settings.secrets is 'redact' and the text holds a secret: the engine
+ * must run redactSecrets() on what it sends to a model that is not local.
+ */
+export type Decision = RouteDecision & { redactSecrets?: boolean; secrets?: SecretFinding[] };
+
+/**
+ * Difficulty at or above each threshold asks for the next tier: [0, .3) → 0, [.3, .55) → 1,
+ * [.55, .78) → 2, [.78, 1] → 3.
+ */
+export const TIER_THRESHOLDS = [0.3, 0.55, 0.78] as const;
+/** How far one step of settings.routing.quality (0..10, neutral 5) moves the difficulty used for the tier. */
+export const QUALITY_SHIFT_PER_STEP = 0.04;
+
+/** Room left for the answer when checking context windows. */
+const OUTPUT_RESERVE: Record<TaskKind, number> = { completion: 256, chat: 2048, refactor: 1024 };
+/** Expected answer length, for comparing prices. */
+const EXPECTED_OUTPUT: Record<TaskKind, number> = { completion: 48, chat: 600, refactor: 400 };
+
+export function requiredTierFor(difficulty: number, quality = 5): number {
+  const d = difficulty + (quality - 5) * QUALITY_SHIFT_PER_STEP;
+  let tier = 0;
+  for (const t of TIER_THRESHOLDS) if (d >= t) tier++;
+  return tier;
+}
+
+/** Scans what a request sends; `fileName` turns on .env detection for the file's text. */
+export function scanRequestSecrets(
+  input: Pick<RouteInput, 'prompt' | 'selectionText' | 'fileText' | 'filePath' | 'extraTexts' | 'fileSecrets'>,
+): SecretFinding[] {
+  const out: SecretFinding[] = [];
+  const add = (where: SecretFinding['where'], text: string | undefined, fileName?: string) => {
+    if (!text) return;
+    const seen = new Set<SecretKind>();
+    for (const s of findSecrets(text, { fileName })) {
+      if (seen.has(s.kind)) continue;
+      seen.add(s.kind);
+      out.push({ where, kind: s.kind });
+    }
+  };
+  add('prompt', input.prompt);
+  // A selection from a .env file is .env content too.
+  add('selection', input.selectionText, input.filePath);
+  // The selection is usually part of the file: scanning the file covers it, but a file can be huge, so both are scanned.
+  if (input.fileSecrets) for (const kind of new Set(input.fileSecrets)) out.push({ where: 'file', kind });
+  else add('file', input.fileText, input.filePath);
+  for (const t of input.extraTexts ?? []) add('context', t);
+  return out;
+}
+
+export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decision {
+  const { task, settings } = input;
+  const difficulty = estimateDifficulty(input);
+  const hint = difficulty.reasons.find((r) => r.feature === 'hint:local' || r.feature === 'hint:best')?.feature;
+  const quality = settings.routing?.quality ?? 5;
+  // Escalation (earlier failures, 'stronger'): one tier up each, on top of what the score asks for.
+  const escalation = Math.min(MAX_ESCALATION, difficulty.escalation);
+  const requiredTier =
+    hint === 'hint:best'
+      ? 3
+      : hint === 'hint:local'
+        ? 0
+        : Math.min(3, requiredTierFor(difficulty.score, quality) + escalation);
+
+  const selTokens = estimateTokens(input.selectionText);
+  const estimatedInputTokens = estimateTokens(input.prompt) + selTokens + estimateTokens(input.fileText);
+  const outputReserve =
+    task === 'refactor'
+      ? Math.min(16_384, Math.max(OUTPUT_RESERVE.refactor, Math.ceil(selTokens * 1.2)))
+      : OUTPUT_RESERVE[task];
+  const expectedOutput = task === 'refactor' ? Math.max(EXPECTED_OUTPUT.refactor, selTokens) : EXPECTED_OUTPUT[task];
+  const cost = (m: ModelInfo) =>
+    (estimatedInputTokens * m.inputPricePerMTok + expectedOutput * m.outputPricePerMTok) / 1e6;
+
+  const privateCode = input.privateCode === true || settings.privateCode === true;
+  const localOnly = settings.routing?.mode === 'local-only' || hint === 'hint:local';
+  const allowed = settings.allowedModels?.length ? new Set(settings.allowedModels) : undefined;
+  const excluded = new Set(input.excludeModels ?? []);
+  const why = whyText(difficulty.score, difficulty.reasons);
+  const reasons = difficulty.reasons.slice();
+  const notes: string[] = [];
+  if (escalation > 0 && hint !== 'hint:best' && hint !== 'hint:local')
+    notes.push(`escalated +${escalation} tier${escalation > 1 ? 's' : ''}`);
+
+  // Private paths: the attached file matches a glob → only local or private models.
+  const privateGlob = matchPrivatePath(settings.privatePaths, input.filePath, input.workspaceRoot);
+  if (privateGlob) {
+    reasons.push({ feature: 'private-path', weight: 0, detail: `file matches private path '${privateGlob}'` });
+    notes.push(`file matches private path '${privateGlob}': local/private models only`);
+  }
+
+  // Secrets: force-local (default) keeps the request on local/private models; redact lets closed
+  // models in, and the engine redacts before sending.
+  const secrets = [...(input.secrets ?? []), ...(input.scanSecrets === false ? [] : scanRequestSecrets(input))];
+  const secretMode = settings.secrets ?? 'force-local';
+  const secretText = secrets.length
+    ? `${secrets[0]!.where} contains a secret (${[...new Set(secrets.map((s) => s.kind))].join(', ')})`
+    : '';
+  const secretsForceLocal = secrets.length > 0 && secretMode === 'force-local';
+  if (secrets.length) {
+    reasons.push({ feature: 'secrets', weight: 0, detail: secretText });
+    notes.push(
+      secretsForceLocal
+        ? `${secretText}: local/private models only`
+        : `${secretText}: it will be redacted before a cloud call`,
+    );
+  }
+
+  // Budget caps (0 = none): at or over one, only local models.
+  const overBudget = budgetExceeded(settings.budget, input.budget);
+  if (overBudget) {
+    reasons.push({ feature: 'budget', weight: 0, detail: overBudget });
+    notes.push(`${overBudget}: local models only`);
+  }
+
+  // Rules the workspace sets hold for pinned models too; only the router's own preferences are bypassed.
+  const policy = (m: ModelInfo): RejectedCandidate | undefined => {
+    if (allowed && !allowed.has(m.id) && !allowed.has(apiName(m))) {
+      return { model: m.id, reason: 'not-allowed', detail: 'not in gearbox.allowedModels' };
+    }
+    if (localOnly && !m.local) {
+      const detail = hint === 'hint:local' ? 'the request asked to stay local (@local)' : 'routing mode is local-only';
+      return { model: m.id, reason: 'not-allowed', detail };
+    }
+    if (!m.local && !m.private) {
+      if (secretsForceLocal) return { model: m.id, reason: 'privacy', detail: secretText };
+      if (privateGlob) return { model: m.id, reason: 'privacy', detail: `file matches private path '${privateGlob}'` };
+      if (privateCode)
+        return { model: m.id, reason: 'privacy', detail: 'private code may only go to local or private models' };
+    }
+    if (overBudget && !m.local) return { model: m.id, reason: 'over-budget', detail: overBudget };
+    return undefined;
+  };
+
+  const extra: Pick<Decision, 'redactSecrets' | 'secrets'> = {};
+  if (secrets.length) {
+    extra.secrets = secrets;
+    if (secretMode === 'redact') extra.redactSecrets = true;
+  }
+  const noteText = notes.length ? `; ${notes.join('; ')}` : '';
+  const base = { task, difficulty: difficulty.score, requiredTier, reasons, estimatedInputTokens, ...extra };
+
+  const pinRef = input.pinnedModel && input.pinnedModel !== 'auto' ? input.pinnedModel : settings.models?.[task];
+  if (pinRef && pinRef !== 'auto') {
+    const by =
+      input.pinnedModel && input.pinnedModel !== 'auto' ? 'pinned by the request' : `pinned by gearbox.models.${task}`;
+    const m = findByIdOrName(catalog, pinRef);
+    if (!m) {
+      return {
+        ...base,
+        model: null,
+        fallbacks: [],
+        rejected: [],
+        pinned: true,
+        summary: `${by}: model '${pinRef}' is not in the catalog — ${why}`,
+      };
+    }
+    const blocked = policy(m);
+    if (blocked) {
+      // Privacy, secrets and budget rules hold for pins too: the summary says which one blocked it.
+      return {
+        ...base,
+        model: null,
+        fallbacks: [],
+        rejected: [blocked],
+        pinned: true,
+        summary: `${by}: ${m.id} cannot be used: ${blocked.detail} (workspace rules apply to pinned models too)`,
+      };
+    }
+    const note = m.available ? '' : ` (currently unavailable: ${m.unavailableReason ?? 'unknown'})`;
+    return {
+      ...base,
+      model: m.id,
+      fallbacks: [],
+      rejected: [],
+      pinned: true,
+      summary: `${why} → ${m.id}, ${by}${note}${noteText}`,
+    };
+  }
+
+  const rejected: RejectedCandidate[] = [];
+  const ok: ModelInfo[] = [];
+  let servesTask = 0;
+  for (const m of catalog) {
+    if (!m.tasks.includes(task)) continue;
+    servesTask++;
+    if (excluded.has(m.id)) {
+      rejected.push({ model: m.id, reason: 'unavailable', detail: 'excluded by the request (already tried)' });
+      continue;
+    }
+    const blocked = policy(m);
+    if (blocked) {
+      rejected.push(blocked);
+      continue;
+    }
+    if (!m.available) {
+      rejected.push({
+        model: m.id,
+        reason: unavailableKind(m.unavailableReason),
+        detail: m.unavailableReason ?? 'unavailable',
+      });
+      continue;
+    }
+    if (estimatedInputTokens + outputReserve > m.contextWindow) {
+      rejected.push({
+        model: m.id,
+        reason: 'context-too-small',
+        detail: `~${estimatedInputTokens} input + ${outputReserve} output tokens exceed its ${m.contextWindow}-token window`,
+      });
+      continue;
+    }
+    ok.push(m);
+  }
+
+  if (ok.length === 0) {
+    const summary =
+      servesTask === 0
+        ? `no model can serve ${task}: no model in the catalog serves ${task}`
+        : `no model can serve ${task}: ${explainRejections(rejected)}`;
+    return { ...base, model: null, fallbacks: [], rejected, pinned: false, summary: `${summary} — ${why}${noteText}` };
+  }
+
+  // Completions are latency-bound and frequent: a local model answers them whenever one can.
+  const locals = task === 'completion' ? ok.filter((m) => m.local) : [];
+  const pool = locals.length ? locals : ok;
+  // At equal price a completion wants the smallest adequate model (latency); other tasks the strongest.
+  const smallFirst = task === 'completion';
+  const ordered = orderByPreference(pool, requiredTier, cost, smallFirst, rejected);
+  if (locals.length)
+    ordered.push(
+      ...orderByPreference(
+        ok.filter((m) => !m.local),
+        requiredTier,
+        cost,
+        smallFirst,
+        rejected,
+      ),
+    );
+
+  const chosen = ordered[0]!;
+  let because: string;
+  if (locals.length)
+    because =
+      chosen.tier >= requiredTier
+        ? 'completions stay local'
+        : `completions stay local (tier ${chosen.tier}, asked for ${requiredTier})`;
+  else if (chosen.tier >= requiredTier)
+    because = `${cost(chosen) === 0 ? (chosen.local ? 'local model' : 'free model') : 'cheapest model'} at tier ${requiredTier}+`;
+  else because = `strongest available (tier ${chosen.tier}, asked for ${requiredTier})`;
+  if (privateCode && !privateGlob && !secretsForceLocal) because += '; private code stays on local/private models';
+  because += noteText;
+
+  return {
+    ...base,
+    model: chosen.id,
+    fallbacks: ordered.slice(1).map((m) => m.id),
+    rejected,
+    pinned: false,
+    summary: `${why} → ${chosen.id}, ${because}`,
+  };
+}
+
+/** "daily budget $1.00 reached ($1.02 spent)", or undefined when under every cap (0 = no cap). */
+export function budgetExceeded(
+  caps: WorkspaceSettings['budget'] | undefined,
+  spent: BudgetState | undefined,
+): string | undefined {
+  if (!caps || !spent) return undefined;
+  if (caps.dailyUsd > 0 && spent.spentTodayUsd >= caps.dailyUsd)
+    return `daily budget ${usd(caps.dailyUsd)} reached (${usd(spent.spentTodayUsd)} spent)`;
+  if (caps.monthlyUsd > 0 && spent.spentMonthUsd >= caps.monthlyUsd)
+    return `monthly budget ${usd(caps.monthlyUsd)} reached (${usd(spent.spentMonthUsd)} spent)`;
+  return undefined;
+}
+
+function usd(x: number): string {
+  return `$${x.toFixed(2)}`;
+}
+
+/**
+ * Models at or above the tier that can be met, cheapest first; then the ones one tier below, strongest
+ * first, as fallbacks. Weaker ones would answer a hard request badly, so they are rejected instead.
+ */
+function orderByPreference(
+  models: ModelInfo[],
+  requiredTier: number,
+  cost: (m: ModelInfo) => number,
+  smallFirst: boolean,
+  rejected: RejectedCandidate[],
+): ModelInfo[] {
+  if (models.length === 0) return [];
+  const target = Math.min(requiredTier, Math.max(...models.map((m) => m.tier)));
+  const costs = new Map(models.map((m) => [m.id, cost(m)]));
+  const c = (m: ModelInfo) => costs.get(m.id)!;
+  const meets = models
+    .filter((m) => m.tier >= target)
+    .sort(
+      (a, b) =>
+        c(a) - c(b) ||
+        (smallFirst ? a.tier - b.tier : b.tier - a.tier) ||
+        Number(b.local) - Number(a.local) ||
+        cmp(a.id, b.id),
+    );
+  const below: ModelInfo[] = [];
+  for (const m of models) {
+    if (m.tier >= target) continue;
+    if (m.tier >= target - 1) below.push(m);
+    else
+      rejected.push({
+        model: m.id,
+        reason: 'tier-below-threshold',
+        detail: `tier ${m.tier}; this request needs tier ${target}`,
+      });
+  }
+  below.sort((a, b) => b.tier - a.tier || c(a) - c(b) || Number(b.local) - Number(a.local) || cmp(a.id, b.id));
+  return [...meets, ...below];
+}
+
+/** ModelInfo has no API name field; built-in and default user ids are `${provider}/${name}`. */
+function apiName(m: ModelInfo): string {
+  const prefix = `${m.provider}/`;
+  return m.id.startsWith(prefix) ? m.id.slice(prefix.length) : m.id;
+}
+
+function findByIdOrName(catalog: readonly ModelInfo[], ref: string): ModelInfo | undefined {
+  const exact = catalog.find((m) => m.id === ref);
+  if (exact) return exact;
+  const byName = catalog.filter((m) => apiName(m) === ref);
+  return byName.length === 1 ? byName[0] : undefined;
+}
+
+// daemon/catalog/catalog.ts writes these reasons; matching their prefixes keeps the router free of imports of catalog data.
+function unavailableKind(reason: string | undefined): RejectedCandidate['reason'] {
+  if (reason?.startsWith('no API key')) return 'no-key';
+  if (reason?.startsWith('cooling down')) return 'cooling-down';
+  return 'unavailable';
+}
+
+const REJECTION_TEXT: Record<RejectedCandidate['reason'], [one: string, many: string]> = {
+  'no-key': ['has no API key', 'have no API key'],
+  unavailable: ['is unavailable', 'are unavailable'],
+  privacy: ['may not receive this code', 'may not receive this code'],
+  'context-too-small': ['has too small a context window', 'have too small a context window'],
+  'tier-below-threshold': ['is below the required tier', 'are below the required tier'],
+  'not-allowed': ['is not allowed', 'are not allowed'],
+  'over-budget': ['is over budget', 'are over budget'],
+  'not-loaded': ['is not loaded', 'are not loaded'],
+  'cooling-down': ['is cooling down after errors', 'are cooling down after errors'],
+};
+
+/** "openai/gpt-5 has no API key; 3 models may not receive private code (e.g. ...)". */
+function explainRejections(rejected: RejectedCandidate[]): string {
+  const groups = new Map<RejectedCandidate['reason'], RejectedCandidate[]>();
+  for (const r of rejected) {
+    const g = groups.get(r.reason);
+    if (g) g.push(r);
+    else groups.set(r.reason, [r]);
+  }
+  const parts: string[] = [];
+  for (const [reason, list] of groups) {
+    const [one, many] = REJECTION_TEXT[reason];
+    const first = list[0]!;
+    if (list.length === 1) parts.push(`${first.model} ${one} (${first.detail})`);
+    else if (reason === 'no-key') {
+      const providers = [...new Set(list.map((r) => r.model.split('/')[0]))].join(', ');
+      parts.push(`${list.length} models ${many} (providers: ${providers})`);
+    } else parts.push(`${list.length} models ${many} (e.g. ${first.model}: ${first.detail})`);
+  }
+  return parts.join('; ');
+}
+
+/** "difficulty 0.72 (asks to debug; concurrency; 180-line selection)": the strongest reasons only. */
+function whyText(score: number, reasons: RouteReason[]): string {
+  const notable = reasons.filter((r) => !r.feature.startsWith('task:') && Math.abs(r.weight) >= 0.25);
+  const top = notable
+    .slice()
+    .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight))
+    .slice(0, 3)
+    .map((r) => r.detail);
+  const task = reasons.find((r) => r.feature.startsWith('task:'));
+  const details = top.length ? top : task ? [task.detail] : [];
+  return `difficulty ${score.toFixed(2)}${details.length ? ` (${details.join('; ')})` : ''}`;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,445 @@
+import { strict as assert } from 'node:assert';
+import {
+  ChatController,
+  buildMessages,
+  contextLabel,
+  type CancellationLike,
+  type ChatControllerDeps,
+} from '../../extension/chat/controller';
+import { HISTORY_KEY, HistoryStore, type MementoLike } from '../../extension/chat/history';
+import { ErrorCodes, type ChatParams, type ChatResult, type ModelInfo } from '../../shared/protocol';
+import type { HostToWebview, Turn } from '../../shared/webview-protocol';
+
+class Memento implements MementoLike {
+  data = new Map<string, unknown>();
+  get<T>(key: string): T | undefined {
+    const v = this.data.get(key);
+    return v === undefined ? undefined : (JSON.parse(JSON.stringify(v)) as T);
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    this.data.set(key, JSON.parse(JSON.stringify(value)));
+  }
+}
+
+function cancellation(): CancellationLike & { cancelled: boolean } {
+  const listeners: (() => void)[] = [];
+  const c = {
+    cancelled: false,
+    token: {
+      get isCancellationRequested() {
+        return c.cancelled;
+      },
+      onCancellationRequested: (cb: () => void) => {
+        listeners.push(cb);
+        return { dispose() {} };
+      },
+    } as unknown as CancellationLike['token'],
+    cancel() {
+      c.cancelled = true;
+      listeners.forEach((l) => l());
+    },
+    dispose() {},
+  };
+  return c;
+}
+
+const route = {
+  task: 'chat' as const,
+  difficulty: 0.2,
+  requiredTier: 1,
+  reasons: [{ feature: 'short', weight: -0.1, detail: 'short question' }],
+  model: 'local/qwen',
+  fallbacks: [],
+  rejected: [{ model: 'openai/gpt', reason: 'no-key' as const, detail: 'no API key' }],
+  summary: 'simple question → local/qwen',
+  pinned: false,
+  estimatedInputTokens: 12,
+};
+
+function result(text: string, model = 'local/qwen'): ChatResult {
+  return {
+    text,
+    model,
+    provider: 'local',
+    route,
+    usage: { inputTokens: 12, outputTokens: 3 },
+    costUsd: 0,
+    latencyMs: 40,
+    attempts: [],
+  };
+}
+
+type Handler = (
+  method: string,
+  params: any,
+  token: CancellationLike['token'] | undefined,
+  h: Harness,
+) => Promise<unknown>;
+
+class Harness {
+  posted: HostToWebview[] = [];
+  calls: { method: string; params: any; token?: CancellationLike['token'] }[] = [];
+  logs: string[] = [];
+  cancellations: ReturnType<typeof cancellation>[] = [];
+  actions: [string, string][] = [];
+  memento: Memento;
+  controller: ChatController;
+  context: ChatControllerDeps['currentContext'] = () => ({
+    chip: { label: 'app.py:2-3' },
+    context: {
+      uri: 'file:///app.py',
+      languageId: 'python',
+      text: 'a\nb\nc\n',
+      selection: { start: { line: 1, character: 0 }, end: { line: 2, character: 1 } },
+    },
+  });
+  private ids = 0;
+
+  constructor(
+    public handler: Handler,
+    memento = new Memento(),
+  ) {
+    this.memento = memento;
+    const log = {
+      warn: (m: string) => this.logs.push(m),
+      info: (m: string) => this.logs.push(m),
+      error: (m: string) => this.logs.push(m),
+    };
+    this.controller = new ChatController({
+      client: {
+        log: log as any,
+        request: ((method: string, params: any, token?: CancellationLike['token']) => {
+          this.calls.push({ method, params, token });
+          return this.handler(method, params, token, this);
+        }) as any,
+      },
+      store: new HistoryStore(memento),
+      post: (m) => this.posted.push(m),
+      newCancellation: () => {
+        const c = cancellation();
+        this.cancellations.push(c);
+        return c;
+      },
+      currentContext: () => this.context(),
+      codeAction: (kind, code) => void this.actions.push([kind, code]),
+      newId: () => `id${++this.ids}`,
+    });
+  }
+  chats() {
+    return this.calls.filter((c) => c.method === 'gearbox/chat').map((c) => c.params as ChatParams);
+  }
+  of<T extends HostToWebview['type']>(type: T) {
+    return this.posted.filter((m): m is Extract<HostToWebview, { type: T }> => m.type === type);
+  }
+  lastAnswer() {
+    return this.controller.conversation.at(-1) as Extract<Turn, { role: 'assistant' }>;
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('chat controller', () => {
+  it('sends with the attached context, forwards chunks of its stream, shows the result', async () => {
+    const h = new Harness(async (method, params, _t, self) => {
+      if (method !== 'gearbox/chat') throw new Error('unexpected');
+      self.controller.onChunk({ streamId: params.streamId, delta: 'Hel', model: 'local/qwen' });
+      self.controller.onChunk({ streamId: 'someone-else', delta: 'NOPE' });
+      self.controller.onChunk({ streamId: params.streamId, delta: 'lo' });
+      return result('Hello');
+    });
+    h.controller.editorContextChanged('k1', { label: 'app.py:2-3' });
+    h.controller.handleMessage({ type: 'send', text: '  What does this do?  ' });
+    await tick();
+    await h.controller.flush();
+    const [p] = h.chats();
+    assert.deepEqual(p!.messages, [{ role: 'user', content: 'What does this do?' }]);
+    assert.equal(p!.context?.uri, 'file:///app.py');
+    assert.ok(p!.context?.selection);
+    assert.equal(p!.model, undefined);
+    assert.equal(p!.hint, undefined);
+    assert.deepEqual(
+      h.of('chunk').map((c) => c.delta),
+      ['Hel', 'lo'],
+    );
+    assert.equal(h.of('chunk')[0]!.model, 'local/qwen');
+    const streaming = h.of('streaming').map((s) => s.streaming);
+    assert.deepEqual(streaming, [true, false]);
+    const a = h.lastAnswer();
+    assert.equal(a.status, 'done');
+    assert.equal(a.text, 'Hello');
+    assert.equal(a.model, 'local/qwen');
+    assert.equal(a.route?.summary, 'simple question → local/qwen');
+    assert.deepEqual(a.usage, { inputTokens: 12, outputTokens: 3 });
+    const user = h.controller.conversation[0]!;
+    assert.equal(user.role === 'user' && user.context?.label, 'app.py:2-3');
+    assert.equal(p!.streamId, a.id);
+  });
+
+  it('a removed chip sends no context until the selection changes', async () => {
+    const h = new Harness(async () => result('ok'));
+    h.controller.editorContextChanged('k1', { label: 'app.py:2-3' });
+    h.controller.handleMessage({ type: 'removeContext' });
+    assert.deepEqual(h.of('context').at(-1), { type: 'context', context: null });
+    h.controller.editorContextChanged('k1', { label: 'app.py:2-3' });
+    assert.deepEqual(h.of('context').at(-1), { type: 'context', context: null });
+    await h.controller.send('hi');
+    assert.equal(h.chats()[0]!.context, undefined);
+    h.controller.editorContextChanged('k2', { label: 'app.py:5' });
+    assert.deepEqual(h.of('context').at(-1), { type: 'context', context: { label: 'app.py:5' } });
+    await h.controller.send('again');
+    assert.ok(h.chats()[1]!.context);
+  });
+
+  it('sends the picked model; Auto sends none', async () => {
+    const h = new Harness(async () => result('ok'));
+    h.controller.handleMessage({ type: 'selectModel', model: 'openai/gpt' });
+    await h.controller.send('one');
+    assert.equal(h.chats()[0]!.model, 'openai/gpt');
+    h.controller.handleMessage({ type: 'selectModel', model: null });
+    await h.controller.send('two');
+    assert.equal(h.chats()[1]!.model, undefined);
+    assert.deepEqual(
+      h.chats()[1]!.messages.map((m) => m.role),
+      ['user', 'assistant', 'user'],
+    );
+  });
+
+  it('a cut stream keeps its partial text, marked interrupted', async () => {
+    const h = new Harness(async (_m, params, _t, self) => {
+      self.controller.onChunk({ streamId: params.streamId, delta: 'The answer is', model: 'openai/x' });
+      throw Object.assign(new Error('openai/x stopped mid-answer: socket hang up'), {
+        code: ErrorCodes.StreamInterrupted,
+        data: { partialText: 'The answer is 4', model: 'openai/x' },
+      });
+    });
+    await h.controller.send('2+2?');
+    const a = h.lastAnswer();
+    assert.equal(a.status, 'interrupted');
+    assert.equal(a.text, 'The answer is 4');
+    assert.match(a.error!.message, /socket hang up/);
+    assert.equal(h.controller.streaming, false);
+  });
+
+  it('a daemon that dies mid-answer leaves the answer interrupted (retry), keeping what arrived', async () => {
+    const h = new Harness(async (_m, params, _t, self) => {
+      self.controller.onChunk({ streamId: params.streamId, delta: 'Half an ans', model: 'local/m' });
+      // What vscode-jsonrpc rejects pending requests with when the socket goes away.
+      throw Object.assign(new Error('Pending response rejected since connection got disposed'), {
+        code: ErrorCodes.PendingResponseRejected,
+      });
+    });
+    await h.controller.send('explain');
+    const a = h.lastAnswer();
+    assert.equal(a.status, 'interrupted');
+    assert.equal(a.text, 'Half an ans');
+    const crashed = new Harness(async () => {
+      throw Object.assign(new Error('The local model host crashed'), { code: ErrorCodes.ModelHostCrashed });
+    });
+    await crashed.controller.send('explain');
+    assert.equal(crashed.lastAnswer().status, 'interrupted');
+  });
+
+  it('other errors show in the conversation, with the route when there is one', async () => {
+    const h = new Harness(async () => {
+      throw Object.assign(new Error('No model can serve this'), {
+        code: ErrorCodes.NoModelAvailable,
+        data: { route: { ...route, model: null } },
+      });
+    });
+    await h.controller.send('hi');
+    const a = h.lastAnswer();
+    assert.equal(a.status, 'error');
+    assert.equal(a.error?.code, ErrorCodes.NoModelAvailable);
+    assert.equal(a.route?.summary, route.summary);
+  });
+
+  it('Stop cancels the request and keeps what was streamed', async () => {
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const h = new Harness(
+      (_m, params, token, self) =>
+        new Promise((_resolve, reject) => {
+          self.controller.onChunk({ streamId: params.streamId, delta: 'partial', model: 'm' });
+          token!.onCancellationRequested(() =>
+            reject(Object.assign(new Error('Request cancelled'), { code: ErrorCodes.RequestCancelled })),
+          );
+          started();
+        }),
+    );
+    const done = h.controller.send('long one');
+    await running;
+    assert.equal(h.controller.streaming, true);
+    h.controller.handleMessage({ type: 'stop' });
+    await done;
+    assert.equal(h.cancellations[0]!.cancelled, true);
+    const a = h.lastAnswer();
+    assert.equal(a.status, 'stopped');
+    assert.equal(a.text, 'partial');
+    assert.equal(h.controller.streaming, false);
+  });
+
+  it('Retry with a stronger model re-sends the last user turn with hint stronger, replacing the answer', async () => {
+    let n = 0;
+    const h = new Harness(async () =>
+      result(++n === 1 ? 'weak' : 'strong', n === 1 ? 'local/qwen' : 'anthropic/claude'),
+    );
+    await h.controller.send('Explain', undefined);
+    const firstAnswer = h.lastAnswer().id;
+    h.controller.handleMessage({ type: 'retryStronger' });
+    await tick();
+    await h.controller.flush();
+    const [first, second] = h.chats();
+    assert.equal(second!.hint, 'stronger');
+    assert.deepEqual(second!.messages, first!.messages);
+    assert.deepEqual(second!.context, first!.context);
+    assert.deepEqual(h.of('removeTurns').at(-1), { type: 'removeTurns', ids: [firstAnswer] });
+    assert.equal(h.controller.conversation.length, 2);
+    assert.equal(h.lastAnswer().model, 'anthropic/claude');
+    const u = h.controller.conversation[0]!;
+    assert.equal(u.role === 'user' && u.hint, 'stronger');
+  });
+
+  it('history survives a reload; New Chat clears it', async () => {
+    const memento = new Memento();
+    const h = new Harness(async () => result('remembered'), memento);
+    h.controller.selectModel('local/qwen');
+    h.controller.editorContextChanged('k', { label: 'app.py:2-3' });
+    await h.controller.send('remember me');
+    await h.controller.flush();
+    const reloaded = new Harness(async () => result('x'), memento);
+    assert.deepEqual(
+      reloaded.controller.conversation.map((t) => t.text),
+      ['remember me', 'remembered'],
+    );
+    assert.equal(reloaded.controller.model, 'local/qwen');
+    reloaded.controller.handleMessage({ type: 'ready' });
+    await tick();
+    const init = reloaded.of('init')[0]!;
+    assert.equal(init.turns.length, 2);
+    assert.equal(init.selectedModel, 'local/qwen');
+    // Retry after a reload still sends the stored context.
+    await reloaded.controller.retry('stronger');
+    assert.ok(reloaded.chats()[0]!.context?.uri);
+    reloaded.controller.handleMessage({ type: 'newChat' });
+    await reloaded.controller.flush();
+    assert.equal(reloaded.controller.conversation.length, 0);
+    assert.deepEqual(memento.get<{ turns: unknown[] }>(HISTORY_KEY)!.turns, []);
+    assert.equal(reloaded.of('init').at(-1)!.turns.length, 0);
+  });
+
+  it('lists chat models: unavailable ones with their reason; failures are reported', async () => {
+    const models: ModelInfo[] = [
+      {
+        id: 'local/qwen',
+        provider: 'local',
+        providerKind: 'local',
+        displayName: 'Qwen',
+        tier: 1,
+        contextWindow: 32000,
+        inputPricePerMTok: 0,
+        outputPricePerMTok: 0,
+        local: true,
+        private: true,
+        tasks: ['completion', 'chat'],
+        available: true,
+      },
+      {
+        id: 'openai/gpt',
+        provider: 'openai',
+        providerKind: 'openai',
+        displayName: 'GPT',
+        tier: 3,
+        contextWindow: 128000,
+        inputPricePerMTok: 1,
+        outputPricePerMTok: 4,
+        local: false,
+        private: false,
+        tasks: ['chat'],
+        available: false,
+        unavailableReason: 'no API key',
+      },
+      {
+        id: 'local/fim',
+        provider: 'local',
+        providerKind: 'local',
+        displayName: 'FIM',
+        tier: 0,
+        contextWindow: 8000,
+        inputPricePerMTok: 0,
+        outputPricePerMTok: 0,
+        local: true,
+        private: true,
+        tasks: ['completion'],
+        available: true,
+      },
+    ];
+    let fail = false;
+    const h = new Harness(async (method, params) => {
+      assert.equal(method, 'gearbox/models');
+      assert.deepEqual(params, { task: 'chat' });
+      if (fail) throw new Error('daemon offline');
+      return { models };
+    });
+    await h.controller.refreshModels();
+    assert.deepEqual(h.of('models')[0]!.models, [
+      { id: 'local/qwen', label: 'Qwen (local)', available: true, local: true },
+      { id: 'openai/gpt', label: 'GPT', available: false, unavailableReason: 'no API key', local: false },
+    ]);
+    fail = true;
+    await h.controller.refreshModels();
+    assert.equal(h.of('models')[1]!.error, 'daemon offline');
+    assert.equal(h.of('models')[1]!.models.length, 2, 'keeps the last list');
+  });
+
+  it('drops and logs invalid webview messages; forwards code actions', async () => {
+    const h = new Harness(async () => result('x'));
+    h.controller.handleMessage({ type: 'send' });
+    h.controller.handleMessage({ type: 'eval', code: 'x' });
+    assert.equal(h.calls.length, 0);
+    assert.equal(h.logs.filter((l) => /dropped invalid message/.test(l)).length, 2);
+    h.controller.handleMessage({ type: 'copyCode', code: 'a' });
+    h.controller.handleMessage({ type: 'applyCode', code: 'b', language: 'ts' });
+    await tick();
+    assert.deepEqual(h.actions, [
+      ['copyCode', 'a'],
+      ['applyCode', 'b'],
+    ]);
+  });
+
+  it('an explicit context (gearbox.chat.send) replaces the editor chip', async () => {
+    const h = new Harness(async () => result('x'));
+    const ctx = {
+      uri: 'file:///src/lib%20x.ts',
+      languageId: 'typescript',
+      selection: { start: { line: 4, character: 0 }, end: { line: 9, character: 0 } },
+    };
+    await h.controller.send('Explain', ctx);
+    assert.deepEqual(h.chats()[0]!.context, ctx);
+    const u = h.controller.conversation[0]!;
+    assert.equal(u.role === 'user' && u.context?.label, 'lib x.ts:5-9');
+    assert.equal(contextLabel({ text: 'x' }), 'code');
+  });
+
+  it('buildMessages: answers the user saw, merged user turns, newest within budget', () => {
+    const turns: Turn[] = [
+      { id: '1', role: 'user', text: 'a'.repeat(50) },
+      { id: '2', role: 'assistant', text: 'b'.repeat(50), status: 'done' },
+      { id: '3', role: 'user', text: 'first' },
+      { id: '4', role: 'assistant', text: '', status: 'error', error: { message: 'x' } },
+      { id: '5', role: 'user', text: 'second' },
+      { id: '6', role: 'assistant', text: 'half', status: 'interrupted' },
+      { id: '7', role: 'user', text: 'third' },
+    ];
+    assert.deepEqual(buildMessages(turns), [
+      { role: 'user', content: 'a'.repeat(50) },
+      { role: 'assistant', content: 'b'.repeat(50) },
+      { role: 'user', content: 'first\n\nsecond' },
+      { role: 'assistant', content: 'half' },
+      { role: 'user', content: 'third' },
+    ]);
+    const small = buildMessages(turns, 30);
+    assert.equal(small[0]!.role, 'user');
+    assert.equal(small.at(-1)!.content, 'third');
+    assert.ok(small.length < 5);
+  });
+});

@@ -1,0 +1,623 @@
+import { strict as assert } from 'node:assert';
+import { buildCatalog } from '../../daemon/catalog/catalog';
+import { RouteDecision, WorkspaceSettings, type ModelInfo } from '../../shared/protocol';
+import fs from 'node:fs';
+import {
+  codeComplexity,
+  estimateDifficulty,
+  extractFeatures,
+  FEATURES,
+  requiredTierFor,
+  route,
+  type DifficultyInput,
+  type RouteInput,
+} from '../../daemon/routing';
+import weightsFile from '../../daemon/routing/weights.json' with { type: 'json' };
+import { model } from '../helpers/catalog-models';
+
+const LOCAL_SMALL = model('local/coder-1.5b', {
+  tier: 0,
+  contextWindow: 8192,
+  inputPricePerMTok: 0,
+  outputPricePerMTok: 0,
+});
+const LOCAL_7B = model('local/coder-7b', {
+  tier: 1,
+  contextWindow: 8192,
+  inputPricePerMTok: 0,
+  outputPricePerMTok: 0,
+  tasks: ['chat', 'refactor'],
+});
+const NANO = model('openai/nano', { tier: 1, inputPricePerMTok: 0.05, outputPricePerMTok: 0.4 });
+const MINI = model('openai/mini', { tier: 2, inputPricePerMTok: 0.25, outputPricePerMTok: 2 });
+const SONNET = model('anthropic/sonnet', {
+  providerKind: 'anthropic',
+  tier: 2,
+  inputPricePerMTok: 3,
+  outputPricePerMTok: 15,
+});
+const FRONTIER = model('openai/frontier', { tier: 3, inputPricePerMTok: 1.25, outputPricePerMTok: 10 });
+const OPUS = model('anthropic/opus', {
+  providerKind: 'anthropic',
+  tier: 3,
+  inputPricePerMTok: 5,
+  outputPricePerMTok: 25,
+});
+const CORP = model('corp/llama-70b', {
+  providerKind: 'openai-compatible',
+  tier: 2,
+  private: true,
+  inputPricePerMTok: 0,
+  outputPricePerMTok: 0,
+  contextWindow: 65536,
+});
+const PUB = model('pub/open-70b', {
+  providerKind: 'openai-compatible',
+  tier: 2,
+  inputPricePerMTok: 0.1,
+  outputPricePerMTok: 0.2,
+});
+
+const CATALOG = [LOCAL_SMALL, LOCAL_7B, NANO, MINI, SONNET, FRONTIER, OPUS];
+
+const settings = (over: Record<string, unknown> = {}) => WorkspaceSettings.parse(over);
+
+/** ~`lines` lines of realistic, moderately branchy TypeScript. */
+function code(lines: number): string {
+  const out: string[] = [];
+  for (let i = 0; out.length < lines; i++) {
+    out.push(
+      `export async function step${i}(queue: Job[], state: State): Promise<void> {`,
+      `  for (const job of queue) {`,
+      `    if (job.attempts > state.maxAttempts${i % 3} && !job.pinned) {`,
+      `      state.failed.push(job.id ?? 'unknown');`,
+      `    } else if (job.lock?.owner === state.worker${i % 5}) {`,
+      `      await state.runner.run(job, { timeoutMs: ${1000 + i} });`,
+      `    }`,
+      `  }`,
+      `}`,
+    );
+  }
+  return out.slice(0, lines).join('\n');
+}
+
+const EASY_CHAT = 'explain what this function returns';
+const HARD_CHAT =
+  'Debug this race condition: two workers sometimes take the same job and the queue deadlocks under load';
+
+const decide = (
+  input: Partial<RouteInput> & { task: RouteInput['task'] },
+  catalog: ModelInfo[] = CATALOG,
+): RouteDecision => {
+  const d = route({ prompt: '', settings: settings(), ...input }, catalog);
+  RouteDecision.parse(d); // every decision must be valid on the wire
+  return d;
+};
+
+describe('estimateDifficulty', () => {
+  const score = (i: DifficultyInput) => estimateDifficulty(i).score;
+
+  it('returns a score in [0, 1] with weighted reasons, deterministically', () => {
+    const input: DifficultyInput = {
+      task: 'chat',
+      prompt: HARD_CHAT,
+      selectionText: code(60),
+      languageId: 'typescript',
+      conversationDepth: 2,
+    };
+    const a = estimateDifficulty(input);
+    assert.ok(a.score >= 0 && a.score <= 1);
+    assert.deepEqual(estimateDifficulty(input), a);
+    const features = a.reasons.map((r) => r.feature);
+    for (const f of ['task:chat', 'asks:concurrency', 'asks:debug', 'size', 'conversation'])
+      assert.ok(features.includes(f), `missing ${f}`);
+    for (const r of a.reasons) assert.ok(Number.isFinite(r.weight) && r.detail.length > 0);
+  });
+
+  it('rates completions easier than chat about the same text', () => {
+    const text = code(20);
+    assert.ok(score({ task: 'completion', prompt: text }) < score({ task: 'chat', prompt: text }));
+    assert.ok(score({ task: 'completion', prompt: text }) < 0.3);
+  });
+
+  it('rates hard asks above easy asks', () => {
+    const sel = code(30);
+    const easy = ['explain this', 'rename these variables', 'add a docstring', 'format this file'];
+    const hard = [
+      'find the race condition here',
+      'how do I fix this deadlock',
+      'design an architecture for this',
+      'optimise this for performance',
+      'is this vulnerable to injection',
+      'prove this algorithm terminates',
+    ];
+    for (const e of easy)
+      for (const h of hard)
+        assert.ok(
+          score({ task: 'chat', prompt: e, selectionText: sel }) <
+            score({ task: 'chat', prompt: h, selectionText: sel }),
+          `${e} vs ${h}`,
+        );
+  });
+
+  it('never lowers the score when a hard topic is added (monotonic)', () => {
+    const bases = [
+      '',
+      'explain this',
+      'rename x to y',
+      'write a parser for this format',
+      'why is this slow',
+      'document the public API',
+      'what does this do?',
+    ];
+    const additions = [
+      ' race condition',
+      ' deadlock',
+      ' concurrency',
+      ' debug it',
+      ' security vulnerability',
+      ' design the architecture',
+      ' optimise performance',
+      ' prove the algorithm correct',
+    ];
+    const sels = [undefined, code(10), code(120)];
+    for (const task of ['chat', 'refactor'] as const)
+      for (const b of bases)
+        for (const sel of sels)
+          for (const add of additions) {
+            const before = score({ task, prompt: b, selectionText: sel });
+            const after = score({ task, prompt: b + add, selectionText: sel });
+            assert.ok(after >= before, `${task} "${b}" + "${add}": ${after} < ${before}`);
+          }
+  });
+
+  it('rises with a longer, more complex selection', () => {
+    const small = score({ task: 'chat', prompt: 'what is wrong here', selectionText: code(10) });
+    const big = score({ task: 'chat', prompt: 'what is wrong here', selectionText: code(180) });
+    assert.ok(big > small + 0.1, `${big} vs ${small}`);
+    const flat = Array.from({ length: 40 }, (_, i) => `const a${i % 4} = ${i};`).join('\n');
+    const tangled = code(40);
+    assert.ok(
+      score({ task: 'refactor', prompt: 'simplify', selectionText: tangled }) >
+        score({ task: 'refactor', prompt: 'simplify', selectionText: flat }),
+    );
+  });
+
+  it('measures code complexity: nesting, branches, distinct identifiers', () => {
+    const c = codeComplexity(code(9));
+    assert.equal(c.lines, 9);
+    assert.ok(c.maxDepth >= 4, `depth ${c.maxDepth}`);
+    assert.ok(c.branches >= 5, `branches ${c.branches}`); // for, if, &&, else, if, await
+    assert.ok(c.identifiers >= 15 && c.identifiers <= 30, `identifiers ${c.identifiers}`);
+    // Indentation counts as nesting for brace-less code.
+    assert.ok(
+      codeComplexity('def f(x):\n    if x:\n        for y in x:\n            while y:\n                y -= 1')
+        .maxDepth >= 4,
+    );
+  });
+
+  it('grows with conversation depth; prior failures escalate the tier instead of the score', () => {
+    const s = (conversationDepth: number, priorFailures = 0) =>
+      score({ task: 'chat', prompt: 'fix this test', conversationDepth, priorFailures });
+    assert.ok(s(0) < s(3) && s(3) < s(6));
+    const esc = (priorFailures: number) => estimateDifficulty({ task: 'chat', prompt: 'fix this test', priorFailures });
+    assert.equal(esc(0).escalation, 0);
+    assert.equal(esc(1).escalation, 1);
+    assert.equal(esc(2).escalation, 2);
+    assert.equal(esc(7).escalation, 3, 'capped at 3');
+    assert.equal(esc(2).score, esc(0).score);
+    const r = esc(2).reasons.find((x) => x.feature === 'prior-failures');
+    assert.ok(r && r.weight === 0 && /2 earlier answers failed \(\+2 tiers\)/.test(r.detail), JSON.stringify(r));
+  });
+
+  it('honours hints: local forces easiest, best forces hardest, stronger bumps up', () => {
+    assert.equal(score({ task: 'chat', prompt: HARD_CHAT, selectionText: code(180), hint: 'local' }), 0);
+    assert.equal(score({ task: 'chat', prompt: 'explain this', hint: 'best' }), 1);
+    assert.equal(score({ task: 'chat', prompt: `@local ${HARD_CHAT}` }), 0);
+    assert.equal(score({ task: 'chat', prompt: 'rename this @best' }), 1);
+    assert.equal(estimateDifficulty({ task: 'chat', prompt: 'explain this', hint: 'stronger' }).escalation, 1);
+    assert.equal(estimateDifficulty({ task: 'chat', prompt: 'explain this @stronger' }).escalation, 1);
+    assert.equal(
+      estimateDifficulty({ task: 'chat', prompt: 'explain this', hint: 'stronger', priorFailures: 5 }).escalation,
+      3,
+    );
+    const r = estimateDifficulty({ task: 'chat', prompt: 'x', hint: 'best' }).reasons.find(
+      (x) => x.feature === 'hint:best',
+    );
+    assert.ok(r && r.weight > 0);
+  });
+
+  it('does not read words in a completion prefix as requests', () => {
+    const prefix = 'function handleRaceCondition() {\n  // debug the deadlock\n  const design = ';
+    const d = estimateDifficulty({ task: 'completion', prompt: prefix });
+    assert.ok(!d.reasons.some((r) => r.feature.startsWith('asks:')));
+  });
+
+  it('matches short words whole: "trace" is not "race", "debugger" still debugs', () => {
+    const f = (p: string) => estimateDifficulty({ task: 'chat', prompt: p }).reasons.map((r) => r.feature);
+    assert.ok(!f('print the stack trace').includes('asks:concurrency'));
+    assert.ok(f('a data race in the cache').includes('asks:concurrency'));
+    assert.ok(f('is this thread-safe?').includes('asks:concurrency'));
+    assert.ok(f('attach the debugger').includes('asks:debug'));
+  });
+});
+
+describe('calibrated weights', () => {
+  const file = weightsFile as unknown as {
+    createdAt: string;
+    k: number;
+    datasets: { leetcode: { n: number }; editor: { n: number } };
+    metrics: { leetcodeCvAucHardVsEasy: { mean: number; pooled: number }; editorCvAucHardVsEasy: { mean: number } };
+    intercept: { chat: number; refactor: number };
+    weights: Record<string, number>;
+  };
+
+  it('carries its provenance: k, dataset sizes, cross-validated AUCs, date', () => {
+    assert.equal(file.k, 5);
+    assert.ok(file.datasets.leetcode.n > 1000 && file.datasets.editor.n >= 150);
+    assert.match(file.createdAt, /^\d{4}-\d{2}-\d{2}$/);
+    // Better than chance on held-out folds (the numbers themselves are in the file and the README).
+    assert.ok(file.metrics.leetcodeCvAucHardVsEasy.mean > 0.6);
+    assert.ok(file.metrics.editorCvAucHardVsEasy.mean > 0.8);
+    assert.ok(
+      fs.statSync(new URL('../../daemon/routing/weights.json', import.meta.url)).size < 8192,
+      'weights.json stays small',
+    );
+  });
+
+  it('has a weight for every fitted feature, with the sign each feature is constrained to', () => {
+    for (const f of FEATURES) {
+      if (f.source !== 'fitted') continue;
+      const w = file.weights[f.name];
+      assert.equal(typeof w, 'number', `no weight for ${f.name}`);
+      assert.ok(f.sign > 0 ? w! >= 0 : w! <= 0, `${f.name}: ${w} breaks sign ${f.sign}`);
+    }
+    for (const name of ['asks:concurrency', 'asks:security', 'asks:debug']) assert.ok(file.weights[name]! > 0, name);
+  });
+
+  it('the router and the calibration share one feature extractor: the score is the logistic of the reasons', () => {
+    const input: DifficultyInput = {
+      task: 'refactor',
+      prompt: 'make this cache thread-safe and faster',
+      selectionText: code(40),
+      languageId: 'rust',
+      conversationDepth: 1,
+    };
+    const f = extractFeatures(input);
+    assert.equal(f.x.length, FEATURES.length);
+    const d = estimateDifficulty(input);
+    const z = d.reasons.reduce((s, r) => s + r.weight, 0);
+    assert.ok(Math.abs(1 / (1 + Math.exp(-z)) - d.score) < 0.01);
+    // Each non-zero feature shows up as a reason with a human-readable detail.
+    for (let i = 0; i < FEATURES.length; i++) {
+      if (f.x[i] === 0) continue;
+      const r = d.reasons.find((x) => x.feature === FEATURES[i]!.name);
+      if (FEATURES[i]!.source === 'fitted' && file.weights[FEATURES[i]!.name] === 0) continue;
+      assert.ok(r && r.detail.length > 0, `no reason for ${FEATURES[i]!.name}`);
+    }
+  });
+
+  it('is monotonic for random prompts: hard topics appended or a bigger selection never lower the score', () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const words = [
+      'explain',
+      'rename',
+      'this',
+      'function',
+      'docstring',
+      'format',
+      'simple',
+      'string',
+      'true',
+      'why',
+      'is',
+      'slow',
+      'the',
+      'cache',
+      'add',
+      'test',
+      'whether',
+      'letters',
+      'quick',
+    ];
+    const hard = [
+      'race condition',
+      'deadlock',
+      'security vulnerability',
+      'thread-safe',
+      'distributed consensus',
+      'prove it',
+      'optimise the latency',
+      'memory corruption',
+    ];
+    for (let n = 0; n < 300; n++) {
+      const prompt = Array.from(
+        { length: 1 + Math.floor(rand() * 12) },
+        () => words[Math.floor(rand() * words.length)],
+      ).join(' ');
+      const task = rand() < 0.5 ? ('chat' as const) : ('refactor' as const);
+      const lines = Math.floor(rand() * 100);
+      const sel = lines ? code(lines) : undefined;
+      const before = estimateDifficulty({ task, prompt, selectionText: sel }).score;
+      const add = hard[Math.floor(rand() * hard.length)]!;
+      assert.ok(
+        estimateDifficulty({ task, prompt: `${prompt} ${add}`, selectionText: sel }).score >= before,
+        `"${prompt}" + ${add}`,
+      );
+      assert.ok(
+        estimateDifficulty({ task, prompt: `${add} ${prompt}`, selectionText: sel }).score >= before,
+        `${add} + "${prompt}"`,
+      );
+      assert.ok(
+        estimateDifficulty({ task, prompt, selectionText: code(lines + 20) }).score >= before,
+        `"${prompt}" with ${lines}+20 lines`,
+      );
+    }
+  });
+
+  it('routes the editor calibration prompts sensibly: easy ones to tiers 0-1, hard ones to tiers 2-3', () => {
+    const rows = fs
+      .readFileSync(new URL('../../scripts/data/editor-prompts.jsonl', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { label: string; task: 'chat' | 'refactor'; prompt: string });
+    const tier = (r: (typeof rows)[number]) =>
+      requiredTierFor(estimateDifficulty({ task: r.task, prompt: r.prompt }).score);
+    const easy = rows.filter((r) => r.label === 'easy');
+    const hard = rows.filter((r) => r.label === 'hard');
+    assert.ok(easy.filter((r) => tier(r) <= 1).length >= 0.9 * easy.length);
+    assert.ok(hard.filter((r) => tier(r) >= 2).length >= 0.9 * hard.length);
+  });
+});
+
+describe('route', () => {
+  it('sends an easy chat to a local model', () => {
+    const d = decide({ task: 'chat', prompt: EASY_CHAT, selectionText: code(10) });
+    assert.equal(d.pinned, false);
+    assert.ok(d.model?.startsWith('local/'), d.summary);
+    assert.ok(d.requiredTier <= 1);
+    assert.match(d.summary, /^difficulty 0\.\d\d \(.+\) → local\//);
+  });
+
+  it('sends a hard chat to the cheapest frontier model', () => {
+    const d = decide({ task: 'chat', prompt: HARD_CHAT, selectionText: code(180) });
+    assert.equal(d.requiredTier, 3);
+    assert.equal(d.model, 'openai/frontier');
+    assert.equal(d.fallbacks[0], 'anthropic/opus');
+    assert.match(d.summary, /→ openai\/frontier, cheapest model at tier 3\+/);
+    assert.match(d.summary, /concurrency/);
+  });
+
+  it('keeps completions local even when they look hard', () => {
+    const d = decide({ task: 'completion', prompt: code(150), hint: 'stronger', priorFailures: 3 });
+    assert.equal(d.model, 'local/coder-1.5b');
+    assert.match(d.summary, /completions stay local/);
+    // Cloud models come after the local ones, for when the model host is down.
+    assert.ok(d.fallbacks.some((f) => !f.startsWith('local/')));
+  });
+
+  it('at equal price, picks the smallest adequate model for completions and the strongest for chat', () => {
+    const bigLocal = model('local/coder-14b', {
+      tier: 2,
+      contextWindow: 32768,
+      inputPricePerMTok: 0,
+      outputPricePerMTok: 0,
+    });
+    const catalog = [LOCAL_SMALL, bigLocal, NANO];
+    assert.equal(decide({ task: 'completion', prompt: 'const x = ' }, catalog).model, 'local/coder-1.5b');
+    assert.equal(decide({ task: 'chat', prompt: 'what does this do?' }, catalog).model, 'local/coder-14b');
+  });
+
+  it('uses a cloud model for completions when no local one serves them', () => {
+    const d = decide({ task: 'completion', prompt: 'const x = ' }, [LOCAL_7B, NANO, MINI]);
+    assert.equal(d.model, 'openai/nano');
+  });
+
+  it('keeps private code on local or private models', () => {
+    const catalog = [...CATALOG, CORP, PUB];
+    const d = decide({ task: 'chat', prompt: HARD_CHAT, selectionText: code(60), privateCode: true }, catalog);
+    assert.equal(d.model, 'corp/llama-70b', d.summary);
+    assert.match(d.summary, /strongest available \(tier 2, asked for 3\)/);
+    const pub = d.rejected.find((r) => r.model === 'pub/open-70b');
+    assert.equal(pub?.reason, 'privacy');
+    for (const id of ['openai/frontier', 'anthropic/opus', 'openai/mini'])
+      assert.equal(d.rejected.find((r) => r.model === id)?.reason, 'privacy');
+    for (const id of [d.model, ...d.fallbacks])
+      assert.ok(id === 'corp/llama-70b' || id!.startsWith('local/'), `${id} is not private`);
+
+    const ws = decide({ task: 'chat', prompt: HARD_CHAT, settings: settings({ privateCode: true }) }, catalog);
+    assert.equal(ws.model, 'corp/llama-70b');
+  });
+
+  it('rejects models outside allowedModels (ids or bare names)', () => {
+    const d = decide({
+      task: 'chat',
+      prompt: HARD_CHAT,
+      settings: settings({ allowedModels: ['anthropic/sonnet', 'nano'] }),
+    });
+    assert.equal(d.model, 'anthropic/sonnet');
+    assert.deepEqual(d.fallbacks, ['openai/nano']);
+    for (const id of ['openai/frontier', 'anthropic/opus', 'openai/mini', 'local/coder-7b']) {
+      const r = d.rejected.find((x) => x.model === id);
+      assert.equal(r?.reason, 'not-allowed', id);
+    }
+  });
+
+  it('rejects models whose context window is too small', () => {
+    const big = code(1000); // ~10k tokens, over the local 8k windows
+    const d = decide({ task: 'chat', prompt: EASY_CHAT, selectionText: big });
+    for (const id of ['local/coder-1.5b', 'local/coder-7b']) {
+      const r = d.rejected.find((x) => x.model === id);
+      assert.equal(r?.reason, 'context-too-small', id);
+      assert.match(r!.detail, /8192-token window/);
+    }
+    assert.ok(d.model && !d.model.startsWith('local/'));
+    assert.ok(d.estimatedInputTokens > 8192);
+  });
+
+  it('rejects unavailable models with the reason the catalog gives', () => {
+    const catalog = [
+      { ...FRONTIER, available: false, unavailableReason: 'no API key for openai' },
+      { ...OPUS, available: false, unavailableReason: 'cooling down after provider errors' },
+      { ...SONNET, available: false, unavailableReason: 'provider disabled' },
+      MINI,
+    ];
+    const d = decide({ task: 'chat', prompt: HARD_CHAT }, catalog);
+    assert.equal(d.model, 'openai/mini');
+    const reason = (id: string) => d.rejected.find((r) => r.model === id)?.reason;
+    assert.equal(reason('openai/frontier'), 'no-key');
+    assert.equal(reason('anthropic/opus'), 'cooling-down');
+    assert.equal(reason('anthropic/sonnet'), 'unavailable');
+  });
+
+  it('uses only local models in local-only mode, and for @local requests', () => {
+    const d = decide({ task: 'chat', prompt: HARD_CHAT, settings: settings({ routing: { mode: 'local-only' } }) });
+    assert.equal(d.model, 'local/coder-7b');
+    assert.ok(d.fallbacks.every((f) => f.startsWith('local/')));
+    assert.equal(d.rejected.find((r) => r.model === 'openai/frontier')?.reason, 'not-allowed');
+    assert.match(d.rejected.find((r) => r.model === 'openai/frontier')!.detail, /local-only/);
+
+    const hinted = decide({ task: 'chat', prompt: `${HARD_CHAT} @local` });
+    assert.equal(hinted.difficulty, 0);
+    assert.ok(hinted.model?.startsWith('local/'));
+    assert.ok(hinted.fallbacks.every((f) => f.startsWith('local/')));
+  });
+
+  it('@best asks for the top tier whatever the prompt', () => {
+    const d = decide({ task: 'chat', prompt: 'rename x', hint: 'best' });
+    assert.equal(d.requiredTier, 3);
+    assert.equal(d.model, 'openai/frontier');
+  });
+
+  it('a pinned model bypasses the router, request pin over settings pin', () => {
+    const bySettings = decide({
+      task: 'chat',
+      prompt: EASY_CHAT,
+      settings: settings({ models: { chat: 'anthropic/opus' } }),
+    });
+    assert.equal(bySettings.model, 'anthropic/opus');
+    assert.equal(bySettings.pinned, true);
+    assert.deepEqual(bySettings.fallbacks, []);
+    assert.ok(bySettings.reasons.length > 0, 'reasons are still computed');
+    assert.match(bySettings.summary, /pinned by gearbox\.models\.chat/);
+
+    const byRequest = decide({
+      task: 'chat',
+      prompt: EASY_CHAT,
+      pinnedModel: 'mini',
+      settings: settings({ models: { chat: 'anthropic/opus' } }),
+    });
+    assert.equal(byRequest.model, 'openai/mini');
+    assert.match(byRequest.summary, /pinned by the request/);
+
+    const auto = decide({ task: 'chat', prompt: EASY_CHAT, settings: settings({ models: { chat: 'auto' } }) });
+    assert.equal(auto.pinned, false);
+    // A pin for another task does not apply.
+    assert.equal(
+      decide({ task: 'chat', prompt: EASY_CHAT, settings: settings({ models: { refactor: 'anthropic/opus' } }) })
+        .pinned,
+      false,
+    );
+  });
+
+  it('explains a pin it cannot honour', () => {
+    const missing = decide({ task: 'chat', prompt: EASY_CHAT, pinnedModel: 'openai/gpt-9' });
+    assert.equal(missing.model, null);
+    assert.equal(missing.pinned, true);
+    assert.match(missing.summary, /'openai\/gpt-9' is not in the catalog/);
+
+    const leak = decide({ task: 'chat', prompt: EASY_CHAT, pinnedModel: 'openai/frontier', privateCode: true });
+    assert.equal(leak.model, null);
+    assert.equal(leak.rejected[0]?.reason, 'privacy');
+  });
+
+  it('orders fallbacks: cheapest at the tier first, then one tier below; weaker ones rejected', () => {
+    const d = decide({ task: 'chat', prompt: HARD_CHAT, selectionText: code(40) });
+    assert.equal(d.requiredTier, 3);
+    assert.deepEqual(
+      [d.model, ...d.fallbacks],
+      ['openai/frontier', 'anthropic/opus', 'openai/mini', 'anthropic/sonnet'],
+    );
+    for (const id of ['openai/nano', 'local/coder-7b', 'local/coder-1.5b'])
+      assert.equal(d.rejected.find((r) => r.model === id)?.reason, 'tier-below-threshold', id);
+  });
+
+  it('shifts the required tier with the quality knob', () => {
+    const input = { task: 'chat' as const, prompt: 'write unit tests for this', selectionText: code(30) };
+    const cheap = decide({ ...input, settings: settings({ routing: { quality: 0 } }) });
+    const neutral = decide({ ...input, settings: settings({ routing: { quality: 5 } }) });
+    const pricey = decide({ ...input, settings: settings({ routing: { quality: 10 } }) });
+    assert.equal(cheap.difficulty, pricey.difficulty);
+    assert.ok(
+      cheap.requiredTier < neutral.requiredTier && neutral.requiredTier < pricey.requiredTier,
+      `${cheap.requiredTier} ${neutral.requiredTier} ${pricey.requiredTier}`,
+    );
+    const price = (id: string | null) => CATALOG.find((m) => m.id === id)!.outputPricePerMTok;
+    assert.ok(price(cheap.model) <= price(neutral.model) && price(neutral.model) <= price(pricey.model));
+
+    assert.equal(requiredTierFor(0.45, 5), 1);
+    assert.equal(requiredTierFor(0.45, 10), 2);
+    assert.equal(requiredTierFor(0.45, 0), 0);
+    assert.equal(requiredTierFor(1, 0), 3);
+  });
+
+  it('skips models the request excludes', () => {
+    const d = decide({ task: 'chat', prompt: HARD_CHAT, selectionText: code(60), excludeModels: ['openai/frontier'] });
+    assert.equal(d.model, 'anthropic/opus');
+    assert.equal(d.rejected.find((r) => r.model === 'openai/frontier')?.reason, 'unavailable');
+  });
+
+  it('returns null with an explanation when nothing can serve', () => {
+    const catalog = buildCatalog({
+      providers: [],
+      localModels: [],
+      providersWithKeys: new Set(),
+      loadedLocal: new Set(),
+    });
+    const d = decide({ task: 'chat', prompt: EASY_CHAT }, catalog);
+    assert.equal(d.model, null);
+    assert.deepEqual(d.fallbacks, []);
+    assert.match(
+      d.summary,
+      /^no model can serve chat: \d+ models have no API key \(providers: anthropic, gemini, openai\)/,
+    );
+    assert.ok(d.rejected.length === catalog.length && d.rejected.every((r) => r.reason === 'no-key'));
+
+    const one = decide({ task: 'chat', prompt: EASY_CHAT }, [
+      { ...FRONTIER, available: false, unavailableReason: 'no API key for openai' },
+    ]);
+    assert.match(one.summary, /openai\/frontier has no API key/);
+
+    const noTask = decide({ task: 'completion', prompt: 'x' }, [LOCAL_7B]);
+    assert.match(noTask.summary, /no model in the catalog serves completion/);
+  });
+
+  it('routes over the built-in catalog: cheap work to a cheap model, hard work to frontier', () => {
+    const catalog = buildCatalog({
+      providers: [],
+      localModels: [],
+      providersWithKeys: new Set(['openai', 'anthropic', 'gemini']),
+      loadedLocal: new Set(),
+    });
+    const tierOf = (id: string | null) => catalog.find((m) => m.id === id)!.tier;
+    const easy = decide({ task: 'chat', prompt: 'what does this regex do?' }, catalog);
+    assert.equal(tierOf(easy.model), 1);
+    const hard = decide({ task: 'chat', prompt: HARD_CHAT, selectionText: code(180) }, catalog);
+    assert.equal(tierOf(hard.model), 3);
+    const cost = (id: string) => catalog.find((m) => m.id === id)!;
+    // Cheapest tier-3 model for this request: nothing in its tier is cheaper.
+    const chosen = cost(hard.model!);
+    for (const m of catalog.filter((x) => x.tier === 3)) {
+      assert.ok(
+        chosen.inputPricePerMTok + chosen.outputPricePerMTok <= m.inputPricePerMTok + m.outputPricePerMTok + 1e-9,
+        `${m.id} is cheaper than ${chosen.id}`,
+      );
+    }
+  });
+
+  it('is deterministic', () => {
+    const input = { task: 'refactor' as const, prompt: 'simplify', selectionText: code(50), languageId: 'typescript' };
+    assert.deepEqual(decide(input), decide(input));
+  });
+});
