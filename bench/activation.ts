@@ -19,7 +19,8 @@
 //   node --import tsx bench/activation.ts --reloads 5      # (b): window reloads after the first (default 4)
 //   node --import tsx bench/activation.ts --bundle /tmp/old/dist/extension/extension.cjs --name activation-old
 //   node --import tsx bench/activation.ts --node .cache/e2e/node24/node_modules/node/bin/node
-//   node --import tsx bench/activation.ts --vsix gearbox-linux-x64-0.1.0.vsix --name activation-vsix   # (b) with a packaged build
+//   # (b) with a packaged build:
+//   node --import tsx bench/activation.ts --vsix gearbox-linux-x64-0.1.0.vsix --name activation-vsix
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -173,7 +174,8 @@ async function vscodeActivation(): Promise<{ samples: VscodeSample[]; notes: str
       if (shown) Object.assign(sample, shown);
       samples.push(sample);
       console.log(
-        `  window ${i} (${sample.window}): self ${sample.selfTotalMs ?? '?'} ms, VS Code shows ${JSON.stringify(sample.vscodeShown ?? '?')}`,
+        `  window ${i} (${sample.window}): self ${sample.selfTotalMs ?? '?'} ms, ` +
+          `VS Code shows ${JSON.stringify(sample.vscodeShown ?? '?')}`,
       );
     }
   } finally {
@@ -213,7 +215,9 @@ const siblingBytes = fs
   .filter((f) => f.endsWith('.cjs') && f !== path.basename(bundle))
   .reduce((n, f) => n + fs.statSync(path.join(path.dirname(bundle), f)).size, 0);
 console.log(
-  `bundle ${path.relative(repoRoot, bundle) || bundle}: ${(bundleBytes / 1024).toFixed(0)} KiB (+ ${(siblingBytes / 1024).toFixed(0)} KiB loaded after activation); node ${nodeBin === process.execPath ? process.version : nodeBin}; ${runs} cold runs`,
+  `bundle ${path.relative(repoRoot, bundle) || bundle}: ${(bundleBytes / 1024).toFixed(0)} KiB ` +
+    `(+ ${(siblingBytes / 1024).toFixed(0)} KiB loaded after activation); ` +
+    `node ${nodeBin === process.execPath ? process.version : nodeBin}; ${runs} cold runs`,
 );
 const node = nodeActivation();
 printTable(`(a) plain Node, fake vscode, fresh process per run (ms; target require + activate ≤ ${TARGET_MS} ms)`, [
@@ -236,7 +240,8 @@ printTable(`(a) plain Node, fake vscode, fresh process per run (ms; target requi
 ]);
 const first = node.samples[0]!;
 console.log(
-  `  activate() registered ${first.commands} commands, ${first.providers} providers, ${first.subscriptions} subscriptions`,
+  `  activate() registered ${first.commands} commands, ${first.providers} providers, ` +
+    `${first.subscriptions} subscriptions`,
 );
 
 let vscode: Awaited<ReturnType<typeof vscodeActivation>> | undefined;
@@ -265,10 +270,12 @@ const vscodeMeasured = summarize(
 );
 if (vscode) {
   console.log(
-    `  VS Code's own measurement (code loading + activate() call), all windows: p50 ${vscodeMeasured.p50} ms, max ${vscodeMeasured.max} ms (n=${vscodeMeasured.n})`,
+    `  VS Code's own measurement (code loading + activate() call), all windows: ` +
+      `p50 ${vscodeMeasured.p50} ms, max ${vscodeMeasured.max} ms (n=${vscodeMeasured.n})`,
   );
   console.log(
-    `  self-reported, reloads: p50 ${reloadSelf.p50} ms (n=${reloadSelf.n}); "load" there includes VS Code building the vscode API object and the ExtensionContext`,
+    `  self-reported, reloads: p50 ${reloadSelf.p50} ms (n=${reloadSelf.n}); ` +
+      '"load" there includes VS Code building the vscode API object and the ExtensionContext',
   );
 }
 writeResult(resultName, {

@@ -74,7 +74,8 @@ const PAGE_PROBE = `(() => {
   const ghost = () => {
     const ed = editorEl();
     if (!ed) return '';
-    return norm([...ed.querySelectorAll('.ghost-text-decoration, .ghost-text-decoration-preview, .ghost-text')].map((e) => e.textContent || '').join(''));
+    const els = ed.querySelectorAll('.ghost-text-decoration, .ghost-text-decoration-preview, .ghost-text');
+    return norm([...els].map((e) => e.textContent || '').join(''));
   };
   // The typed text of the rendered lines, without the ghost text: changes when the keystroke shows.
   const typed = () => {
@@ -82,11 +83,16 @@ const PAGE_PROBE = `(() => {
     if (!ed) return '';
     let s = '';
     for (const el of ed.querySelectorAll('.view-lines .view-line > span > span')) {
-      if (!el.classList.contains('ghost-text-decoration') && !el.classList.contains('ghost-text-decoration-preview')) s += el.textContent || '';
+      const cl = el.classList;
+      const isGhost = cl.contains('ghost-text-decoration') || cl.contains('ghost-text-decoration-preview');
+      if (!isGhost) s += el.textContent || '';
     }
     return s;
   };
-  const st = { armed: false, mode: '', expected: '', before: '', typedBefore: '', t0: null, keyTs: null, t1: null, echo: null, frame: null, via: null, timeline: [], observer: null };
+  const st = {
+    armed: false, mode: '', expected: '', before: '', typedBefore: '',
+    t0: null, keyTs: null, t1: null, echo: null, frame: null, via: null, timeline: [], observer: null,
+  };
   const check = (via) => {
     if (!st.armed || st.t0 === null) return;
     const now = performance.now();
@@ -113,7 +119,10 @@ const PAGE_PROBE = `(() => {
   window.__gbProbe = {
     ghost,
     arm(mode, expected, before) {
-      Object.assign(st, { armed: true, mode, expected, before, typedBefore: typed(), t0: null, keyTs: null, t1: null, echo: null, frame: null, via: null, timeline: [] });
+      Object.assign(st, {
+        armed: true, mode, expected, before, typedBefore: typed(),
+        t0: null, keyTs: null, t1: null, echo: null, frame: null, via: null, timeline: [],
+      });
       const ed = editorEl();
       st.observer = new MutationObserver(() => check('mutation'));
       if (ed) st.observer.observe(ed, { subtree: true, childList: true, characterData: true, attributes: true });
@@ -122,7 +131,11 @@ const PAGE_PROBE = `(() => {
       if (st.observer) st.observer.disconnect();
       st.armed = false;
       const since = (t) => (st.t0 !== null && t !== null ? t - st.t0 : null);
-      return { ms: since(st.t1), echoMs: since(st.echo), frameMs: since(st.frame), via: st.via, dispatchMs: st.t0 !== null && st.keyTs !== null ? st.t0 - st.keyTs : null, timeline: st.timeline, sawKeydown: st.t0 !== null };
+      return {
+        ms: since(st.t1), echoMs: since(st.echo), frameMs: since(st.frame), via: st.via,
+        dispatchMs: st.t0 !== null && st.keyTs !== null ? st.t0 - st.keyTs : null,
+        timeline: st.timeline, sawKeydown: st.t0 !== null,
+      };
     },
     done() { return st.t1 !== null; },
   };
@@ -158,7 +171,8 @@ async function timedKey(
   const d0 = daemonCompletions(e2e);
   const p0 = providerCounts(e2e, traceOn);
   await e2e.page.evaluate(
-    `window.__gbProbe.arm(${JSON.stringify(kind)}, ${JSON.stringify(ghostBefore.slice(1))}, ${JSON.stringify(ghostBefore)})`,
+    `window.__gbProbe.arm(${JSON.stringify(kind)}, ` +
+      `${JSON.stringify(ghostBefore.slice(1))}, ${JSON.stringify(ghostBefore)})`,
   );
   await e2e.page.keyboard.type(key);
   await e2e.page
@@ -255,7 +269,9 @@ async function vscodePart(): Promise<{
         samples.push(s);
         typed++;
         process.stdout.write(
-          `  suggestion ${suggestion} hit ${JSON.stringify(c)}: ${s.ms === null ? 'timeout' : `${s.ms.toFixed(2)} ms`} (daemon requests ${s.daemonRequests}, provider cache hits ${s.providerCacheHits ?? '?'})\n`,
+          `  suggestion ${suggestion} hit ${JSON.stringify(c)}: ` +
+            `${s.ms === null ? 'timeout' : `${s.ms.toFixed(2)} ms`} ` +
+            `(daemon requests ${s.daemonRequests}, provider cache hits ${s.providerCacheHits ?? '?'})\n`,
         );
         ghost = s.ghostAfter;
         if (s.ms === null) break;
@@ -270,7 +286,8 @@ async function vscodePart(): Promise<{
       const m = await timedKey(e2e, traceOn, 'miss', miss, ghost, suggestion, 15_000);
       samples.push(m);
       process.stdout.write(
-        `  suggestion ${suggestion} miss ${JSON.stringify(miss)}: ${m.ms === null ? 'no new ghost text' : `${m.ms.toFixed(1)} ms`} (daemon requests ${m.daemonRequests})\n`,
+        `  suggestion ${suggestion} miss ${JSON.stringify(miss)}: ` +
+          `${m.ms === null ? 'no new ghost text' : `${m.ms.toFixed(1)} ms`} (daemon requests ${m.daemonRequests})\n`,
       );
       suggestion++;
       ghost = m.ms === null ? '' : m.ghostAfter;
@@ -300,7 +317,8 @@ async function inProcessPart(iterations = 20_000): Promise<InProcess> {
   const out = path.join(dir, 'entry.cjs');
   fs.writeFileSync(
     entry,
-    `export { inlineCompletionMiddleware } from ${JSON.stringify(path.join(repoRoot, 'extension', 'inline-completion'))};\n` +
+    'export { inlineCompletionMiddleware } from ' +
+      `${JSON.stringify(path.join(repoRoot, 'extension', 'inline-completion'))};\n` +
       `export { StatusBar } from ${JSON.stringify(path.join(repoRoot, 'extension', 'status-bar'))};\n`,
   );
   await build({
@@ -381,7 +399,8 @@ printTable('(b) middleware cache-hit path in-process (fake vscode; µs from call
 let vscodeResult: Record<string, unknown> | string = 'skipped (--no-vscode)';
 if (!flag('no-vscode')) {
   console.log(
-    `\n(a) real VS Code (code-server): ${SUGGESTIONS} suggestions × up to ${KEYS} keys, ${SETTLE_MS} ms settle after each key`,
+    `\n(a) real VS Code (code-server): ${SUGGESTIONS} suggestions × up to ${KEYS} keys, ` +
+      `${SETTLE_MS} ms settle after each key`,
   );
   const r = await vscodePart();
   const hits = r.samples.filter((s) => s.kind === 'hit');
@@ -416,17 +435,21 @@ if (!flag('no-vscode')) {
   ]);
   const timeouts = hits.filter((s) => !ok(s)).length;
   console.log(
-    `  matching keys: ${hits.length}; served without a daemon request: ${cacheHits.length}; with a daemon request: ${hitsWithRequest.length}; ghost text not as expected within 3 s: ${timeouts}`,
+    `  matching keys: ${hits.length}; served without a daemon request: ${cacheHits.length}; ` +
+      `with a daemon request: ${hitsWithRequest.length}; ghost text not as expected within 3 s: ${timeouts}`,
   );
   const flickers = hits.filter((s) => s.flicker).length;
   console.log(`  matching keys whose ghost text changed again within ${SETTLE_MS} ms (flicker): ${flickers}`);
   console.log(
     r.traceOn
-      ? `  our provider was asked and answered from the cache for ${viaProvider} of ${hits.length} matching keys; not asked at all for ${noProviderCall}`
+      ? `  our provider was asked and answered from the cache for ${viaProvider} of ${hits.length} matching keys; ` +
+          `not asked at all for ${noProviderCall}`
       : '  (Gearbox log not at Trace level: provider calls not counted)',
   );
   console.log(
-    `  misses: ${misses.length}, with new ghost text: ${misses.filter(ok).length}, daemon requests: ${misses.reduce((n, s) => n + s.daemonRequests, 0)}; first ghost text after opening ${r.firstGhostMs} ms (model load)`,
+    `  misses: ${misses.length}, with new ghost text: ${misses.filter(ok).length}, ` +
+      `daemon requests: ${misses.reduce((n, s) => n + s.daemonRequests, 0)}; ` +
+      `first ghost text after opening ${r.firstGhostMs} ms (model load)`,
   );
   vscodeResult = {
     settleMs: SETTLE_MS,

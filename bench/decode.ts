@@ -3,7 +3,8 @@
 // (its raw evaluate loop, and LlamaCompletion as the model host uses it), and llama.cpp's own
 // llama-bench when built (npm run bench:native). Interleaved rounds: drifting machine speed
 // (turbo, neighbours) hits every path alike, each round in a rotated order; the table shows medians.
-//   node --import tsx bench/decode.ts [--model tiny] [--tokens N] [--threads 1,2] [--rounds N] [--out NAME] [--nlc-dir DIR]
+//   node --import tsx bench/decode.ts [--model tiny] [--tokens N] [--threads 1,2] [--rounds N] [--out NAME]
+//     [--nlc-dir DIR]
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Token } from 'node-llama-cpp';
@@ -173,7 +174,8 @@ for (const t of threadCounts) {
   });
 }
 printTable(
-  `decode tokens/s, median of ${rounds} interleaved rounds (${shape}, ${N} tokens, greedy; node-llama-cpp binary: ${binary})`,
+  `decode tokens/s, median of ${rounds} interleaved rounds ` +
+    `(${shape}, ${N} tokens, greedy; node-llama-cpp binary: ${binary})`,
   rows,
 );
 writeResult(outName('decode'), {

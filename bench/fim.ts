@@ -159,7 +159,8 @@ for (const e of engines) await e.close();
 
 const med = (r: Results, n: Name, k: 'ms' | 'evaluated') => median(r[n].map((s) => s[k] ?? NaN));
 printTable(
-  `FIM time to first token, ms (median of ${runs} interleaved rounds; ${threads} thread(s); prompt ${d.tokens.cold.length} tokens, ${shape}; "eval" = prompt tokens evaluated by the request)`,
+  `FIM time to first token, ms (median of ${runs} interleaved rounds; ${threads} thread(s); ` +
+    `prompt ${d.tokens.cold.length} tokens, ${shape}; "eval" = prompt tokens evaluated by the request)`,
   [
     ['path', ...names.flatMap((n) => [n, 'eval'])],
     ...engines.map((e) => [
@@ -181,7 +182,9 @@ const ratios = Object.fromEntries(
 );
 if (server) {
   console.log(
-    `\nwarm same-line TTFT / llama-server's: daemon ${ratios.sameLine!.daemon!.toFixed(2)}×, daemon with prefill ${ratios.sameLine!.daemonPrefilled!.toFixed(2)}×, node-llama-cpp direct ${ratios.sameLine!.direct!.toFixed(2)}× (target ≤ 1)`,
+    `\nwarm same-line TTFT / llama-server's: daemon ${ratios.sameLine!.daemon!.toFixed(2)}×, ` +
+      `daemon with prefill ${ratios.sameLine!.daemonPrefilled!.toFixed(2)}×, ` +
+      `node-llama-cpp direct ${ratios.sameLine!.direct!.toFixed(2)}× (target ≤ 1)`,
   );
 }
 writeResult(outName('fim'), {
@@ -193,7 +196,9 @@ writeResult(outName('fim'), {
   direct: stats(d.results),
   daemonModelHost: stats(plain.results),
   daemonModelHostPrefilled: stats(prefilled.results),
-  prefillNote: `the daemon's prefill started at the edit; the request followed ${DEBOUNCE_MS} ms later (the extension's debounce); times are from the request`,
+  prefillNote:
+    `the daemon's prefill started at the edit; the request followed ${DEBOUNCE_MS} ms later ` +
+    "(the extension's debounce); times are from the request",
   llamaServer: server ? stats(server.results) : null,
   overLlamaServer: server ? ratios : null,
   targets: { sameLineDaemonOverLlamaServer: '≤ 1' },

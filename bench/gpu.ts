@@ -14,7 +14,8 @@ const llama = await nlc
   .getLlama({ gpu: 'cuda', build: 'never', skipDownload: true, progressLogs: false, logLevel: nlc.LlamaLogLevel.error })
   .catch((err: Error) => {
     console.error(
-      `FAIL: node-llama-cpp's prebuilt CUDA binary cannot run here (no NVIDIA GPU or driver?): ${err.name} ${err.message}`,
+      "FAIL: node-llama-cpp's prebuilt CUDA binary cannot run here (no NVIDIA GPU or driver?): " +
+        `${err.name} ${err.message}`,
     );
     process.exit(1);
   });

@@ -183,7 +183,8 @@ async function main(): Promise<void> {
     const d = daemon;
     const idleDaemonRss = rssOf(d.pid);
     console.log(
-      `daemon pid ${d.pid}; model ${path.basename(modelFile)} (${SHAPE}); ${THREADS} threads, CPU only; ${COMPLETIONS} completions per client`,
+      `daemon pid ${d.pid}; model ${path.basename(modelFile)} (${SHAPE}); ${THREADS} threads, CPU only; ` +
+        `${COMPLETIONS} completions per client`,
     );
 
     // One client.
@@ -196,7 +197,8 @@ async function main(): Promise<void> {
       throw new Error(`model host pid ${hostPid} is not a child of the daemon (${d.pid})`);
     const one = await sampleRss(d.pid, hostPid);
     console.log(
-      `one client:    daemon ${(one.daemonRss / MiB).toFixed(1)} MiB, model host ${(one.modelHostRss / MiB).toFixed(1)} MiB`,
+      `one client:    daemon ${(one.daemonRss / MiB).toFixed(1)} MiB, ` +
+        `model host ${(one.modelHostRss / MiB).toFixed(1)} MiB`,
     );
 
     // Two more clients, each with its own file, completing at the same time.
@@ -210,7 +212,8 @@ async function main(): Promise<void> {
     const st3 = await clients[0]!.request('gearbox/status', {});
     const three = await sampleRss(d.pid, hostPid);
     console.log(
-      `three clients: daemon ${(three.daemonRss / MiB).toFixed(1)} MiB, model host ${(three.modelHostRss / MiB).toFixed(1)} MiB`,
+      `three clients: daemon ${(three.daemonRss / MiB).toFixed(1)} MiB, ` +
+        `model host ${(three.modelHostRss / MiB).toFixed(1)} MiB`,
     );
 
     const ratio = Math.round((three.total / one.total) * 1000) / 1000;
@@ -230,7 +233,9 @@ async function main(): Promise<void> {
     if (three.modelHostSplit) {
       const sp = three.modelHostSplit;
       console.log(
-        `model host RSS with three clients: ${mib(sp.anon)} MiB anonymous (heap, KV cache, compute buffers), ${mib(sp.file)} MiB file-backed (mmapped weights; model file ${mib(st1.loadedModels[0]?.sizeBytes ?? NaN)} MiB)`,
+        `model host RSS with three clients: ${mib(sp.anon)} MiB anonymous (heap, KV cache, compute buffers), ` +
+          `${mib(sp.file)} MiB file-backed ` +
+          `(mmapped weights; model file ${mib(st1.loadedModels[0]?.sizeBytes ?? NaN)} MiB)`,
       );
     }
     const all = runs.flatMap((r) => r.completionMs);
@@ -238,7 +243,8 @@ async function main(): Promise<void> {
     const later = runs.flatMap((r, i) => (i === 0 ? r.completionMs.slice(1) : r.completionMs));
     const lat = summarize(later);
     console.log(
-      `\ncompletions: ${all.length}; first (loads the model) ${first.toFixed(0)} ms; the others p50 ${lat.p50.toFixed(0)} ms, max ${lat.max.toFixed(0)} ms`,
+      `\ncompletions: ${all.length}; first (loads the model) ${first.toFixed(0)} ms; ` +
+        `the others p50 ${lat.p50.toFixed(0)} ms, max ${lat.max.toFixed(0)} ms`,
     );
     console.log(`target: three clients ≤ ${TARGET.threeClientsOverOneClientRss} × one client; measured ${ratio}`);
 

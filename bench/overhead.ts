@@ -6,7 +6,8 @@
 // whole request, until the final answer. Targets are recorded, never asserted.
 //
 //   node --import tsx bench/overhead.ts [--levels 1,10,100] [--requests 2000] [--warmup 200]
-//        [--rounds 4] [--think-ms 0] [--chunks 32] [--scenarios short,stream] [--raw] [--local-model] [--in-process] [--profile] [--build]
+//        [--rounds 4] [--think-ms 0] [--chunks 32] [--scenarios short,stream] [--raw] [--local-model]
+//        [--in-process] [--profile] [--build]
 //
 //   --think-ms N  each client pauses a random 0.5–1.5 × N ms between its requests (default 0: a
 //                 saturating closed loop, where latency at 100 clients is mostly queueing for CPU)
@@ -334,8 +335,11 @@ async function main(): Promise<void> {
       if (LOCAL_MODEL) await loadLocalModel(t.runtimeDir!);
     }
     console.log(
-      `fake provider pid ${fake.pid} (${fake.url}); daemon pid ${d.pid}; levels ${LEVELS.join(', ')}; ${REQUESTS} requests per level after ${WARMUP} warm-up; ${THINK_MS ? `think time ${THINK_MS} ms; ` : ''}` +
-        `${RAW ? 'raw JSON-RPC clients (no client-side validation)' : 'DaemonClient.request (zod-validated results, like the extension)'}`,
+      `fake provider pid ${fake.pid} (${fake.url}); daemon pid ${d.pid}; levels ${LEVELS.join(', ')}; ` +
+        `${REQUESTS} requests per level after ${WARMUP} warm-up; ${THINK_MS ? `think time ${THINK_MS} ms; ` : ''}` +
+        (RAW
+          ? 'raw JSON-RPC clients (no client-side validation)'
+          : 'DaemonClient.request (zod-validated results, like the extension)'),
     );
 
     const rows: Row[] = [];
@@ -344,8 +348,10 @@ async function main(): Promise<void> {
         for (const row of await measureLevel(targets, fake.pid, scenario, clients)) {
           rows.push(row);
           console.log(
-            `  ${scenario.padEnd(6)} ${String(clients).padStart(3)} clients  ${row.target.padEnd(10)} p50 ${row.latencyMs.p50.toFixed(2)} ms  p99 ${row.latencyMs.p99.toFixed(2)} ms  ` +
-              `${row.requestsPerSecond} req/s  cpu µs/req: target ${row.cpuUsPerRequest.target ?? '-'} fake ${row.cpuUsPerRequest.fake ?? '-'} bench ${row.cpuUsPerRequest.bench}` +
+            `  ${scenario.padEnd(6)} ${String(clients).padStart(3)} clients  ${row.target.padEnd(10)} ` +
+              `p50 ${row.latencyMs.p50.toFixed(2)} ms  p99 ${row.latencyMs.p99.toFixed(2)} ms  ` +
+              `${row.requestsPerSecond} req/s  cpu µs/req: target ${row.cpuUsPerRequest.target ?? '-'} ` +
+              `fake ${row.cpuUsPerRequest.fake ?? '-'} bench ${row.cpuUsPerRequest.bench}` +
               (row.errors ? `  ${row.errors} errors (${row.firstError})` : ''),
           );
         }
@@ -394,7 +400,8 @@ async function main(): Promise<void> {
         }
       }
       printTable(
-        `${scenario === 'short' ? 'Short answer (1 chunk)' : `Streamed answer (${CHUNKS} chunks)`}: latency in ms, closed loops${THINK_MS ? `, think time ${THINK_MS} ms` : ''}`,
+        `${scenario === 'short' ? 'Short answer (1 chunk)' : `Streamed answer (${CHUNKS} chunks)`}: ` +
+          `latency in ms, closed loops${THINK_MS ? `, think time ${THINK_MS} ms` : ''}`,
         table,
       );
     }
@@ -413,7 +420,8 @@ async function main(): Promise<void> {
       targets: TARGETS,
       setup: {
         daemon:
-          'separate process: node dist/daemon/gearbox.mjs start (temp runtime dir and config, log level info to a file, usage ledger on)',
+          'separate process: node dist/daemon/gearbox.mjs start ' +
+          '(temp runtime dir and config, log level info to a file, usage ledger on)',
         ...(BASELINE_ENTRY ? { baseline: `separate process: node ${BASELINE_ENTRY} start (same config)` } : {}),
         ...(IN_PROCESS
           ? {
@@ -421,9 +429,14 @@ async function main(): Promise<void> {
                 'startDaemon() inside the bench process (sources through tsx), sharing its event loop with the clients',
             }
           : {}),
-        clients: `one DaemonClient (own WebSocket connection) per concurrent client; ${RAW ? 'raw sendRequest, no client-side validation' : 'DaemonClient.request: params and result validated with zod, chunks validated, as the extension does'}`,
+        clients:
+          'one DaemonClient (own WebSocket connection) per concurrent client; ' +
+          (RAW
+            ? 'raw sendRequest, no client-side validation'
+            : 'DaemonClient.request: params and result validated with zod, chunks validated, as the extension does'),
         direct:
-          'official openai SDK, one OpenAI client object shared by all concurrent callers (the daemon also shares one per provider), same request body as the daemon',
+          'official openai SDK, one OpenAI client object shared by all concurrent callers ' +
+          '(the daemon also shares one per provider), same request body as the daemon',
         fake: 'test/fakes/fake-openai.ts in its own process (bench/lib/fake-provider.ts), no delay',
         routing:
           'auto (no pinned model): one openai-compatible provider with one tier-3 model; the router runs per request',

@@ -61,7 +61,8 @@ for (let i = 0; i < 64; i++) {
     settings,
   });
 }
-const withFile = inputs.map((x, i) => ({ ...x, fileText: `${code}\n`.repeat(5 + (i % 3)) })); // + ~20 KB file scanned for secrets
+// + ~20 KB file scanned for secrets
+const withFile = inputs.map((x, i) => ({ ...x, fileText: `${code}\n`.repeat(5 + (i % 3)) }));
 const completions: RouteInput[] = inputs.map((x, i) => ({
   task: 'completion',
   prompt: code.slice(0, 600 + (i % 9) * 100),

@@ -34,7 +34,8 @@ for (const b of benches) {
     stdio: 'inherit',
   });
   console.log(
-    `=== ${b.name}: ${r.status === 0 ? 'done' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    `=== ${b.name}: ${r.status === 0 ? 'done' : `FAILED (exit ${r.status ?? r.signal})`} ` +
+      `in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
   if (r.status !== 0) failed.push(b.name);
 }

@@ -444,12 +444,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
             for (const doc of docs) await client.open(doc);
           }
           if (result.requests % 250 === 0) {
-            const line = `${name}: ${result.requests}/${total} requests, ${((performance.now() - started) / 1000).toFixed(1)} s`;
+            const seconds = ((performance.now() - started) / 1000).toFixed(1);
+            const line = `${name}: ${result.requests}/${total} requests, ${seconds} s`;
             void host
               .status()
               .then((st) =>
                 log(
-                  `${line}; model host RSS ${((st.rssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB, live sequences ${st.liveSequences}`,
+                  `${line}; model host RSS ${((st.rssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB, ` +
+                    `live sequences ${st.liveSequences}`,
                 ),
               );
           }
@@ -496,7 +498,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     await quiesce();
     const start = await sampleMemory();
     log(
-      `warm-up done: ${warmup.requests} requests in ${(warmup.durationMs / 1000).toFixed(1)} s; heap ${(start.heapUsedBytes / 2 ** 20).toFixed(1)} MiB`,
+      `warm-up done: ${warmup.requests} requests in ${(warmup.durationMs / 1000).toFixed(1)} s; ` +
+        `heap ${(start.heapUsedBytes / 2 ** 20).toFixed(1)} MiB`,
     );
 
     const main = await runPhase('soak', opts.requests);
@@ -553,7 +556,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     await quiesce();
     const end = await sampleMemory();
     log(
-      `soak done: ${main.requests} requests in ${(main.durationMs / 1000).toFixed(1)} s; heap ${(end.heapUsedBytes / 2 ** 20).toFixed(1)} MiB`,
+      `soak done: ${main.requests} requests in ${(main.durationMs / 1000).toFixed(1)} s; ` +
+        `heap ${(end.heapUsedBytes / 2 ** 20).toFixed(1)} MiB`,
     );
 
     return {
@@ -587,12 +591,15 @@ export function formatSoak(r: SoakResult): string {
   const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)} %`);
   const lines = [
     `seed ${r.seed}`,
-    `warm-up: ${r.warmup.requests} requests in ${(r.warmup.durationMs / 1000).toFixed(1)} s (${r.warmup.requestsPerSecond.toFixed(1)} req/s)`,
-    `soak:    ${r.main.requests} requests in ${(r.main.durationMs / 1000).toFixed(1)} s (${r.main.requestsPerSecond.toFixed(1)} req/s); ` +
+    `warm-up: ${r.warmup.requests} requests in ${(r.warmup.durationMs / 1000).toFixed(1)} s ` +
+      `(${r.warmup.requestsPerSecond.toFixed(1)} req/s)`,
+    `soak:    ${r.main.requests} requests in ${(r.main.durationMs / 1000).toFixed(1)} s ` +
+      `(${r.main.requestsPerSecond.toFixed(1)} req/s); ` +
       `${r.main.cancelsSent} cancels, ${r.main.disconnects} disconnects, ${r.main.reconnects} reconnects`,
     ...Object.entries(r.main.outcomes).map(
       ([k, o]) =>
-        `  ${k.padEnd(12)} ok ${o.ok}, cancelled ${o.cancelled}, finished before the cancel ${o.okAfterCancel}, disconnected ${o.disconnected}`,
+        `  ${k.padEnd(12)} ok ${o.ok}, cancelled ${o.cancelled}, ` +
+        `finished before the cancel ${o.okAfterCancel}, disconnected ${o.disconnected}`,
     ),
     `fake provider: ${r.fakeRequests} requests, ${r.fakeAborts} hang-ups`,
     `unexpected errors: ${r.warmup.unexpected.length + r.main.unexpected.length}${[
@@ -602,9 +609,14 @@ export function formatSoak(r: SoakResult): string {
       .slice(0, 5)
       .map((e) => `\n  ${e}`)
       .join('')}`,
-    `heap (this process: daemon + clients + fake, after GC): ${mib(r.memory.start.heapUsedBytes)} → ${mib(r.memory.end.heapUsedBytes)} (${pct(r.memory.heapGrowth)})`,
-    `process RSS: ${mib(r.memory.start.rssBytes)} → ${mib(r.memory.end.rssBytes)}; model host RSS: ${mib(r.memory.start.hostRssBytes)} → ${mib(r.memory.end.hostRssBytes)} (${pct(r.memory.hostRssGrowth)})`,
-    `after: host live sequences ${r.hostAfter.liveSequences}, sessions ${r.hostAfter.sessions}, in flight ${r.hostAfter.inFlight}, pending ${r.hostAfter.pending}, restarts ${r.hostAfter.restarts}; daemon sessions ${r.sessionsAfter}; still answers: ${r.stillAnswers}`,
+    'heap (this process: daemon + clients + fake, after GC): ' +
+      `${mib(r.memory.start.heapUsedBytes)} → ${mib(r.memory.end.heapUsedBytes)} (${pct(r.memory.heapGrowth)})`,
+    `process RSS: ${mib(r.memory.start.rssBytes)} → ${mib(r.memory.end.rssBytes)}; ` +
+      `model host RSS: ${mib(r.memory.start.hostRssBytes)} → ${mib(r.memory.end.hostRssBytes)} ` +
+      `(${pct(r.memory.hostRssGrowth)})`,
+    `after: host live sequences ${r.hostAfter.liveSequences}, sessions ${r.hostAfter.sessions}, ` +
+      `in flight ${r.hostAfter.inFlight}, pending ${r.hostAfter.pending}, restarts ${r.hostAfter.restarts}; ` +
+      `daemon sessions ${r.sessionsAfter}; still answers: ${r.stillAnswers}`,
     `unhandled: ${r.unhandled.length}; daemon warnings/errors: ${r.daemonProblems.count}`,
   ];
   return lines.join('\n');

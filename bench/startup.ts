@@ -115,7 +115,8 @@ async function main(): Promise<void> {
   });
   const kib = (b: number) => Math.round((b / 1024) * 10) / 10;
   printTable(
-    `dist/ files (KiB; gzip = zlib default level)${buildMs !== undefined ? `, built in ${(buildMs / 1000).toFixed(1)} s` : ''}`,
+    'dist/ files (KiB; gzip = zlib default level)' +
+      (buildMs !== undefined ? `, built in ${(buildMs / 1000).toFixed(1)} s` : ''),
     [
       ['file', 'KiB', 'gzip KiB'],
       ...sizes.map((s) => [s.file, kib(s.bytes), kib(s.gzipBytes)]),
@@ -213,7 +214,8 @@ async function main(): Promise<void> {
     daemonStart: {
       runs: RUNS,
       command:
-        'node dist/daemon/gearbox.mjs start --config <temp>/config.json (empty config), GEARBOX_RUNTIME_DIR=<temp>/run; one untimed warm-up run',
+        'node dist/daemon/gearbox.mjs start --config <temp>/config.json (empty config), ' +
+        'GEARBOX_RUNTIME_DIR=<temp>/run; one untimed warm-up run',
       ms: start,
       idleRssBytes: idleRss,
       perRun: runs.map((r) => ({

@@ -208,7 +208,8 @@ export function confineModelSources(cfg: DaemonConfig, allowedDirs: string[], co
     const real = realpathLoose(path.resolve(modelsDir, expanded));
     if (!roots.some((r) => isInside(real, r))) {
       throw new Error(
-        `Config ${configLabel} is invalid: localModels.${i}.source of "${m.id}" resolves to ${real}, outside the allowed model dirs ` +
+        `Config ${configLabel} is invalid: localModels.${i}.source of "${m.id}" resolves to ${real}, ` +
+          'outside the allowed model dirs ' +
           `(${roots.join(', ')}); move the file there or add its directory to "modelDirs"`,
       );
     }

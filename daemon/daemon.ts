@@ -69,7 +69,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     // users' code would cross the network in clear text.
     if (!isLoopbackHost(config.host) && !config.tls) {
       throw new Error(
-        `Refusing to listen on "${config.host}": only loopback addresses (127.0.0.1, ::1, localhost) are allowed without TLS; ` +
+        `Refusing to listen on "${config.host}": ` +
+          'only loopback addresses (127.0.0.1, ::1, localhost) are allowed without TLS; ' +
           'set "tls": { "certPath": ..., "keyPath": ... } in the config to listen on another interface',
       );
     }

@@ -25,7 +25,10 @@ const write = (fd: number, buf: Buffer, offset: number, length: number): Promise
   );
 const fsync = promisify(fs.fsync);
 
-/** `$XDG_STATE_HOME/gearbox/ledger.jsonl`, else `~/.local/state/gearbox/ledger.jsonl` (`%LOCALAPPDATA%\gearbox` on Windows). */
+/**
+ * `$XDG_STATE_HOME/gearbox/ledger.jsonl`, else `~/.local/state/gearbox/ledger.jsonl`
+ * (`%LOCALAPPDATA%\gearbox` on Windows).
+ */
 export function defaultLedgerPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.XDG_STATE_HOME) return path.join(env.XDG_STATE_HOME, 'gearbox', 'ledger.jsonl');
   if (process.platform === 'win32' && env.LOCALAPPDATA) return path.join(env.LOCALAPPDATA, 'gearbox', 'ledger.jsonl');

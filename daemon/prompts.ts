@@ -49,7 +49,8 @@ export function refactorMessages(
   const what = refactorInstruction(kind, instruction);
   const replaces = kind !== 'explain' && kind !== 'tests';
   const format = replaces
-    ? 'Reply with the complete replacement for the selected code in a single fenced code block, then at most two sentences on what changed.'
+    ? 'Reply with the complete replacement for the selected code in a single fenced code block, ' +
+      'then at most two sentences on what changed.'
     : kind === 'tests'
       ? 'Reply with the tests in a single fenced code block.'
       : 'Reply in Markdown.';
@@ -57,7 +58,9 @@ export function refactorMessages(
     { role: 'system', content: CHAT_SYSTEM_PROMPT },
     {
       role: 'user',
-      content: `${what}\n${format}\n\nSelected code${fileName ? ` from ${fileName}` : ''}:\n${fence}${languageId ?? ''}\n${code}\n${fence}`,
+      content:
+        `${what}\n${format}\n\nSelected code${fileName ? ` from ${fileName}` : ''}:\n` +
+        `${fence}${languageId ?? ''}\n${code}\n${fence}`,
     },
   ];
 }

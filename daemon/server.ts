@@ -130,7 +130,8 @@ export class DaemonServer {
       });
       const text = verdict.status === 401 ? 'Unauthorized' : 'Forbidden';
       socket.end(
-        `HTTP/1.1 ${verdict.status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`,
+        `HTTP/1.1 ${verdict.status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+          `Content-Length: ${text.length + 1}\r\n\r\n${text}\n`,
       );
       return;
     }

@@ -81,7 +81,8 @@ export function activate(context: vscode.ExtensionContext) {
   context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
 
   log.info(
-    `activated in ${msSince(bundleLoadStartedAt)} ms (load ${msSince(bundleLoadStartedAt, activateStartedAt)} ms, activate ${msSince(activateStartedAt)} ms)`,
+    `activated in ${msSince(bundleLoadStartedAt)} ms ` +
+      `(load ${msSince(bundleLoadStartedAt, activateStartedAt)} ms, activate ${msSince(activateStartedAt)} ms)`,
   );
   return {
     get connection(): DaemonConnection {

@@ -73,7 +73,8 @@ async function showStatus(conn: DaemonConnection): Promise<void> {
     const lines = [
       `Gearbox daemon ${st.version} — pid ${st.pid}, port ${st.port}, ${st.clients} client(s), ${st.runtime}`,
       `GPU: ${st.gpu}. Memory: daemon ${mb(st.memory.daemonRssBytes)}, model host ${mb(st.memory.modelHostRssBytes)}.`,
-      `Loaded models: ${st.loadedModels.map((m) => m.id).join(', ') || 'none'}. API keys: ${st.providersWithKeys.join(', ') || 'none'}.`,
+      `Loaded models: ${st.loadedModels.map((m) => m.id).join(', ') || 'none'}. ` +
+        `API keys: ${st.providersWithKeys.join(', ') || 'none'}.`,
     ];
     const pick = await vscode.window.showInformationMessage(lines.join('\n'), { modal: false }, ...actions);
     return runAction(pick);
@@ -96,7 +97,8 @@ async function noticeMissingLocalModel(context: vscode.ExtensionContext, conn: D
   if (models.some((m) => m.local)) return;
   await context.globalState.update(key, true);
   const pick = await vscode.window.showInformationMessage(
-    'Gearbox: no local model is configured, so inline completions need a closed model (or stay off). Add a GGUF model to the daemon config, or pick a model.',
+    'Gearbox: no local model is configured, so inline completions need a closed model (or stay off). ' +
+      'Add a GGUF model to the daemon config, or pick a model.',
     'Select Model…',
   );
   if (pick) await vscode.commands.executeCommand('gearbox.selectModel');

@@ -62,7 +62,8 @@ export function inlineCompletionMiddleware(hooks: InlineCompletionHooks): Middle
         noModelNoticeShown = true;
         void vscode.window
           .showInformationMessage(
-            'Gearbox has no model for inline completion: configure a local GGUF model in the daemon config, or pick a model.',
+            'Gearbox has no model for inline completion: ' +
+              'configure a local GGUF model in the daemon config, or pick a model.',
             'Select Model…',
             'Open Logs',
           )

@@ -55,7 +55,10 @@ export function registerKeyCommands(
     return keys;
   };
 
-  /** Sends keys/endpoints; when the daemon rejects the batch (e.g. a provider it no longer knows), retries one by one. */
+  /**
+   * Sends keys/endpoints; when the daemon rejects the batch (e.g. a provider it no longer knows),
+   * retries one by one.
+   */
   const send = async (keys: Map<string, string>, eps: EndpointConfig[]): Promise<string | undefined> => {
     const params = buildSetKeysParams(keys, eps);
     if (!params) return undefined;
@@ -217,7 +220,8 @@ export function registerKeyCommands(
     client.log.info(`API key set for ${provider}${endpoint ? ` (endpoint ${endpoint.baseUrl})` : ''}`);
     const shown = trimmed ? ` (${maskKey(trimmed)})` : '';
     void vscode.window.showInformationMessage(
-      `Gearbox: ${endpoint ? `endpoint ${provider} added` : `${name} key set`}${shown}${persisted ? '.' : ' for this session only (not saved).'}`,
+      `Gearbox: ${endpoint ? `endpoint ${provider} added` : `${name} key set`}${shown}` +
+        (persisted ? '.' : ' for this session only (not saved).'),
     );
   };
 

@@ -100,7 +100,9 @@ async function selectModel(client: GearboxClient, arg?: unknown): Promise<void> 
       if (!it) return;
       if (!it.selectable) {
         // Shown, not selectable: say why and stay open.
-        qp.placeholder = `${it.value} is unavailable: ${it.unavailableReason ?? 'unavailable'}${it.keyProvider ? ' — use its key button to set an API key' : ''}`;
+        qp.placeholder =
+          `${it.value} is unavailable: ${it.unavailableReason ?? 'unavailable'}` +
+          (it.keyProvider ? ' — use its key button to set an API key' : '');
         qp.selectedItems = [];
         return;
       }

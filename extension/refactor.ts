@@ -145,7 +145,8 @@ export function registerRefactorCommands(context: vscode.ExtensionContext, clien
     }
     if (!edit) {
       void vscode.window.showInformationMessage(
-        `Gearbox ${title}: ${result.model} suggested no changes.${result.explanation ? ` ${firstLine(result.explanation)}` : ''}`,
+        `Gearbox ${title}: ${result.model} suggested no changes.` +
+          (result.explanation ? ` ${firstLine(result.explanation)}` : ''),
       );
       return;
     }

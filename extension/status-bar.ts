@@ -49,20 +49,25 @@ export class StatusBar implements vscode.Disposable {
         break;
       case 'running': {
         const latency = this.latencyMs === undefined ? '' : ` · ${this.latencyMs} ms`;
-        this.item.text = `$(gear) Gearbox: ${model === 'auto' ? 'Auto' : model}${mode === 'local-only' ? ' · local only' : ''}${enabled ? '' : ' · off'}${latency}`;
+        const label = model === 'auto' ? 'Auto' : model;
+        const localOnly = mode === 'local-only' ? ' · local only' : '';
+        this.item.text = `$(gear) Gearbox: ${label}${localOnly}${enabled ? '' : ' · off'}${latency}`;
         this.item.tooltip = new vscode.MarkdownString(
-          `**Gearbox** is running\n\n- completion model: \`${model}\`\n- routing: \`${mode}\`\n- inline completion: ${enabled ? 'on' : 'off'}` +
+          `**Gearbox** is running\n\n- completion model: \`${model}\`\n- routing: \`${mode}\`` +
+            `\n- inline completion: ${enabled ? 'on' : 'off'}` +
             (this.latencyMs === undefined ? '' : `\n- last completion: ${this.latencyMs} ms`) +
             '\n\nClick for status, logs and restart.',
         );
         break;
       }
       case 'stopped':
-      case 'startFailed':
+      case 'startFailed': {
+        const detail = this.detail ? ` (${this.detail})` : '';
         this.item.text = '$(warning) Gearbox: daemon down';
-        this.item.tooltip = `Gearbox: the daemon is not running${this.detail ? ` (${this.detail})` : ''}. Click for options.`;
+        this.item.tooltip = `Gearbox: the daemon is not running${detail}. Click for options.`;
         this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
         break;
+      }
     }
   }
 

@@ -248,16 +248,19 @@ function main(): void {
   const leet = loadLeetcode(LEETCODE);
   const editor = loadEditor(EDITOR);
   console.log(
-    `leetcode: ${JSON.stringify(counts(leet))}; editor prompts: ${JSON.stringify(counts(editor))}; features: ${FITTED.length} fitted of ${FEATURES.length}`,
+    `leetcode: ${JSON.stringify(counts(leet))}; editor prompts: ${JSON.stringify(counts(editor))}; ` +
+      `features: ${FITTED.length} fitted of ${FEATURES.length}`,
   );
 
   const cvLeet = crossValidate(leet, editor, K);
   console.log(
-    `LeetCode Hard vs Easy, ${K}-fold CV ROC AUC: mean ${cvLeet.mean} ± ${cvLeet.sd} (folds ${cvLeet.folds.join(', ')}), pooled ${cvLeet.pooled}`,
+    `LeetCode Hard vs Easy, ${K}-fold CV ROC AUC: mean ${cvLeet.mean} ± ${cvLeet.sd} ` +
+      `(folds ${cvLeet.folds.join(', ')}), pooled ${cvLeet.pooled}`,
   );
   const cvEditor = crossValidate(editor, leet, K);
   console.log(
-    `editor prompts hard vs easy, ${K}-fold CV ROC AUC: mean ${cvEditor.mean} ± ${cvEditor.sd} (folds ${cvEditor.folds.join(', ')}), pooled ${cvEditor.pooled}`,
+    `editor prompts hard vs easy, ${K}-fold CV ROC AUC: mean ${cvEditor.mean} ± ${cvEditor.sd} ` +
+      `(folds ${cvEditor.folds.join(', ')}), pooled ${cvEditor.pooled}`,
   );
 
   const model = fit([...leet, ...editor]);
@@ -284,9 +287,11 @@ function main(): void {
 
   const out = {
     description:
-      'Difficulty estimator weights (shared/router/difficulty.ts). Written by scripts/calibrate-difficulty.ts; do not edit by hand.',
+      'Difficulty estimator weights (shared/router/difficulty.ts). ' +
+      'Written by scripts/calibrate-difficulty.ts; do not edit by hand.',
     model:
-      'logistic regression for P(hard), soft labels (easy 0, medium 0.5, hard 1), standardised features, L2, sign-constrained (projected Adam); raw-scale weights below',
+      'logistic regression for P(hard), soft labels (easy 0, medium 0.5, hard 1), standardised features, L2, ' +
+      'sign-constrained (projected Adam); raw-scale weights below',
     createdAt: new Date().toISOString().slice(0, 10),
     k: K,
     lambda: LAMBDA,

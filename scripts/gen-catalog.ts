@@ -42,8 +42,10 @@ export const DEPRECATED_BEFORE = '2026-11-26';
  * Names that are not general text chat (audio, realtime, search, images, computer use, robotics) or
  * that are moving/duplicate aliases the API treats specially. The router sends code and prose only.
  */
-const SPECIALIST =
-  /audio|realtime|tts|transcri|search|image|computer-use|robotics|live|embedding|deep-research|customtools|multi-agent|thinking|-latest$|^gpt-.*-chat$|^codex-|-(high|low)$/;
+const SPECIALIST = new RegExp(
+  'audio|realtime|tts|transcri|search|image|computer-use|robotics|live|embedding|deep-research|customtools|' +
+    'multi-agent|thinking|-latest$|^gpt-.*-chat$|^codex-|-(high|low)$',
+);
 
 /**
  * Superseded generations: pricier and weaker than the current families, never worth routing to.
@@ -161,7 +163,8 @@ function printSummary(data: CatalogData): void {
   const byTier = [0, 1, 2, 3].map((t) => data.models.filter((m) => m.tier === t).length);
   const providers = new Set(data.models.map((m) => m.provider));
   console.log(
-    `\n${data.models.length} models from ${providers.size} providers (${[...providers].join(', ')}); per tier 0..3: ${byTier.join(' / ')}`,
+    `\n${data.models.length} models from ${providers.size} providers (${[...providers].join(', ')}); ` +
+      `per tier 0..3: ${byTier.join(' / ')}`,
   );
 }
 

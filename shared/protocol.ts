@@ -341,7 +341,10 @@ export type WorkspaceSettings = z.infer<typeof WorkspaceSettings>;
 
 // ---------- usage ledger (gearbox/usage) ----------
 
-/** `since`: a local date `YYYY-MM-DD` (an ISO date-time counts from its local day), or `Nd` = the last N days including today. */
+/**
+ * `since`: a local date `YYYY-MM-DD` (an ISO date-time counts from its local day), or `Nd` = the
+ * last N days including today.
+ */
 export const UsageSince = z
   .string()
   .max(40)

@@ -156,7 +156,8 @@ export class WebSocketMessageReader extends AbstractMessageReader implements Mes
       return sendEnvelopeError(
         this.socket,
         this.opts.rateLimit!.errorCode,
-        `Too many requests: this connection is limited to ${this.bucket.perSecond} requests/s (bursts of ${this.bucket.burst}); ${v.method} was not run, retry later`,
+        `Too many requests: this connection is limited to ${this.bucket.perSecond} requests/s ` +
+          `(bursts of ${this.bucket.burst}); ${v.method} was not run, retry later`,
         v.id as string | number,
       );
     }

@@ -134,7 +134,8 @@ export function summarizeProfile(file: string, opts: { top?: number; print?: boo
   };
   if (opts.print) {
     console.log(
-      `\nprofile ${file}: ${summary.totalMs} ms, idle ${summary.idleMs} ms, stalled ${summary.stalledMs} ms (percentages of the busy time)`,
+      `\nprofile ${file}: ${summary.totalMs} ms, idle ${summary.idleMs} ms, stalled ${summary.stalledMs} ms ` +
+        '(percentages of the busy time)',
     );
     printTable('Self time by module', [
       ['module', 'self ms', '% busy'],

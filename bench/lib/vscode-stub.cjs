@@ -117,7 +117,9 @@ class Uri {
     );
   }
   toString() {
-    return `${this.scheme}://${this.authority}${this.path}${this.query ? `?${this.query}` : ''}${this.fragment ? `#${this.fragment}` : ''}`;
+    const query = this.query ? `?${this.query}` : '';
+    const fragment = this.fragment ? `#${this.fragment}` : '';
+    return `${this.scheme}://${this.authority}${this.path}${query}${fragment}`;
   }
   toJSON() {
     return {

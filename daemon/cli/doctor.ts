@@ -83,13 +83,19 @@ export async function doctorReport(probeBinary = true): Promise<DoctorReport> {
   };
 }
 
+const NO_NATIVE_BUILDS = 'none (gearbox doctor --build-native compiles one for this CPU)';
+
 export function formatDoctor(r: DoctorReport): string {
+  const binary = r.binary
+    ? `${r.binary.type} (${r.binary.gpu})${r.binary.error ? `: ${r.binary.error}` : ''}`
+    : 'not probed';
   const lines = [
     `platform        ${r.platform}, ${r.runtime}`,
-    `cpu             ${r.cpu}: ${r.logicalCores} logical, ${r.physicalCores ?? '?'} physical cores; inference threads ${r.defaultThreads}`,
+    `cpu             ${r.cpu}: ${r.logicalCores} logical, ${r.physicalCores ?? '?'} physical cores; ` +
+      `inference threads ${r.defaultThreads}`,
     `node-llama-cpp  ${r.nodeLlamaCpp ? `${r.nodeLlamaCpp.version} at ${r.nodeLlamaCpp.dir}` : 'not found'}`,
-    `binary          ${r.binary ? `${r.binary.type} (${r.binary.gpu})${r.binary.error ? `: ${r.binary.error}` : ''}` : 'not probed'}`,
-    `native builds   ${r.localBuilds.length ? r.localBuilds.join(', ') : 'none (gearbox doctor --build-native compiles one for this CPU)'}`,
+    `binary          ${binary}`,
+    `native builds   ${r.localBuilds.length ? r.localBuilds.join(', ') : NO_NATIVE_BUILDS}`,
     `build tools     cmake ${r.buildTools.cmake ? 'yes' : 'no'}, C++ compiler ${r.buildTools.compiler ? 'yes' : 'no'}`,
   ];
   return lines.join('\n');
@@ -122,12 +128,14 @@ export async function buildNative(opts: { amx?: boolean; smokeModel?: string } =
   if (!r.nodeLlamaCpp) throw new Error('node-llama-cpp is not installed next to gearbox: nothing to build.');
   if (!fs.existsSync(path.join(r.nodeLlamaCpp.dir, 'llama', 'gitRelease.bundle'))) {
     throw new Error(
-      `node-llama-cpp at ${r.nodeLlamaCpp.dir} ships no llama.cpp source bundle: install gearbox from npm to build natively.`,
+      `node-llama-cpp at ${r.nodeLlamaCpp.dir} ships no llama.cpp source bundle: ` +
+        'install gearbox from npm to build natively.',
     );
   }
   if (!r.buildTools.cmake || !r.buildTools.compiler) {
     throw new Error(
-      'Building needs cmake and a C++ compiler (Debian/Ubuntu: apt-get install -y cmake g++; macOS: xcode-select --install && brew install cmake).',
+      'Building needs cmake and a C++ compiler ' +
+        '(Debian/Ubuntu: apt-get install -y cmake g++; macOS: xcode-select --install && brew install cmake).',
     );
   }
   console.log(`Compiling llama.cpp for this CPU (${r.cpu}); this takes several minutes…`);
@@ -155,13 +163,15 @@ export async function buildNative(opts: { amx?: boolean; smokeModel?: string } =
     if (!smoke.ok) {
       await clearNative();
       throw new Error(
-        `the native build does not run on this machine (${smoke.why}); it was removed and the prebuilt binary stays in use.`,
+        `the native build does not run on this machine (${smoke.why}); ` +
+          'it was removed and the prebuilt binary stays in use.',
       );
     }
     console.log(`Checked: it evaluated a prompt with ${path.basename(opts.smokeModel)} (${smoke.why}).`);
   } else {
     console.log(
-      'Not checked: no local GGUF model is configured to run it with (gearbox doctor --clear-native removes it if inference fails).',
+      'Not checked: no local GGUF model is configured to run it with ' +
+        '(gearbox doctor --clear-native removes it if inference fails).',
     );
   }
   console.log(

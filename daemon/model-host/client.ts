@@ -31,7 +31,10 @@ import { resolveThreadCount } from './threads';
 export interface ModelHostClientOptions {
   /** Path of the child script (daemon/model-host/main.ts, or the bundled model-host.mjs). */
   entry: string;
-  /** Node flags for the child; tests pass ['--import', 'tsx'] to run main.ts directly. Default: that for a .ts entry, else none. */
+  /**
+   * Node flags for the child; tests pass ['--import', 'tsx'] to run main.ts directly.
+   * Default: that for a .ts entry, else none.
+   */
   execArgv?: string[];
   models: LocalModelConfig[];
   modelsDir: string;
@@ -61,7 +64,10 @@ export type LocalCompletionResult = CompleteResult;
 export interface AbortStopped {
   id: number;
   kind: string;
-  /** Epoch ms (sub-ms precision): the parent sent the abort, the child received it, the work had settled, the parent heard of it. */
+  /**
+   * Epoch ms (sub-ms precision): the parent sent the abort, the child received it, the work had
+   * settled, the parent heard of it.
+   */
   sentAt: number;
   abortAt: number;
   stoppedAt: number;

@@ -111,7 +111,8 @@ async function probeNetwork(origin: string, uri: string, opts: ResolveOptions): 
 function offlineError(uri: string, modelsDir: string, why: string): GearboxError {
   return new GearboxError(
     ErrorCodes.Offline,
-    `Cannot download ${uri}: no network connection (${why}). Download the GGUF on a connected machine and set its path, or place it in ${modelsDir}.`,
+    `Cannot download ${uri}: no network connection (${why}). ` +
+      `Download the GGUF on a connected machine and set its path, or place it in ${modelsDir}.`,
     { uri, modelsDir },
   );
 }

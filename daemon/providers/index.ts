@@ -61,7 +61,9 @@ export function createProvider(
       kind: 'auth',
       code: ErrorCodes.MissingApiKey,
       retryable: false,
-      message: `No API key for provider "${config.id}". Set one with "Gearbox: Set API Key" or the ${envVar} environment variable.`,
+      message:
+        `No API key for provider "${config.id}". ` +
+        `Set one with "Gearbox: Set API Key" or the ${envVar} environment variable.`,
     });
   };
 

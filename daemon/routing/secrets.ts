@@ -447,8 +447,11 @@ function looksRandom(v: string): boolean {
   return classes >= 2 && entropy(v) >= (v.length >= 20 ? 3.5 : 2.75);
 }
 
-const PLACEHOLDER =
-  /(your|example|changeme|change_me|placeholder|dummy|redacted|xxxx|\*\*\*|\.\.\.|<|>|\$\{|\{\{|%\(|todo|fixme|replace|insert|sample|fake|test_?key|secret_?here|key_?here|000000|123456|abcdef|password)/i;
+const PLACEHOLDER = new RegExp(
+  '(your|example|changeme|change_me|placeholder|dummy|redacted|xxxx|\\*\\*\\*|\\.\\.\\.|<|>|\\$\\{|\\{\\{|%\\(|' +
+    'todo|fixme|replace|insert|sample|fake|test_?key|secret_?here|key_?here|000000|123456|abcdef|password)',
+  'i',
+);
 
 function looksLikePlaceholder(v: string): boolean {
   if (PLACEHOLDER.test(v)) return true;

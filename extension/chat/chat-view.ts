@@ -252,7 +252,8 @@ export function registerChatView(context: vscode.ExtensionContext, client: Gearb
       const args = ChatSendArgs.safeParse(raw);
       if (!args.success) {
         log.warn(
-          `gearbox.chat.send: invalid arguments: ${args.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          'gearbox.chat.send: invalid arguments: ' +
+            args.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
         );
         return;
       }

@@ -95,7 +95,9 @@ export function buildAttachedContext(ed: EditorSnapshot): AttachedContext | unde
   const capped = capText(ed.text);
   const chip: ContextChip = {
     label: name,
-    detail: `${ed.fileName} — whole file (${ed.languageId})${capped.truncated ? `, first ${capped.text.length.toLocaleString('en-US')} characters` : ''}`,
+    detail:
+      `${ed.fileName} — whole file (${ed.languageId})` +
+      (capped.truncated ? `, first ${capped.text.length.toLocaleString('en-US')} characters` : ''),
   };
   return { chip, context: { uri: ed.uri, languageId: ed.languageId, text: capped.text } };
 }

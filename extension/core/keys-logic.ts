@@ -11,7 +11,8 @@ export const STORED_PROVIDERS_STATE = 'gearbox.apiKeyProviders';
 export const ENDPOINTS_STATE = 'gearbox.endpoints';
 
 export const KEYCHAIN_UNAVAILABLE_MESSAGE =
-  "Gearbox can't use the system keychain here; set OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY in the daemon's environment instead.";
+  "Gearbox can't use the system keychain here; " +
+  "set OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY in the daemon's environment instead.";
 
 /** The providers every daemon knows, listed first. */
 export const BUILTIN_PROVIDERS = ['openai', 'anthropic', 'gemini'] as const;

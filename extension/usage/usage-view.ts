@@ -34,7 +34,8 @@ export function registerUsageView(context: vscode.ExtensionContext, client: Gear
     const checked = UsageHostToWebview.safeParse(m);
     if (!checked.success) {
       log.warn(
-        `usage view: dropping an invalid message to the webview (${checked.error.issues.map((i) => i.path.join('.')).join(', ')})`,
+        'usage view: dropping an invalid message to the webview ' +
+          `(${checked.error.issues.map((i) => i.path.join('.')).join(', ')})`,
       );
       return;
     }

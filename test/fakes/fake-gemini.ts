@@ -17,7 +17,8 @@ const statuses: Record<number, { status: string; message: string }> = {
   500: {
     status: 'INTERNAL',
     message:
-      'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+      'An internal error has occurred. ' +
+      'Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
   },
   503: { status: 'UNAVAILABLE', message: 'The model is overloaded. Please try again later.' },
 };
@@ -66,7 +67,8 @@ export const geminiWire: WireFormat = {
             error: {
               code: 403,
               message:
-                "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+                "Method doesn't allow unregistered callers (callers without established identity). " +
+                'Please use API Key or other form of API consumer identity to call this API.',
               status: 'PERMISSION_DENIED',
             },
           },

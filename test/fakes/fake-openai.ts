@@ -44,8 +44,11 @@ export const openAIWire: WireFormat = {
     body: {
       error: {
         message: presented
-          ? `Incorrect API key provided: ${presented}. You can find your API key at https://platform.openai.com/account/api-keys.`
-          : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+          ? `Incorrect API key provided: ${presented}. ` +
+            'You can find your API key at https://platform.openai.com/account/api-keys.'
+          : "You didn't provide an API key. " +
+            'You need to provide your API key in an Authorization header using Bearer auth ' +
+            '(i.e. Authorization: Bearer YOUR_KEY).',
         type: 'invalid_request_error',
         param: null,
         code: presented ? 'invalid_api_key' : null,

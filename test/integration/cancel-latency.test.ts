@@ -30,7 +30,10 @@ const epochNow = () => performance.timeOrigin + performance.now();
 
 function summary(name: string, ms: number[]): string {
   const sorted = [...ms].sort((a, b) => a - b);
-  return `${name}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms (${ms.map((m) => m.toFixed(1)).join(', ')})`;
+  return (
+    `${name}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms ` +
+    `(${ms.map((m) => m.toFixed(1)).join(', ')})`
+  );
 }
 
 async function rejectsCancelled(p: Promise<unknown>): Promise<void> {
@@ -311,7 +314,8 @@ describe('cancellation latency (client → daemon → upstream)', function () {
         const at = await Promise.race([upstream, deadline]);
         assert.ok(
           at - t0 < BOUND_MS,
-          `${model}: upstream stopped ${Number.isNaN(at) ? 'not within 5 s' : `${(at - t0).toFixed(1)} ms`} after the disconnect`,
+          `${model}: upstream stopped ` +
+            `${Number.isNaN(at) ? 'not within 5 s' : `${(at - t0).toFixed(1)} ms`} after the disconnect`,
         );
       }
     } finally {

@@ -512,7 +512,9 @@ describe('daemon with providers and client capabilities', () => {
     }
   });
 
-  it('falls back to the next candidate when a provider fails, and keeps partial text when a stream is cut', async () => {
+  const fallbackTitle =
+    'falls back to the next candidate when a provider fails, and keeps partial text when a stream is cut';
+  it(fallbackTitle, async () => {
     const { startFakeOpenAI } = await import('../fakes/fake-openai');
     const bad = await startFakeOpenAI();
     const good = await startFakeOpenAI();

@@ -176,7 +176,10 @@ async function open(d: TestDaemon): Promise<Conn> {
 }
 
 let probeId = 0;
-/** A status request through the same connection: proves it (and the daemon) still work, and fences the case's answers. */
+/**
+ * A status request through the same connection: proves it (and the daemon) still work, and fences
+ * the case's answers.
+ */
 async function probe(conn: Conn, timeoutMs = 5000): Promise<'ok' | 'closed'> {
   const id = `probe-${++probeId}`;
   if (conn.ws.readyState !== WebSocket.OPEN) return 'closed';
@@ -268,7 +271,8 @@ describe('fuzz: the JSON-RPC/WebSocket surface', function () {
         await new Promise((r) => (conn.closedWith !== undefined ? r(null) : conn.ws.once('close', r)));
         assert.ok(
           !binary && conn.closedWith === 1007,
-          `mutation ${i} of ${base.name} closed the connection with ${conn.closedWith}: ${JSON.stringify(frame.toString('latin1').slice(0, 200))}`,
+          `mutation ${i} of ${base.name} closed the connection with ${conn.closedWith}: ` +
+            JSON.stringify(frame.toString('latin1').slice(0, 200)),
         );
         reconnects++;
         conn = await open(d);
@@ -287,7 +291,9 @@ describe('fuzz: the JSON-RPC/WebSocket surface', function () {
 
   it('survives malformed WebSocket frames on a raw socket', async () => {
     const key = crypto.randomBytes(16).toString('base64');
-    const handshake = `GET / HTTP/1.1\r\nHost: 127.0.0.1:${d.port}\r\nAuthorization: Bearer ${d.token}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\n\r\n`;
+    const handshake =
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${d.port}\r\nAuthorization: Bearer ${d.token}\r\n` +
+      `Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\n\r\n`;
     const mask = (payload: Buffer, opcode = 0x1, fin = true, rsv = 0) => {
       const m = crypto.randomBytes(4);
       const body = Buffer.from(payload.map((x, i) => x ^ m[i % 4]!));

@@ -72,7 +72,10 @@ describe('usage ledger', () => {
   describe('durability', function () {
     this.timeout(60_000);
 
-    it('a writer killed with SIGKILL mid-writes keeps every acknowledged record; the reader counts exactly the complete ones', async () => {
+    const sigkillTitle =
+      'a writer killed with SIGKILL mid-writes keeps every acknowledged record; ' +
+      'the reader counts exactly the complete ones';
+    it(sigkillTitle, async () => {
       if (process.platform === 'win32') return;
       const file = path.join(tempDir('gearbox-ledger-'), 'state', 'ledger.jsonl');
       const ledgerUrl = pathToFileURL(path.join(root, 'daemon', 'ledger.ts')).href;
@@ -83,8 +86,10 @@ describe('usage ledger', () => {
         const ledger = UsageLedger.open(${JSON.stringify(file)});
         await ledger.ready;
         let n = 0;
-        const rec = (i) => ({ v: 1, time: new Date().toISOString(), workspace: 'w', task: i % 3 ? 'completion' : 'chat', model: 'm/' + (i % 4), provider: 'm', local: i % 2 === 0,
-          inputTokens: i, outputTokens: 1, costUsd: 0.001, latencyMs: 1, difficulty: 0.2, reasons: ['size'], outcome: 'ok', counterfactualUsd: 0.002, counterfactualModel: 'm/x',
+        const rec = (i) => ({ v: 1, time: new Date().toISOString(), workspace: 'w',
+          task: i % 3 ? 'completion' : 'chat', model: 'm/' + (i % 4), provider: 'm', local: i % 2 === 0,
+          inputTokens: i, outputTokens: 1, costUsd: 0.001, latencyMs: 1, difficulty: 0.2, reasons: ['size'],
+          outcome: 'ok', counterfactualUsd: 0.002, counterfactualModel: 'm/x',
           pad: 'x'.repeat(i % 700) });
         for (;;) {
           const burst = 1 + (n % 17);
@@ -178,7 +183,9 @@ describe('usage ledger', () => {
       assert.deepEqual(await scanLedger(file, () => {}), { records: 2, torn: 0, invalid: 3 });
     });
 
-    it('flushes everything queued on close, with one record per request, and writes synchronously after close', async () => {
+    const flushTitle =
+      'flushes everything queued on close, with one record per request, and writes synchronously after close';
+    it(flushTitle, async () => {
       const file = path.join(tempDir('gearbox-ledger-'), 'ledger.jsonl');
       const ledger = UsageLedger.open(file);
       const pending = Array.from({ length: 250 }, (_, i) => ledger.append(rec({ inputTokens: i })));
@@ -256,7 +263,9 @@ describe('usage ledger', () => {
       assert.throws(() => resolveSince('1900-01-01', now), UsageRangeError);
     });
 
-    it('sums per day, model, task and local/closed; budget is today and this month; savings = counterfactual − actual', () => {
+    const sumsTitle =
+      'sums per day, model, task and local/closed; budget is today and this month; savings = counterfactual − actual';
+    it(sumsTitle, () => {
       const agg = new UsageAggregator();
       const W = 'file:///w';
       const records = [

@@ -242,7 +242,8 @@ for (const spec of specs) {
         assert.equal(err.kind, 'auth');
         assert.equal(
           err.message,
-          `No API key for provider "${config.id}". Set one with "Gearbox: Set API Key" or the ${envVar} environment variable.`,
+          `No API key for provider "${config.id}". ` +
+            `Set one with "Gearbox: Set API Key" or the ${envVar} environment variable.`,
         );
         assert.equal(fake.requests.length, before);
       } finally {

@@ -120,7 +120,9 @@ describe('robustness: slow clients and send-buffer backpressure', function () {
     assert.equal((await other.request('gearbox/status', {})).clients, 1);
   });
 
-  it('holds chunks back while the client lags and delivers all of them, merged and in order, when it catches up', async () => {
+  const lagTitle =
+    'holds chunks back while the client lags and delivers all of them, merged and in order, when it catches up';
+  it(lagTitle, async () => {
     const host = new FirehoseHost(400, 64 * 1024); // 25 MiB
     d = await startTestDaemon(
       { localModels: [LOCAL], server: { sendHighWaterBytes: 256 * 1024, slowClientTimeoutMs: 10_000 } },

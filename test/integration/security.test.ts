@@ -168,7 +168,10 @@ describe('security: network face', () => {
     }
   });
 
-  it('answers 403 to any Host but 127.0.0.1:PORT, localhost:PORT or [::1]:PORT, over HTTP and WebSocket, raw TCP included', async () => {
+  const hostTitle =
+    'answers 403 to any Host but 127.0.0.1:PORT, localhost:PORT or [::1]:PORT, ' +
+    'over HTTP and WebSocket, raw TCP included';
+  it(hostTitle, async () => {
     const p = d.port;
     const auth = `Bearer ${d.token}`;
     const bad: (string | undefined)[] = [
@@ -325,7 +328,9 @@ describe('security: API keys never leave the daemon', function () {
   const SET_KEY = 'sk-setkey-' + 'Hb3Mk8Jd5Fs1Gq0W';
   const OPENAI_ENV_KEY = 'sk-openai-' + 'Cx2Vb7Nm4Lk9Jh3T';
 
-  it('keeps keys set by gearbox/setKeys and by env out of logs, errors, files, the ledger and the model host', async () => {
+  const keysOutTitle =
+    'keeps keys set by gearbox/setKeys and by env out of logs, errors, files, the ledger and the model host';
+  it(keysOutTitle, async () => {
     const work = tempDir('gearbox-keys-');
     const modelDir = path.join(work, 'models');
     fs.mkdirSync(modelDir);

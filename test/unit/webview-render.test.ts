@@ -6,7 +6,8 @@ import { formatCost, startApp, usageLine, type ChatApp } from '../../webview/app
 import { createMarkdownRenderer, escapeHtml, fenceLanguage } from '../../webview/render';
 
 const XSS =
-  'Here: <img src=x onerror=alert(1)> and <script>alert(1)</script> <iframe src="https://evil"></iframe>\n\n<div onclick="alert(1)">x</div>\n\n[click](javascript:alert(1))';
+  'Here: <img src=x onerror=alert(1)> and <script>alert(1)</script> <iframe src="https://evil"></iframe>\n\n' +
+  '<div onclick="alert(1)">x</div>\n\n[click](javascript:alert(1))';
 
 function purifyFor(win: unknown) {
   return createDOMPurify(win as Parameters<typeof createDOMPurify>[0]);
@@ -37,7 +38,8 @@ describe('webview markdown render', () => {
 
   it('keeps markdown formatting, highlights known languages', () => {
     const out = mount(
-      '# Title\n\nSome **bold** and `code`.\n\n```ts\nconst x: number = 1;\n```\n\n- a\n- b\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[docs](https://example.com)',
+      '# Title\n\nSome **bold** and `code`.\n\n```ts\nconst x: number = 1;\n```\n\n' +
+        '- a\n- b\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[docs](https://example.com)',
     );
     assert.ok(out.querySelector('h1'));
     assert.equal(out.querySelector('strong')?.textContent, 'bold');

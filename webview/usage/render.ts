@@ -59,7 +59,9 @@ export function dailyChart(doc: Document, days: UsageSnapshot['days']): SVGEleme
     const x = pad.left + i * slot + (slot - barW) / 2;
     const g = svg(doc, 'g', {}, 'gb-day');
     const tip = svg(doc, 'title', {});
-    tip.textContent = `${d.date}: ${money(d.costUsd)} (frontier ${money(d.counterfactualUsd)}), ${d.requests} requests (${d.localRequests} local, ${d.closedRequests} closed)`;
+    tip.textContent =
+      `${d.date}: ${money(d.costUsd)} (frontier ${money(d.counterfactualUsd)}), ` +
+      `${d.requests} requests (${d.localRequests} local, ${d.closedRequests} closed)`;
     g.appendChild(tip);
     const cf = h(d.counterfactualUsd);
     const c = h(d.costUsd);

@@ -45,7 +45,8 @@ describe('flow 1: inline completion in a Python file', function () {
   });
 });
 
-// ---------- chat helpers (webview contract: textarea[aria-label=Message], Send/Stop buttons, .gb-answer-meta) ----------
+// ---------- chat helpers ----------
+// The webview contract: textarea[aria-label=Message], Send/Stop buttons, .gb-answer-meta.
 
 const LONG_ANSWER = `${Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ')}.`;
 
@@ -176,7 +177,8 @@ describe('flow 2: chat', function () {
 describe('flow 3: refactor from the editor context menu', function () {
   this.timeout(240_000);
   const SOURCE =
-    'def is_positive(n):\n    if n > 0:\n        return True\n    else:\n        return False\n\n\nprint(is_positive(3))\n';
+    'def is_positive(n):\n    if n > 0:\n        return True\n    else:\n        return False\n' +
+    '\n\nprint(is_positive(3))\n';
   const SIMPLIFIED = 'def is_positive(n):\n    return n > 0';
   const cs = useCodeServer({
     name: 'flow3-refactor',
@@ -247,7 +249,10 @@ describe('flow 4: Select Model… pins the chat model for the workspace', functi
   this.timeout(240_000);
   const cs = useCodeServer({ name: 'flow4-select-model', files: { 'demo.py': DEMO_PY } });
 
-  it('Quick Pick lists Auto (router) and the models; the choice lands in .vscode/settings.json and the next answer names it', async () => {
+  const quickPickTitle =
+    'Quick Pick lists Auto (router) and the models; the choice lands in .vscode/settings.json ' +
+    'and the next answer names it';
+  it(quickPickTitle, async () => {
     const e2e = cs.get();
     await e2e.waitForStatus();
     await e2e.runCommand('Gearbox: Select Model…');
@@ -342,7 +347,9 @@ describe('flow 5: the daemon dies and comes back', function () {
     await e2e.screenshot('completion-again');
   });
 
-  it('a chat streaming when the daemon dies shows "interrupted — retry", keeps the history, and Retry works', async () => {
+  const interruptedTitle =
+    'a chat streaming when the daemon dies shows "interrupted — retry", keeps the history, and Retry works';
+  it(interruptedTitle, async () => {
     const e2e = cs.get();
     await e2e.waitForStatus(/Gearbox: (?!daemon down)/, 60_000);
     await e2e.openChat();

@@ -49,7 +49,8 @@ async function main(): Promise<number> {
     while (!fs.existsSync(resultsPath)) {
       if (Date.now() > deadline)
         throw new Error(
-          `no results in ${resultsPath} after 240 s (is the runner extension installed? see ${e2e.dirs.artifacts}/vscode-logs)`,
+          `no results in ${resultsPath} after 240 s ` +
+            `(is the runner extension installed? see ${e2e.dirs.artifacts}/vscode-logs)`,
         );
       await new Promise((r) => setTimeout(r, 200));
     }
