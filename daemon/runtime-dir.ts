@@ -2,7 +2,6 @@
 // and the discovery file. Where the directory is and how clients read it: shared/discovery.ts.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { PROTOCOL_VERSION } from '../shared/protocol';
 import { type Discovery, pidAlive, type RuntimePaths } from '../shared/discovery';
 
