@@ -5,8 +5,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { ErrorCodes } from '../../shared/protocol';
 import { GearboxError } from '../engine-types';
-import { InferenceEngine, errorMessage, type LogFn } from './engine';
 import { ParentMessage, type ChildMessage, type ConfigureMessage } from './messages';
+import { ModelLoader, errorMessage, type LogFn } from './model-loader';
+import { Sequences } from './sequences';
 
 if (!process.send) {
   process.stderr.write('model-host: must be started by the Gearbox daemon (child_process.fork with an IPC channel)\n');
@@ -20,7 +21,8 @@ function send(msg: ChildMessage): void {
 
 const log: LogFn = (level, msg, fields) => send({ type: 'log', level, msg, fields });
 
-let engine: InferenceEngine | undefined;
+/** Set by the first `configure`: the loaded models, and the work on their sequences. */
+let host: { loader: ModelLoader; sequences: Sequences } | undefined;
 /** Requests running here; `abortAt` is set when the parent aborted one (reported back once it stopped). */
 const running = new Map<number, { controller: AbortController; kind: string; abortAt?: number }>();
 /** Epoch ms with sub-ms precision, comparable across processes on this machine. */
@@ -96,16 +98,17 @@ async function serve(id: number, kind: string, task: (signal: AbortSignal) => Pr
   else sendError(id, outcome.error);
 }
 
-function requireEngine(): InferenceEngine {
-  if (!engine) throw new GearboxError(ErrorCodes.InternalError, 'model host used before it was configured');
-  return engine;
+function configured(): { loader: ModelLoader; sequences: Sequences } {
+  if (!host) throw new GearboxError(ErrorCodes.InternalError, 'model host used before it was configured');
+  return host;
 }
 
 function configure(msg: ConfigureMessage): void {
-  if (engine) return;
-  engine = new InferenceEngine(msg, log);
+  if (host) return;
+  const loader = new ModelLoader(msg, log);
+  host = { loader, sequences: new Sequences(loader, log) };
   // Start the native backend now so the first request and status() need not wait for it.
-  engine.getLlama().then(
+  loader.getLlama().then(
     (llama) => log('info', 'llama.cpp backend ready', { gpu: llama.gpu || 'cpu', threads: msg.threads }),
     (err) => log('error', 'llama.cpp backend failed to start', { error: errorMessage(err) }),
   );
@@ -116,7 +119,7 @@ async function shutdown(): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   for (const r of running.values()) r.controller.abort(abortError());
-  await engine?.dispose().catch(() => {});
+  await host?.loader.dispose().catch(() => {});
   process.exit(0);
 }
 
@@ -151,13 +154,13 @@ function onMessage(raw: unknown): void {
       return configure(msg);
     case 'load':
       void serve(msg.id, msg.type, async () => {
-        await requireEngine().load(msg.modelId, progress(msg.id));
+        await configured().loader.load(msg.modelId, progress(msg.id));
         return null;
       });
       return;
     case 'complete':
       void serve(msg.id, msg.type, (signal) =>
-        requireEngine().complete(
+        configured().sequences.complete(
           msg.req,
           (text) => send({ type: 'delta', id: msg.id, text }),
           signal,
@@ -166,30 +169,38 @@ function onMessage(raw: unknown): void {
       );
       return;
     case 'prefill':
-      void serve(msg.id, msg.type, (signal) => requireEngine().prefill(msg.req, signal));
+      void serve(msg.id, msg.type, (signal) => configured().sequences.prefill(msg.req, signal));
       return;
     case 'chat':
       void serve(msg.id, msg.type, (signal) =>
-        requireEngine().chat(msg.req, (text) => send({ type: 'delta', id: msg.id, text }), signal, progress(msg.id)),
+        configured().sequences.chat(
+          msg.req,
+          (text) => send({ type: 'delta', id: msg.id, text }),
+          signal,
+          progress(msg.id),
+        ),
       );
       return;
     case 'unload':
       void serve(msg.id, msg.type, async () => {
-        await requireEngine().unload(msg.modelId);
+        await configured().loader.unload(msg.modelId);
         return null;
       });
       return;
     case 'releaseSession':
       void serve(msg.id, msg.type, async () => {
-        await requireEngine().releaseSession(msg.sessionKeyPrefix);
+        await configured().sequences.releaseSession(msg.sessionKeyPrefix);
         return null;
       });
       return;
     case 'status':
-      void serve(msg.id, msg.type, async () => ({
-        ...(await requireEngine().status()),
-        inFlight: [...running.keys()].filter((k) => k !== msg.id).length,
-      }));
+      void serve(msg.id, msg.type, async () => {
+        const { loader, sequences } = configured();
+        return {
+          ...(await loader.status((m) => sequences.sessionCount(m))),
+          inFlight: [...running.keys()].filter((k) => k !== msg.id).length,
+        };
+      });
       return;
     case 'abort': {
       const r = running.get(msg.id);
