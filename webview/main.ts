@@ -1,7 +1,8 @@
 // Webview entry (bundled as an IIFE for the browser; the CSS import is emitted as main.css).
 import './styles.css';
 import DOMPurify from 'dompurify';
-import { startApp, type VsCodeApi } from './app';
+import { startApp } from './app';
+import type { VsCodeApi } from './composer';
 
 declare function acquireVsCodeApi(): VsCodeApi;
 

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import createDOMPurify from 'dompurify';
 import { JSDOM } from 'jsdom';
 import type { HostToWebview, Turn } from '../../shared/webview-protocol';
-import { formatCost, startApp, usageLine, type ChatApp } from '../../webview/app';
+import { startApp, type ChatApp } from '../../webview/app';
+import { formatCost, usageLine } from '../../webview/turns';
 import { createMarkdownRenderer, escapeHtml, fenceLanguage } from '../../webview/render';
 
 const XSS =

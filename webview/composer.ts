@@ -1,0 +1,169 @@
+// The composer of the chat webview: the message input (with its draft kept in the webview state),
+// the model picker, the context chip, and send / stop (buttons, Enter, Escape).
+import type { ContextChip, ModelOption, WebviewToHost } from '../shared/webview-protocol';
+import type { Dom } from './dom';
+
+export interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+export interface ComposerOptions {
+  dom: Dom;
+  api: VsCodeApi;
+  send(m: WebviewToHost): void;
+}
+
+export interface Composer {
+  /** The model picker, shown in the header. */
+  picker: HTMLSelectElement;
+  /** The footer: context chip, input, send and stop. */
+  element: HTMLElement;
+  setModels(models: readonly ModelOption[], selected: string | null): void;
+  /** Says in the picker's tooltip why the model list may be incomplete (nothing: it is complete). */
+  setModelListError(error: string | undefined): void;
+  setChip(chip: ContextChip | null): void;
+  setStreaming(on: boolean): void;
+  focus(): void;
+  /** Fits the input's height to its text. */
+  autosize(): void;
+  dispose(): void;
+}
+
+interface DraftState {
+  draft?: string;
+}
+
+const PICKER_TITLE = 'Model for the next requests in this view';
+
+export function createComposer({ dom, api, send }: ComposerOptions): Composer {
+  const { doc, el, button } = dom;
+  let streaming = false;
+  let models: readonly ModelOption[] = [];
+  let selectedModel: string | null = null;
+
+  const picker = el('select', 'gb-model-picker');
+  picker.setAttribute('aria-label', 'Model');
+  picker.title = PICKER_TITLE;
+
+  const footer = el('footer', 'gb-composer');
+  const chipRow = el('div', 'gb-context-row');
+  const input = el('textarea', 'gb-input');
+  input.setAttribute('aria-label', 'Message');
+  input.placeholder = 'Ask Gearbox… (Enter to send, Shift+Enter for a new line)';
+  input.rows = 3;
+  const actions = el('div', 'gb-composer-actions');
+  const sendBtn = button('Send', 'gb-send gb-primary', () => submit());
+  const stopBtn = button('Stop', 'gb-stop', () => send({ type: 'stop' }));
+  stopBtn.hidden = true;
+  actions.append(sendBtn, stopBtn);
+  footer.append(chipRow, input, actions);
+
+  const saved = (api.getState() ?? {}) as DraftState;
+  if (typeof saved.draft === 'string') input.value = saved.draft;
+  const saveDraft = () =>
+    api.setState({ ...((api.getState() ?? {}) as object), draft: input.value } satisfies DraftState);
+
+  function submit(): void {
+    const text = input.value.trim();
+    if (!text || streaming) return;
+    send({ type: 'send', text });
+    input.value = '';
+    saveDraft();
+    autosize();
+  }
+  function autosize(): void {
+    input.style.height = 'auto';
+    const h = Math.min(input.scrollHeight, 240);
+    if (h > 0) input.style.height = `${h}px`;
+  }
+  input.addEventListener('input', () => {
+    saveDraft();
+    autosize();
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      submit();
+    } else if (e.key === 'Escape' && streaming) {
+      e.preventDefault();
+      send({ type: 'stop' });
+    }
+  });
+  // Escape stops an answer from anywhere in the view, not only from the input.
+  const onDocKey = (e: KeyboardEvent) => {
+    if (e.key === 'Escape' && streaming && e.target !== input) {
+      e.preventDefault();
+      send({ type: 'stop' });
+    }
+  };
+  doc.addEventListener('keydown', onDocKey);
+
+  picker.addEventListener('change', () => {
+    selectedModel = picker.value || null;
+    send({ type: 'selectModel', model: selectedModel });
+  });
+
+  function renderPicker(): void {
+    picker.textContent = '';
+    const auto = el('option', undefined, 'Auto');
+    auto.value = '';
+    picker.append(auto);
+    const known = new Set<string>();
+    for (const m of models) {
+      known.add(m.id);
+      const why = m.unavailableReason ?? 'unavailable';
+      const o = el('option', undefined, m.available ? m.label : `${m.label} — ${why}`);
+      o.value = m.id;
+      o.disabled = !m.available;
+      o.title = m.available ? m.id : `${m.id}: ${why}`;
+      picker.append(o);
+    }
+    if (selectedModel && !known.has(selectedModel)) {
+      const o = el('option', undefined, selectedModel);
+      o.value = selectedModel;
+      picker.append(o);
+    }
+    picker.value = selectedModel ?? '';
+  }
+
+  function renderChip(chip: ContextChip | null): void {
+    chipRow.textContent = '';
+    if (!chip) {
+      chipRow.hidden = true;
+      return;
+    }
+    chipRow.hidden = false;
+    const c = el('span', 'gb-chip');
+    if (chip.detail) c.title = chip.detail;
+    const label = el('span', 'gb-chip-label', chip.label);
+    const remove = button('×', 'gb-chip-remove', () => send({ type: 'removeContext' }), 'Remove context');
+    c.append(el('span', 'gb-chip-icon', '⌗'), label, remove);
+    chipRow.append(c);
+  }
+
+  return {
+    picker,
+    element: footer,
+    setModels(next, selected) {
+      models = next;
+      selectedModel = selected;
+      renderPicker();
+    },
+    setModelListError(error) {
+      picker.title = error ? `Could not list models: ${error}` : PICKER_TITLE;
+    },
+    setChip: renderChip,
+    setStreaming(on) {
+      streaming = on;
+      stopBtn.hidden = !on;
+      sendBtn.disabled = on;
+    },
+    focus: () => input.focus(),
+    autosize,
+    dispose() {
+      doc.removeEventListener('keydown', onDocKey);
+    },
+  };
+}
