@@ -134,7 +134,8 @@ interface VscodeSample {
 }
 
 async function vscodeActivation(): Promise<{ samples: VscodeSample[]; notes: string[] }> {
-  const { CodeServerE2E } = await import('../test/system/e2e/harness');
+  const { CodeServerE2E } = await import('../test/system/e2e/launch');
+  const { StatusBarActions } = await import('../test/system/e2e/actions');
   const e2e = await CodeServerE2E.launch({
     name: `bench-${resultName}`,
     vsix,
@@ -146,7 +147,7 @@ async function vscodeActivation(): Promise<{ samples: VscodeSample[]; notes: str
     await e2e.openWorkbench();
     for (let i = 0; i <= reloads; i++) {
       if (i > 0) await e2e.reload();
-      await e2e.waitForStatus(/Gearbox: (?!daemon down)/, 90_000);
+      await StatusBarActions.waitFor(e2e, /Gearbox: (?!daemon down)/, 90_000);
       const sample: VscodeSample = { window: i === 0 ? 'first' : 'reload' };
       // The extension's own line: in the newest exthost log dir's Gearbox.log that has one not read yet.
       const deadline = Date.now() + 10_000;
@@ -186,9 +187,10 @@ async function vscodeActivation(): Promise<{ samples: VscodeSample[]; notes: str
 
 /** Opens "Developer: Show Running Extensions" and reads Gearbox's activation time from it. */
 async function runningExtensionsTime(
-  e2e: import('../test/system/e2e/harness').CodeServerE2E,
+  e2e: import('../test/system/e2e/launch').CodeServerE2E,
 ): Promise<{ vscodeShown: string; vscodeMs?: number } | undefined> {
-  await e2e.runCommand('Developer: Show Running Extensions');
+  const { WorkbenchActions } = await import('../test/system/e2e/actions');
+  await WorkbenchActions.runCommand(e2e, 'Developer: Show Running Extensions');
   const list = e2e.page.locator('.runtime-extensions-editor').first();
   await list.locator('.monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
   // A virtual list (rows of 70 px, most active first): scroll until Gearbox's row is rendered.

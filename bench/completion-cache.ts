@@ -19,7 +19,8 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import type { CodeServerE2E } from '../test/system/e2e/harness';
+import { EditorActions, StatusBarActions, WorkbenchActions } from '../test/system/e2e/actions';
+import type { CodeServerE2E } from '../test/system/e2e/launch';
 import { daemonCompletions, gearboxLogLines, setGearboxLogLevel } from './lib/code-server';
 import { printTable, repoRoot, summarize, writeResult, type Summary } from './lib/report';
 
@@ -221,9 +222,9 @@ async function newSuggestion(e2e: CodeServerE2E, seed: string): Promise<string> 
   await e2e.page.keyboard.press('Escape');
   await e2e.page.keyboard.press('End');
   await e2e.page.keyboard.press('Enter');
-  await e2e.type(seed, 30);
+  await EditorActions.type(e2e, seed, 30);
   try {
-    await e2e.waitForGhostText(60_000, 10_000, 'abcxyz');
+    await EditorActions.waitForGhostText(e2e, { timeoutMs: 60_000, retriggerAfterMs: 10_000, moreKeys: 'abcxyz' });
   } catch {
     return '';
   }
@@ -236,21 +237,21 @@ async function vscodePart(): Promise<{
   notes: string[];
   firstGhostMs: number;
 }> {
-  const { CodeServerE2E } = await import('../test/system/e2e/harness');
+  const { CodeServerE2E } = await import('../test/system/e2e/launch');
   const e2e = await CodeServerE2E.launch({ name: 'bench-completion-cache', files: { 'demo.py': DEMO_PY } });
   const samples: KeySample[] = [];
   let traceOn = false;
   let firstGhostMs = NaN;
   try {
     await e2e.openWorkbench();
-    await e2e.waitForStatus(/Gearbox: (?!daemon down)/, 90_000);
+    await StatusBarActions.waitFor(e2e, /Gearbox: (?!daemon down)/, 90_000);
     traceOn = await setGearboxLogLevel(e2e, 'Trace');
-    await e2e.openFile('demo.py');
-    await e2e.gotoEnd();
+    await WorkbenchActions.openFile(e2e, 'demo.py');
+    await EditorActions.gotoEnd(e2e);
     await e2e.page.evaluate(PAGE_PROBE);
     const t = Date.now();
-    await e2e.type(SEEDS[0]!, 30);
-    await e2e.waitForGhostText(90_000, 15_000, 'abcxyz');
+    await EditorActions.type(e2e, SEEDS[0]!, 30);
+    await EditorActions.waitForGhostText(e2e, { timeoutMs: 90_000, moreKeys: 'abcxyz' });
     firstGhostMs = Date.now() - t;
     let ghost = await ghostNow(e2e);
     let suggestion = 0;

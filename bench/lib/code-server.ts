@@ -1,8 +1,10 @@
 // Helpers for the benchmarks that drive a real VS Code through the e2e harness
-// (test/system/e2e/harness.ts): the extension's log files, and its log level.
+// (test/system/e2e/launch.ts and actions.ts): the extension's log files, and its log level.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CodeServerE2E } from '../../test/system/e2e/harness';
+import { WorkbenchActions } from '../../test/system/e2e/actions';
+import type { CodeServerE2E } from '../../test/system/e2e/launch';
+import { WorkbenchSelectors } from '../../test/system/e2e/selectors';
 
 /** Every Gearbox.log (the extension's LogOutputChannel) under the code-server user-data dir's logs. */
 export function gearboxLogFiles(userData: string): string[] {
@@ -30,8 +32,8 @@ export function gearboxLogLines(e2e: CodeServerE2E): string[] {
  */
 export async function setGearboxLogLevel(e2e: CodeServerE2E, level: 'Trace' | 'Debug' | 'Info'): Promise<boolean> {
   try {
-    await e2e.runCommand('Developer: Set Log Level...');
-    const rows = e2e.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    await WorkbenchActions.runCommand(e2e, 'Developer: Set Log Level...');
+    const rows = WorkbenchSelectors.quickPickRows(e2e.page);
     await rows.first().waitFor({ state: 'visible', timeout: 10_000 });
     await e2e.page.keyboard.type('Gearbox', { delay: 10 });
     const gearbox = rows.filter({ hasText: /^Gearbox/ }).first();
@@ -40,8 +42,7 @@ export async function setGearboxLogLevel(e2e: CodeServerE2E, level: 'Trace' | 'D
     const row = rows.filter({ hasText: new RegExp(`^${level}`) }).first();
     await row.waitFor({ state: 'visible', timeout: 10_000 });
     await row.click();
-    await e2e.page
-      .locator('.quick-input-widget')
+    await WorkbenchSelectors.quickInput(e2e.page)
       .waitFor({ state: 'hidden', timeout: 5_000 })
       .catch(() => undefined);
     return true;

@@ -1,4 +1,4 @@
-// Types for setup.mjs (imported by test/system/e2e/harness.ts).
+// Types for setup.mjs (imported by test/system/e2e/launch.ts).
 export declare const NODE_VERSION: string;
 export declare const CODE_SERVER_VERSION: string;
 export declare const cacheDir: string;

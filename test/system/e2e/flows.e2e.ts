@@ -2,7 +2,9 @@
 // block gets its own code-server, workspace, daemon runtime dir and fake provider; screenshots of
 // each step go to test/system/e2e/artifacts/<flow>/. Run: npm run test:e2e (see test/system/e2e/README section).
 import assert from 'node:assert/strict';
-import { MODELS, normalizeText, useCodeServer, type CodeServerE2E } from './harness';
+import { ChatActions, EditorActions, normalizeText, StatusBarActions, WorkbenchActions } from './actions';
+import { MODELS, useCodeServer } from './launch';
+import { ChatSelectors, EditorSelectors, WorkbenchSelectors } from './selectors';
 
 const DEMO_PY = 'def add(a, b):\n    return a + b\n\n\n';
 
@@ -12,23 +14,26 @@ describe('flow 1: inline completion in a Python file', function () {
 
   it('ghost text appears while typing, Tab accepts it, and the file has it', async () => {
     const e2e = cs.get();
-    await e2e.waitForStatus();
+    await StatusBarActions.waitFor(e2e);
     await e2e.screenshot('workbench-ready');
-    await e2e.openFile('demo.py');
-    await e2e.gotoEnd();
+    await WorkbenchActions.openFile(e2e, 'demo.py');
+    await EditorActions.gotoEnd(e2e);
     let typed = 'print(add(1, ';
     const t = Date.now();
-    await e2e.type(typed);
-    const ghost = await e2e.waitForGhostText(60_000, 15_000, '23');
-    typed += e2e.extraKeysTyped;
+    await EditorActions.type(e2e, typed);
+    const { text: ghost, typedMore } = await EditorActions.waitForGhostText(e2e, {
+      timeoutMs: 60_000,
+      moreKeys: '23',
+    });
+    typed += typedMore;
     e2e.timings['first-ghost-text'] = Date.now() - t;
     await e2e.screenshot('ghost-text');
     assert.ok(ghost.trim().length > 0, 'ghost text is not empty');
 
     await e2e.page.keyboard.press('Tab');
-    await e2e.editor().locator('.ghost-text-decoration').first().waitFor({ state: 'detached', timeout: 10_000 });
+    await EditorSelectors.ghostText(EditorSelectors.active(e2e.page)).waitFor({ state: 'detached', timeout: 10_000 });
     await e2e.screenshot('accepted');
-    const saved = normalizeText(await e2e.saveAndRead('demo.py'));
+    const saved = normalizeText(await EditorActions.saveAndRead(e2e, 'demo.py'));
     const lastLine =
       saved
         .split('\n')
@@ -45,22 +50,7 @@ describe('flow 1: inline completion in a Python file', function () {
   });
 });
 
-// ---------- chat helpers ----------
-// The webview contract: textarea[aria-label=Message], Send/Stop buttons, .gb-answer-meta.
-
 const LONG_ANSWER = `${Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ')}.`;
-
-async function ask(e2e: CodeServerE2E, text: string): Promise<void> {
-  const chat = e2e.chatFrame();
-  const input = chat.locator('textarea[aria-label="Message"]');
-  await input.waitFor({ state: 'visible', timeout: 30_000 });
-  await input.fill(text);
-  await chat.getByRole('button', { name: 'Send', exact: true }).click();
-}
-
-function answers(e2e: CodeServerE2E) {
-  return e2e.chatFrame().locator('.gb-answer');
-}
 
 describe('flow 2: chat', function () {
   this.timeout(240_000);
@@ -68,10 +58,10 @@ describe('flow 2: chat', function () {
 
   it('opens from the activity bar and streams an answer with the model and the route reason', async () => {
     const e2e = cs.get();
-    await e2e.waitForStatus();
+    await StatusBarActions.waitFor(e2e);
     // The "Gearbox" view container is in the activity bar.
-    await e2e.activityBarItem().waitFor({ timeout: 30_000 });
-    await e2e.openChat();
+    await WorkbenchSelectors.activityBarItem(e2e.page).waitFor({ timeout: 30_000 });
+    await ChatActions.open(e2e);
     await e2e.screenshot('chat-open');
 
     e2e.fake.setScript(() => ({
@@ -80,20 +70,19 @@ describe('flow 2: chat', function () {
       delayMs: 60,
     }));
     // "@best" asks the router for the strongest model: the fake provider's fake-large.
-    await ask(e2e, 'What does add do? @best');
-    const first = answers(e2e).first();
+    await ChatActions.ask(e2e, 'What does add do? @best');
+    const chat = ChatSelectors.frame(e2e.page);
+    const first = ChatSelectors.answers(chat).first();
     // Streamed: partial text shows while the answer is still streaming.
-    await e2e
-      .chatFrame()
-      .locator('.gb-answer.gb-status-streaming .gb-answer-body')
+    await ChatSelectors.body(ChatSelectors.streamingAnswers(chat))
       .filter({ hasText: /\S/ })
       .first()
       .waitFor({ timeout: 60_000 });
     await e2e.screenshot('streaming');
-    await e2e.chatFrame().locator('.gb-answer.gb-status-done').first().waitFor({ timeout: 60_000 });
+    await ChatSelectors.doneAnswers(chat).first().waitFor({ timeout: 60_000 });
     await e2e.screenshot('answered');
-    assert.match(await first.locator('.gb-answer-body').innerText(), /The add function returns a \+ b\./);
-    const meta = normalizeText(await first.locator('.gb-answer-meta').innerText());
+    assert.match(await ChatSelectors.body(first).innerText(), /The add function returns a \+ b\./);
+    const meta = normalizeText(await ChatSelectors.meta(first).innerText());
     assert.ok(meta.includes(MODELS.fakeLarge), `the answer names its model: ${meta}`);
     // The route reason: we asked for the best model, so the reason says so.
     assert.match(meta.replace(MODELS.fakeLarge, ''), /best/i, `the answer shows the route reason: ${meta}`);
@@ -104,24 +93,20 @@ describe('flow 2: chat', function () {
     const e2e = cs.get();
     const abortsBefore = e2e.fake.aborts.length;
     e2e.fake.setScript(() => ({ kind: 'reply', text: LONG_ANSWER, delayMs: 250 }));
-    await ask(e2e, 'Write a long story about adders. @best');
-    const chat = e2e.chatFrame();
-    const streaming = chat.locator('.gb-answer.gb-status-streaming');
-    await streaming.locator('.gb-answer-body').filter({ hasText: /word2/ }).waitFor({ timeout: 60_000 });
-    const stop = chat.getByRole('button', { name: 'Stop', exact: true });
+    await ChatActions.ask(e2e, 'Write a long story about adders. @best');
+    const chat = ChatSelectors.frame(e2e.page);
+    const streaming = ChatSelectors.streamingAnswers(chat);
+    await ChatSelectors.body(streaming).filter({ hasText: /word2/ }).waitFor({ timeout: 60_000 });
+    const stop = ChatSelectors.stopButton(chat);
     await stop.waitFor({ state: 'visible' });
     await e2e.screenshot('before-stop');
     await stop.click();
-    const stopped = answers(e2e).last();
-    await chat
-      .locator('.gb-answer')
-      .last()
-      .and(chat.locator('.gb-answer:not(.gb-status-streaming)'))
-      .waitFor({ timeout: 15_000 });
+    const stopped = ChatSelectors.answers(chat).last();
+    await stopped.and(ChatSelectors.finishedAnswers(chat)).waitFor({ timeout: 15_000 });
     await e2e.screenshot('stopped');
     const cls = (await stopped.getAttribute('class')) ?? '';
     assert.match(cls, /gb-status-stopped/, `the answer is marked stopped: ${cls}`);
-    const text = await stopped.locator('.gb-answer-body').innerText();
+    const text = await ChatSelectors.body(stopped).innerText();
     assert.ok(!text.includes('word79'), 'the answer stopped before the end');
     // The daemon cancelled the provider's stream (the fake saw the client hang up).
     await Promise.race([
@@ -130,27 +115,26 @@ describe('flow 2: chat', function () {
         setTimeout(() => reject(new Error('Stop did not cancel the request to the provider within 15 s')), 15_000),
       ),
     ]);
-    await chat.getByRole('button', { name: 'Send', exact: true }).waitFor({ state: 'visible' });
+    await ChatSelectors.sendButton(chat).waitFor({ state: 'visible' });
   });
 
   it('keeps the history across a window reload', async () => {
     const e2e = cs.get();
     await e2e.reload();
-    await e2e.waitForStatus();
-    await e2e.openChat();
-    const chat = e2e.chatFrame();
-    await chat.locator('.gb-user').filter({ hasText: 'What does add do?' }).waitFor({ timeout: 30_000 });
-    await chat
-      .locator('.gb-answer')
+    await StatusBarActions.waitFor(e2e);
+    await ChatActions.open(e2e);
+    const chat = ChatSelectors.frame(e2e.page);
+    await ChatSelectors.userTurns(chat).filter({ hasText: 'What does add do?' }).waitFor({ timeout: 30_000 });
+    await ChatSelectors.answers(chat)
       .filter({ hasText: 'The add function returns a + b.' })
       .waitFor({ timeout: 30_000 });
-    assert.ok((await chat.locator('.gb-answer').count()) >= 2, 'both answers are back');
+    assert.ok((await ChatSelectors.answers(chat).count()) >= 2, 'both answers are back');
     await e2e.screenshot('after-reload');
   });
 
   it('the Usage view shows what the chats cost, the savings and the budget', async () => {
     const e2e = cs.get();
-    await e2e.runCommand('Gearbox: Show Usage');
+    await WorkbenchActions.runCommand(e2e, 'Gearbox: Show Usage');
     // The Usage webview sits in the same sidebar container as the chat: find its document by content.
     const deadline = Date.now() + 30_000;
     let text = '';
@@ -194,52 +178,44 @@ describe('flow 3: refactor from the editor context menu', function () {
         ? { kind: 'reply', text: `\`\`\`python\n${SIMPLIFIED}\n\`\`\`\nReturned the comparison directly.` }
         : { kind: 'reply' },
     );
-    await e2e.waitForStatus();
-    await e2e.openFile('logic.py');
-    await e2e.selectLines(1, 5); // lines 1-5, up to the start of line 6
+    await StatusBarActions.waitFor(e2e);
+    await WorkbenchActions.openFile(e2e, 'logic.py');
+    await EditorActions.selectLines(e2e, 1, 5); // lines 1-5, up to the start of line 6
     await e2e.screenshot('selected');
 
     // Right-click inside the selection → the "Gearbox" submenu → "Simplify".
-    await e2e.editor().locator('.view-line').nth(1).click({ button: 'right' });
-    const menu = e2e.page.locator('.monaco-menu-container, .context-view .monaco-menu');
-    const gearboxItem = menu
+    await EditorSelectors.line(EditorSelectors.active(e2e.page), 1).click({ button: 'right' });
+    const gearboxItem = WorkbenchSelectors.contextMenu(e2e.page)
       .locator('.action-item')
       .filter({ hasText: /^Gearbox/ })
       .first();
     await gearboxItem.waitFor({ state: 'visible', timeout: 10_000 });
     await gearboxItem.hover();
     await gearboxItem.click();
-    const simplify = e2e.page
-      .locator('.monaco-menu .action-item')
-      .filter({ hasText: /^Simplify/ })
-      .first();
+    const simplify = WorkbenchSelectors.menuItem(e2e.page, /^Simplify/).first();
     await simplify.waitFor({ state: 'visible', timeout: 10_000 });
     await e2e.screenshot('context-menu');
     await simplify.click();
 
     // The diff editor opens, with Accept / Reject (notification or modal buttons).
-    await e2e.page.locator('.editor-group-container .monaco-diff-editor').first().waitFor({ timeout: 60_000 });
-    const accept = e2e.page
-      .locator('.notification-toast .monaco-button, .monaco-dialog-box .monaco-button, .dialog-buttons .monaco-button')
-      .filter({ hasText: /^Accept$/ });
+    await WorkbenchSelectors.diffEditor(e2e.page).waitFor({ timeout: 60_000 });
+    const accept = WorkbenchSelectors.promptButton(e2e.page, /^Accept$/);
     await accept.first().waitFor({ state: 'visible', timeout: 60_000 });
     await e2e.screenshot('diff');
     await accept.first().click();
-    await e2e.page
-      .locator('.editor-group-container .monaco-diff-editor')
-      .first()
+    await WorkbenchSelectors.diffEditor(e2e.page)
       .waitFor({ state: 'detached', timeout: 15_000 })
       .catch(() => undefined);
-    await e2e.page.locator('.tabs-container .tab.active').filter({ hasText: 'logic.py' }).waitFor({ timeout: 15_000 });
+    await WorkbenchSelectors.activeTab(e2e.page, 'logic.py').waitFor({ timeout: 15_000 });
     await e2e.screenshot('accepted');
-    const changed = await e2e.saveAndRead('logic.py', SOURCE);
+    const changed = await EditorActions.saveAndRead(e2e, 'logic.py', SOURCE);
     assert.ok(changed.startsWith(`${SIMPLIFIED}\n`), `the file has the simplified code:\n${changed}`);
     assert.ok(changed.includes('print(is_positive(3))'), 'the rest of the file is unchanged');
 
     // One Undo restores the original (the change was one edit).
-    await e2e.focusEditor();
+    await EditorActions.focus(e2e);
     await e2e.page.keyboard.press('Control+Z');
-    const restored = await e2e.saveAndRead('logic.py', changed);
+    const restored = await EditorActions.saveAndRead(e2e, 'logic.py', changed);
     await e2e.screenshot('undone');
     assert.equal(restored, SOURCE);
   });
@@ -254,19 +230,20 @@ describe('flow 4: Select Model… pins the chat model for the workspace', functi
     'and the next answer names it';
   it(quickPickTitle, async () => {
     const e2e = cs.get();
-    await e2e.waitForStatus();
-    await e2e.runCommand('Gearbox: Select Model…');
+    await StatusBarActions.waitFor(e2e);
+    await WorkbenchActions.runCommand(e2e, 'Gearbox: Select Model…');
     // Step 1: which task.
-    const chatTask = e2e.quickPickRows(/^Chat/).first();
+    const chatTask = WorkbenchSelectors.quickPickRows(e2e.page, /^Chat/).first();
     await chatTask.waitFor({ state: 'visible', timeout: 15_000 });
     await e2e.screenshot('task-pick');
     await chatTask.click();
     // Step 2: Auto (router) and the model ids.
-    await e2e.quickPickRows('Auto (router)').first().waitFor({ state: 'visible', timeout: 30_000 });
-    await e2e.quickPickRows(MODELS.local).first().waitFor({ state: 'visible' });
+    const rows = (text: string) => WorkbenchSelectors.quickPickRows(e2e.page, text).first();
+    await rows('Auto (router)').waitFor({ state: 'visible', timeout: 30_000 });
+    await rows(MODELS.local).waitFor({ state: 'visible' });
     // The list is virtualized (only the rows on screen exist): filter it, as a user would.
     await e2e.page.keyboard.type(MODELS.fakeSmall);
-    const row = e2e.quickPickRows(MODELS.fakeSmall).first();
+    const row = rows(MODELS.fakeSmall);
     await row.waitFor({ state: 'visible' });
     await e2e.screenshot('model-pick');
     await row.click();
@@ -287,12 +264,12 @@ describe('flow 4: Select Model… pins the chat model for the workspace', functi
     await e2e.screenshot('saved');
 
     e2e.fake.setScript(() => ({ kind: 'reply', text: 'Answer from the pinned model.' }));
-    await e2e.openChat();
-    await ask(e2e, 'Which model are you?');
-    const done = e2e.chatFrame().locator('.gb-answer.gb-status-done').last();
+    await ChatActions.open(e2e);
+    await ChatActions.ask(e2e, 'Which model are you?');
+    const done = ChatSelectors.doneAnswers(ChatSelectors.frame(e2e.page)).last();
     await done.waitFor({ timeout: 60_000 });
     await e2e.screenshot('answer');
-    const meta = normalizeText(await done.locator('.gb-answer-meta').innerText());
+    const meta = normalizeText(await ChatSelectors.meta(done).innerText());
     assert.ok(meta.includes(MODELS.fakeSmall), `the answer names the pinned model: ${meta}`);
     assert.equal(e2e.fake.requests.at(-1)?.body.model, 'fake-small');
   });
@@ -304,26 +281,26 @@ describe('flow 5: the daemon dies and comes back', function () {
 
   it('SIGKILL → the status bar says so → the extension restarts it → completion works again', async () => {
     const e2e = cs.get();
-    await e2e.waitForStatus();
-    await e2e.openFile('demo.py');
-    await e2e.gotoEnd();
-    await e2e.type('x = add(1, ');
-    await e2e.waitForGhostText(60_000, 15_000, '23');
+    await StatusBarActions.waitFor(e2e);
+    await WorkbenchActions.openFile(e2e, 'demo.py');
+    await EditorActions.gotoEnd(e2e);
+    await EditorActions.type(e2e, 'x = add(1, ');
+    await EditorActions.waitForGhostText(e2e, { timeoutMs: 60_000, moreKeys: '23' });
     await e2e.screenshot('completion-before');
     await e2e.page.keyboard.press('Escape');
     const before = await e2e.waitForDaemon();
     const hostsBefore = e2e.ourProcesses().filter((p) => p.cmd.includes('model-host'));
 
     // Record every status bar text, so a short "down" phase is not missed between polls.
-    await e2e.recordStatusBar();
+    await StatusBarActions.record(e2e);
     const t = Date.now();
     process.kill(before.pid, 'SIGKILL');
-    await e2e.waitForStatusSeen(/daemon down/, 30_000);
+    await StatusBarActions.waitForSeen(e2e, /daemon down/, 30_000);
     await e2e.screenshot('daemon-down');
     const after = await e2e.waitForDaemon(60_000, before.pid);
-    await e2e.waitForStatus(/Gearbox: (?!daemon down)/, 60_000);
+    await StatusBarActions.waitFor(e2e, /Gearbox: (?!daemon down)/, 60_000);
     e2e.timings['daemon-recovery'] = Date.now() - t;
-    const seen = await e2e.statusBarHistory();
+    const seen = await StatusBarActions.history(e2e);
     assert.ok(
       seen.some((s) => /daemon down/.test(s)),
       `the status bar said the daemon was down: ${JSON.stringify(seen)}`,
@@ -339,11 +316,11 @@ describe('flow 5: the daemon dies and comes back', function () {
       );
 
     // Completion works again, served by the new daemon.
-    await e2e.focusEditor();
+    await EditorActions.focus(e2e);
     await e2e.page.keyboard.press('End');
-    await e2e.type('2)\ny = add(3, ');
-    const ghost = await e2e.waitForGhostText(60_000, 15_000, '45');
-    assert.ok(ghost.trim().length > 0);
+    await EditorActions.type(e2e, '2)\ny = add(3, ');
+    const ghost = await EditorActions.waitForGhostText(e2e, { timeoutMs: 60_000, moreKeys: '45' });
+    assert.ok(ghost.text.trim().length > 0);
     await e2e.screenshot('completion-again');
   });
 
@@ -351,35 +328,33 @@ describe('flow 5: the daemon dies and comes back', function () {
     'a chat streaming when the daemon dies shows "interrupted — retry", keeps the history, and Retry works';
   it(interruptedTitle, async () => {
     const e2e = cs.get();
-    await e2e.waitForStatus(/Gearbox: (?!daemon down)/, 60_000);
-    await e2e.openChat();
+    await StatusBarActions.waitFor(e2e, /Gearbox: (?!daemon down)/, 60_000);
+    await ChatActions.open(e2e);
     e2e.fake.setScript(() => ({ kind: 'reply', text: LONG_ANSWER, delayMs: 250 }));
-    await ask(e2e, 'Tell me about adders. @best');
-    const chat = e2e.chatFrame();
-    await chat
-      .locator('.gb-answer.gb-status-streaming .gb-answer-body')
+    await ChatActions.ask(e2e, 'Tell me about adders. @best');
+    const chat = ChatSelectors.frame(e2e.page);
+    await ChatSelectors.body(ChatSelectors.streamingAnswers(chat))
       .filter({ hasText: /word2/ })
       .waitFor({ timeout: 60_000 });
     const daemon = await e2e.waitForDaemon();
     process.kill(daemon.pid, 'SIGKILL');
-    const last = answers(e2e).last();
-    await last
-      .locator('.gb-answer-status')
+    const last = ChatSelectors.answers(chat).last();
+    await ChatSelectors.status(last)
       .filter({ hasText: /interrupted/ })
       .waitFor({ timeout: 30_000 });
     await e2e.screenshot('chat-interrupted');
     assert.match(
-      await last.locator('.gb-answer-body').innerText(),
+      await ChatSelectors.body(last).innerText(),
       /word0 word1 word2/,
       'what arrived before the crash is kept',
     );
     await e2e.waitForDaemon(60_000, daemon.pid);
-    await e2e.waitForStatus(/Gearbox: (?!daemon down)/, 60_000);
+    await StatusBarActions.waitFor(e2e, /Gearbox: (?!daemon down)/, 60_000);
     // The conversation (and the earlier question) is still there; Retry answers with the new daemon.
-    assert.ok((await chat.locator('.gb-user').filter({ hasText: 'Tell me about adders.' }).count()) >= 1);
+    assert.ok((await ChatSelectors.userTurns(chat).filter({ hasText: 'Tell me about adders.' }).count()) >= 1);
     e2e.fake.setScript(() => ({ kind: 'reply', text: 'Adders add.' }));
-    await last.locator('.gb-answer-status').getByRole('button', { name: 'Retry', exact: true }).click();
-    await chat.locator('.gb-answer.gb-status-done').filter({ hasText: 'Adders add.' }).waitFor({ timeout: 60_000 });
+    await ChatSelectors.status(last).getByRole('button', { name: 'Retry', exact: true }).click();
+    await ChatSelectors.doneAnswers(chat).filter({ hasText: 'Adders add.' }).waitFor({ timeout: 60_000 });
     await e2e.screenshot('chat-retried');
   });
 });

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot, useCodeServer } from './harness';
+import { EditorActions, StatusBarActions, WorkbenchActions } from './actions';
+import { repoRoot, useCodeServer } from './launch';
 
 function findVsix(): string | undefined {
   if (process.env.GEARBOX_E2E_VSIX) return path.resolve(process.env.GEARBOX_E2E_VSIX);
@@ -51,15 +52,15 @@ if (vsix && fs.existsSync(bundle) && fs.statSync(vsix).mtimeMs < fs.statSync(bun
         !fs.lstatSync(path.join(e2e.dirs.extensions, installed[0]!)).isSymbolicLink(),
         'installed from the .vsix, not linked',
       );
-      await e2e.waitForStatus();
+      await StatusBarActions.waitFor(e2e);
       const d = await e2e.waitForDaemon();
       assert.ok(d.pid > 0);
       await e2e.screenshot('running');
-      await e2e.openFile('demo.py');
-      await e2e.gotoEnd();
-      await e2e.type('print(add(1, ');
-      const ghost = await e2e.waitForGhostText(60_000, 15_000, '23');
-      assert.ok(ghost.trim().length > 0);
+      await WorkbenchActions.openFile(e2e, 'demo.py');
+      await EditorActions.gotoEnd(e2e);
+      await EditorActions.type(e2e, 'print(add(1, ');
+      const ghost = await EditorActions.waitForGhostText(e2e, { timeoutMs: 60_000, moreKeys: '23' });
+      assert.ok(ghost.text.trim().length > 0);
       await e2e.screenshot('ghost-text');
     });
   },

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildExtensionTests, outDir } from '../../../scripts/e2e/build-ext-tests.mjs';
-import { artifactsRoot, CodeServerE2E, repoRoot } from '../e2e/harness';
+import { artifactsRoot, CodeServerE2E, repoRoot } from '../e2e/launch';
 import type { SuiteResults } from './runner/extension.cjs';
 import { failureReason, formatSummary } from './summary';
 

@@ -16,7 +16,7 @@ import { runTests } from '@vscode/test-electron';
 import { buildExtensionTests, outDir } from '../../../scripts/e2e/build-ext-tests.mjs';
 import { startFakeOpenAI } from '../../fakes/fake-openai';
 import { makeTestModel } from '../../fixtures/make-test-model';
-import { daemonFixtureConfig, repoRoot, stopDaemonIn } from '../e2e/harness';
+import { daemonFixtureConfig, repoRoot, stopDaemonIn } from '../e2e/launch';
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);

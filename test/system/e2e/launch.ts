@@ -1,30 +1,33 @@
-// End-to-end harness: a real VS Code (code-server) with the Gearbox extension installed, driven by
-// Playwright through Debian's Chromium. Each launch gets a fresh temp root holding the user-data
-// dir, the extensions dir, a workspace folder, the daemon's runtime dir and config (the generated
-// tiny GGUF model `local/tiny` plus a fake OpenAI-compatible provider `fake`), so nothing touches
-// the user's real daemon, settings or keys. Every process it starts is ended by `close()`:
-// Chromium, code-server (its process group), and the daemon the extension spawned (found by its
-// runtime dir's daemon.json, and by a marker in the environment of everything started below us).
+// Launch for the end-to-end tests: a real VS Code (code-server) with the Gearbox extension installed,
+// driven by Playwright through Debian's Chromium. What a user does is in actions.ts, where things are
+// in the page in selectors.ts; this file holds the lifecycle and the fixture. Each launch gets a fresh
+// temp root holding the user-data dir, the extensions dir, a workspace folder, the daemon's runtime
+// dir and config (the generated tiny GGUF model `local/tiny` plus a fake OpenAI-compatible provider
+// `fake`), so nothing touches the user's real daemon, settings or keys. Every process it starts is
+// ended by `close()`: Chromium, code-server (its process group), and the daemon the extension
+// spawned (found by its runtime dir's daemon.json, and by a marker in the environment of everything
+// started below us).
 //
 // Needs: `node scripts/e2e/setup.mjs` (Node 24 + code-server in .cache/e2e/), Chromium
 // (/usr/bin/chromium or $GEARBOX_E2E_CHROMIUM), and a built dist/ (`npm run build`).
-// Env: GEARBOX_E2E_KEEP=1 keeps the temp root; GEARBOX_E2E_HEADED=1 shows the browser (needs a display);
-// GEARBOX_E2E_VSIX=path installs that .vsix instead of linking the repo.
+// Env: GEARBOX_E2E_KEEP=1 keeps the temp root; GEARBOX_E2E_HEADED=1 shows the browser (needs a
+// display); GEARBOX_E2E_VSIX=path installs that .vsix instead of linking the repo.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { setup } from '../../../scripts/e2e/setup.mjs';
 import { startFakeOpenAI } from '../../fakes/fake-openai';
 import type { FakeServer, FakeServerOptions } from '../../fakes/fake-server';
 import { makeTestModel } from '../../fixtures/make-test-model';
 import { pidAlive } from '../../../shared/discovery';
+import { WorkbenchSelectors } from './selectors';
+import { waitFor } from './wait';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const artifactsRoot = path.join(repoRoot, 'test', 'system', 'e2e', 'artifacts');
-export const EXTENSION_ID = 'gearbox.gearbox';
 const EXTENSION_FOLDER = 'gearbox.gearbox-0.1.0';
 const RUNNER_FOLDER = 'gearbox.gearbox-test-runner-0.0.1';
 const RUNNER_SOURCE = path.join(repoRoot, 'test', 'extension-host', 'runner');
@@ -120,23 +123,6 @@ export interface Dirs {
 
 type Timings = Record<string, number>;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(
-  what: string,
-  fn: () => T | undefined | Promise<T | undefined>,
-  timeoutMs: number,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== null && (v as unknown) !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
 /** Pids of processes whose environment holds `KEY=value` (Linux /proc); [] elsewhere. */
 function pidsWithEnv(key: string, value: string): number[] {
   if (process.platform !== 'linux') return [];
@@ -168,10 +154,6 @@ function processesWithEnv(key: string, value: string): { pid: number; cmd: strin
   });
 }
 
-export function normalizeText(s: string): string {
-  return s.replace(/\u00a0/g, ' ').replace(/\u200b|\u200c|\u200d|\ufeff/g, '');
-}
-
 export class CodeServerE2E {
   readonly timings: Timings = {};
   /** Oddities worth reporting that did not fail the flow. */
@@ -201,7 +183,8 @@ export class CodeServerE2E {
     const { paths, missing } = setup({ check: true });
     if (missing.length)
       throw new Error(
-        `e2e prerequisites missing: ${missing.join(', ')}. Run: node scripts/e2e/setup.mjs (and scripts/e2e/apt-deps.sh as root)`,
+        `e2e prerequisites missing: ${missing.join(', ')}. ` +
+          'Run: node scripts/e2e/setup.mjs (and scripts/e2e/apt-deps.sh as root)',
       );
     const vsix = opts.vsix ?? process.env.GEARBOX_E2E_VSIX;
     if (!vsix && !fs.existsSync(path.join(repoRoot, 'dist', 'extension', 'extension.cjs')))
@@ -248,7 +231,8 @@ export class CodeServerE2E {
     return e2e;
   }
 
-  private mark(name: string, since: number): void {
+  /** Adds the time since `since` to the named phase of this run's timings. */
+  mark(name: string, since: number): void {
     this.timings[name] = (this.timings[name] ?? 0) + (Date.now() - since);
   }
 
@@ -419,13 +403,9 @@ export class CodeServerE2E {
         fs.appendFileSync(path.join(this.dirs.artifacts, 'browser-console.log'), `${msg.type()}: ${msg.text()}\n`);
     });
     await this.page.goto(`${this.url}/?folder=${encodeURIComponent(this.dirs.workspace)}`);
-    await this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-    await this.page.locator('.part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+    await this.workbenchShown();
     // The explorer shows the folder once the remote file system answered.
-    await this.page
-      .locator('.explorer-folders-view .monaco-list-row')
-      .first()
-      .waitFor({ state: 'visible', timeout: 60_000 });
+    await WorkbenchSelectors.explorerRows(this.page).first().waitFor({ state: 'visible', timeout: 60_000 });
     this.mark('workbench-open', t);
     return this.page;
   }
@@ -433,64 +413,12 @@ export class CodeServerE2E {
   /** Reloads the page (a new window session; the extension host restarts) and waits for the workbench. */
   async reload(): Promise<void> {
     await this.page.reload();
-    await this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-    await this.page.locator('.part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+    await this.workbenchShown();
   }
 
-  // ---------- Gearbox state ----------
-
-  /** The Gearbox status bar item. */
-  statusBarItem(): Locator {
-    return this.page.locator('.part.statusbar .statusbar-item').filter({ hasText: /Gearbox/ });
-  }
-
-  async statusBarText(): Promise<string> {
-    return normalizeText((await this.statusBarItem().first().innerText()).trim());
-  }
-
-  /** Waits until the status bar item's text matches (default: running, "Gearbox: <model>"). */
-  async waitForStatus(re: RegExp = /Gearbox: (?!daemon down)/, timeoutMs = 60_000): Promise<string> {
-    const t = Date.now();
-    const item = this.statusBarItem().filter({ hasText: re });
-    await item.first().waitFor({ state: 'visible', timeout: timeoutMs });
-    this.mark('wait-status', t);
-    return this.statusBarText();
-  }
-
-  /**
-   * Starts recording every text the Gearbox status bar item shows (a MutationObserver in the page),
-   * so that a short phase ("daemon down" for half a second) is not missed between polls.
-   */
-  async recordStatusBar(): Promise<void> {
-    // A string, not a function: tsx's __name helper does not exist in the page.
-    await this.page.evaluate(`(() => {
-      window.__gbStatus = [];
-      const bar = document.querySelector('.part.statusbar');
-      const record = () => {
-        for (const el of bar.querySelectorAll('.statusbar-item')) {
-          const t = (el.textContent || '').trim();
-          if (/Gearbox/.test(t) && window.__gbStatus[window.__gbStatus.length - 1] !== t) window.__gbStatus.push(t);
-        }
-      };
-      record();
-      new MutationObserver(record).observe(bar, { subtree: true, childList: true, characterData: true, attributes: true });
-    })()`);
-  }
-
-  async statusBarHistory(): Promise<string[]> {
-    return (await this.page.evaluate('window.__gbStatus || []')) as string[];
-  }
-
-  async waitForStatusSeen(re: RegExp, timeoutMs = 30_000): Promise<string[]> {
-    return waitFor(
-      `the status bar to show ${re}`,
-      async () => {
-        const seen = await this.statusBarHistory();
-        return seen.some((s) => re.test(s)) ? seen : undefined;
-      },
-      timeoutMs,
-      50,
-    );
+  private async workbenchShown(): Promise<void> {
+    await WorkbenchSelectors.workbench(this.page).waitFor({ state: 'visible', timeout: 60_000 });
+    await WorkbenchSelectors.statusBar(this.page).waitFor({ state: 'visible', timeout: 60_000 });
   }
 
   /** The running daemon's discovery info from the runtime dir, if its pid is alive. */
@@ -532,137 +460,6 @@ export class CodeServerE2E {
     }
   }
 
-  // ---------- workbench helpers ----------
-
-  private quickInput(): Locator {
-    return this.page.locator('.quick-input-widget');
-  }
-
-  private async openQuickInput(key: string): Promise<Locator> {
-    const input = this.quickInput().locator('input.input, .quick-input-box input').first();
-    for (let attempt = 0; attempt < 3; attempt++) {
-      await this.page.keyboard.press(key);
-      try {
-        await input.waitFor({ state: 'visible', timeout: 5_000 });
-        return input;
-      } catch {
-        await this.page.keyboard.press('Escape');
-      }
-    }
-    throw new Error(`the quick input did not open with ${key}`);
-  }
-
-  /** Quick-input rows (command palette, Quick Pick), optionally filtered by text. */
-  quickPickRows(text?: string | RegExp): Locator {
-    const rows = this.quickInput().locator('.quick-input-list .monaco-list-row');
-    return text === undefined ? rows : rows.filter({ hasText: text });
-  }
-
-  /** Runs a command by its palette title ("Gearbox: Show Status"), clicking the matching row. */
-  async runCommand(title: string): Promise<void> {
-    const input = await this.openQuickInput('F1');
-    await input.fill(`>${title}`);
-    const row = this.quickPickRows(title.replace(/…$/, '')).first();
-    await row.waitFor({ state: 'visible', timeout: 15_000 });
-    await row.click();
-  }
-
-  /** Opens a workspace file through Quick Open and waits until its editor has focus. */
-  async openFile(rel: string): Promise<void> {
-    const base = path.basename(rel);
-    const input = await this.openQuickInput('Control+P');
-    await input.fill(rel);
-    const row = this.quickPickRows(base).first();
-    await row.waitFor({ state: 'visible', timeout: 15_000 });
-    await this.page.keyboard.press('Enter');
-    await this.page.locator(`.tabs-container .tab.active`).filter({ hasText: base }).waitFor({ timeout: 15_000 });
-    await this.editor().locator('.view-lines').waitFor({ state: 'visible' });
-    await this.page.locator('.editor-instance .monaco-editor.focused').waitFor({ timeout: 10_000 });
-  }
-
-  /** The active text editor. */
-  editor(): Locator {
-    return this.page.locator('.editor-group-container.active .editor-instance .monaco-editor').first();
-  }
-
-  async focusEditor(): Promise<void> {
-    if (await this.page.locator('.editor-group-container.active .monaco-editor.focused').count()) return;
-    await this.editor()
-      .locator('.view-lines')
-      .click({ position: { x: 5, y: 5 } });
-  }
-
-  /** Moves the cursor to the end of the document. */
-  async gotoEnd(): Promise<void> {
-    await this.focusEditor();
-    await this.page.keyboard.press('Control+End');
-  }
-
-  /** Moves to a 1-based line and column with Go to Line (Ctrl+G "line:col"). */
-  async gotoLine(line: number, col = 1): Promise<void> {
-    const input = await this.openQuickInput('Control+G');
-    await input.fill(`:${line}:${col}`);
-    await this.page.keyboard.press('Enter');
-    await this.page.locator('.editor-group-container.active .monaco-editor.focused').waitFor({ timeout: 5_000 });
-  }
-
-  async type(text: string, delayMs = 20): Promise<void> {
-    await this.page.keyboard.type(text, { delay: delayMs });
-  }
-
-  /** Ghost text (inline completion) currently shown in the active editor, or "" when none. */
-  async ghostText(): Promise<string> {
-    const parts = await this.editor()
-      .locator('.ghost-text-decoration, .ghost-text-decoration-preview, .ghost-text')
-      .allTextContents();
-    return normalizeText(parts.join(''));
-  }
-
-  /**
-   * Waits for ghost text after typing. If none shows within `retriggerAfterMs`, asks once
-   * explicitly (Alt+\\, "Trigger Inline Suggestion") and says so on stderr: a lost automatic
-   * trigger is worth knowing about, but is not what these flows test.
-   */
-  /** The keys waitForGhostText typed beyond the caller's text (see moreKeys). */
-  extraKeysTyped = '';
-
-  async waitForGhostText(timeoutMs = 30_000, retriggerAfterMs = 15_000, moreKeys = ''): Promise<string> {
-    this.extraKeysTyped = '';
-    const shown = this.editor().locator('.ghost-text-decoration, .ghost-text').first();
-    const deadline = Date.now() + timeoutMs;
-    const left = () => Math.max(1, deadline - Date.now());
-    try {
-      await shown.waitFor({ state: 'visible', timeout: Math.min(retriggerAfterMs, timeoutMs) });
-    } catch {
-      process.stderr.write(
-        `      [${this.opts.name}] no ghost text ${retriggerAfterMs} ms after typing; triggering inline suggestions explicitly\n`,
-      );
-      this.notes.push(`ghost text needed an explicit trigger (none ${retriggerAfterMs} ms after typing)`);
-      await this.screenshot('no-ghost-text-yet');
-      await this.page.keyboard.press('Alt+Backslash');
-      // A random-weight test model may have nothing to say at this exact spot (an empty line, on
-      // some CPUs' arithmetic): keep typing, as a user would, one key at a time.
-      const keys = [...moreKeys];
-      for (;;) {
-        const wait = keys.length ? Math.min(retriggerAfterMs, left()) : left();
-        try {
-          await shown.waitFor({ state: 'visible', timeout: wait });
-          break;
-        } catch (err) {
-          const key = keys.shift();
-          if (key === undefined || Date.now() >= deadline)
-            throw new Error(
-              `${(err as Error).message}\nrecent completions in the daemon log:\n${this.completionLogTail()}`,
-            );
-          this.notes.push(`no ghost text yet: typed ${JSON.stringify(key)} more`);
-          await this.page.keyboard.type(key, { delay: 30 });
-          this.extraKeysTyped += key;
-        }
-      }
-    }
-    return waitFor('non-empty ghost text', async () => (await this.ghostText()).trim() || undefined, left());
-  }
-
   /** The daemon's last completion log lines (model, latency, characters), to explain a missing ghost text. */
   completionLogTail(n = 8): string {
     return this.daemonLog()
@@ -670,93 +467,6 @@ export class CodeServerE2E {
       .filter((l) => /"msg":"(completion|inline completion|model|request)/.test(l) || /"level":"(warn|error)"/.test(l))
       .slice(-n)
       .join('\n');
-  }
-
-  /** The visible text of the active editor (rendered lines, top to bottom). Long files: use saveAndRead. */
-  async visibleEditorText(): Promise<string> {
-    const lines = await this.editor()
-      .locator('.view-lines .view-line')
-      .evaluateAll((els) =>
-        els
-          .map((el) => ({ top: parseFloat((el as HTMLElement).style.top || '0'), text: el.textContent ?? '' }))
-          .sort((a, b) => a.top - b.top)
-          .map((l) => l.text),
-      );
-    return normalizeText(lines.join('\n'));
-  }
-
-  /** Saves the active editor (Ctrl+S) and returns the file's content from disk once it changed. */
-  async saveAndRead(rel: string, previous?: string): Promise<string> {
-    const before = previous ?? this.readWorkspaceFile(rel);
-    await this.page.keyboard.press('Control+S');
-    // A dirty editor's tab has class "dirty"; wait for it to go (or for the file to change).
-    await waitFor(
-      `${rel} to be saved`,
-      async () => {
-        const dirty = await this.page.locator('.tabs-container .tab.active.dirty').count();
-        const now = this.readWorkspaceFile(rel);
-        return dirty === 0 && now !== before ? now : undefined;
-      },
-      10_000,
-    ).catch(() => undefined);
-    return this.readWorkspaceFile(rel);
-  }
-
-  /** Selects lines [from, to] (1-based, inclusive) of the active editor with the keyboard. */
-  async selectLines(from: number, to: number): Promise<void> {
-    await this.gotoLine(from, 1);
-    for (let i = from; i <= to; i++) await this.page.keyboard.press('Shift+ArrowDown');
-  }
-
-  /** A notification toast whose message matches. */
-  notification(text: string | RegExp): Locator {
-    return this.page.locator('.notifications-toasts .notification-toast').filter({ hasText: text });
-  }
-
-  /** The "Gearbox" view container's entry in the activity bar. */
-  activityBarItem(): Locator {
-    return this.page
-      .locator(
-        '.part.activitybar .action-item[aria-label^="Gearbox"], .part.activitybar .action-item:has(> .action-label[aria-label^="Gearbox"])',
-      )
-      .first();
-  }
-
-  /**
-   * Shows the Gearbox chat and returns the webview's content frame once its composer is visible.
-   * Clicks the activity bar entry when the container is not showing (clicking it while it shows
-   * would hide the sidebar), else runs gearbox.chat.focus from the palette.
-   */
-  async openChat(): Promise<FrameLocator> {
-    const t = Date.now();
-    const frame = this.chatFrame();
-    const input = frame.locator('textarea[aria-label="Message"]');
-    const item = this.activityBarItem();
-    const present = (await item.count()) > 0;
-    const checked = present && /\bchecked\b/.test((await item.getAttribute('class')) ?? '');
-    // The container is showing (e.g. restored after a reload): its webview may still be loading.
-    if (
-      !checked ||
-      !(await input.waitFor({ state: 'visible', timeout: 10_000 }).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      if (present && !checked) await item.click();
-      // VS Code names the view's generated focus command "Focus on Chat View" (id gearbox.chat.focus).
-      else await this.runCommand('Gearbox: Focus on Chat View');
-      await input.waitFor({ state: 'visible', timeout: 30_000 });
-    }
-    this.mark('open-chat', t);
-    return frame;
-  }
-
-  /** The chat webview's document: VS Code nests it as iframe.webview > iframe#active-frame. */
-  chatFrame(): FrameLocator {
-    return this.page
-      .frameLocator(`iframe.webview[src*="extensionId=${EXTENSION_ID}"], .part.sidebar iframe.webview`)
-      .first()
-      .frameLocator('iframe#active-frame');
   }
 
   // ---------- artifacts ----------
