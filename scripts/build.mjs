@@ -3,7 +3,6 @@ import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const watch = process.argv.includes('--watch');
 const common = { bundle: true, sourcemap: 'linked', logLevel: 'warning', legalComments: 'none' };
 // Bundled CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
 const esmRequireShim =
@@ -107,4 +106,4 @@ if (fs.existsSync('webview/usage/main.ts')) {
 const started = Date.now();
 await Promise.all(targets.map((t) => build(t)));
 fs.chmodSync('dist/daemon/gearbox.mjs', 0o755);
-if (!watch) console.log(`built ${targets.length} bundles in ${Date.now() - started} ms`);
+console.log(`built ${targets.length} bundles in ${Date.now() - started} ms`);

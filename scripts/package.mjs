@@ -59,7 +59,8 @@ export function binaryPackagesFor(target) {
   const list = BINARY_PACKAGES[target];
   if (!list) {
     throw new Error(
-      `No node-llama-cpp prebuilt binaries for target "${target}". Supported: ${Object.keys(BINARY_PACKAGES).join(', ')}`,
+      `No node-llama-cpp prebuilt binaries for target "${target}". ` +
+        `Supported: ${Object.keys(BINARY_PACKAGES).join(', ')}`,
     );
   }
   return list.map((p) => `@node-llama-cpp/${p}`);
@@ -80,7 +81,8 @@ function parseArgs(argv) {
     else if (a === '--keep-staging') o.keepStaging = true;
     else if (a === '-h' || a === '--help') {
       console.log(
-        'usage: node scripts/package.mjs [--target <vsce target>] [--out <file.vsix|dir>] [--skip-build] [--keep-staging]',
+        'usage: node scripts/package.mjs [--target <vsce target>] [--out <file.vsix|dir>] ' +
+          '[--skip-build] [--keep-staging]',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -152,41 +154,8 @@ function fetchPackage(spec, destDir, tmp) {
   run('tar', ['-xzf', tgz, '-C', destDir, '--strip-components=1']);
 }
 
-const MIT = (year, holder) => `MIT License
-
-Copyright (c) ${year} ${holder}
-
-Permission is hereby granted, free of charge, to any person obtaining a copy
-of this software and associated documentation files (the "Software"), to deal
-in the Software without restriction, including without limitation the rights
-to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
-copies of the Software, and to permit persons to whom the Software is
-furnished to do so, subject to the following conditions:
-
-The above copyright notice and this permission notice shall be included in all
-copies or substantial portions of the Software.
-
-THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
-OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
-SOFTWARE.
-`;
-
-/** Only these reach the .vsix (vsce applies it in the staging dir; also right for a bare `vsce ls`). */
-const VSCODEIGNORE = `**
-!package.json
-!README.md
-!LICENSE
-!media/**
-!docs/screenshots/**
-!dist/extension/**
-!dist/daemon/**
-!dist/webview/**
-!node_modules/**
-`;
+/** The repository's own files the staging dir gets as they are: no copies of them live in this script. */
+const REPO_FILES = ['README.md', 'LICENSE', '.vscodeignore'];
 
 /** Builds the .vsix; returns { file, target, bytes, entries }. */
 export async function packageVsix(options = {}) {
@@ -202,8 +171,11 @@ export async function packageVsix(options = {}) {
   const missing = REQUIRED_FILES.filter((f) => !fs.existsSync(path.join(ROOT, f)));
   if (missing.length)
     throw new Error(
-      `missing build output: ${missing.join(', ')} (do extension/extension.ts and webview/main.ts exist? npm run build)`,
+      `missing build output: ${missing.join(', ')} ` +
+        '(do extension/extension.ts and webview/main.ts exist? npm run build)',
     );
+  const missingRepoFiles = REPO_FILES.filter((f) => !fs.existsSync(path.join(ROOT, f)));
+  if (missingRepoFiles.length) throw new Error(`missing from the repository: ${missingRepoFiles.join(', ')}`);
 
   const pkg = readJson(path.join(ROOT, 'package.json'));
   const nlcVersion = readJson(path.join(ROOT, 'node_modules/node-llama-cpp/package.json')).version;
@@ -219,18 +191,8 @@ export async function packageVsix(options = {}) {
     delete manifest.scripts; // vsce would run vscode:prepublish; we already built
     delete manifest.optionalDependencies;
     fs.writeFileSync(path.join(staging, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    fs.copyFileSync(path.join(ROOT, 'README.md'), path.join(staging, 'README.md'));
-    const license = ['LICENSE', 'LICENSE.md', 'LICENSE.txt'].find((f) => fs.existsSync(path.join(ROOT, f)));
-    if (license) fs.copyFileSync(path.join(ROOT, license), path.join(staging, 'LICENSE'));
-    else {
-      log(
-        'note: no LICENSE in the repository; the .vsix gets a generated MIT LICENSE (package.json says "license": "MIT")',
-      );
-      fs.writeFileSync(
-        path.join(staging, 'LICENSE'),
-        MIT(new Date().getFullYear(), `the ${pkg.displayName ?? pkg.name} authors`),
-      );
-    }
+    // .vscodeignore is the whitelist of what reaches the .vsix; vsce applies it in the staging dir.
+    for (const f of REPO_FILES) fs.copyFileSync(path.join(ROOT, f), path.join(staging, f));
     if (fs.existsSync(path.join(ROOT, 'media')))
       fs.cpSync(path.join(ROOT, 'media'), path.join(staging, 'media'), { recursive: true });
     // The README's screenshots, so its relative image links work inside the extension's page.
@@ -239,11 +201,6 @@ export async function packageVsix(options = {}) {
     for (const d of ['dist/extension', 'dist/daemon', 'dist/webview']) {
       fs.cpSync(path.join(ROOT, d), path.join(staging, d), { recursive: true, filter: (src) => !src.endsWith('.map') });
     }
-    const ignoreFile = path.join(ROOT, '.vscodeignore');
-    fs.writeFileSync(
-      path.join(staging, '.vscodeignore'),
-      fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile) : VSCODEIGNORE,
-    );
 
     // --- node_modules: node-llama-cpp's production tree + this platform's binaries
     const tree = productionTree('node-llama-cpp');
@@ -302,7 +259,8 @@ export async function packageVsix(options = {}) {
     if (problems.length) throw new Error(`the .vsix is wrong:\n  ${problems.join('\n  ')}`);
     const bytes = fs.statSync(out).size;
     log(
-      `${path.relative(process.cwd(), out) || out}: ${(bytes / 1048576).toFixed(1)} MiB, ${entries.length} files, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `${path.relative(process.cwd(), out) || out}: ${(bytes / 1048576).toFixed(1)} MiB, ` +
+        `${entries.length} files, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     return { file: out, target, bytes, entries };
   } finally {
