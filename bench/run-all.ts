@@ -21,6 +21,7 @@ const benches: { name: string; file: string; args?: string[] }[] = [
   { name: 'decode', file: 'decode.ts' },
   { name: 'memory', file: 'memory.ts' },
   { name: 'completion-cache', file: 'completion-cache.ts' },
+  { name: 'cancel-latency', file: 'cancel-latency.ts' },
 ];
 
 const failed: string[] = [];

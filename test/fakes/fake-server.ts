@@ -116,6 +116,7 @@ export interface FakeServer {
   port: number;
   requests: RecordedRequest[];
   aborts: AbortRecord[];
+  /** 'request' (RecordedRequest), 'chunk' (RecordedRequest, chunks sent so far), 'abort' (AbortRecord). */
   events: EventEmitter;
   /** Scripts for the next requests, in order; after them `reply` (or the default) applies. */
   enqueue(...scripts: Script[]): void;
@@ -257,6 +258,7 @@ export async function startFakeServer(format: WireFormat, opts: FakeServerOption
       if (res.destroyed) return;
       await write(frames.chunk(pieces[i] ?? '', i, i === pieces.length - 1));
       sent++;
+      events.emit('chunk', rec, sent);
     }
     if (script.cutAfter !== undefined && sent >= script.cutAfter) return cut();
     if (script.stallAfter !== undefined && sent >= script.stallAfter) return;
