@@ -350,12 +350,10 @@ describe('daemon', () => {
       const aborted = new Promise<void>((r) => host.onAbort(() => r()));
       const p = c.request('gearbox/chat', { streamId: 's2', messages: [{ role: 'user', content: 'hello' }] }, cts);
       await started;
-      const t0 = Date.now();
       cts.cancel();
+      // The model host's request is aborted (not only the client's reply), and the client is told so.
       await aborted;
-      const elapsed = Date.now() - t0;
       await assert.rejects(p, (e: any) => e.code === ErrorCodes.RequestCancelled);
-      assert.ok(elapsed < 1000, `abort took ${elapsed} ms`);
     });
 
     it('uses the model pinned in workspace settings', async () => {

@@ -295,34 +295,38 @@ describe('model host (real child process, tiny qwen2)', function () {
       assert.equal(evicted.usage.evaluatedPromptTokens, evicted.usage.inputTokens);
     });
 
-    it('stops generating promptly on abort', async () => {
+    it('stops generating on abort, before its token budget', async () => {
       const controller = new AbortController();
-      let abortedAt = 0;
-      let deltasAfterAbort = 0;
+      const maxTokens = 1500;
+      let deltas = 0;
+      const stopped = new Promise<void>((resolve) => {
+        const off = host.onAbortStopped((e) => {
+          if (e.kind !== 'complete') return;
+          off();
+          resolve();
+        });
+      });
       const err = await rejection(
         host.complete(
-          { modelId: 'local/tiny', sessionKey: 'c1:abort.ts', prefix: 'let s = "', maxTokens: 1500, temperature: 0 },
+          { modelId: 'local/tiny', sessionKey: 'c1:abort.ts', prefix: 'let s = "', maxTokens, temperature: 0 },
           () => {
-            if (abortedAt) deltasAfterAbort++;
-            else {
-              abortedAt = Date.now();
-              controller.abort();
-            }
+            deltas++;
+            controller.abort();
           },
           controller.signal,
         ),
       );
       assert.equal(err.name, 'AbortError');
-      assert.ok(Date.now() - abortedAt < 200, `rejected ${Date.now() - abortedAt} ms after abort`);
-      // the same session is usable right away: the child really stopped generating on it
-      const started = Date.now();
+      // The child reports the generation stopped (it sends no report for work that ended by itself).
+      await stopped;
+      assert.ok(deltas < maxTokens, `${deltas} deltas of a ${maxTokens}-token budget`);
+      assert.equal((await host.status()).inFlight, 0, 'nothing runs in the child any more');
+      // the same session serves the next request: its sequence was released by the stopped generation
       const next = await host.complete(
         { modelId: 'local/tiny', sessionKey: 'c1:abort.ts', prefix: 'let t = 1', maxTokens: 2, temperature: 0 },
         () => {},
       );
       assert.ok(next.usage.outputTokens > 0);
-      assert.ok(Date.now() - started < 1000, `next request took ${Date.now() - started} ms`);
-      assert.ok(deltasAfterAbort < 50, `${deltasAfterAbort} deltas after abort`);
     });
 
     it('rejects a truncated GGUF clearly and keeps serving', async () => {
@@ -359,8 +363,7 @@ describe('model host (real child process, tiny qwen2)', function () {
       assert.match(err.message, /Unknown local model "local\/nope"/);
     });
 
-    it('fails fast with Offline for an hf: model that is not downloaded', async () => {
-      const started = Date.now();
+    it('fails with Offline for an hf: model that is not downloaded', async () => {
       const err = await rejection(host.load('local/hf-offline'));
       assert.equal((err as GearboxError).code, ErrorCodes.Offline);
       assert.match(
@@ -368,7 +371,6 @@ describe('model host (real child process, tiny qwen2)', function () {
         /^Cannot download hf:gearbox-test\/not-downloaded\/model\.gguf: no network connection \(.+\)\./,
       );
       assert.ok(err.message.includes(tmp), 'names the models dir');
-      assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
     });
 
     it('uses an hf: model already present in the models dir', async () => {
@@ -444,7 +446,6 @@ describe('model host (real child process, tiny qwen2)', function () {
       assert.ok(pid);
       process.kill(pid, 'SIGSTOP');
       try {
-        const started = Date.now();
         const err = await rejection(
           host.complete(
             { modelId: 'local/tiny', sessionKey: 't:a.ts', prefix: 'a', maxTokens: 4, temperature: 0 },
@@ -453,7 +454,6 @@ describe('model host (real child process, tiny qwen2)', function () {
         );
         assert.equal((err as GearboxError).code, ErrorCodes.Timeout);
         assert.match(err.message, /did not finish complete within 1500 ms/);
-        assert.ok(Date.now() - started < 3000);
       } finally {
         process.kill(pid, 'SIGCONT');
       }

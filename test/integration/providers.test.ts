@@ -178,29 +178,25 @@ for (const spec of specs) {
       assert.equal(err.kind, 'timeout');
       assert.equal(err.partialText, undefined);
       assert.equal(err.retryable, true);
+      // A lower bound (the timer did not fire early): a busy machine can only make it later.
       assert.ok(performance.now() - started >= 140);
       await closed;
     });
 
-    it('carries the caller abort to the server within 100 ms and rejects with an AbortError', async () => {
+    it('passes the caller abort on: the server sees the hang-up mid-stream; rejects with AbortError', async () => {
       fake.enqueue({ kind: 'reply', chunks: ['a ', 'b ', 'c ', 'd ', 'e'], delayMs: 40 });
       const ac = new AbortController();
       const closed = fake.nextAbort();
-      let abortedAt = 0;
       const err = await failure(
         chat({ signal: ac.signal }, () => {
-          if (!abortedAt) {
-            abortedAt = performance.now();
-            ac.abort();
-          }
+          if (!ac.signal.aborted) ac.abort();
         }),
       );
       assert.equal(err.kind, 'aborted');
       assert.equal(err.name, 'AbortError');
       assert.equal(err.code, ErrorCodes.RequestCancelled);
       const abort = await closed;
-      assert.ok(abort.at - abortedAt < 100, `server saw the close ${Math.round(abort.at - abortedAt)} ms after abort`);
-      assert.ok(abort.chunksSent < 5);
+      assert.ok(abort.chunksSent < 5, `the server saw the hang-up after ${abort.chunksSent} of 5 chunks`);
     });
 
     it('aborts a request still waiting for headers', async () => {
@@ -210,12 +206,11 @@ for (const spec of specs) {
       const closed = fake.nextAbort();
       const pending = failure(chat({ signal: ac.signal }));
       await fake.waitForRequests(before + 1);
-      const abortedAt = performance.now();
       ac.abort();
       const err = await pending;
       assert.equal(err.kind, 'aborted');
       const abort = await closed;
-      assert.ok(abort.at - abortedAt < 100);
+      assert.equal(abort.chunksSent, 0, 'the server saw the hang-up before it answered');
     });
 
     it('reports a wrong key as an auth error without echoing the key', async () => {
@@ -379,18 +374,19 @@ describe('retry policy', () => {
     assert.equal(res.text, 'after the wait');
     assert.deepEqual(delays, [50]);
     const gap = fake.requests[before + 1]!.receivedAt - fake.requests[before]!.receivedAt;
+    // A lower bound (it waited for Retry-After): a busy machine can only make the gap longer.
     assert.ok(gap >= 48, `second request came ${gap} ms after the first`);
   });
 
   it('does not wait for a Retry-After beyond the cap, so the caller can fall back', async () => {
     const before = fake.requests.length;
     fake.enqueue({ kind: 'error', status: 429, retryAfter: '120' });
-    const started = performance.now();
-    const err = await failure(withRetries(() => ask(), { maxRetryAfterMs: 30_000 }));
+    let retried = false;
+    const err = await failure(withRetries(() => ask(), { maxRetryAfterMs: 30_000, onRetry: () => (retried = true) }));
     assert.equal(err.kind, 'rate-limit');
     assert.equal(err.retryAfterMs, 120_000);
+    assert.equal(retried, false, 'no retry was scheduled');
     assert.equal(fake.requests.length, before + 1);
-    assert.ok(performance.now() - started < 5_000);
   });
 
   it('retries 5xx with backoff and then succeeds', async () => {
@@ -483,20 +479,24 @@ describe('retry policy', () => {
     const before = fake.requests.length;
     fake.enqueue({ kind: 'error', status: 500 });
     const ac = new AbortController();
-    const started = performance.now();
+    const waits: number[] = [];
+    // The wait is a minute: only the abort can end it before the test's own timeout.
     const err = await failure(
       withRetries(() => ask(ac.signal), {
         baseDelayMs: 60_000,
         maxDelayMs: 60_000,
         random: () => 1,
         signal: ac.signal,
-        onRetry: () => setImmediate(() => ac.abort()),
+        onRetry: (_attempt, delayMs) => {
+          waits.push(delayMs);
+          setImmediate(() => ac.abort());
+        },
       }),
     );
     assert.equal(err.kind, 'aborted');
     assert.equal(err.name, 'AbortError');
-    assert.ok(performance.now() - started < 5_000);
-    assert.equal(fake.requests.length, before + 1);
+    assert.deepEqual(waits, [60_000], 'it was waiting to retry when aborted');
+    assert.equal(fake.requests.length, before + 1, 'and never retried');
   });
 
   it('honours a shouldRetry veto and rethrows non-provider errors untouched', async () => {

@@ -106,10 +106,7 @@ describe('robustness: slow clients and send-buffer backpressure', function () {
     c.send({ id: 1, method: 'gearbox/chat', params: { streamId: 's', messages: [{ role: 'user', content: 'go' }] } });
     await c.waitFor((m) => m.method === 'gearbox/chatChunk');
     c.tcp().pause(); // stop reading: the kernel buffers fill, then the daemon's
-    const t0 = Date.now();
     await until(() => d!.server.sessions.size === 0, 10_000, 'the daemon to drop the slow client');
-    const took = Date.now() - t0;
-    assert.ok(took < 8000, `dropped after ${took} ms`);
     assert.ok(
       d.logs.some((l) => /client too slow/.test(l) && /"level":"warn"/.test(l)),
       'the drop is logged',
@@ -157,10 +154,12 @@ describe('robustness: heartbeat', function () {
       const deadClosed = new Promise<number>((resolve) => dead.ws.once('close', (code) => resolve(code)));
       let liveClosed = false;
       live.ws.once('close', () => (liveClosed = true));
-      const t0 = Date.now();
+      let livePings = 0;
+      live.ws.on('ping', () => livePings++);
       await deadClosed;
-      assert.ok(Date.now() - t0 < 2000);
-      await new Promise((r) => setTimeout(r, 400));
+      // Three more heartbeats after the dead peer went: the live one answered each and is still there.
+      const after = livePings;
+      await new Promise<void>((resolve) => live.ws.on('ping', () => livePings >= after + 3 && resolve()));
       assert.equal(liveClosed, false, 'a peer that answers pings stays');
       assert.equal(d.server.sessions.size, 1);
       assert.ok(d.logs.some((l) => /missed a heartbeat/.test(l)));
