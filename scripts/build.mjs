@@ -6,7 +6,8 @@ import path from 'node:path';
 const common = { bundle: true, sourcemap: 'linked', logLevel: 'warning', legalComments: 'none' };
 // Bundled CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
 const esmRequireShim =
-  "import { createRequire as __gbCreateRequire } from 'node:module'; const require = __gbCreateRequire(import.meta.url);";
+  "import { createRequire as __gbCreateRequire } from 'node:module'; " +
+  'const require = __gbCreateRequire(import.meta.url);';
 
 const targets = [
   {
