@@ -20,6 +20,7 @@ import {
   type WorkspaceSettings,
 } from '../shared/protocol';
 import { buildCatalog, builtinProviders, costUsd, DEFAULT_PROVIDERS } from './catalog/catalog';
+import { localModelCapability } from './catalog/gguf-identity';
 import { hintInText, redactSecrets, route, type RouteInput } from './routing';
 import type { DaemonConfig } from './config';
 import { GearboxError, type ChatProvider, type ModelHostApi, type ProviderConfig } from './engine-types';
@@ -163,6 +164,7 @@ export class Engine {
       providersWithKeys: new Set(this.providersWithKeys()),
       loadedLocal: loaded,
       coolingDown: new Set(this.providers.filter((p) => this.health.isCoolingDown(p.id)).map((p) => p.id)),
+      localCapability: localModelCapability,
     });
   }
 

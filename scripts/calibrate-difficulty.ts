@@ -1,77 +1,52 @@
-// Fits the difficulty estimator's text weights and writes shared/router/weights.json.
+// Fits the difficulty estimator's text weights and its mapping onto the capability scale, and
+// writes daemon/routing/weights.json.
 //
-//   node --import tsx scripts/calibrate-difficulty.ts [path/to/leetcode-difficulty-train.jsonl.gz]
+//   npm run calibrate:difficulty      (npm run calibrate runs the capability fit first)
 //
-// Data: LeetCode problems (Easy/Medium/Hard; read from outside the repo, never copied into it) and
-// scripts/data/editor-prompts.jsonl (editor-shaped chat/refactor requests, labelled easy/medium/hard).
-// Features: extractFeatures() from shared/router/difficulty.ts, the same code the router runs.
+// Data (scripts/difficulty-data.ts): train splits only — LeetCode (80 % by id; outside the repo),
+// our editor prompts, our short function tasks vs long open-ended requests, MBPP (outside the repo,
+// when present). Held-out splits are never fitted on; bench/routing-quality.ts reports them, and this
+// script prints them once at the end for the record.
+// Features: extractFeatures() from daemon/routing/difficulty.ts, the same code the router runs.
 // Model: logistic regression for P(hard) with soft labels (easy 0, medium 0.5, hard 1), standardised
 // features, L2, and sign constraints (projected gradient descent) so hard asks and size never lower
-// the score. A LeetCode-only intercept absorbs the domain shift; the runtime uses the editor intercept.
-// Reports 5-fold cross-validated ROC AUC (Hard vs Easy) on both sets.
+// the score. One scale for every source (no domain intercept): the router sees only the text.
+// Then the score's logit is mapped onto the capability scale, b = intercept + slope·logit, by least
+// squares of each anchored request's published b on its logit (E[b | score]): a 7B coder on short
+// function tasks, GPT-4 on LeetCode Easy/Medium/Hard; each anchor group weighs the same.
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
+import capabilities from '../daemon/routing/capabilities.json' with { type: 'json' };
 import { extractFeatures, FEATURES } from '../daemon/routing/difficulty';
 import type { TaskKind } from '../shared/protocol';
+import { auc, type Domain, type Item, type Label, loadAll, root } from './difficulty-data';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const LEETCODE = process.argv[2] ?? '/work/shared/datasets/leetcode-difficulty-train.jsonl.gz';
-const EDITOR = path.join(root, 'scripts/data/editor-prompts.jsonl');
 const OUT = path.join(root, 'daemon/routing/weights.json');
 const K = 5;
 const LAMBDA = 0.02;
 const ITERS = 3000;
 const SEED = 20240611;
 
-type Label = 0 | 1 | 2; // easy, medium, hard
 interface Row {
-  domain: 'leetcode' | 'editor';
+  domain: Domain;
+  source: string;
   task: TaskKind;
   label: Label;
   x: Float64Array; // FEATURES vector
 }
 
-// ---------- data ----------
-
-function loadLeetcode(file: string): Row[] {
-  const text = zlib.gunzipSync(fs.readFileSync(file)).toString('utf8');
-  const map: Record<string, Label> = { Easy: 0, Medium: 1, Hard: 2 };
-  const rows: Row[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const r = JSON.parse(line) as { difficulty: string; statement: string };
-    const label = map[r.difficulty];
-    if (label === undefined) continue;
-    rows.push({ domain: 'leetcode', task: 'chat', label, x: extractFeatures({ task: 'chat', prompt: r.statement }).x });
-  }
-  return rows;
-}
-
-function loadEditor(file: string): Row[] {
-  const map: Record<string, Label> = { easy: 0, medium: 1, hard: 2 };
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => {
-      const r = JSON.parse(l) as { label: string; task: TaskKind; prompt: string };
-      const label = map[r.label];
-      if (label === undefined) throw new Error(`bad label in ${file}: ${l}`);
-      return {
-        domain: 'editor' as const,
-        task: r.task,
-        label,
-        x: extractFeatures({ task: r.task, prompt: r.prompt }).x,
-      };
-    });
-}
+const toRow = (it: Item): Row => ({
+  domain: it.domain,
+  source: it.source,
+  task: it.task,
+  label: it.label,
+  x: extractFeatures({ task: it.task, prompt: it.prompt }).x,
+});
 
 // ---------- model ----------
 
 const FITTED = FEATURES.map((f, i) => ({ ...f, i })).filter((f) => f.source === 'fitted');
-// Design columns: fitted features, then free columns: intercept, leetcode domain, refactor task.
+// Design columns: fitted features, then free columns: intercept, (unused) leetcode domain, refactor task.
 const D = FITTED.length + 3;
 const C_INTERCEPT = FITTED.length;
 const C_LEETCODE = FITTED.length + 1;
@@ -87,7 +62,8 @@ function design(r: Row): Float64Array {
   const z = new Float64Array(D);
   FITTED.forEach((f, j) => (z[j] = r.x[f.i]!));
   z[C_INTERCEPT] = 1;
-  z[C_LEETCODE] = r.domain === 'leetcode' ? 1 : 0;
+  // No domain column: the router cannot tell a contest problem from any other request, so neither may the fit.
+  z[C_LEETCODE] = 0;
   z[C_REFACTOR] = r.task === 'refactor' ? 1 : 0;
   return z;
 }
@@ -95,10 +71,10 @@ function design(r: Row): Float64Array {
 function fit(rows: Row[]): Model {
   const X = rows.map(design);
   const y = rows.map((r) => r.label / 2);
-  // Each domain weighs the same in total, so 185 editor prompts are not drowned by 1.5k problems.
-  const nLeet = rows.filter((r) => r.domain === 'leetcode').length;
-  const nEd = rows.length - nLeet;
-  const sw = rows.map((r) => (r.domain === 'leetcode' ? 0.5 / Math.max(1, nLeet) : 0.5 / Math.max(1, nEd)));
+  // Each source weighs the same in total, so 185 editor prompts are not drowned by 1.5k problems.
+  const perSource = new Map<string, number>();
+  for (const r of rows) perSource.set(r.source, (perSource.get(r.source) ?? 0) + 1);
+  const sw = rows.map((r) => 1 / perSource.size / perSource.get(r.source)!);
   // Standardise the fitted columns.
   const mu = new Float64Array(D);
   const sd = new Float64Array(D).fill(1);
@@ -163,20 +139,6 @@ function logit(model: Model, r: Row): number {
 }
 
 // ---------- evaluation ----------
-
-/** ROC AUC of hard (positive) vs easy (negative) by ranks; ties count half. */
-export function auc(pos: number[], neg: number[]): number {
-  const all = [...pos.map((s) => ({ s, p: 1 })), ...neg.map((s) => ({ s, p: 0 }))].sort((a, b) => a.s - b.s);
-  let rankSum = 0;
-  for (let i = 0; i < all.length; ) {
-    let j = i;
-    while (j < all.length && all[j]!.s === all[i]!.s) j++;
-    const avgRank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) if (all[k]!.p) rankSum += avgRank;
-    i = j;
-  }
-  return (rankSum - (pos.length * (pos.length + 1)) / 2) / (pos.length * neg.length);
-}
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -244,66 +206,144 @@ function r4(x: number): number {
 
 // ---------- main ----------
 
+/** Published anchors on the capability scale (θ from capabilities.json). */
+interface Anchor {
+  name: string;
+  rows: Row[];
+  /** Capability θ of the model the rate was published for, and its pass rate on this group. */
+  theta: number;
+  passRate: number;
+  source: string;
+}
+
+const logitOf = (p: number) => Math.log(p / (1 - p));
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
 function main(): void {
-  const leet = loadLeetcode(LEETCODE);
-  const editor = loadEditor(EDITOR);
-  console.log(
-    `leetcode: ${JSON.stringify(counts(leet))}; editor prompts: ${JSON.stringify(counts(editor))}; ` +
-      `features: ${FITTED.length} fitted of ${FEATURES.length}`,
-  );
+  const { items, missing } = loadAll();
+  for (const m of missing) console.log(`absent (skipped): ${m}`);
+  const train = items.filter((i) => i.split === 'train').map(toRow);
+  const heldout = items.filter((i) => i.split === 'heldout').map(toRow);
+  const bySource = (rows: Row[]) => {
+    const out: Record<string, ReturnType<typeof counts>> = {};
+    for (const src of new Set(rows.map((r) => r.source))) out[src] = counts(rows.filter((r) => r.source === src));
+    return out;
+  };
+  console.log(`train: ${JSON.stringify(bySource(train))}`);
+  console.log(`held-out (never fitted on): ${JSON.stringify(bySource(heldout))}`);
 
-  const cvLeet = crossValidate(leet, editor, K);
-  console.log(
-    `LeetCode Hard vs Easy, ${K}-fold CV ROC AUC: mean ${cvLeet.mean} ± ${cvLeet.sd} ` +
-      `(folds ${cvLeet.folds.join(', ')}), pooled ${cvLeet.pooled}`,
-  );
-  const cvEditor = crossValidate(editor, leet, K);
-  console.log(
-    `editor prompts hard vs easy, ${K}-fold CV ROC AUC: mean ${cvEditor.mean} ± ${cvEditor.sd} ` +
-      `(folds ${cvEditor.folds.join(', ')}), pooled ${cvEditor.pooled}`,
-  );
+  const leet = train.filter((r) => r.domain === 'leetcode');
+  const rest = train.filter((r) => r.domain !== 'leetcode');
+  const editor = train.filter((r) => r.domain === 'editor');
+  const cvLeet = leet.length ? crossValidate(leet, rest, K) : undefined;
+  if (cvLeet) console.log(`LeetCode train, Hard vs Easy, ${K}-fold CV AUC: ${cvLeet.mean} ± ${cvLeet.sd}`);
+  const cvEditor = crossValidate(editor, [...leet, ...rest.filter((r) => r.domain !== 'editor')], K);
+  console.log(`editor prompts, hard vs easy, ${K}-fold CV AUC: ${cvEditor.mean} ± ${cvEditor.sd}`);
 
-  const model = fit([...leet, ...editor]);
-  const inSample = (rows: Row[]) =>
-    r4(
-      auc(
-        rows.filter((r) => r.label === 2).map((r) => logit(model, r)),
-        rows.filter((r) => r.label === 0).map((r) => logit(model, r)),
-      ),
+  const model = fit(train);
+  // The runtime has no domain term: score every row the way the router will.
+  const runtimeLogit = (r: Row) => logit(model, { ...r, domain: 'editor' });
+
+  // Anchors: Qwen2.5-Coder-7B-Instruct solves ~86 % of short function tasks (HumanEval 88.4,
+  // MBPP 83.5, Qwen2.5-Coder technical report); GPT-4 solved 31/41 Easy, 21/80 Medium and 3/45
+  // Hard fresh LeetCode problems (GPT-4 technical report).
+  const caps = capabilities as unknown as {
+    families: Record<string, { ladder: [number, number][] }>;
+    published: Record<string, { theta: number }>;
+  };
+  const theta7b = caps.families['qwen2.5-coder']!.ladder.find(([p]) => p === 7)![1];
+  const thetaGpt4 = caps.published['gpt-4-0314']!.theta;
+  const fnRows = train.filter((r) => r.domain === 'function');
+  const anchors: Anchor[] = [
+    { name: 'function tasks', rows: fnRows, theta: theta7b, passRate: 0.86, source: 'Qwen2.5-Coder-7B-Instruct' },
+    ...(leet.length
+      ? ([0, 1, 2] as const).map((label) => ({
+          name: `LeetCode ${['Easy', 'Medium', 'Hard'][label]}`,
+          rows: leet.filter((r) => r.label === label),
+          theta: thetaGpt4,
+          passRate: [31 / 41, 21 / 80, 3 / 45][label]!,
+          source: 'GPT-4 (0314)',
+        }))
+      : []),
+  ];
+  const anchorPoints = anchors.map((a) => {
+    const z = a.rows.reduce((s, r) => s + runtimeLogit(r), 0) / a.rows.length;
+    return { name: a.name, meanLogit: z, b: a.theta - logitOf(a.passRate), n: a.rows.length, source: a.source };
+  });
+  // Weighted least squares over items, each group summing to the same weight.
+  let sw = 0;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  anchors.forEach((a, i) => {
+    const w = 1 / a.rows.length;
+    for (const r of a.rows) {
+      const x = runtimeLogit(r);
+      const y = anchorPoints[i]!.b;
+      sw += w;
+      sx += w * x;
+      sy += w * y;
+      sxx += w * x * x;
+      sxy += w * x * y;
+    }
+  });
+  const fittedSlope = (sw * sxy - sx * sy) / (sw * sxx - sx * sx);
+  // A flat or inverted map would make harder-looking requests look easier: keep it increasing.
+  const slope = Math.max(0.2, fittedSlope);
+  const line = { a: (sy - slope * sx) / sw };
+  // Beyond the anchors a logit says little about b (our editor prompts are separable, so their logits
+  // run far past any published anchor): b stays between 1.5 below the easiest anchor and the hardest.
+  const bs = anchorPoints.map((p) => p.b);
+  const thetaMap = {
+    intercept: r4(line.a),
+    slope: r4(slope),
+    min: r4(Math.min(...bs) - 1.5),
+    max: r4(Math.max(...bs)),
+  };
+  for (const p of anchorPoints)
+    console.log(
+      `  anchor ${p.name.padEnd(16)} n=${p.n} mean logit ${p.meanLogit.toFixed(2)} → b ${p.b.toFixed(2)} (${p.source}); mapped ${(line.a + slope * p.meanLogit).toFixed(2)}`,
     );
-  const trainLeet = inSample(leet);
-  const trainEditor = inSample(editor);
-  console.log(`final model, in-sample AUC: leetcode ${trainLeet}, editor ${trainEditor}`);
+  console.log(`  b = ${thetaMap.intercept} + ${thetaMap.slope}·logit(score)`);
 
-  // How the final model spreads the editor prompts over the score (for the tier thresholds in route.ts).
-  for (const label of [0, 1, 2]) {
-    const s = editor
-      .filter((r) => r.label === label)
-      .map((r) => 1 / (1 + Math.exp(-logit(model, r))))
-      .sort((a, b) => a - b);
-    const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(2);
-    console.log(`  editor ${['easy', 'medium', 'hard'][label]}: score p10 ${q(0.1)} p50 ${q(0.5)} p90 ${q(0.9)}`);
-  }
+  // Held-out, reported once here (bench/routing-quality.ts is the place that tracks them).
+  const heldAuc = (pos: Row[], neg: Row[]) => r4(auc(pos.map(runtimeLogit), neg.map(runtimeLogit)));
+  const hd = (d: Domain, l?: Label) => heldout.filter((r) => r.domain === d && (l === undefined || r.label === l));
+  const heldoutMetrics = {
+    contestHardVsEasy: heldAuc(hd('contest', 2), hd('contest', 0)),
+    leetcodeHardVsEasy: leet.length ? heldAuc(hd('leetcode', 2), hd('leetcode', 0)) : null,
+    functionVsOpenRequest: heldAuc(
+      hd('open-request'),
+      hd('function').filter((r) => r.source === 'request-shapes'),
+    ),
+    humanevalVsOpenRequest: hd('function').some((r) => r.source === 'humaneval')
+      ? heldAuc(
+          hd('open-request'),
+          hd('function').filter((r) => r.source === 'humaneval'),
+        )
+      : null,
+  };
+  console.log(`held-out AUCs: ${JSON.stringify(heldoutMetrics)}`);
 
   const out = {
     description:
-      'Difficulty estimator weights (shared/router/difficulty.ts). ' +
+      'Difficulty estimator weights (daemon/routing/difficulty.ts). ' +
       'Written by scripts/calibrate-difficulty.ts; do not edit by hand.',
     model:
       'logistic regression for P(hard), soft labels (easy 0, medium 0.5, hard 1), standardised features, L2, ' +
-      'sign-constrained (projected Adam); raw-scale weights below',
+      'sign-constrained (projected Adam); raw-scale weights below; theta maps the logit to b on the capability scale',
     createdAt: new Date().toISOString().slice(0, 10),
     k: K,
     lambda: LAMBDA,
-    datasets: {
-      leetcode: { file: path.basename(LEETCODE), ...counts(leet) },
-      editor: { file: 'scripts/data/editor-prompts.jsonl', ...counts(editor) },
-    },
+    datasets: { train: bySource(train), heldout: bySource(heldout), absent: missing },
     metrics: {
-      leetcodeCvAucHardVsEasy: cvLeet,
+      leetcodeCvAucHardVsEasy: cvLeet ?? null,
       editorCvAucHardVsEasy: cvEditor,
-      inSampleAucHardVsEasy: { leetcode: trainLeet, editor: trainEditor },
+      heldout: heldoutMetrics,
     },
+    theta: thetaMap,
+    thetaAnchors: anchorPoints.map((p) => ({ ...p, meanLogit: r4(p.meanLogit), b: r4(p.b) })),
     intercept: {
       chat: r4(model.intercept.chat),
       refactor: r4(model.intercept.refactor),
@@ -314,6 +354,7 @@ function main(): void {
   fs.writeFileSync(OUT, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`wrote ${path.relative(root, OUT)}`);
   console.log(JSON.stringify(out.weights));
+  void sigmoid;
 }
 
 main();

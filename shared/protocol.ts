@@ -96,6 +96,36 @@ export const RejectedCandidate = z.object({
 });
 export type RejectedCandidate = z.infer<typeof RejectedCandidate>;
 
+/**
+ * Where a model's capability estimate comes from: its own published benchmark run, a published
+ * predecessor in the same line, its open-weight family's size ladder, a size-only curve, or its tier.
+ */
+export const CapabilitySource = z.enum(['published', 'successor', 'family', 'size', 'tier']);
+export type CapabilitySource = z.infer<typeof CapabilitySource>;
+
+/** Capability θ on the router's one scale (logit of solving an average benchmark exercise), ± sd. */
+export const ModelCapability = z.object({
+  theta: z.number(),
+  sd: z.number().nonnegative(),
+  source: CapabilitySource,
+  /** What it was derived from, for people: "gpt-5 (medium)", "qwen2.5-coder 7B Q4_K_M", "tier 1 fallback". */
+  basis: z.string(),
+});
+export type ModelCapability = z.infer<typeof ModelCapability>;
+
+/** One candidate as the expected-cost choice saw it. */
+export const CandidateEstimate = z.object({
+  model: z.string(),
+  /** Probability this model's answer solves the request. */
+  expectedSuccess: z.number().min(0).max(1),
+  /** Price of this answer, USD. */
+  priceUsd: z.number().nonnegative(),
+  /** priceUsd + P(fail) × the price of the escalation that would follow. */
+  expectedCostUsd: z.number().nonnegative(),
+  capability: ModelCapability,
+});
+export type CandidateEstimate = z.infer<typeof CandidateEstimate>;
+
 export const RouteDecision = z.object({
   task: TaskKind,
   difficulty: z.number().min(0).max(1),
@@ -118,6 +148,16 @@ export const RouteDecision = z.object({
   secrets: z
     .array(z.object({ where: z.enum(['prompt', 'selection', 'file', 'context']), kind: z.string() }))
     .optional(),
+  /** The probability of success routing.quality asks for. */
+  targetSuccess: z.number().min(0).max(1).optional(),
+  /** The chosen model's probability of success (set whenever a model was chosen). */
+  expectedSuccess: z.number().min(0).max(1).optional(),
+  /** Whether the chosen model meets the target (false: none did, so the best available was taken). */
+  meetsTarget: z.boolean().optional(),
+  /** The chosen model's estimate. */
+  chosen: CandidateEstimate.optional(),
+  /** The alternative worth naming: the cheapest model that would do better, else the next fallback. */
+  runnerUp: CandidateEstimate.optional(),
 });
 export type RouteDecision = z.infer<typeof RouteDecision>;
 
@@ -138,6 +178,8 @@ export const ModelInfo = z.object({
   available: z.boolean(),
   unavailableReason: z.string().optional(),
   loaded: z.boolean().optional(),
+  /** Capability estimate; absent: the router derives it from the id and tier. */
+  capability: ModelCapability.optional(),
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 

@@ -10,6 +10,7 @@
 // weight that a "hard" word or a bigger selection can switch on is constrained to be >= 0 when
 // fitting (FEATURES[i].sign), so adding "race condition" or more code never lowers the score.
 import type { RouteReason, TaskKind } from '../../shared/protocol';
+import lexicon from './lexicon.json' with { type: 'json' };
 import fitted from './weights.json' with { type: 'json' };
 
 export type Hint = 'local' | 'best' | 'stronger';
@@ -42,6 +43,13 @@ export function estimateTokens(text: string | undefined): number {
   return text ? Math.ceil(text.length / 4) : 0;
 }
 
+interface Lexicon {
+  asks: AskCategory[];
+  languages: { hard: string[]; easy: string[] };
+  code: { branchWords: string[]; keywords: string[] };
+}
+const LEXICON = lexicon as Lexicon;
+
 interface AskCategory {
   feature: string;
   /** +1: weight constrained >= 0 (a hard ask); -1: constrained <= 0 (an easy ask). */
@@ -54,321 +62,9 @@ interface AskCategory {
   stems: string[];
 }
 
-// What the request asks for. Each category counts once, so repeating a word does not stack; easy
-// and hard categories add independently, so adding a hard ask can never lower the score.
-const ASKS: AskCategory[] = [
-  {
-    feature: 'asks:concurrency',
-    sign: 1,
-    detail: 'concurrency (race/deadlock/threads)',
-    stems: [
-      'race$',
-      'racy$',
-      'deadlock',
-      'livelock',
-      'concurren',
-      'mutex',
-      'thread',
-      'atomic',
-      'lock-free',
-      'lockfree',
-      'synchroni',
-      'distributed',
-      'consensus',
-      'linearizab',
-      'goroutine',
-      'semaphore',
-    ],
-  },
-  {
-    feature: 'asks:debug',
-    sign: 1,
-    detail: 'asks to debug',
-    stems: [
-      'debug',
-      'bug$',
-      'buggy$',
-      'crash',
-      'segfault',
-      'heisenbug',
-      'flaky',
-      'leak',
-      'corrupt',
-      'hang$',
-      'hangs$',
-      'hanging$',
-      'intermittent',
-      'fail',
-      'wrong$',
-      'freez',
-      'panic',
-      'undefined-behaviour',
-      'undefined-behavior',
-    ],
-  },
-  {
-    feature: 'asks:design',
-    sign: 1,
-    detail: 'design/architecture',
-    stems: [
-      'design',
-      'architect',
-      'scalab',
-      'tradeoff',
-      'trade-off',
-      'migrat',
-      'redesign',
-      'strategy',
-      'multi-tenant',
-      'multi-region',
-    ],
-  },
-  {
-    feature: 'asks:performance',
-    sign: 1,
-    detail: 'performance/optimisation',
-    stems: [
-      'optimis',
-      'optimiz',
-      'performan',
-      'perf$',
-      'latency',
-      'throughput',
-      'bottleneck',
-      'profiling',
-      'profiler',
-      'faster',
-      'slow$',
-      'efficient',
-      'simd',
-      'vectoriz',
-      'cache-friendly',
-    ],
-  },
-  {
-    feature: 'asks:security',
-    sign: 1,
-    detail: 'security',
-    stems: [
-      'secur',
-      'vulnerab',
-      'exploit',
-      'injection',
-      'xss$',
-      'csrf$',
-      'ssrf$',
-      'sanitiz',
-      'sanitis',
-      'cve$',
-      'attack',
-      'encrypt',
-      'crypto',
-      'sandbox',
-      'untrusted',
-      'auth$',
-      'replay',
-    ],
-  },
-  {
-    feature: 'asks:reasoning',
-    sign: 1,
-    detail: 'algorithm/proof',
-    stems: [
-      'algorithm',
-      'prove',
-      'proof',
-      'invariant',
-      'correctness',
-      'complexity',
-      'np-hard',
-      'formal',
-      'recurrence',
-      'big-o',
-      'guarantee',
-      'converge',
-      'starv',
-    ],
-  },
-  {
-    feature: 'asks:algorithmic',
-    sign: 1,
-    detail: 'graphs/search/optimisation problem',
-    stems: [
-      'graph',
-      'undirected',
-      'directed$',
-      'connected',
-      'edges$',
-      'shortest',
-      'subsequence',
-      'subarray',
-      'dynamic-programming',
-      'dp$',
-      'memoiz',
-      'backtrack',
-      'permutation',
-      'minimum',
-      'maximum',
-      'minimi',
-      'maximi',
-      'optimal',
-      'cardinality',
-      'topolog',
-      'dijkstra',
-      'cycle',
-      'interval',
-      'reachab',
-    ],
-  },
-  {
-    feature: 'asks:math',
-    sign: 1,
-    detail: 'math/numerics',
-    stems: [
-      'modulo',
-      'prime$',
-      'gcd$',
-      'probabilit',
-      'expected-value',
-      'combinator',
-      'geometr',
-      'polynomial',
-      'floating',
-      'precision',
-      'numerical',
-      'matrix',
-      'matrices',
-      'grid$',
-      'coordinate',
-    ],
-  },
-  {
-    feature: 'asks:scale',
-    sign: 1,
-    detail: 'large scale',
-    stems: [
-      'large$',
-      'million',
-      'billion',
-      'huge',
-      'massive',
-      'at-scale',
-      'cluster',
-      'terabyte',
-      'gigabyte',
-      'production',
-      'load$',
-    ],
-  },
-  {
-    feature: 'asks:systems',
-    sign: 1,
-    detail: 'systems-level code',
-    stems: [
-      'kernel',
-      'driver',
-      'memory-ordering',
-      'garbage',
-      'allocator',
-      'compiler',
-      'interpreter',
-      'bytecode',
-      'ssa$',
-      'cuda',
-      'gpu$',
-      'dma$',
-      'mmap',
-      'memory-mapped',
-      'lifetime',
-      'borrow',
-      'unsafe',
-      'ipc$',
-      'protocol',
-      'replication',
-      'crdt',
-      'raft$',
-      'paxos',
-      'transaction',
-      'idempoten',
-      'exactly-once',
-      'durab',
-    ],
-  },
-  {
-    feature: 'asks:build',
-    sign: 1,
-    detail: 'asks to build something new',
-    stems: [
-      'implement',
-      'build$',
-      'write$',
-      'rewrite',
-      'create$',
-      'port$',
-      'convert',
-      'parser',
-      'tokenizer',
-      'engine$',
-    ],
-  },
-  {
-    feature: 'asks:explain',
-    sign: -1,
-    detail: 'asks to explain',
-    stems: ['explain', 'explanation', 'describe', 'summari', 'meaning', 'what-does', 'what-is', 'mean$'],
-  },
-  { feature: 'asks:rename', sign: -1, detail: 'asks to rename', stems: ['rename'] },
-  {
-    feature: 'asks:document',
-    sign: -1,
-    detail: 'asks for docs/comments',
-    stems: ['document', 'docstring', 'jsdoc', 'javadoc', 'comment', 'readme'],
-  },
-  {
-    feature: 'asks:format',
-    sign: -1,
-    detail: 'asks to format',
-    stems: ['format', 'indent', 'lint', 'typo', 'spelling', 'whitespace', 'prettier', 'semicolon', 'alphabetical'],
-  },
-  {
-    feature: 'asks:small-edit',
-    sign: -1,
-    detail: 'a small, local edit',
-    stems: [
-      'constant',
-      'inline$',
-      'unused',
-      'getter',
-      'setter',
-      'default$',
-      'annotation',
-      'type-hint',
-      'hint$',
-      'enum$',
-      'uppercase',
-      'lowercase',
-      'camelcase',
-      'f-string',
-      'template-literal',
-      'simple',
-      'trivial',
-      'quick',
-      'shortcut',
-    ],
-  },
-  {
-    feature: 'asks:text',
-    sign: -1,
-    detail: 'string/text handling',
-    stems: ['string', 'letter', 'character', 'word$', 'vowel', 'palindrome', 'prefix', 'suffix'],
-  },
-  {
-    feature: 'asks:yes-no',
-    sign: -1,
-    detail: 'a yes/no check',
-    stems: ['true$', 'false$', 'whether', 'bool$', 'boolean'],
-  },
-];
+// What the request asks for (lexicon.json). Each category counts once, so repeating a word does
+// not stack; easy and hard categories add independently, so adding a hard ask never lowers the score.
+const ASKS: AskCategory[] = LEXICON.asks;
 const N_ASKS = ASKS.length;
 
 // First-character index of stems, so each word is compared against a handful of stems at most.
@@ -384,38 +80,9 @@ ASKS.forEach((c, cat) => {
 });
 
 /** Languages where the same request tends to be harder (manual memory, type-level or hardware code). */
-const HARD_LANGUAGES = new Set([
-  'c',
-  'cpp',
-  'rust',
-  'haskell',
-  'ocaml',
-  'scala',
-  'coq',
-  'lean',
-  'lean4',
-  'verilog',
-  'systemverilog',
-  'vhdl',
-  'asm',
-  'assembly',
-  'cuda',
-  'zig',
-]);
+const HARD_LANGUAGES = new Set(LEXICON.languages.hard);
 /** Prose and data files: little to reason about. */
-const EASY_LANGUAGES = new Set([
-  'plaintext',
-  'markdown',
-  'json',
-  'jsonc',
-  'yaml',
-  'toml',
-  'ini',
-  'csv',
-  'xml',
-  'html',
-  'css',
-]);
+const EASY_LANGUAGES = new Set(LEXICON.languages.easy);
 
 /** How a feature's weight is set. */
 export type FeatureSource = 'fitted' | 'prior';
@@ -439,6 +106,13 @@ export const FEATURES: readonly FeatureDef[] = [
   ...ASKS.map((a): FeatureDef => ({ name: a.feature, sign: a.sign, source: 'fitted' })),
   // Number of distinct hard ask categories beyond the first: a request mixing concerns is harder.
   { name: 'asks:breadth', sign: 1, source: 'fitted' },
+  // log2(1 + requirement markers): list items, sentences, "should/must/also/and then": many asks at once.
+  { name: 'requirements', sign: 1, source: 'fitted' },
+  // The request pins down one function: a signature (def f(, function f(, `f(x)`) or examples (>>>, ==, ->).
+  { name: 'spec:signature', sign: -1, source: 'fitted' },
+  { name: 'spec:examples', sign: -1, source: 'fitted' },
+  // Contest-style limits (n up to 10^5, modulo 10^9 + 7): the naive solution will not do.
+  { name: 'constraints:large', sign: 1, source: 'fitted' },
   // The calibration prompts refer to code ("why does this fail") without carrying it, so the fitted
   // intercept already assumes a typical selection: these priors count only what goes beyond one
   // (~50 lines). log2(1 + tokens/600) of the selection (for a completion, of the prefix, scaled down).
@@ -455,6 +129,10 @@ export const FEATURE_INDEX: Readonly<Record<string, number>> = Object.fromEntrie
 const I_PROMPT = FEATURE_INDEX['prompt-length']!;
 const I_ASK0 = 1;
 const I_BREADTH = FEATURE_INDEX['asks:breadth']!;
+const I_REQS = FEATURE_INDEX.requirements!;
+const I_SIG = FEATURE_INDEX['spec:signature']!;
+const I_EXAMPLES = FEATURE_INDEX['spec:examples']!;
+const I_LIMITS = FEATURE_INDEX['constraints:large']!;
 const I_SIZE = FEATURE_INDEX.size!;
 const I_NEST = FEATURE_INDEX['selection:nesting']!;
 const I_BRANCH = FEATURE_INDEX['selection:branches']!;
@@ -470,6 +148,16 @@ const COMPLETION_SIZE_SCALE = 0.4;
 /** Caps keep one huge input from saturating the score on size alone. */
 const SIZE_CAP = 4;
 const PROMPT_LENGTH_CAP = 6;
+const REQUIREMENTS_CAP = 5;
+
+// Bounded, anchored-by-literal patterns (no nested quantifiers): each runs in linear time.
+/** def f(, function f(, fn f(, func F(, `name(args)`, static int f(, a TypeScript/Python-typed signature. */
+const SIGNATURE =
+  /\b(?:def|function|fn|func)\s+[A-Za-z_]\w{0,60}\s*[(<]|`[A-Za-z_][\w.]{0,60}\([^`\n]{0,200}\)|\b(?:static|public)\s+\w{1,30}(?:\[\])?\s+\w{1,60}\(|\)\s*(?:->|:)\s*[A-Za-z[]/;
+/** Worked examples: doctest prompts, `f(x) == y`, `f(x) -> y`, "e.g.", "Example:". */
+const EXAMPLES = />>>|\)\s{0,3}(?:==|->|=>|returns?)\s|\be\.g\.|\bexample:|\bfor example\b/i;
+/** 10^5, 10^9 + 7, 2 * 10^5, 1e5 and up. */
+const LARGE_LIMITS = /\b10\s?\^\s?(?:[5-9]|1\d)\b|\b\de(?:[5-9]|1\d)\b|\bmodulo\b/i;
 
 export interface Features {
   /** One value per FEATURES entry, in that order. */
@@ -494,6 +182,11 @@ export function extractFeatures(input: DifficultyInput): Features {
       if (ASKS[i]!.sign > 0) hard++;
     }
     x[I_BREADTH] = Math.max(0, hard - 1);
+    x[I_REQS] = Math.min(REQUIREMENTS_CAP, Math.log2(1 + scan.requirements));
+    const text = input.prompt;
+    if (SIGNATURE.test(text)) x[I_SIG] = 1;
+    if (EXAMPLES.test(text)) x[I_EXAMPLES] = 1;
+    if (LARGE_LIMITS.test(text)) x[I_LIMITS] = 1;
   }
 
   const selTokens = estimateTokens(input.selectionText);
@@ -525,12 +218,26 @@ export function extractFeatures(input: DifficultyInput): Features {
 interface WeightsFile {
   intercept: { chat: number; refactor: number };
   weights: Record<string, number>;
+  /** The score's logit → task difficulty b on the capability scale (capabilities.json): b = intercept + slope·logit. */
+  theta: { intercept: number; slope: number; min: number; max: number };
 }
 const W = fitted as unknown as WeightsFile;
 
+/**
+ * A difficulty score in [0, 1] as a task difficulty b on the capability scale, so that a model of
+ * capability θ solves it with P = σ(θ − b). Linear in the score's logit; calibrated with the weights.
+ */
+export function difficultyToTheta(score: number): number {
+  const s = Math.min(0.999, Math.max(0.001, score));
+  const b = W.theta.intercept + W.theta.slope * Math.log(s / (1 - s));
+  return Math.min(W.theta.max, Math.max(W.theta.min, b));
+}
+
 /** Logit of a task before any feature: chat and refactor are fitted; a completion continues code the user is typing. */
 const TASK_BIAS: Record<TaskKind, { weight: number; detail: string }> = {
-  completion: { weight: -2.6, detail: 'inline completion' },
+  // A prior, not fitted: continuing the line or block being typed is about as hard as the easiest
+  // function task, which a 1.5B coder handles (b near the bottom of the fitted range).
+  completion: { weight: -5.5, detail: 'inline completion' },
   chat: { weight: W.intercept.chat, detail: 'chat question' },
   refactor: { weight: W.intercept.refactor, detail: 'refactor (edits must stay correct)' },
 };
@@ -550,6 +257,14 @@ function detailFor(i: number, f: Features, task: TaskKind): string {
       return `${info.words}-word request`;
     case I_BREADTH:
       return `${f.x[i]! + 1} kinds of hard ask`;
+    case I_REQS:
+      return `${Math.round(2 ** f.x[i]! - 1)} requirements`;
+    case I_SIG:
+      return 'names the function to write';
+    case I_EXAMPLES:
+      return 'gives examples';
+    case I_LIMITS:
+      return 'contest-size limits';
     case I_SIZE:
       return task === 'completion'
         ? `~${info.tokens} tokens before the cursor`
@@ -638,14 +353,27 @@ export function hintInText(text: string): Hint | undefined {
  * digits, hyphens, underscores; "what does" and "what is" are joined so they can be matched as
  * stems); no backtracking regex.
  */
-function scanRequest(text: string): { hits: boolean[]; words: number } {
+function scanRequest(text: string): { hits: boolean[]; words: number; requirements: number } {
   const hits = new Array<boolean>(N_ASKS).fill(false);
   const lower = text.toLowerCase();
   let start = -1;
   let prev = '';
   let words = 0;
+  // Sentence ends, list items and the words that add one more demand; the first sentence is the ask itself.
+  let requirements = -1;
+  let lineStart = true;
   for (let i = 0; i <= lower.length; i++) {
     const ch = i < lower.length ? lower.charCodeAt(i) : 32;
+    if (ch === 10) lineStart = true;
+    else if (lineStart && ch !== 32 && ch !== 9) {
+      lineStart = false;
+      // "- item", "* item", "1. item" at a line start
+      if (ch === 45 || ch === 42 || (ch >= 48 && ch <= 57 && lower.charCodeAt(i + 1) === 46)) requirements++;
+    }
+    if ((ch === 46 || ch === 63 || ch === 33) && words > 0) {
+      const next = lower.charCodeAt(i + 1);
+      if (i + 1 >= lower.length || next === 32 || next === 10) requirements++;
+    } else if (ch === 44 || ch === 59) requirements += 0.5;
     const wordChar = (ch >= 97 && ch <= 122) || (ch >= 48 && ch <= 57) || ch === 45 || ch === 95;
     if (wordChar) {
       if (start < 0) start = i;
@@ -655,13 +383,16 @@ function scanRequest(text: string): { hits: boolean[]; words: number } {
     const word = lower.slice(start, i);
     start = -1;
     words++;
+    if (REQUIREMENT_WORDS.has(word)) requirements++;
     matchWord(word, hits);
     if (prev === 'what' && (word === 'does' || word === 'is')) matchWord(`what-${word}`, hits);
     else if (prev.length > 1) matchOne(`${prev}-${word}`, hits); // "race condition" also as "race-condition", "exactly once"
     prev = word;
   }
-  return { hits, words };
+  return { hits, words, requirements: Math.max(0, requirements) };
 }
+
+const REQUIREMENT_WORDS = new Set(['should', 'must', 'also', 'needs', 'need', 'want', 'support', 'supports', 'handle']);
 
 function matchWord(word: string, hits: boolean[]): void {
   matchOne(word, hits);
@@ -685,85 +416,9 @@ export interface Complexity {
   identifiers: number;
 }
 
-const BRANCH_WORDS = new Set([
-  'if',
-  'else',
-  'elif',
-  'for',
-  'while',
-  'switch',
-  'case',
-  'catch',
-  'except',
-  'match',
-  'when',
-  'loop',
-  'goto',
-  'try',
-  'select',
-  'await',
-  'yield',
-]);
+const BRANCH_WORDS = new Set(LEXICON.code.branchWords);
 /** Words that are syntax, not names: they should not count as distinct identifiers. */
-const KEYWORDS = new Set([
-  ...BRANCH_WORDS,
-  'return',
-  'const',
-  'let',
-  'var',
-  'function',
-  'fn',
-  'def',
-  'class',
-  'struct',
-  'enum',
-  'impl',
-  'trait',
-  'interface',
-  'type',
-  'public',
-  'private',
-  'protected',
-  'static',
-  'async',
-  'new',
-  'this',
-  'self',
-  'true',
-  'false',
-  'null',
-  'undefined',
-  'none',
-  'import',
-  'from',
-  'export',
-  'package',
-  'use',
-  'mut',
-  'pub',
-  'int',
-  'void',
-  'string',
-  'bool',
-  'in',
-  'of',
-  'do',
-  'break',
-  'continue',
-  'throw',
-  'throws',
-  'finally',
-  'and',
-  'or',
-  'not',
-  'is',
-  'as',
-  'with',
-  'pass',
-  'lambda',
-  'default',
-  'extends',
-]);
+const KEYWORDS = new Set([...BRANCH_WORDS, ...LEXICON.code.keywords]);
 
 // Words are compared by hash while scanning, so no substring is allocated per identifier.
 const BRANCH_HASHES = new Set([...BRANCH_WORDS].map(wordHash));

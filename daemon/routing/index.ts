@@ -5,6 +5,7 @@ export {
   codeComplexity,
   extractFeatures,
   hintInText,
+  difficultyToTheta,
   FEATURES,
   MAX_ESCALATION,
   type Difficulty,
@@ -17,13 +18,25 @@ export {
   requiredTierFor,
   budgetExceeded,
   scanRequestSecrets,
-  TIER_THRESHOLDS,
-  QUALITY_SHIFT_PER_STEP,
+  ESCALATION_STEP,
   type BudgetState,
   type Decision,
   type RouteInput,
   type SecretFinding,
 } from './route';
+export {
+  capabilityOf,
+  catalogCapability,
+  identifyFromText,
+  localCapability,
+  quantForFileType,
+  successProbability,
+  theta,
+  tierCapability,
+  type CapabilityAdjustments,
+  type LocalIdentity,
+} from './capability';
+export { chooseByExpectedCost, formatUsd, targetForQuality, FALLBACK_MARGIN, type Choice } from './expected-cost';
 export { compileGlob, matchGlob, matchPrivatePath, type Glob } from './glob';
 export {
   findSecrets,

@@ -1,7 +1,10 @@
-// Picks the model for one request: the cheapest model good enough for its difficulty, within the
-// workspace's rules (allowed models, local-only, privacy: private code, private paths and secrets;
-// budget caps). Pure and deterministic: same input and catalog, same decision.
+// Picks the model for one request within the workspace's rules (allowed models, local-only,
+// privacy: private code, private paths and secrets; budget caps; pins), then hands the models that
+// pass to the expected-cost choice (expected-cost.ts): the cheapest one whose expected success at
+// this difficulty meets the target routing.quality sets. Pure and deterministic: same input and
+// catalog, same decision.
 import type {
+  CandidateEstimate,
   ModelInfo,
   RejectedCandidate,
   RouteDecision,
@@ -9,7 +12,15 @@ import type {
   TaskKind,
   WorkspaceSettings,
 } from '../../shared/protocol';
-import { estimateDifficulty, estimateTokens, MAX_ESCALATION, type DifficultyInput } from './difficulty';
+import { type CapabilityAdjustments, capabilityOf, successProbability, tierCapability } from './capability';
+import {
+  difficultyToTheta,
+  estimateDifficulty,
+  estimateTokens,
+  MAX_ESCALATION,
+  type DifficultyInput,
+} from './difficulty';
+import { chooseByExpectedCost, formatUsd, targetForQuality } from './expected-cost';
 import { matchPrivatePath } from './glob';
 import { findSecrets, type SecretKind } from './secrets';
 
@@ -53,6 +64,8 @@ export interface RouteInput extends DifficultyInput {
    * file costs ~10 µs per KB). When given, fileText is not scanned again.
    */
   fileSecrets?: SecretKind[];
+  /** This user's learned capability shifts (issue 12 part 4); absent: the shipped estimates. */
+  adjustments?: CapabilityAdjustments;
 }
 
 /**
@@ -62,24 +75,28 @@ export interface RouteInput extends DifficultyInput {
  */
 export type Decision = RouteDecision & { redactSecrets?: boolean; secrets?: SecretFinding[] };
 
-/**
- * Difficulty at or above each threshold asks for the next tier: [0, .3) → 0, [.3, .55) → 1,
- * [.55, .78) → 2, [.78, 1] → 3.
- */
-export const TIER_THRESHOLDS = [0.3, 0.55, 0.78] as const;
-/** How far one step of settings.routing.quality (0..10, neutral 5) moves the difficulty used for the tier. */
-export const QUALITY_SHIFT_PER_STEP = 0.04;
+/** Each earlier failure (or 'stronger') raises the request's difficulty by this much on the θ scale. */
+export const ESCALATION_STEP = 1;
 
 /** Room left for the answer when checking context windows. */
 const OUTPUT_RESERVE: Record<TaskKind, number> = { completion: 256, chat: 2048, refactor: 1024 };
 /** Expected answer length, for comparing prices. */
 const EXPECTED_OUTPUT: Record<TaskKind, number> = { completion: 48, chat: 600, refactor: 400 };
 
-export function requiredTierFor(difficulty: number, quality = 5): number {
-  const d = difficulty + (quality - 5) * QUALITY_SHIFT_PER_STEP;
-  let tier = 0;
-  for (const t of TIER_THRESHOLDS) if (d >= t) tier++;
-  return tier;
+/**
+ * The lowest tier whose fallback capability meets the target at this difficulty (3 when none does):
+ * what "needs tier N" means now that models are chosen by expected success, not by tier.
+ */
+export function requiredTierFor(difficulty: number, quality = 5, escalation = 0): number {
+  return tierForTheta(difficultyToTheta(difficulty) + escalation * ESCALATION_STEP, targetForQuality(quality));
+}
+
+function tierForTheta(b: number, target: number): number {
+  for (let tier = 0; tier < 3; tier++) {
+    const c = tierCapability(tier);
+    if (successProbability(c.theta, c.sd, b) >= target) return tier;
+  }
+  return 3;
 }
 
 /** Scans what a request sends; `fileName` turns on .env detection for the file's text. */
@@ -111,14 +128,14 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   const difficulty = estimateDifficulty(input);
   const hint = difficulty.reasons.find((r) => r.feature === 'hint:local' || r.feature === 'hint:best')?.feature;
   const quality = settings.routing?.quality ?? 5;
-  // Escalation (earlier failures, 'stronger'): one tier up each, on top of what the score asks for.
-  const escalation = Math.min(MAX_ESCALATION, difficulty.escalation);
-  const requiredTier =
-    hint === 'hint:best'
-      ? 3
-      : hint === 'hint:local'
-        ? 0
-        : Math.min(3, requiredTierFor(difficulty.score, quality) + escalation);
+  // Escalation (earlier failures, 'stronger'): each makes the request count as harder, on top of the score.
+  const escalation =
+    hint === 'hint:best' || hint === 'hint:local' ? 0 : Math.min(MAX_ESCALATION, difficulty.escalation);
+  const b = difficultyToTheta(difficulty.score) + escalation * ESCALATION_STEP;
+  // @best asks for the strongest model: no target can be met, so the best available is taken.
+  const target = targetForQuality(quality);
+  const bar = hint === 'hint:best' ? 1.01 : target;
+  const requiredTier = hint === 'hint:best' ? 3 : hint === 'hint:local' ? 0 : tierForTheta(b, target);
 
   const selTokens = estimateTokens(input.selectionText);
   const estimatedInputTokens = estimateTokens(input.prompt) + selTokens + estimateTokens(input.fileText);
@@ -137,8 +154,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   const why = whyText(difficulty.score, difficulty.reasons);
   const reasons = difficulty.reasons.slice();
   const notes: string[] = [];
-  if (escalation > 0 && hint !== 'hint:best' && hint !== 'hint:local')
-    notes.push(`escalated +${escalation} tier${escalation > 1 ? 's' : ''}`);
+  if (escalation > 0) notes.push(`escalated +${escalation} step${escalation > 1 ? 's' : ''}`);
 
   // Private paths: the attached file matches a glob → only local or private models.
   const privateGlob = matchPrivatePath(settings.privatePaths, input.filePath, input.workspaceRoot);
@@ -196,7 +212,21 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
     if (secretMode === 'redact') extra.redactSecrets = true;
   }
   const noteText = notes.length ? `; ${notes.join('; ')}` : '';
-  const base = { task, difficulty: difficulty.score, requiredTier, reasons, estimatedInputTokens, ...extra };
+  const base = {
+    task,
+    difficulty: difficulty.score,
+    requiredTier,
+    reasons,
+    estimatedInputTokens,
+    targetSuccess: target,
+    ...extra,
+  };
+  const estimateFor = (m: ModelInfo): CandidateEstimate => {
+    const cap = capabilityOf(m);
+    const p = successProbability(cap.theta + (input.adjustments?.theta?.[m.id] ?? 0), cap.sd, b);
+    const priceUsd = cost(m);
+    return { model: m.id, expectedSuccess: round3(p), priceUsd, expectedCostUsd: priceUsd, capability: cap };
+  };
 
   const pinRef = input.pinnedModel && input.pinnedModel !== 'auto' ? input.pinnedModel : settings.models?.[task];
   if (pinRef && pinRef !== 'auto') {
@@ -226,13 +256,18 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
       };
     }
     const note = m.available ? '' : ` (currently unavailable: ${m.unavailableReason ?? 'unknown'})`;
+    const est = estimateFor(m);
+    const meets = est.expectedSuccess >= target;
     return {
       ...base,
       model: m.id,
       fallbacks: [],
       rejected: [],
       pinned: true,
-      summary: `${why} → ${m.id}, ${by}${note}${noteText}`,
+      expectedSuccess: est.expectedSuccess,
+      meetsTarget: meets,
+      chosen: est,
+      summary: `${m.id}: ${by}, expected ${est.expectedSuccess.toFixed(2)} ${meets ? '≥' : '<'} target ${target.toFixed(2)}, ${formatUsd(est.priceUsd)}${note} — ${why}${noteText}`,
     };
   }
 
@@ -281,40 +316,56 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   // Completions are latency-bound and frequent: a local model answers them whenever one can.
   const locals = task === 'completion' ? ok.filter((m) => m.local) : [];
   const pool = locals.length ? locals : ok;
-  // At equal price a completion wants the smallest adequate model (latency); other tasks the strongest.
+  // Among models meeting the target at equal expected cost, a completion wants the weakest (the fastest).
   const smallFirst = task === 'completion';
-  const ordered = orderByPreference(pool, requiredTier, cost, smallFirst, rejected);
-  if (locals.length)
-    ordered.push(
-      ...orderByPreference(
-        ok.filter((m) => !m.local),
-        requiredTier,
-        cost,
-        smallFirst,
-        rejected,
-      ),
-    );
+  const choose = (candidates: ModelInfo[]) =>
+    chooseByExpectedCost({
+      candidates,
+      b,
+      target: bar,
+      price: cost,
+      preferSmall: smallFirst,
+      adjustments: input.adjustments,
+    });
+  const choice = choose(pool);
+  const ordered = [...choice.ordered];
+  const tooWeak = [...choice.tooWeak];
+  if (locals.length) {
+    const cloud = choose(ok.filter((m) => !m.local));
+    ordered.push(...cloud.ordered);
+    tooWeak.push(...cloud.tooWeak);
+  }
+  for (const w of tooWeak)
+    rejected.push({
+      model: w.model,
+      reason: 'tier-below-threshold',
+      detail: `expected success ${w.expectedSuccess.toFixed(2)}, far below the target ${target.toFixed(2)}`,
+    });
 
   const chosen = ordered[0]!;
-  let because: string;
-  if (locals.length)
-    because =
-      chosen.tier >= requiredTier
-        ? 'completions stay local'
-        : `completions stay local (tier ${chosen.tier}, asked for ${requiredTier})`;
-  else if (chosen.tier >= requiredTier)
-    because = `${cost(chosen) === 0 ? (chosen.local ? 'local model' : 'free model') : 'cheapest model'} at tier ${requiredTier}+`;
-  else because = `strongest available (tier ${chosen.tier}, asked for ${requiredTier})`;
-  if (privateCode && !privateGlob && !secretsForceLocal) because += '; private code stays on local/private models';
-  because += noteText;
+  const runnerUp = choice.runnerUp;
+  const meets = chosen.expectedSuccess >= target;
+  let because = `${chosen.model}: expected ${chosen.expectedSuccess.toFixed(2)} ${meets ? '≥' : '<'} target ${target.toFixed(2)}`;
+  because += `, ${formatUsd(chosen.priceUsd)}`;
+  if (!meets) because += hint === 'hint:best' ? ' (asked for the best model)' : ' (the best available)';
+  if (runnerUp)
+    because += `; ${runnerUp.model} would be ${runnerUp.expectedSuccess.toFixed(2)} at ${formatUsd(runnerUp.priceUsd)}`;
+  if (locals.length) because += '; completions stay local';
+  let tail = '';
+  if (privateCode && !privateGlob && !secretsForceLocal) tail += '; private code stays on local/private models';
+  tail += noteText;
 
   return {
     ...base,
-    model: chosen.id,
-    fallbacks: ordered.slice(1).map((m) => m.id),
+    model: chosen.model,
+    fallbacks: ordered.slice(1).map((e) => e.model),
     rejected,
     pinned: false,
-    summary: `${why} → ${chosen.id}, ${because}`,
+    expectedSuccess: chosen.expectedSuccess,
+    meetsTarget: meets,
+    chosen,
+    ...(runnerUp ? { runnerUp } : {}),
+    summary: `${because} — ${why}${tail}`,
   };
 }
 
@@ -333,45 +384,6 @@ export function budgetExceeded(
 
 function usd(x: number): string {
   return `$${x.toFixed(2)}`;
-}
-
-/**
- * Models at or above the tier that can be met, cheapest first; then the ones one tier below, strongest
- * first, as fallbacks. Weaker ones would answer a hard request badly, so they are rejected instead.
- */
-function orderByPreference(
-  models: ModelInfo[],
-  requiredTier: number,
-  cost: (m: ModelInfo) => number,
-  smallFirst: boolean,
-  rejected: RejectedCandidate[],
-): ModelInfo[] {
-  if (models.length === 0) return [];
-  const target = Math.min(requiredTier, Math.max(...models.map((m) => m.tier)));
-  const costs = new Map(models.map((m) => [m.id, cost(m)]));
-  const c = (m: ModelInfo) => costs.get(m.id)!;
-  const meets = models
-    .filter((m) => m.tier >= target)
-    .sort(
-      (a, b) =>
-        c(a) - c(b) ||
-        (smallFirst ? a.tier - b.tier : b.tier - a.tier) ||
-        Number(b.local) - Number(a.local) ||
-        cmp(a.id, b.id),
-    );
-  const below: ModelInfo[] = [];
-  for (const m of models) {
-    if (m.tier >= target) continue;
-    if (m.tier >= target - 1) below.push(m);
-    else
-      rejected.push({
-        model: m.id,
-        reason: 'tier-below-threshold',
-        detail: `tier ${m.tier}; this request needs tier ${target}`,
-      });
-  }
-  below.sort((a, b) => b.tier - a.tier || c(a) - c(b) || Number(b.local) - Number(a.local) || cmp(a.id, b.id));
-  return [...meets, ...below];
 }
 
 /** ModelInfo has no API name field; built-in and default user ids are `${provider}/${name}`. */
@@ -440,6 +452,6 @@ function whyText(score: number, reasons: RouteReason[]): string {
   return `difficulty ${score.toFixed(2)}${details.length ? ` (${details.join('; ')})` : ''}`;
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
