@@ -284,7 +284,8 @@ function main(): void {
     familyPoints.map((p) => p[1]),
   );
   console.log(
-    `size-only curve for unknown families: θ = ${generic.a.toFixed(2)} + ${generic.b.toFixed(2)}·log2(B params), sd ${generic.sd.toFixed(2)}`,
+    `size-only curve for unknown families: θ = ${generic.a.toFixed(2)} + ${generic.b.toFixed(2)}·log2(B params),` +
+      ` sd ${generic.sd.toFixed(2)}`,
   );
 
   const catalog: Record<string, { theta: number; sd: number; basis: string; relation: string }> = {};
@@ -314,9 +315,11 @@ function main(): void {
 
   const out = {
     description:
-      'Model capabilities θ on one scale, fitted from Aider leaderboards by scripts/calibrate-capabilities.ts. Do not edit by hand.',
+      'Model capabilities θ on one scale, fitted from Aider leaderboards by scripts/calibrate-capabilities.ts. ' +
+      'Do not edit by hand.',
     scale:
-      'θ = logit of solving an average Aider edit-benchmark exercise after one round of test feedback; P(solve a task of difficulty b) = σ(θ − b)',
+      'θ = logit of solving an average Aider edit-benchmark exercise after one round of test feedback; ' +
+      'P(solve a task of difficulty b) = σ(θ − b)',
     source: 'Aider leaderboards (aider.chat, Apache-2.0): edit (133 Python exercises) and polyglot (225 exercises)',
     createdAt: new Date().toISOString().slice(0, 10),
     fit: {

@@ -12,13 +12,14 @@
 // features, L2, and sign constraints (projected gradient descent) so hard asks and size never lower
 // the score. One scale for every source (no domain intercept): the router sees only the text.
 // Then the score's logit is mapped onto the capability scale, b = intercept + slope·logit, by least
-// squares of each anchored request's published b on its logit (E[b | score]): a 7B coder on short
-// function tasks, GPT-4 on LeetCode Easy/Medium/Hard; each anchor group weighs the same.
+// squares over anchor groups (mean logit → published b): a 7B coder on short function tasks, GPT-4
+// on LeetCode Easy/Medium/Hard, and our editor labels placed by judgement.
 import fs from 'node:fs';
 import path from 'node:path';
 import capabilities from '../daemon/routing/capabilities.json' with { type: 'json' };
 import { extractFeatures, FEATURES } from '../daemon/routing/difficulty';
 import type { TaskKind } from '../shared/protocol';
+import { fitLine } from './capability-fit';
 import { auc, type Domain, type Item, type Label, loadAll, root } from './difficulty-data';
 
 const OUT = path.join(root, 'daemon/routing/weights.json');
@@ -254,8 +255,14 @@ function main(): void {
   const theta7b = caps.families['qwen2.5-coder']!.ladder.find(([p]) => p === 7)![1];
   const thetaGpt4 = caps.published['gpt-4-0314']!.theta;
   const fnRows = train.filter((r) => r.domain === 'function');
+  // Our own editor labels are placed by judgement, not measurement: easy (rename, document) as hard as
+  // a short function task, medium as a LeetCode Medium, hard as a LeetCode Hard.
+  const ed = (label: Label) => editor.filter((r) => r.label === label);
   const anchors: Anchor[] = [
     { name: 'function tasks', rows: fnRows, theta: theta7b, passRate: 0.86, source: 'Qwen2.5-Coder-7B-Instruct' },
+    { name: 'editor easy', rows: ed(0), theta: theta7b, passRate: 0.86, source: 'our label ≈ function task' },
+    { name: 'editor medium', rows: ed(1), theta: thetaGpt4, passRate: 21 / 80, source: 'our label ≈ LeetCode Medium' },
+    { name: 'editor hard', rows: ed(2), theta: thetaGpt4, passRate: 3 / 45, source: 'our label ≈ LeetCode Hard' },
     ...(leet.length
       ? ([0, 1, 2] as const).map((label) => ({
           name: `LeetCode ${['Easy', 'Medium', 'Hard'][label]}`,
@@ -270,28 +277,17 @@ function main(): void {
     const z = a.rows.reduce((s, r) => s + runtimeLogit(r), 0) / a.rows.length;
     return { name: a.name, meanLogit: z, b: a.theta - logitOf(a.passRate), n: a.rows.length, source: a.source };
   });
-  // Weighted least squares over items, each group summing to the same weight.
-  let sw = 0;
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let sxy = 0;
-  anchors.forEach((a, i) => {
-    const w = 1 / a.rows.length;
-    for (const r of a.rows) {
-      const x = runtimeLogit(r);
-      const y = anchorPoints[i]!.b;
-      sw += w;
-      sx += w * x;
-      sy += w * y;
-      sxx += w * x * x;
-      sxy += w * x * y;
-    }
-  });
-  const fittedSlope = (sw * sxy - sx * sy) / (sw * sxx - sx * sx);
+  // One point per anchor group (its mean logit, its published b), least squares over the groups.
+  const fittedLine = fitLine(
+    anchorPoints.map((p) => p.meanLogit),
+    anchorPoints.map((p) => p.b),
+  );
+  const fittedSlope = fittedLine.b;
   // A flat or inverted map would make harder-looking requests look easier: keep it increasing.
   const slope = Math.max(0.2, fittedSlope);
-  const line = { a: (sy - slope * sx) / sw };
+  const mx = anchorPoints.reduce((t, p) => t + p.meanLogit, 0) / anchorPoints.length;
+  const my = anchorPoints.reduce((t, p) => t + p.b, 0) / anchorPoints.length;
+  const line = { a: my - slope * mx };
   // Beyond the anchors a logit says little about b (our editor prompts are separable, so their logits
   // run far past any published anchor): b stays between 1.5 below the easiest anchor and the hardest.
   const bs = anchorPoints.map((p) => p.b);
@@ -303,7 +299,8 @@ function main(): void {
   };
   for (const p of anchorPoints)
     console.log(
-      `  anchor ${p.name.padEnd(16)} n=${p.n} mean logit ${p.meanLogit.toFixed(2)} → b ${p.b.toFixed(2)} (${p.source}); mapped ${(line.a + slope * p.meanLogit).toFixed(2)}`,
+      `  anchor ${p.name.padEnd(16)} n=${p.n} mean logit ${p.meanLogit.toFixed(2)} → b ${p.b.toFixed(2)}` +
+        ` (${p.source}); mapped ${(line.a + slope * p.meanLogit).toFixed(2)}`,
     );
   console.log(`  b = ${thetaMap.intercept} + ${thetaMap.slope}·logit(score)`);
 

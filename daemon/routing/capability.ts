@@ -56,7 +56,7 @@ export function identifyFromText(...texts: (string | undefined)[]): LocalIdentit
   const size = /(?:^|[^a-z0-9.])(\d+(?:\.\d+)?)b(?![a-z0-9])/.exec(text);
   if (moe) out.paramsB = Number(moe[1]) * Number(moe[2]);
   else if (size) out.paramsB = Number(size[1]);
-  const quant = /(?:^|[^a-z0-9])(i?q\d_[a-z0-9_]+?|q\d_\d|f16|bf16|f32)(?![a-z0-9])/.exec(text);
+  const quant = /(?:^|[^a-z0-9])(i?q\d_[a-z0-9_]+|f16|bf16|f32)(?![a-z0-9_])/.exec(text);
   if (quant) out.quant = quant[1]!.toUpperCase();
   return out;
 }

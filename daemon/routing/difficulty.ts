@@ -140,7 +140,7 @@ const I_IDENT = FEATURE_INDEX['selection:identifiers']!;
 const I_LANG_HARD = FEATURE_INDEX['language:hard']!;
 const I_LANG_EASY = FEATURE_INDEX['language:easy']!;
 const I_CONV = FEATURE_INDEX.conversation!;
-/** Earlier failures and 'stronger' escalate the tier in route() (one per failure, at most this many) rather than the score. */
+/** Earlier failures and 'stronger' escalate in route() (one step each, at most this many) rather than the score. */
 export const MAX_ESCALATION = 3;
 
 /** A completion's prefix is code the user is typing, not a request: its size counts for less. */
@@ -152,8 +152,14 @@ const REQUIREMENTS_CAP = 5;
 
 // Bounded, anchored-by-literal patterns (no nested quantifiers): each runs in linear time.
 /** def f(, function f(, fn f(, func F(, `name(args)`, static int f(, a TypeScript/Python-typed signature. */
-const SIGNATURE =
-  /\b(?:def|function|fn|func)\s+[A-Za-z_]\w{0,60}\s*[(<]|`[A-Za-z_][\w.]{0,60}\([^`\n]{0,200}\)|\b(?:static|public)\s+\w{1,30}(?:\[\])?\s+\w{1,60}\(|\)\s*(?:->|:)\s*[A-Za-z[]/;
+const SIGNATURE = new RegExp(
+  [
+    '\\b(?:def|function|fn|func)\\s+[A-Za-z_]\\w{0,60}\\s*[(<]',
+    '`[A-Za-z_][\\w.]{0,60}\\([^`\\n]{0,200}\\)',
+    '\\b(?:static|public)\\s+\\w{1,30}(?:\\[\\])?\\s+\\w{1,60}\\(',
+    '\\)\\s*(?:->|:)\\s*[A-Za-z[]',
+  ].join('|'),
+);
 /** Worked examples: doctest prompts, `f(x) == y`, `f(x) -> y`, "e.g.", "Example:". */
 const EXAMPLES = />>>|\)\s{0,3}(?:==|->|=>|returns?)\s|\be\.g\.|\bexample:|\bfor example\b/i;
 /** 10^5, 10^9 + 7, 2 * 10^5, 1e5 and up. */
@@ -242,7 +248,7 @@ const TASK_BIAS: Record<TaskKind, { weight: number; detail: string }> = {
   refactor: { weight: W.intercept.refactor, detail: 'refactor (edits must stay correct)' },
 };
 
-/** Runtime weights, one per FEATURES entry; a sign that the file breaks is clamped, so monotonicity holds whatever is loaded. */
+/** Runtime weights, one per FEATURES entry; a sign the file breaks is clamped: monotonic whatever is loaded. */
 export const WEIGHTS: Float64Array = Float64Array.from(FEATURES, (f) => {
   const w = f.source === 'prior' ? f.prior! : (W.weights[f.name] ?? 0);
   return f.sign > 0 ? Math.max(0, w) : Math.min(0, w);
@@ -386,7 +392,8 @@ function scanRequest(text: string): { hits: boolean[]; words: number; requiremen
     if (REQUIREMENT_WORDS.has(word)) requirements++;
     matchWord(word, hits);
     if (prev === 'what' && (word === 'does' || word === 'is')) matchWord(`what-${word}`, hits);
-    else if (prev.length > 1) matchOne(`${prev}-${word}`, hits); // "race condition" also as "race-condition", "exactly once"
+    // "race condition" also as "race-condition", "exactly once"
+    else if (prev.length > 1) matchOne(`${prev}-${word}`, hits);
     prev = word;
   }
   return { hits, words, requirements: Math.max(0, requirements) };

@@ -116,7 +116,7 @@ export function scanRequestSecrets(
   add('prompt', input.prompt);
   // A selection from a .env file is .env content too.
   add('selection', input.selectionText, input.filePath);
-  // The selection is usually part of the file: scanning the file covers it, but a file can be huge, so both are scanned.
+  // The selection is usually part of the file, but a file can be huge (and cached scans skip it): both are scanned.
   if (input.fileSecrets) for (const kind of new Set(input.fileSecrets)) out.push({ where: 'file', kind });
   else add('file', input.fileText, input.filePath);
   for (const t of input.extraTexts ?? []) add('context', t);
@@ -267,7 +267,9 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
       expectedSuccess: est.expectedSuccess,
       meetsTarget: meets,
       chosen: est,
-      summary: `${m.id}: ${by}, expected ${est.expectedSuccess.toFixed(2)} ${meets ? '≥' : '<'} target ${target.toFixed(2)}, ${formatUsd(est.priceUsd)}${note} — ${why}${noteText}`,
+      summary:
+        `${m.id}: ${by}, ${versus(est.expectedSuccess, target)}, ${formatUsd(est.priceUsd)}${note}` +
+        ` — ${why}${noteText}`,
     };
   }
 
@@ -298,7 +300,9 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
       rejected.push({
         model: m.id,
         reason: 'context-too-small',
-        detail: `~${estimatedInputTokens} input + ${outputReserve} output tokens exceed its ${m.contextWindow}-token window`,
+        detail:
+          `~${estimatedInputTokens} input + ${outputReserve} output tokens` +
+          ` exceed its ${m.contextWindow}-token window`,
       });
       continue;
     }
@@ -345,7 +349,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   const chosen = ordered[0]!;
   const runnerUp = choice.runnerUp;
   const meets = chosen.expectedSuccess >= target;
-  let because = `${chosen.model}: expected ${chosen.expectedSuccess.toFixed(2)} ${meets ? '≥' : '<'} target ${target.toFixed(2)}`;
+  let because = `${chosen.model}: ${versus(chosen.expectedSuccess, target)}`;
   because += `, ${formatUsd(chosen.priceUsd)}`;
   if (!meets) because += hint === 'hint:best' ? ' (asked for the best model)' : ' (the best available)';
   if (runnerUp)
@@ -399,7 +403,7 @@ function findByIdOrName(catalog: readonly ModelInfo[], ref: string): ModelInfo |
   return byName.length === 1 ? byName[0] : undefined;
 }
 
-// daemon/catalog/catalog.ts writes these reasons; matching their prefixes keeps the router free of imports of catalog data.
+// daemon/catalog/catalog.ts writes these reasons; matching their prefixes keeps catalog data out of the router.
 function unavailableKind(reason: string | undefined): RejectedCandidate['reason'] {
   if (reason?.startsWith('no API key')) return 'no-key';
   if (reason?.startsWith('cooling down')) return 'cooling-down';
@@ -450,6 +454,11 @@ function whyText(score: number, reasons: RouteReason[]): string {
   const task = reasons.find((r) => r.feature.startsWith('task:'));
   const details = top.length ? top : task ? [task.detail] : [];
   return `difficulty ${score.toFixed(2)}${details.length ? ` (${details.join('; ')})` : ''}`;
+}
+
+/** "expected 0.81 ≥ target 0.75": the decision's explanation says it in these words. */
+function versus(p: number, target: number): string {
+  return `expected ${p.toFixed(2)} ${p >= target ? '≥' : '<'} target ${target.toFixed(2)}`;
 }
 
 function round3(x: number): number {

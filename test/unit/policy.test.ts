@@ -238,17 +238,23 @@ describe('policy: route rules', () => {
     assert.match(none.summary, /over budget/);
   });
 
-  it('escalation: one tier up per earlier failure or a stronger hint, capped at 3', () => {
-    const base = decide({ prompt: EASY });
-    assert.equal(base.requiredTier, 0);
-    assert.equal(decide({ prompt: EASY, priorFailures: 1 }).requiredTier, 1);
-    assert.equal(decide({ prompt: EASY, priorFailures: 2 }).requiredTier, 2);
-    assert.equal(decide({ prompt: EASY, priorFailures: 9 }).requiredTier, 3);
-    assert.equal(decide({ prompt: EASY, hint: 'stronger' }).requiredTier, 1);
-    assert.equal(decide({ prompt: EASY, hint: 'stronger', priorFailures: 1 }).requiredTier, 2);
-    assert.match(decide({ prompt: EASY, priorFailures: 2 }).summary, /escalated \+2 tiers/);
-    const d = decide({ prompt: EASY, priorFailures: 2 });
-    assert.equal(reasonOf(d, 'local/coder-1.5b')?.reason, 'tier-below-threshold');
+  it('escalation: each earlier failure or a stronger hint counts the request one step harder, capped at 3', () => {
+    const tiers = [0, 1, 2, 3, 9].map((priorFailures) => decide({ prompt: EASY, priorFailures }).requiredTier);
+    assert.equal(tiers[0], 0);
+    for (let i = 1; i < tiers.length; i++) assert.ok(tiers[i]! >= tiers[i - 1]!, tiers.join(' '));
+    assert.equal(tiers[3], tiers[4], 'capped at 3 steps');
+    assert.ok(tiers[3]! > tiers[0]!);
+    const p = (priorFailures: number, hint?: 'stronger') =>
+      decide({ prompt: EASY, priorFailures, ...(hint ? { hint } : {}) }).expectedSuccess!;
+    // Each step lowers every model's expected success, so the choice moves to stronger models.
+    const chosenP = (priorFailures: number) => {
+      const d = decide({ prompt: EASY, priorFailures });
+      return d.chosen!.capability.theta;
+    };
+    assert.ok(chosenP(2) > chosenP(0), `θ ${chosenP(2)} vs ${chosenP(0)}`);
+    assert.equal(p(0, 'stronger'), p(1));
+    assert.equal(p(1, 'stronger'), p(2));
+    assert.match(decide({ prompt: EASY, priorFailures: 2 }).summary, /escalated \+2 steps/);
     // @local still wins: the user asked to stay local.
     assert.equal(decide({ prompt: `${EASY} @local`, priorFailures: 3 }).requiredTier, 0);
   });
