@@ -1,6 +1,7 @@
 // The discovery contract between the daemon and its clients: where the per-user runtime directory
 // is, what the discovery file says, and how a client reads it and the token.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -8,14 +9,32 @@ import { z } from 'zod';
 export const Discovery = z.object({
   pid: z.number().int().positive(),
   port: z.number().int().positive(),
+  /** The address the daemon listens on; clients reach it at daemonHostPort(host, port). */
   host: z.string(),
-  /** Present and true when the daemon serves wss:// (a TLS config). */
-  tls: z.boolean().optional(),
+  /**
+   * Present when the daemon serves wss:// (a TLS config): its certificate (PEM, the served one
+   * first). Clients accept exactly that certificate, so no CA and no hostname are involved.
+   */
+  tls: z.object({ cert: z.string().includes('-----BEGIN CERTIFICATE-----') }).optional(),
   protocolVersion: z.number().int(),
   version: z.string(),
   startedAt: z.string(),
 });
 export type Discovery = z.infer<typeof Discovery>;
+
+/**
+ * The host:port a client connects to, and sends as Host, for a daemon bound to `host`: a wildcard
+ * bind (0.0.0.0, ::) is reached on loopback; IPv6 addresses are bracketed.
+ */
+export function daemonHostPort(host: string, port: number): string {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  if (h === '' || h === '0.0.0.0') return `127.0.0.1:${port}`;
+  if (net.isIPv6(h)) return /^[0:]+$/.test(h) ? `[::1]:${port}` : `[${h}]:${port}`;
+  return `${h}:${port}`;
+}
 
 export interface RuntimePaths {
   dir: string;

@@ -2,10 +2,9 @@
 // start it on the editor's own runtime, then open the authenticated socket. Kept free of vscode so
 // that the trust checks on the runtime dir can be tested in plain Node, as another user would see them.
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import type WebSocket from 'ws';
+import { daemonUrl, openDaemonSocket } from '../../shared/daemon-socket';
 import { type Discovery, ensureRuntimeDir, readDiscovery, readToken, runtimePaths } from '../../shared/discovery';
-import WebSocketClient from 'ws';
 
 export interface DaemonLocation {
   /** Where the runtime dir is (lock, token, discovery file, log). */
@@ -29,20 +28,8 @@ export interface DaemonSocket {
 export async function connectOrStartDaemon(loc: DaemonLocation): Promise<DaemonSocket> {
   const paths = runtimePaths(loc.runtimeDir);
   const discovery = readDiscovery(paths) ?? (await startDetachedDaemon(loc));
-  const token = readToken(paths);
-  const socket = new WebSocketClient(`ws://127.0.0.1:${discovery.port}/`, {
-    headers: { authorization: `Bearer ${token}` },
-    perMessageDeflate: false,
-    handshakeTimeout: 5000,
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-    socket.once('unexpected-response', (_req, res) =>
-      reject(new Error(`the daemon refused the connection (HTTP ${res.statusCode})`)),
-    );
-  });
-  loc.log(`connected to the Gearbox daemon (pid ${discovery.pid}, port ${discovery.port})`);
+  const socket = await openDaemonSocket(discovery, readToken(paths));
+  loc.log(`connected to the Gearbox daemon (pid ${discovery.pid}, ${daemonUrl(discovery)})`);
   return { discovery, socket };
 }
 
@@ -50,17 +37,12 @@ export async function connectOrStartDaemon(loc: DaemonLocation): Promise<DaemonS
 export async function startDetachedDaemon(loc: DaemonLocation): Promise<Discovery> {
   ensureRuntimeDir(loc.runtimeDir);
   const paths = runtimePaths(loc.runtimeDir);
-  const logFd = fs.openSync(paths.log, 'a', 0o600);
   const env: NodeJS.ProcessEnv = { ...loc.env, ELECTRON_RUN_AS_NODE: '1', GEARBOX_RUNTIME_DIR: loc.runtimeDir };
   if (loc.configPath) env.GEARBOX_CONFIG = loc.configPath;
-  loc.log(`starting the Gearbox daemon: ${loc.execPath} ${loc.daemonScript} start`);
-  const child = spawn(loc.execPath, [loc.daemonScript, 'start'], {
-    detached: true,
-    stdio: ['ignore', logFd, logFd],
-    env,
-    windowsHide: true,
-  });
-  fs.closeSync(logFd);
+  // The daemon writes (and rotates) its log itself: its stdio points nowhere.
+  const args = [loc.daemonScript, 'start', '--log-file', paths.log];
+  loc.log(`starting the Gearbox daemon: ${loc.execPath} ${args.join(' ')}`);
+  const child = spawn(loc.execPath, args, { detached: true, stdio: 'ignore', env, windowsHide: true });
   let exitCode: number | null = null;
   child.once('exit', (code) => (exitCode = code ?? 1));
   child.unref();
