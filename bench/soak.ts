@@ -16,6 +16,7 @@ import vm from 'node:vm';
 import WebSocket from 'ws';
 import { CancellationTokenSource, createMessageConnection, type MessageConnection } from 'vscode-jsonrpc';
 import type { ModelHostClient, ModelHostClientStatus } from '../daemon/model-host/client';
+import { openDaemonSocket } from '../shared/daemon-socket';
 import { readDiscovery, readToken, runtimePaths } from '../shared/discovery';
 import { ErrorCodes, Protocol, type RequestMethod } from '../shared/protocol';
 import { WebSocketMessageReader, WebSocketMessageWriter } from '../shared/ws-transport';
@@ -139,17 +140,8 @@ class SoakClient {
     const paths = runtimePaths(runtimeDir);
     const discovery = readDiscovery(paths);
     if (!discovery) throw new Error('daemon not running');
-    const socket = new WebSocket(`ws://127.0.0.1:${discovery.port}/`, {
-      headers: { authorization: `Bearer ${readToken(paths)}` },
-      perMessageDeflate: false,
-      handshakeTimeout: 5000,
-    });
+    const socket = await openDaemonSocket(discovery, readToken(paths));
     socket.on('error', () => {}); // a dropped socket reports through 'close'
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-      socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-    });
     const connection = createMessageConnection(new WebSocketMessageReader(socket), new WebSocketMessageWriter(socket));
     connection.listen();
     const client = new SoakClient(socket, connection);

@@ -59,6 +59,10 @@ export const ServerLimitsSchema = z.object({
     .default(4 * 1024 * 1024),
   /** A client that stays above the high watermark this long is disconnected (1013). */
   slowClientTimeoutMs: z.number().int().positive().default(30_000),
+  /** Connections served at once; more are refused with 503 (each editor window holds one). */
+  maxConnections: z.number().int().positive().default(64),
+  /** Refused connections are logged once per this interval, with a count of the others. */
+  refusalLogIntervalMs: z.number().int().positive().default(10_000),
 });
 export type ServerLimits = z.infer<typeof ServerLimitsSchema>;
 export const DEFAULT_SERVER_LIMITS: ServerLimits = ServerLimitsSchema.parse({});

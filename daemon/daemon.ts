@@ -149,7 +149,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       pid: process.pid,
       port,
       host: config.host,
-      ...(tls ? { tls: true } : {}),
+      ...(tls ? { tls: { cert: tls.cert.toString('utf8') } } : {}),
       version: VERSION,
       startedAt: new Date().toISOString(),
     });

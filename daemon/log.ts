@@ -22,6 +22,11 @@ export function redact(text: string): string {
   return out;
 }
 
+/** A value someone else controls (a header), cut for a log line: its start and how long it was. */
+export function clip(value: string, max = 100): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} chars)`;
+}
+
 export function createLogger(
   opts: { level?: LogLevel; write?: (line: string) => void; base?: Record<string, unknown> } = {},
 ): Logger {

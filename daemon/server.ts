@@ -7,7 +7,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { checkRequest } from './auth';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config';
-import type { Logger } from './log';
+import { LogThrottle } from './log-throttle';
+import { clip, type Logger } from './log';
 import { Session, type SessionHost } from './session';
 
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -50,11 +51,21 @@ export class DaemonServer {
   private heartbeat?: NodeJS.Timeout;
   /** Sockets that have not answered the last ping. */
   private readonly awaitingPong = new WeakSet<WebSocket>();
+  /** Anyone can knock without a token: refusals are logged once per interval, with a count. */
+  private readonly refusals: LogThrottle;
+  private readonly overCap: LogThrottle;
 
   constructor(private readonly opts: ServerOptions) {
     this.limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
+    const interval = this.limits.refusalLogIntervalMs;
+    this.refusals = new LogThrottle(interval, (count) =>
+      opts.logger.warn('more connections refused (not logged one by one)', { count, intervalMs: interval }),
+    );
+    this.overCap = new LogThrottle(interval, (count) =>
+      opts.logger.warn('more connections refused over the cap', { count, maxConnections: this.limits.maxConnections }),
+    );
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const verdict = checkRequest(req, this.boundPort, opts.token);
+      const verdict = this.check(req);
       // No CORS headers at all (no Access-Control-Allow-Origin, never Allow-Private-Network):
       // browsers must not be able to read anything from here, preflights included.
       if (!verdict.ok) {
@@ -120,20 +131,34 @@ export class DaemonServer {
     }
   }
 
+  private check(req: http.IncomingMessage) {
+    return checkRequest(req, { port: this.boundPort, token: this.opts.token, bindHost: this.opts.host });
+  }
+
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    const verdict = checkRequest(req, this.boundPort, this.opts.token);
+    const verdict = this.check(req);
     if (!verdict.ok) {
-      this.opts.logger.warn('connection refused', {
-        status: verdict.status,
-        reason: verdict.reason,
-        remote: req.socket.remoteAddress,
-      });
-      const text = verdict.status === 401 ? 'Unauthorized' : 'Forbidden';
-      socket.end(
-        `HTTP/1.1 ${verdict.status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
-          `Content-Length: ${text.length + 1}\r\n\r\n${text}\n`,
+      this.refusals.hit(() =>
+        this.opts.logger.warn('connection refused', {
+          status: verdict.status,
+          reason: verdict.reason,
+          ...(verdict.value === undefined ? {} : { value: clip(verdict.value) }),
+          remote: req.socket.remoteAddress,
+        }),
       );
-      return;
+      return refuseUpgrade(socket, verdict.status, verdict.status === 401 ? 'Unauthorized' : 'Forbidden');
+    }
+    const max = this.limits.maxConnections;
+    if (this.sessions.size >= max) {
+      this.overCap.hit(() =>
+        this.opts.logger.warn('connection refused: too many connections', { maxConnections: max }),
+      );
+      return refuseUpgrade(
+        socket,
+        503,
+        'Service Unavailable',
+        `too many connections: this daemon serves ${max} at once`,
+      );
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
   }
@@ -162,6 +187,8 @@ export class DaemonServer {
   /** Closes every socket with 1001 (going away) and stops listening. */
   async close(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.refusals.flush();
+    this.overCap.flush();
     for (const ws of this.wss.clients) ws.close(1001, 'daemon shutting down');
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
@@ -177,6 +204,18 @@ export class DaemonServer {
     this.http.closeAllConnections();
     await closed;
   }
+}
+
+/** Answers an upgrade with an HTTP error and closes; `why` is the body (the status text by default). */
+function refuseUpgrade(socket: Duplex, status: number, statusText: string, why = statusText): void {
+  const body = `${why}\n`;
+  const head = [
+    `HTTP/1.1 ${status} ${statusText}`,
+    'Connection: close',
+    'Content-Type: text/plain',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
 const sessionIds = new WeakMap<WebSocket, string>();

@@ -1,11 +1,8 @@
 // The connection to the Gearbox daemon: find it (discovery file) or start it with VS Code's own
 // runtime, connect vscode-languageclient over the authenticated WebSocket, reconnect and restart
 // after crashes, and give up with a message after too many in a short time.
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import WebSocket from 'ws';
 import {
   CloseAction,
   ErrorAction,
@@ -23,16 +20,10 @@ import {
   type ResultOf,
 } from '../shared/protocol';
 import { WebSocketMessageReader, WebSocketMessageWriter } from '../shared/ws-transport';
-import {
-  defaultRuntimeDir,
-  ensureRuntimeDir,
-  readDiscovery,
-  readToken,
-  runtimePaths,
-  type Discovery,
-} from '../shared/discovery';
+import { defaultRuntimeDir, type Discovery } from '../shared/discovery';
 import type { ConnectionState, GearboxClient } from './client-api';
 import { CrashPolicy } from './core/crash-policy';
+import { connectOrStartDaemon } from './core/daemon-locator';
 
 export interface DaemonConnectionOptions {
   extensionPath: string;
@@ -162,62 +153,19 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
   /** Finds the running daemon or starts one, then opens an authenticated WebSocket to it. */
   private async transports(): Promise<MessageTransports> {
     const { runtimeDir, configPath } = this.settings();
-    const paths = runtimePaths(runtimeDir);
-    let d = readDiscovery(paths);
-    if (!d) d = await this.spawnDaemon(runtimeDir, configPath);
-    this.discovery = d;
-    const token = readToken(paths);
-    const socket = new WebSocket(`ws://127.0.0.1:${d.port}/`, {
-      headers: { authorization: `Bearer ${token}` },
-      perMessageDeflate: false,
-      handshakeTimeout: 5000,
+    const { discovery, socket } = await connectOrStartDaemon({
+      runtimeDir,
+      configPath,
+      execPath: process.execPath,
+      daemonScript: path.join(this.opts.extensionPath, 'dist', 'daemon', 'gearbox.mjs'),
+      env: process.env,
+      log: (line) => this.opts.log.info(line),
     });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-      socket.once('unexpected-response', (_req, res) =>
-        reject(new Error(`the daemon refused the connection (HTTP ${res.statusCode})`)),
-      );
-    });
-    this.opts.log.info(`connected to the Gearbox daemon (pid ${d.pid}, port ${d.port})`);
+    this.discovery = discovery;
     return {
       reader: new WebSocketMessageReader(socket, (why) => this.opts.log.warn(`bad frame from daemon: ${why}`)),
       writer: new WebSocketMessageWriter(socket),
     };
-  }
-
-  /** Runs the bundled daemon on VS Code's own runtime, detached so that all windows share it. */
-  private async spawnDaemon(runtimeDir: string, configPath: string | undefined): Promise<Discovery> {
-    ensureRuntimeDir(runtimeDir);
-    const paths = runtimePaths(runtimeDir);
-    const script = path.join(this.opts.extensionPath, 'dist', 'daemon', 'gearbox.mjs');
-    const logFd = fs.openSync(paths.log, 'a', 0o600);
-    const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1', GEARBOX_RUNTIME_DIR: runtimeDir };
-    if (configPath) env.GEARBOX_CONFIG = configPath;
-    this.opts.log.info(`starting the Gearbox daemon: ${process.execPath} ${script} start`);
-    const child = spawn(process.execPath, [script, 'start'], {
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
-      env,
-      windowsHide: true,
-    });
-    fs.closeSync(logFd);
-    let exitCode: number | null = null;
-    child.once('exit', (code) => (exitCode = code ?? 1));
-    child.unref();
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      const d = readDiscovery(paths);
-      if (d) return d;
-      if (exitCode !== null) {
-        // Lost a start race with another window: that window's daemon is the one to use.
-        const other = readDiscovery(paths);
-        if (other) return other;
-        throw new Error(`the daemon exited during start (code ${exitCode}); see ${paths.log}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`the daemon did not become ready within 20 s; see ${paths.log}`);
   }
 
   async request<M extends RequestMethod>(

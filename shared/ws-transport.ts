@@ -64,6 +64,64 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
+/** Index of the quote that closes the JSON string opening at `start`, or -1. */
+function stringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i;
+  }
+  return -1;
+}
+
+/** Past JSON whitespace (space, tab, CR, LF) from `i`. */
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++;
+  return i;
+}
+
+function parseString(literal: string): string | undefined {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+const JSON_NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * The `id` member (string or number) of a top-level JSON object, read without parsing the whole
+ * text: a frame too deep to parse still gets its error on its own id. Linear, like jsonDepthExceeds;
+ * the last "id" wins, as with JSON.parse. Null where there is none or the text is not an object.
+ */
+export function peekTopLevelId(text: string): string | number | null {
+  let id: string | number | null = null;
+  let depth = 0;
+  if (text[skipSpace(text, 0)] !== '{') return null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x22) {
+      const end = stringEnd(text, i);
+      if (end < 0) return id;
+      const colon = skipSpace(text, end + 1);
+      // "\u0069\u0064" is the longest spelling of "id".
+      if (depth === 1 && text[colon] === ':' && end - i <= 13 && parseString(text.slice(i, end + 1)) === 'id') {
+        const v = skipSpace(text, colon + 1);
+        const vEnd = text[v] === '"' ? stringEnd(text, v) : -1;
+        JSON_NUMBER.lastIndex = v;
+        const num = vEnd < 0 ? JSON_NUMBER.exec(text) : null;
+        if (vEnd >= 0) id = parseString(text.slice(v, vEnd + 1)) ?? null;
+        else id = num ? Number(num[0]) : null;
+      }
+      i = end;
+    }
+  }
+  return id;
+}
+
 /** A token bucket: `burst` requests at once, refilled at `perSecond`. */
 export class TokenBucket {
   private tokens: number;
@@ -126,6 +184,7 @@ export class WebSocketMessageReader extends AbstractMessageReader implements Mes
         this.socket,
         ErrorCodes.InvalidRequest,
         `Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+        peekTopLevelId(text),
       );
     }
     let value: unknown;

@@ -1,7 +1,6 @@
 // A JSON-RPC client of the daemon over the same authenticated WebSocket the extension uses.
 // Results are validated against the shared schemas, exactly like the daemon validates params.
 import 'vscode-jsonrpc/node';
-import WebSocket from 'ws';
 import { createMessageConnection, type MessageConnection, CancellationTokenSource } from 'vscode-jsonrpc';
 import {
   Protocol,
@@ -12,6 +11,7 @@ import {
   type WorkspaceSettings,
 } from '../../shared/protocol';
 import { WebSocketMessageReader, WebSocketMessageWriter } from '../../shared/ws-transport';
+import { openDaemonSocket } from '../../shared/daemon-socket';
 import { readDiscovery, readToken, runtimePaths, type Discovery } from '../../shared/discovery';
 
 export class DaemonNotRunningError extends Error {
@@ -45,19 +45,7 @@ export async function connectToDaemon(opts: {
   const paths = runtimePaths(opts.runtimeDir);
   const discovery = readDiscovery(paths);
   if (!discovery) throw new DaemonNotRunningError(paths.dir);
-  const token = readToken(paths);
-  const socket = new WebSocket(`ws://127.0.0.1:${discovery.port}/`, {
-    headers: { authorization: `Bearer ${token}` },
-    perMessageDeflate: false,
-    handshakeTimeout: opts.timeoutMs ?? 5000,
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-    socket.once('unexpected-response', (_req, res) =>
-      reject(new Error(`Daemon refused the connection: HTTP ${res.statusCode}`)),
-    );
-  });
+  const socket = await openDaemonSocket(discovery, readToken(paths), { handshakeTimeoutMs: opts.timeoutMs });
   const connection = createMessageConnection(new WebSocketMessageReader(socket), new WebSocketMessageWriter(socket));
   opts.onConnection?.(connection);
   connection.listen();

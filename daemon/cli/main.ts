@@ -18,6 +18,8 @@ import {
 } from '../../shared/protocol';
 import { defaultConfigPath, loadConfig } from '../config';
 import { AlreadyRunningError, startDaemon } from '../daemon';
+import { redact } from '../log';
+import { RotatingLog } from '../rotating-log';
 import { VERSION } from '../engine';
 import { defaultRuntimeDir, ensureRuntimeDir, readDiscovery, runtimePaths } from '../../shared/discovery';
 import { connectToDaemon, type DaemonClient } from './client';
@@ -27,7 +29,7 @@ import { languageIdOf } from './language';
 const USAGE = `gearbox ${VERSION} — hybrid local + cloud AI coding daemon
 
 Usage:
-  gearbox start [--detach] [--port N] [--config FILE] [--log-level debug|info|warn|error]
+  gearbox start [--detach] [--port N] [--config FILE] [--log-level debug|info|warn|error] [--log-file F]
   gearbox stop
   gearbox status [--json]
   gearbox models [--task completion|chat|refactor] [--json]
@@ -102,6 +104,8 @@ async function cmdStart(args: string[], runtimeDir: string): Promise<number> {
       port: { type: 'string' },
       config: { type: 'string' },
       'log-level': { type: 'string' },
+      // Set by the spawners of a detached daemon: it writes and rotates its log itself.
+      'log-file': { type: 'string' },
     },
   });
   const port = values.port ? Number(values.port) : undefined;
@@ -123,14 +127,32 @@ async function cmdStart(args: string[], runtimeDir: string): Promise<number> {
       runtimeDir,
     );
 
+  const logFile = values['log-file'] ? new RotatingLog(path.resolve(values['log-file'])) : undefined;
+  // With a log file nobody reads this process's stderr: a fatal error must land in the log.
+  const logFatal = (msg: string, err: unknown) =>
+    logFile?.write(
+      redact(JSON.stringify({ t: new Date().toISOString(), level: 'error', msg, pid: process.pid, error: `${err}` })),
+    );
+  if (logFile)
+    process.once('uncaughtException', (err) => {
+      logFatal('daemon crashed', err.stack ?? err);
+      process.exit(1);
+    });
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
-    daemon = await startDaemon({ runtimeDir, configPath, port, logLevel });
+    daemon = await startDaemon({
+      runtimeDir,
+      configPath,
+      port,
+      logLevel,
+      logWrite: logFile && ((l) => logFile.write(l)),
+    });
   } catch (err) {
     if (err instanceof AlreadyRunningError) {
       console.log(`Gearbox daemon already running${err.pid ? `: pid ${err.pid}` : ''}`);
       return 0;
     }
+    logFatal('daemon failed to start', (err as Error).message ?? err);
     throw err;
   }
   console.log(`Gearbox daemon ${VERSION} listening on 127.0.0.1:${daemon.port} (pid ${process.pid})`);
@@ -141,18 +163,16 @@ async function cmdStart(args: string[], runtimeDir: string): Promise<number> {
   return 0;
 }
 
-/** Re-runs `start` in a detached child (same runtime: Node or Electron-as-Node), logging to a file. */
+/** Re-runs `start` in a detached child (same runtime: Node or Electron-as-Node) that logs to its own file. */
 async function detach(args: string[], runtimeDir: string): Promise<number> {
   ensureRuntimeDir(runtimeDir);
   const paths = runtimePaths(runtimeDir);
-  const logFd = fs.openSync(paths.log, 'a', 0o600);
   const script = process.argv[1]!;
-  const child = spawn(process.execPath, [...process.execArgv, script, 'start', ...args], {
+  const child = spawn(process.execPath, [...process.execArgv, script, 'start', ...args, '--log-file', paths.log], {
     detached: true,
-    stdio: ['ignore', logFd, logFd],
+    stdio: 'ignore',
     env: process.env,
   });
-  fs.closeSync(logFd);
   let exited: number | null = null;
   child.once('exit', (code) => (exited = code ?? 1));
   const deadline = Date.now() + 20_000;

@@ -265,3 +265,27 @@ describe('gearbox CLI (built bundle)', function () {
     assert.match(s.stderr, /No Gearbox daemon is running/);
   });
 });
+
+describe('gearbox start --detach: the daemon writes its own log', function () {
+  this.timeout(60_000);
+
+  it('a daemon that cannot start says why in daemon.log, since its stdio points nowhere', async () => {
+    const work = tempDir('gearbox-cli-log-');
+    const config = path.join(work, 'config.json');
+    fs.writeFileSync(config, JSON.stringify({ host: '0.0.0.0' }));
+    const runtimeDir = path.join(work, 'run');
+    const env = { PATH: process.env.PATH, HOME: work, GEARBOX_RUNTIME_DIR: runtimeDir, GEARBOX_CONFIG: config };
+    const r = await gearbox(['start', '--detach'], env);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /exited during start .*daemon\.log/);
+    const lines = fs
+      .readFileSync(path.join(runtimeDir, 'daemon.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.ok(
+      lines.some((l) => l.msg === 'daemon failed to start' && /Refusing to listen on "0\.0\.0\.0"/.test(l.error)),
+      JSON.stringify(lines),
+    );
+  });
+});

@@ -9,6 +9,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { openDaemonSocket } from '../../shared/daemon-socket';
+import { readDiscovery } from '../../shared/discovery';
 import { FakeModelHost } from '../fakes/fake-model-host';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon-harness';
 
@@ -17,7 +19,12 @@ const CORPUS_DIR = path.join(here, 'fuzz', 'corpus');
 const MUTATIONS = Number(process.env.GEARBOX_FUZZ_MUTATIONS ?? 300);
 const SEED = Number(process.env.GEARBOX_FUZZ_SEED ?? 0x5eed);
 
-type Expect = 'none' | 'any' | { result: true } | { error: number; message?: string } | { close: number };
+type Expect =
+  | 'none'
+  | 'any'
+  | { result: true }
+  | { error: number; message?: string; id?: string | number }
+  | { close: number };
 interface Case {
   name: string;
   description: string;
@@ -157,11 +164,7 @@ interface Conn {
 }
 
 async function open(d: TestDaemon): Promise<Conn> {
-  const ws = new WebSocket(`ws://127.0.0.1:${d.port}/`, { headers: { authorization: `Bearer ${d.token}` } });
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
+  const ws = await openDaemonSocket(readDiscovery(d.paths)!, d.token);
   const conn: Conn = { ws, messages: [] };
   ws.on('message', (data) => {
     try {
@@ -208,6 +211,7 @@ function check(c: Case, got: any[], closedWith: number | undefined): void {
   assert.equal(answers.length, 1, label);
   if ('result' in e) return assert.ok(answers[0].result !== undefined && !answers[0].error, label);
   assert.equal(answers[0].error?.code, e.error, label);
+  if (e.id !== undefined) assert.equal(answers[0].id, e.id, `${label}: answered on the request's id`);
   if (e.message) assert.match(answers[0].error.message, new RegExp(e.message), label);
 }
 

@@ -7,8 +7,10 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type { LocalChatRequest } from '../../daemon/engine-types';
+import { openDaemonSocket } from '../../shared/daemon-socket';
+import { readDiscovery } from '../../shared/discovery';
 import { ErrorCodes } from '../../shared/protocol';
 import { FakeModelHost } from '../fakes/fake-model-host';
 import { startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon-harness';
@@ -48,11 +50,7 @@ interface RawClient {
 }
 
 async function rawClient(d: TestDaemon, opts: WebSocket.ClientOptions = {}): Promise<RawClient> {
-  const ws = new WebSocket(`ws://127.0.0.1:${d.port}/`, { headers: { authorization: `Bearer ${d.token}` }, ...opts });
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
+  const ws = await openDaemonSocket(readDiscovery(d.paths)!, d.token, { ws: opts });
   const messages: any[] = [];
   const waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
   ws.on('message', (data) => {

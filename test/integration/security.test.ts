@@ -3,7 +3,6 @@
 // files, no CORS, WebSocket limits, API keys kept out of every log, error, file and the model
 // host, hostile GGUF headers, and model paths confined to the allowed dirs.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -12,11 +11,15 @@ import WebSocket from 'ws';
 import { tokenEquals } from '../../daemon/auth';
 import { DaemonConfigSchema } from '../../daemon/config';
 import { startDaemon } from '../../daemon/daemon';
+import { RotatingLog } from '../../daemon/rotating-log';
 import { MAX_PAYLOAD_BYTES, isLoopbackHost } from '../../daemon/server';
+import { DaemonRefusedError, openDaemonSocket } from '../../shared/daemon-socket';
+import { readDiscovery } from '../../shared/discovery';
 import { ErrorCodes } from '../../shared/protocol';
 import { startFakeOpenAI } from '../fakes/fake-openai';
 import { FakeModelHost } from '../fakes/fake-model-host';
 import { startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon-harness';
+import { selfSignedCert } from '../helpers/self-signed-cert';
 
 /** Sends raw bytes and returns the status code of the first response line. */
 function rawHttp(port: number, request: string): Promise<{ status: number; head: string }> {
@@ -112,46 +115,17 @@ describe('security: network face', () => {
     assert.equal(fs.existsSync(path.join(runtimeDir, 'token')), false);
   });
 
-  it('serves wss through node:https when TLS is configured for a non-loopback bind', async function () {
-    const dir = tempDir();
-    try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-keyout',
-          path.join(dir, 'key.pem'),
-          '-out',
-          path.join(dir, 'cert.pem'),
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-        ],
-        { stdio: 'ignore' },
-      );
-    } catch {
-      return this.skip();
-    }
+  it('serves wss through node:https when TLS is configured for a non-loopback bind', async () => {
+    const cert = selfSignedCert(tempDir(), 'daemon');
     const t = await startTestDaemon(
-      { host: '0.0.0.0', tls: { certPath: path.join(dir, 'cert.pem'), keyPath: path.join(dir, 'key.pem') } },
+      { host: '0.0.0.0', tls: { certPath: cert.certPath, keyPath: cert.keyPath } },
       { modelHost: new FakeModelHost() },
     );
     try {
-      assert.equal(JSON.parse(fs.readFileSync(t.paths.discovery, 'utf8')).tls, true);
-      const ws = new WebSocket(`wss://127.0.0.1:${t.port}/`, {
-        headers: { authorization: `Bearer ${t.token}` },
-        rejectUnauthorized: false,
-      });
-      await new Promise((resolve, reject) => {
-        ws.once('open', resolve);
-        ws.once('error', reject);
-      });
-      ws.close();
+      assert.equal(JSON.parse(fs.readFileSync(t.paths.discovery, 'utf8')).tls.cert, cert.pem, 'the cert, for pinning');
+      // our own client reaches it on loopback, over wss with the pinned certificate
+      const c = await t.connect();
+      assert.equal((await c.request('gearbox/status', {})).pid, process.pid);
       // plain ws:// gets nowhere, and the token is still required over TLS
       const plain = await rawHttp(
         t.port,
@@ -237,6 +211,21 @@ describe('security: network face', () => {
     );
   });
 
+  it('takes the bearer scheme in any case (RFC 7235), the token only as issued', async () => {
+    const p = d.port;
+    for (const scheme of ['bearer', 'BEARER', 'Bearer'])
+      assert.equal(
+        (await rawHttp(p, upgradeRequest({ host: `127.0.0.1:${p}`, authorization: `${scheme} ${d.token}` }))).status,
+        101,
+        scheme,
+      );
+    const upper = d.token.toUpperCase() === d.token ? `${d.token}x` : d.token.toUpperCase();
+    assert.equal(
+      (await rawHttp(p, upgradeRequest({ host: `127.0.0.1:${p}`, authorization: `bearer ${upper}` }))).status,
+      401,
+    );
+  });
+
   it('never sends CORS headers, preflights with Access-Control-Request-Private-Network included', async () => {
     const p = d.port;
     const cases: Record<string, string>[] = [
@@ -285,6 +274,105 @@ describe('security: network face', () => {
     assert.ok(!tokenEquals('abc', 'abd'));
     assert.ok(!tokenEquals('', 'abc'));
     assert.ok(!tokenEquals('abc'.repeat(1000), 'abc'));
+  });
+});
+
+/** Log lines as parsed objects, with a way to wait for one. */
+function logSink() {
+  const lines: Record<string, any>[] = [];
+  const waiters: { pred: (l: Record<string, any>) => boolean; resolve: () => void }[] = [];
+  return {
+    lines,
+    write(line: string) {
+      const l = JSON.parse(line) as Record<string, any>;
+      lines.push(l);
+      for (const w of waiters.filter((x) => x.pred(l))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    },
+    waitFor(pred: (l: Record<string, any>) => boolean): Promise<void> {
+      if (lines.some(pred)) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ pred, resolve }));
+    },
+  };
+}
+
+describe('security: refusals cannot flood the log or the daemon', () => {
+  it('a flood of refused upgrades with 15 KB headers: a capped log, clipped values, one line, a count', async () => {
+    const dir = tempDir('gearbox-flood-');
+    const logFile = new RotatingLog(path.join(dir, 'daemon.log'), 64 * 1024, 3);
+    // An interval longer than any test run: every refusal after the first is counted, not logged.
+    const d = await startTestDaemon(
+      { server: { refusalLogIntervalMs: 3_600_000 } },
+      { modelHost: new FakeModelHost(), logWrite: (l) => logFile.write(l) },
+    );
+    const p = d.port;
+    const huge = 'h'.repeat(15_000);
+    const flood = 200;
+    try {
+      for (let i = 0; i < flood; i++) {
+        const headers =
+          i % 2 === 0
+            ? { host: huge, authorization: `Bearer ${d.token}` }
+            : { host: `127.0.0.1:${p}`, origin: `http://${huge}`, authorization: `Bearer ${d.token}` };
+        assert.equal((await rawHttp(p, upgradeRequest(headers))).status, 403);
+      }
+      const c = await d.connect();
+      assert.equal((await c.request('gearbox/status', {})).pid, process.pid, 'the daemon still serves');
+    } finally {
+      await d.stop();
+      logFile.close();
+    }
+    const files = fs.readdirSync(dir).filter((f) => f.startsWith('daemon.log'));
+    const total = files.reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+    assert.ok(total <= 3 * 64 * 1024, `${total} bytes in ${files.join(', ')}`);
+    const lines = files.flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').trim().split('\n'));
+    for (const line of lines) assert.ok(line.length < 1000, `a ${line.length}-char log line: ${line.slice(0, 200)}`);
+    const entries = lines.map((l) => JSON.parse(l));
+    const refused = entries.filter((e) => e.msg === 'connection refused');
+    assert.equal(refused.length, 1, 'one refusal line per interval');
+    assert.equal(refused[0].reason, 'host-not-allowed');
+    assert.match(refused[0].value, /^h{100}… \(15000 chars\)$/);
+    const summary = entries.filter((e) => e.msg === 'more connections refused (not logged one by one)');
+    assert.deepEqual(
+      summary.map((e) => e.count),
+      [flood - 1],
+      'the refusals left out are counted',
+    );
+  });
+
+  it('caps connections with 503 and a reason, logged once, and serves again once one leaves', async () => {
+    const log = logSink();
+    const d = await startTestDaemon(
+      { server: { maxConnections: 2, refusalLogIntervalMs: 3_600_000 } },
+      { modelHost: new FakeModelHost(), logWrite: (l) => log.write(l) },
+    );
+    try {
+      const first = await d.connect();
+      await d.connect();
+      const discovery = readDiscovery(d.paths)!;
+      for (let i = 0; i < 5; i++) {
+        await assert.rejects(
+          openDaemonSocket(discovery, d.token),
+          (e: DaemonRefusedError) =>
+            e instanceof DaemonRefusedError && e.status === 503 && /too many connections.* 2 at once/.test(e.message),
+        );
+      }
+      const capLines = log.lines.filter((l) => l.msg === 'connection refused: too many connections');
+      assert.equal(capLines.length, 1, 'logged once');
+      assert.equal(capLines[0]!.maxConnections, 2);
+      await first.close();
+      await log.waitFor((l) => l.msg === 'client disconnected');
+      const again = await openDaemonSocket(discovery, d.token);
+      again.close();
+    } finally {
+      await d.stop();
+    }
+    assert.deepEqual(
+      log.lines.filter((l) => l.msg === 'more connections refused over the cap').map((l) => l.count),
+      [4],
+    );
   });
 });
 

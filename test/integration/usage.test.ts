@@ -6,13 +6,14 @@ import 'vscode-jsonrpc/node';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import WebSocket from 'ws';
 import { CancellationTokenSource, createMessageConnection, type MessageConnection } from 'vscode-jsonrpc';
 import { budgetBar, formatUsage } from '../../daemon/cli/main';
 import { scanLedger, type LedgerRecord } from '../../daemon/ledger';
 import { workspaceIdOf } from '../../daemon/session';
 import { ErrorCodes, UsageResult } from '../../shared/protocol';
 import { WebSocketMessageReader, WebSocketMessageWriter } from '../../shared/ws-transport';
+import { openDaemonSocket } from '../../shared/daemon-socket';
+import { readDiscovery } from '../../shared/discovery';
 import { FakeModelHost } from '../fakes/fake-model-host';
 import { startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon-harness';
 
@@ -20,14 +21,7 @@ const LOCAL = { id: 'local/tiny', source: '/nonexistent/tiny.gguf', tier: 0 };
 
 /** An LSP client that announces workspace folders (the CLI client sends none). */
 async function connectWithWorkspace(d: TestDaemon, folders: string[], settings: unknown): Promise<MessageConnection> {
-  const socket = new WebSocket(`ws://127.0.0.1:${d.port}/`, {
-    headers: { authorization: `Bearer ${d.token}` },
-    perMessageDeflate: false,
-  });
-  await new Promise((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-  });
+  const socket = await openDaemonSocket(readDiscovery(d.paths)!, d.token);
   const conn = createMessageConnection(new WebSocketMessageReader(socket), new WebSocketMessageWriter(socket));
   conn.listen();
   await conn.sendRequest('initialize', {
