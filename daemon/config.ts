@@ -6,7 +6,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { WorkspaceSettings } from '../shared/protocol';
 
-const TaskList = z.array(z.enum(['completion', 'chat', 'refactor'])).min(1);
+/** 'embedding': the model embeds code for local code search (never offered to the router). */
+const TaskList = z.array(z.enum(['completion', 'chat', 'refactor', 'embedding'])).min(1);
 
 export const LocalModelConfigSchema = z.object({
   id: z.string().min(1),
@@ -67,6 +68,27 @@ export const ServerLimitsSchema = z.object({
 export type ServerLimits = z.infer<typeof ServerLimitsSchema>;
 export const DEFAULT_SERVER_LIMITS: ServerLimits = ServerLimitsSchema.parse({});
 
+export const CodebaseIndexConfigSchema = z.object({
+  /** One folder per workspace under it. Default: $XDG_CACHE_HOME/gearbox/index, else ~/.cache/gearbox/index. */
+  dir: z.string().min(1).optional(),
+  /** Larger files are left out (generated and minified code, data). */
+  maxFileBytes: z.number().int().positive().default(1_000_000),
+  /** The walk stops after this many files or this many bytes of source (the index says it was truncated). */
+  maxFiles: z.number().int().positive().default(100_000),
+  maxTotalBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(512 * 1024 * 1024),
+  /** Chunks embedded per workspace at most (vectors are searched by brute force, in memory). */
+  maxEmbeddedChunks: z.number().int().nonnegative().default(50_000),
+  buildTimeoutMs: z.number().positive().default(3_600_000),
+  searchTimeoutMs: z.number().positive().default(30_000),
+  /** Watched-file changes are applied this long after the last one (a branch switch is one update). */
+  updateDelayMs: z.number().int().nonnegative().default(300),
+});
+export type CodebaseIndexConfig = z.infer<typeof CodebaseIndexConfigSchema>;
+
 export const DaemonConfigSchema = z.object({
   /**
    * Interface to listen on. Loopback (127.0.0.1, ::1, localhost) by default; any other address is
@@ -103,6 +125,8 @@ export const DaemonConfigSchema = z.object({
    * without generating), so the completion request that follows the debounce finds it cached.
    */
   completionPrefill: z.boolean().default(true),
+  /** Local code search (gearbox/index/*): where indexes live and how much of a workspace they take. */
+  codebaseIndex: CodebaseIndexConfigSchema.default(CodebaseIndexConfigSchema.parse({})),
   /** Defaults for connections that send no workspace settings (e.g. the CLI). */
   defaults: WorkspaceSettings.default(WorkspaceSettings.parse({})),
   timeouts: z
@@ -124,6 +148,12 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'gearbox', 'models');
+}
+
+/** Per-user cache of code-search indexes; HOME from `env` so that a test daemon keeps it in its temp dir. */
+export function defaultIndexDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');
+  return path.join(base, 'gearbox', 'index');
 }
 
 /** Reads and validates the config; a missing file means defaults, a bad one is a clear error. */
@@ -158,6 +188,7 @@ export function loadConfig(file: string): DaemonConfig {
   if (cfg.modelDirs) cfg.modelDirs = cfg.modelDirs.map(expand);
   if (cfg.tls) cfg.tls = { certPath: expand(cfg.tls.certPath), keyPath: expand(cfg.tls.keyPath) };
   if (cfg.modelsDir) cfg.modelsDir = expand(cfg.modelsDir);
+  if (cfg.codebaseIndex.dir) cfg.codebaseIndex.dir = expand(cfg.codebaseIndex.dir);
   if (cfg.ledgerPath) {
     if (cfg.ledgerPath === '~' || cfg.ledgerPath.startsWith('~/'))
       cfg.ledgerPath = path.join(os.homedir(), cfg.ledgerPath.slice(1));

@@ -2,7 +2,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allowedModelDirs, confineModelSources, defaultModelsDir, loadConfig, type DaemonConfig } from './config';
+import { CodebaseIndexes } from './codebase/indexes';
+import {
+  allowedModelDirs,
+  confineModelSources,
+  defaultIndexDir,
+  defaultModelsDir,
+  loadConfig,
+  type DaemonConfig,
+} from './config';
 import { Engine, VERSION } from './engine';
 import { defaultLedgerPath, UsageLedger } from './ledger';
 import type { ModelHostApi } from './engine-types';
@@ -113,6 +121,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     ledger = ledgerPath === null ? UsageLedger.inMemory(ledgerOpts) : UsageLedger.open(ledgerPath, ledgerOpts);
     const usageLedger = ledger;
     const engine = new Engine({ config, modelHost: host, logger, env: opts.env, ledger });
+    const codebase = new CodebaseIndexes({
+      config: config.codebaseIndex,
+      baseDir: config.codebaseIndex.dir ?? defaultIndexDir(opts.env),
+      localModels: config.localModels,
+      modelHost: host,
+      logger: logger.child({ component: 'codebase' }),
+    });
     const token = writeToken(paths);
 
     let stopping: Promise<void> | undefined;
@@ -141,6 +156,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         defaults: config.defaults,
         timeouts: config.timeouts,
         requestShutdown: () => void stop('client request'),
+        codebase,
       },
       onClientsChanged: armIdle,
     });
@@ -167,6 +183,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         if (idleTimer) clearTimeout(idleTimer);
         removeIfOurs(paths);
         await server.close().catch(() => {});
+        // Unsaved index updates are on disk before the daemon reports that it stopped.
+        await codebase.dispose().catch(() => {});
         await host.dispose().catch(() => {});
         // Every record is on disk before the daemon reports that it stopped.
         await usageLedger.close().catch(() => {});

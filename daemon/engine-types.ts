@@ -24,8 +24,8 @@ export interface LocalModelConfig {
   displayName?: string;
   tier?: number;
   contextSize?: number;
-  /** Which tasks this model serves. Default: all three. */
-  tasks?: ('completion' | 'chat' | 'refactor')[];
+  /** Which tasks this model serves. Default: completion, chat and refactor ('embedding' only when listed). */
+  tasks?: ('completion' | 'chat' | 'refactor' | 'embedding')[];
 }
 
 export interface GenerateUsage extends Usage {
@@ -83,6 +83,11 @@ export interface ModelHostApi {
   ): Promise<{ text: string; usage: GenerateUsage }>;
   /** Warm a completion session's KV cache after an edit; optional (fakes may leave it out). */
   prefill?(req: LocalPrefillRequest, signal?: AbortSignal): Promise<{ evaluatedTokens: number; skipped?: string }>;
+  /** Unit-length embeddings of `texts` (code search); optional (fakes may leave it out). */
+  embed?(
+    req: { modelId: string; texts: string[] },
+    signal?: AbortSignal,
+  ): Promise<{ dims: number; vectors: number[][] }>;
   unload(modelId: string): Promise<void>;
   /** Drop sequences of a client (on disconnect). */
   releaseSession(sessionKeyPrefix: string): Promise<void>;

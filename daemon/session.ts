@@ -11,6 +11,7 @@ import {
   ResponseError,
   TextDocumentSyncKind,
   type CancellationToken,
+  type ClientCapabilities,
   type CodeAction,
   type Connection,
   type InitializeResult,
@@ -39,6 +40,8 @@ import type { Logger } from './log';
 import { fileNameOf } from './uri';
 import { sliceRange } from '../shared/text-range';
 import { requestSignal, timeoutError, toResponseError } from './rpc-errors';
+import type { CodebaseIndexes } from './codebase/indexes';
+import { registerCodebaseHandlers } from './codebase/session-handlers';
 
 export interface SessionHost {
   engine: Engine;
@@ -51,6 +54,8 @@ export interface SessionHost {
   requestShutdown: () => void;
   /** Rate limit and send-buffer limits (default: DEFAULT_SERVER_LIMITS). */
   limits?: ServerLimits;
+  /** Code-search indexes (gearbox/index/*), shared by the connections. */
+  codebase: CodebaseIndexes;
 }
 
 const InitOptions = z
@@ -70,6 +75,8 @@ export class Session {
   private workspaceRoot: string | undefined;
   private supportsConfiguration = false;
   private supportsWorkDoneProgress = false;
+  private clientCapabilities?: ClientCapabilities;
+  private codebase?: { dispose(): void };
   private readonly log: Logger;
   /** In-flight completion per document: a newer keystroke cancels the older request. */
   private readonly inflightCompletion = new Map<string, () => void>();
@@ -123,12 +130,14 @@ export class Session {
       for (const cancel of this.inflightCompletion.values()) cancel();
       for (const p of this.prefills.values()) this.stopPrefill(p);
       for (const abort of this.inflightRequests) abort();
+      this.codebase?.dispose();
       this.conn.dispose();
       void host.engine.modelHost.releaseSession(`${this.id}:`).catch(() => {});
       this.log.info('client disconnected');
       onClose();
     });
     this.register();
+    this.registerCodebase();
     this.conn.listen();
   }
 
@@ -140,6 +149,7 @@ export class Session {
         this.applySettings(init.data.settings, 'initializationOptions');
       this.supportsConfiguration = !!params.capabilities.workspace?.configuration;
       this.supportsWorkDoneProgress = !!params.capabilities.window?.workDoneProgress;
+      this.clientCapabilities = params.capabilities;
       this.workspaceId = workspaceIdOf(params.workspaceFolders, params.rootUri);
       this.workspaceRoot = workspaceRootOf(params.workspaceFolders, params.rootUri);
       this.log.info('client initialized', {
@@ -262,6 +272,16 @@ export class Session {
           .finally(() => this.flushChunks());
       }),
     );
+  }
+
+  private registerCodebase(): void {
+    this.codebase = registerCodebaseHandlers({
+      conn: this.conn,
+      indexes: this.host.codebase,
+      log: this.log,
+      handle: (method, fn) => this.handle(method, fn),
+      client: () => ({ root: this.workspaceRoot, settings: this.settings, capabilities: this.clientCapabilities }),
+    });
   }
 
   /** Registers a custom request whose params and result are validated against the protocol. */

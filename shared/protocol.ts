@@ -29,6 +29,10 @@ export const ErrorCodes = {
   DocumentNotOpen: -32010,
   /** This connection sent more requests than its rate limit allows (the daemon's own limit, not a provider's). */
   TooManyRequests: -32011,
+  /** gearbox/index/search before this workspace was ever indexed (send gearbox/index/build first). */
+  IndexNotBuilt: -32012,
+  /** A gearbox/index/* request from a client without a file: workspace folder. */
+  NoWorkspaceFolder: -32013,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -374,6 +378,8 @@ export const WorkspaceSettings = z.object({
   privatePaths: z.array(z.string()).default([]),
   /** What to do when a prompt holds a secret (API key, private key, .env content). */
   secrets: z.enum(['force-local', 'redact']).default('force-local'),
+  /** Local code search: globs (like files.exclude, workspace-relative) whose files are never indexed. */
+  index: z.object({ exclude: z.array(z.string().max(1000)).max(1000).default([]) }).default({ exclude: [] }),
   /** Spending caps in USD; at a cap only local models are used (with a notice). 0 = no cap. */
   budget: z
     .object({ dailyUsd: z.number().nonnegative().default(0), monthlyUsd: z.number().nonnegative().default(0) })
@@ -483,6 +489,146 @@ export const UsageResult = z.object({
 });
 export type UsageResult = z.infer<typeof UsageResult>;
 
+// ---------- local code search (gearbox/index/*) ----------
+
+/** Kinds of secret the daemon's scanner tells apart (daemon/routing/secrets.ts SecretKind). */
+export const SecretKindSchema = z.enum([
+  'openai-key',
+  'anthropic-key',
+  'google-api-key',
+  'aws-access-key',
+  'aws-secret-key',
+  'github-token',
+  'slack-token',
+  'slack-webhook',
+  'stripe-key',
+  'jwt',
+  'private-key',
+  'generic-secret',
+  'env-file',
+]);
+
+export const IndexState = z.enum(['none', 'loading', 'indexing', 'ready', 'failed']);
+export type IndexState = z.infer<typeof IndexState>;
+
+export const IndexPhase = z.enum([
+  'scanning',
+  'indexing',
+  'embedding',
+  'saving',
+  'done',
+  'cancelled',
+  'failed',
+  'updated',
+]);
+export type IndexPhase = z.infer<typeof IndexPhase>;
+
+/** Why the last load, build or save went wrong (the index then starts over or keeps what it had). */
+export const IndexProblem = z.enum([
+  'corrupt-index',
+  'incompatible-index',
+  'walk-failed',
+  'write-failed',
+  'embedding-failed',
+]);
+export type IndexProblem = z.infer<typeof IndexProblem>;
+
+export const EmbeddingState = z.enum(['no-model', 'unavailable', 'partial', 'ready']);
+export type EmbeddingState = z.infer<typeof EmbeddingState>;
+
+export const IndexStatusParams = z.object({}).optional();
+export const IndexStatus = z.object({
+  /** The workspace folder indexed (the client's first file: folder). */
+  root: z.string(),
+  state: IndexState,
+  files: count,
+  chunks: count,
+  /** Bytes of source indexed. */
+  sourceBytes: count,
+  /** The index's size on disk (0 until first saved). */
+  indexBytes: count,
+  /** Files the walk left out, by why. */
+  skipped: z.object({ tooLarge: count, binary: count, overCap: count }),
+  /** The walk stopped at the file-count or total-size cap. */
+  truncated: z.boolean(),
+  /** The last build ran to the end (not cancelled, not failed). */
+  complete: z.boolean(),
+  /** ISO time of the last finished build, null before one. */
+  builtAt: z.string().nullable(),
+  embeddings: z.object({
+    /** The local model with the 'embedding' task, null when none is configured. */
+    model: z.string().nullable(),
+    state: EmbeddingState,
+    chunks: count,
+  }),
+  /** Progress of the build or update running now. */
+  progress: z.object({ phase: IndexPhase, done: count, total: count }).optional(),
+  problem: z.object({ reason: IndexProblem, message: z.string() }).optional(),
+});
+export type IndexStatus = z.infer<typeof IndexStatus>;
+
+export const IndexBuildParams = z
+  .object({
+    /** Drop the index and build it from nothing (default: only new, changed and removed files). */
+    force: z.boolean().optional(),
+  })
+  .optional();
+export type IndexBuildParams = z.infer<typeof IndexBuildParams>;
+export const IndexBuildResult = IndexStatus.extend({
+  /** Files (re)chunked by this build, removed from the index, and found unchanged. */
+  filesIndexed: count,
+  filesRemoved: count,
+  filesUnchanged: count,
+  durationMs: z.number().nonnegative(),
+});
+export type IndexBuildResult = z.infer<typeof IndexBuildResult>;
+
+export const IndexSearchParams = z.object({
+  query: z.string().trim().min(1, 'query: empty').max(2000),
+  /** How many results (default 10). */
+  k: z.number().int().min(1).max(100).optional(),
+});
+export type IndexSearchParams = z.infer<typeof IndexSearchParams>;
+
+export const IndexSearchHit = z.object({
+  uri: z.string(),
+  /** Workspace-relative path with '/' separators. */
+  path: z.string(),
+  range: Range,
+  /** The chunk's text as the file holds it now. */
+  snippet: z.string(),
+  score: z.number(),
+  /** Rough token count of the snippet (chars / 4, as the router estimates). */
+  tokens: count,
+  /** Which rankings found it. */
+  matchedBy: z.array(z.enum(['bm25', 'embedding'])),
+  /** Privacy of the snippet: a chat that uses it must stay local when any of these is set. */
+  privatePath: z.boolean(),
+  privateCode: z.boolean(),
+  secret: z.boolean(),
+  secretKinds: z.array(SecretKindSchema),
+});
+export type IndexSearchHit = z.infer<typeof IndexSearchHit>;
+
+export const IndexSearchResult = z.object({
+  results: z.array(IndexSearchHit),
+  /** 'hybrid' when embeddings ranked too (reciprocal rank fusion), else 'bm25'. */
+  ranking: z.enum(['bm25', 'hybrid']),
+  state: IndexState,
+});
+export type IndexSearchResult = z.infer<typeof IndexSearchResult>;
+
+/** Indexing progress for the status bar (also sent as window/workDoneProgress when supported). */
+export const IndexProgressParams = z.object({
+  root: z.string(),
+  phase: IndexPhase,
+  done: count,
+  total: count,
+  /** Files (re)chunked so far by this build or update. */
+  filesIndexed: count,
+});
+export type IndexProgressParams = z.infer<typeof IndexProgressParams>;
+
 type Dir = 'clientToServer' | 'serverToClient';
 interface RequestEntry<P extends z.ZodType, R extends z.ZodType> {
   kind: 'request';
@@ -523,6 +669,10 @@ export const Protocol = {
   'gearbox/shutdown': request('clientToServer', ShutdownDaemonParams, ShutdownDaemonResult),
   'gearbox/modelProgress': notification('serverToClient', ModelProgressParams),
   'gearbox/usage': request('clientToServer', UsageParams, UsageResult),
+  'gearbox/index/build': request('clientToServer', IndexBuildParams, IndexBuildResult),
+  'gearbox/index/status': request('clientToServer', IndexStatusParams, IndexStatus),
+  'gearbox/index/search': request('clientToServer', IndexSearchParams, IndexSearchResult),
+  'gearbox/index/progress': notification('serverToClient', IndexProgressParams),
 } as const;
 export type Protocol = typeof Protocol;
 export type RequestMethod = {

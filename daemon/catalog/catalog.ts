@@ -87,6 +87,9 @@ export function buildCatalog(input: BuildCatalogInput): ModelInfo[] {
   const byId = new Map<string, ModelInfo>();
 
   for (const l of input.localModels) {
+    // An embedding model serves code search only: the router must never pick it to generate.
+    const tasks = l.tasks?.length ? l.tasks.filter((t): t is TaskKind => t !== 'embedding') : [...ALL_TASKS];
+    if (!tasks.length) continue;
     const tier = clampTier(l.tier ?? 0);
     byId.set(l.id, {
       id: l.id,
@@ -99,7 +102,7 @@ export function buildCatalog(input: BuildCatalogInput): ModelInfo[] {
       outputPricePerMTok: 0,
       local: true,
       private: true,
-      tasks: l.tasks?.length ? [...l.tasks] : [...ALL_TASKS],
+      tasks,
       // Local models load on first use, so an unloaded one is still servable.
       available: true,
       loaded: input.loadedLocal.has(l.id),

@@ -21,6 +21,7 @@ import {
   ChildMessage,
   ChildStatus,
   CompleteResult,
+  EmbedResult,
   EmptyResult,
   PrefillResult,
   type ConfigureMessage,
@@ -174,6 +175,11 @@ export class ModelHostClient implements ModelHostApi {
   async prefill(req: LocalPrefillRequest, signal?: AbortSignal): Promise<PrefillResult> {
     if (!this.isRunning()) return { evaluatedTokens: 0, skipped: 'model host not running' };
     return this.request({ type: 'prefill', req }, PrefillResult, { signal });
+  }
+
+  /** Unit vectors for `texts` from a local model configured for the 'embedding' task. */
+  async embed(req: { modelId: string; texts: string[] }, signal?: AbortSignal): Promise<EmbedResult> {
+    return this.request({ type: 'embed', req }, EmbedResult, { signal });
   }
 
   async unload(modelId: string): Promise<void> {

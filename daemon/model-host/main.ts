@@ -5,6 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { ErrorCodes } from '../../shared/protocol';
 import { GearboxError } from '../engine-types';
+import { EmbeddingHost } from './embedding';
 import { ParentMessage, type ChildMessage, type ConfigureMessage } from './messages';
 import { ModelLoader, errorMessage, type LogFn } from './model-loader';
 import { Sequences } from './sequences';
@@ -23,6 +24,7 @@ const log: LogFn = (level, msg, fields) => send({ type: 'log', level, msg, field
 
 /** Set by the first `configure`: the loaded models, and the work on their sequences. */
 let host: { loader: ModelLoader; sequences: Sequences } | undefined;
+let embedder: EmbeddingHost | undefined;
 /** Requests running here; `abortAt` is set when the parent aborted one (reported back once it stopped). */
 const running = new Map<number, { controller: AbortController; kind: string; abortAt?: number }>();
 /** Epoch ms with sub-ms precision, comparable across processes on this machine. */
@@ -107,6 +109,7 @@ function configure(msg: ConfigureMessage): void {
   if (host) return;
   const loader = new ModelLoader(msg, log);
   host = { loader, sequences: new Sequences(loader, log) };
+  embedder = new EmbeddingHost(msg, log, () => loader.getLlama());
   // Start the native backend now so the first request and status() need not wait for it.
   loader.getLlama().then(
     (llama) => log('info', 'llama.cpp backend ready', { gpu: llama.gpu || 'cpu', threads: msg.threads }),
@@ -119,6 +122,7 @@ async function shutdown(): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   for (const r of running.values()) r.controller.abort(abortError());
+  await embedder?.dispose().catch(() => {});
   await host?.loader.dispose().catch(() => {});
   process.exit(0);
 }
@@ -180,6 +184,12 @@ function onMessage(raw: unknown): void {
           progress(msg.id),
         ),
       );
+      return;
+    case 'embed':
+      void serve(msg.id, msg.type, (signal) => {
+        configured();
+        return embedder!.embed(msg.req, signal);
+      });
       return;
     case 'unload':
       void serve(msg.id, msg.type, async () => {

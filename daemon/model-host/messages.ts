@@ -11,7 +11,7 @@ const LocalModelConfigSchema = z.object({
   displayName: z.string().optional(),
   tier: z.number().optional(),
   contextSize: z.number().int().positive().optional(),
-  tasks: z.array(z.enum(['completion', 'chat', 'refactor'])).optional(),
+  tasks: z.array(z.enum(['completion', 'chat', 'refactor', 'embedding'])).optional(),
 });
 
 // ---------- parent → child ----------
@@ -69,6 +69,14 @@ export const ChatMessageRequest = z.object({
 });
 export type ChatMessageRequest = z.infer<typeof ChatMessageRequest>;
 
+/** Embed texts with a model configured for the 'embedding' task (code search); see embedding.ts. */
+export const EmbedMessage = z.object({
+  type: z.literal('embed'),
+  id: RequestId,
+  req: z.object({ modelId: z.string(), texts: z.array(z.string().max(200_000)).min(1).max(256) }),
+});
+export type EmbedMessage = z.infer<typeof EmbedMessage>;
+
 export const UnloadMessage = z.object({ type: z.literal('unload'), id: RequestId, modelId: z.string() });
 export const ReleaseSessionMessage = z.object({
   type: z.literal('releaseSession'),
@@ -86,6 +94,7 @@ export const ParentMessage = z.discriminatedUnion('type', [
   CompleteMessage,
   PrefillMessage,
   ChatMessageRequest,
+  EmbedMessage,
   UnloadMessage,
   ReleaseSessionMessage,
   StatusMessage,
@@ -172,6 +181,13 @@ export type PrefillResult = z.infer<typeof PrefillResult>;
 
 export const ChatResult = z.object({ text: z.string(), usage: GenerateUsageSchema });
 export type ChatResult = z.infer<typeof ChatResult>;
+
+/** One vector per text, in order, each of length `dims` and unit length (cosine = dot product). */
+export const EmbedResult = z.object({
+  dims: z.number().int().positive(),
+  vectors: z.array(z.array(z.number())),
+});
+export type EmbedResult = z.infer<typeof EmbedResult>;
 
 export const EmptyResult = z.null();
 
