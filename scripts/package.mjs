@@ -7,7 +7,8 @@
 //
 //   node scripts/package.mjs [--target linux-x64] [--out <file.vsix|dir>] [--skip-build] [--keep-staging]
 //
-// How: a staging directory gets package.json (dependencies: only node-llama-cpp), README, LICENSE,
+// How: a staging directory gets package.json (dependencies: node-llama-cpp, and the tree-sitter
+// runtime and grammars code search loads next to their .wasm files), README, LICENSE,
 // media/, dist/ without sourcemaps, and node_modules copied from this repo's install (binaries of
 // another platform are fetched with `npm pack` from the registry); `vsce package --target` runs there.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -37,6 +38,20 @@ export const REQUIRED_FILES = [
   'dist/daemon/gearbox.mjs',
   'dist/daemon/model-host.mjs',
   'dist/webview/main.js',
+];
+
+/**
+ * web-tree-sitter for code search (daemon/codebase/tree-sitter.ts loads it at run time, next to its
+ * .wasm files): its runtime and the grammars daemon/codebase/languages.ts names (GRAMMARS), no others.
+ */
+export const TREE_SITTER_PACKAGE = '@vscode/tree-sitter-wasm';
+export const TREE_SITTER_GRAMMARS = ['typescript', 'tsx', 'javascript', 'python', 'go', 'rust', 'java', 'cpp'];
+export const TREE_SITTER_FILES = [
+  'package.json',
+  'LICENSE',
+  'wasm/tree-sitter.js',
+  'wasm/tree-sitter.wasm',
+  ...TREE_SITTER_GRAMMARS.map((g) => `wasm/tree-sitter-${g}.wasm`),
 ];
 
 /**
@@ -186,7 +201,8 @@ export async function packageVsix(options = {}) {
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), `gearbox-vsix-${target}-`));
   try {
     // --- the extension's own files
-    const manifest = { ...pkg, dependencies: { 'node-llama-cpp': nlcVersion } };
+    const tsVersion = readJson(path.join(ROOT, 'node_modules', TREE_SITTER_PACKAGE, 'package.json')).version;
+    const manifest = { ...pkg, dependencies: { 'node-llama-cpp': nlcVersion, [TREE_SITTER_PACKAGE]: tsVersion } };
     delete manifest.devDependencies;
     delete manifest.scripts; // vsce would run vscode:prepublish; we already built
     delete manifest.optionalDependencies;
@@ -211,6 +227,11 @@ export async function packageVsix(options = {}) {
         path.join(staging, rel),
         rel === path.join('node_modules', 'node-llama-cpp') ? NLC_EXCLUDE : undefined,
       );
+    }
+    for (const f of TREE_SITTER_FILES) {
+      const dest = path.join(staging, 'node_modules', TREE_SITTER_PACKAGE, f);
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      fs.copyFileSync(path.join(ROOT, 'node_modules', TREE_SITTER_PACKAGE, f), dest);
     }
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gearbox-npm-pack-'));
     try {
@@ -318,6 +339,7 @@ export function checkVsix(entries, target, main) {
     'package.json',
     'node_modules/node-llama-cpp/package.json',
     ...binaryPackagesFor(target).map((b) => `node_modules/${b}/package.json`),
+    ...TREE_SITTER_FILES.map((f) => `node_modules/${TREE_SITTER_PACKAGE}/${f}`),
   ];
   if (main) must.push(path.posix.normalize(main.replace(/^\.\//, '')));
   for (const f of must) if (!names.has(`extension/${f}`)) problems.push(`missing extension/${f}`);

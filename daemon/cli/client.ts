@@ -39,6 +39,8 @@ export async function connectToDaemon(opts: {
   timeoutMs?: number;
   /** LSP client capabilities to announce (the CLI announces none). */
   capabilities?: Record<string, unknown>;
+  /** The workspace folder to announce (a file: URI); none by default. */
+  rootUri?: string;
   /** Register server-to-client handlers before `initialize` is sent. */
   onConnection?: (connection: MessageConnection) => void;
 }): Promise<DaemonClient> {
@@ -51,7 +53,8 @@ export async function connectToDaemon(opts: {
   connection.listen();
   await connection.sendRequest('initialize', {
     processId: process.pid,
-    rootUri: null,
+    rootUri: opts.rootUri ?? null,
+    workspaceFolders: opts.rootUri ? [{ uri: opts.rootUri, name: 'workspace' }] : null,
     capabilities: opts.capabilities ?? {},
     clientInfo: { name: opts.clientName ?? 'gearbox-cli' },
     initializationOptions: { clientName: opts.clientName ?? 'gearbox-cli', settings: opts.settings },

@@ -256,7 +256,7 @@ export class WorkspaceIndex {
       for (const [i, f] of todo.entries()) {
         if (opts.signal.aborted) throw opts.signal.reason;
         if (await this.indexFile(f)) outcome.filesIndexed++;
-        this.emit('indexing', i + 1, todo.length, outcome.filesIndexed);
+        this.emit('indexing', i + 1, todo.length, outcome.filesIndexed, i === 0);
         await yieldToEventLoop();
       }
       this.dirty = this.dirty || outcome.filesIndexed + outcome.filesRemoved > 0 || !!opts.force;

@@ -11,10 +11,15 @@ export function tempDir(prefix = 'gearbox-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+type ConnectOptions = Parameters<typeof connectToDaemon>[0];
+
 export interface TestDaemon extends RunningDaemon {
   runtimeDir: string;
   logs: string[];
-  connect(settings?: Partial<WorkspaceSettings>): Promise<DaemonClient>;
+  connect(
+    settings?: Partial<WorkspaceSettings>,
+    opts?: Omit<ConnectOptions, 'runtimeDir' | 'settings'>,
+  ): Promise<DaemonClient>;
 }
 
 export async function startTestDaemon(config: unknown = {}, opts: Partial<DaemonOptions> = {}): Promise<TestDaemon> {
@@ -38,8 +43,8 @@ export async function startTestDaemon(config: unknown = {}, opts: Partial<Daemon
   const td: TestDaemon = Object.assign(d, {
     runtimeDir,
     logs,
-    connect: async (settings?: Partial<WorkspaceSettings>) => {
-      const c = await connectToDaemon({ runtimeDir, settings });
+    connect: async (settings?: Partial<WorkspaceSettings>, connectOpts?: Partial<ConnectOptions>) => {
+      const c = await connectToDaemon({ ...connectOpts, runtimeDir, settings });
       clients.push(c);
       return c;
     },
