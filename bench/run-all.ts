@@ -22,6 +22,7 @@ const benches: { name: string; file: string; args?: string[] }[] = [
   { name: 'memory', file: 'memory.ts' },
   { name: 'completion-cache', file: 'completion-cache.ts' },
   { name: 'cancel-latency', file: 'cancel-latency.ts' },
+  { name: 'codebase-index', file: 'codebase-index.ts' },
 ];
 
 const failed: string[] = [];

@@ -85,6 +85,8 @@ interface FileEntry {
 const EMBED_BATCH = 16;
 /** What an embedding sees of a chunk (its path, then its start). */
 const EMBED_CHARS = 4000;
+/** Builds that (re)index more files than this save before they answer; smaller ones save a little later. */
+const SAVE_NOW_AFTER_FILES = 100;
 /** Git's test for binary content: a NUL byte in the first 8000 bytes. */
 const SNIFF_BYTES = 8000;
 
@@ -265,8 +267,11 @@ export class WorkspaceIndex {
       if (!this.complete || !this.builtAt) this.dirty = true;
       this.complete = true;
       this.builtAt = new Date().toISOString();
-      this.emit('saving', 0, 0, outcome.filesIndexed, true);
-      await this.save();
+      // Serialising a big index holds the event loop for seconds: a build that changed a few files
+      // leaves it to the debounced save (the index is a cache: a crash before then costs a rebuild).
+      const firstOrLarge = !this.indexBytes || outcome.filesIndexed + outcome.filesRemoved > SAVE_NOW_AFTER_FILES;
+      if (firstOrLarge) await this.save(true);
+      else if (this.dirty) this.scheduleSave();
       this.state = 'ready';
       this.emit('done', todo.length, todo.length, outcome.filesIndexed, true);
       outcome.durationMs = performance.now() - started;
@@ -529,7 +534,8 @@ export class WorkspaceIndex {
     this.saveTimer.unref?.();
   }
 
-  private async save(): Promise<void> {
+  /** `inBuild`: a build is waiting on it, so the status bar says so. */
+  private async save(inBuild = false): Promise<void> {
     if (!this.dirty || (this.files.size === 0 && !this.builtAt)) return;
     const meta: Omit<IndexMeta, 'generation' | 'format'> = {
       root: this.root,
@@ -548,6 +554,7 @@ export class WorkspaceIndex {
         e.chunks.map((c) => [c.id, c.startLine, c.endLine] as [number, number, number]),
       ]),
     };
+    if (inBuild) this.emit('saving', 0, 0, 0, true);
     try {
       this.indexBytes = await saveIndex(this.opts.dir, meta, this.bm25.toJSON(), this.vectors);
       this.dirty = false;
