@@ -4,46 +4,61 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { WorkspaceSettings } from '../shared/protocol';
+import { TaskKind, Tier, WorkspaceSettings } from '../shared/protocol';
 
-/** 'embedding': the model embeds code for local code search (never offered to the router). */
-const TaskList = z.array(z.enum(['completion', 'chat', 'refactor', 'embedding'])).min(1);
+/** What a local model serves: the router's tasks, or 'embedding' (local code search, never routed to). */
+const LocalModelTask = z.enum([...TaskKind.options, 'embedding']);
 
 export const LocalModelConfigSchema = z.object({
+  /** Model id used everywhere (catalog, settings), e.g. "local/qwen2.5-coder-1.5b". */
   id: z.string().min(1),
+  /** A GGUF file path, or an `hf:` URI resolved into the models dir. */
   source: z.string().min(1),
   displayName: z.string().optional(),
-  tier: z.number().int().min(0).max(3).optional(),
+  tier: Tier.optional(),
   contextSize: z.number().int().positive().optional(),
-  tasks: TaskList.optional(),
+  /** Which tasks this model serves. Default: completion, chat and refactor ('embedding' only when listed). */
+  tasks: z.array(LocalModelTask).min(1).optional(),
 });
+/** A local model (GGUF file or `hf:` URI) and what it serves; the model host loads it. */
+export type LocalModelConfig = z.infer<typeof LocalModelConfigSchema>;
 
 export const UserModelConfigSchema = z.object({
+  /** The name the provider API expects. */
   name: z.string().min(1),
+  /** Catalog id; default `${provider}/${name}`. */
   id: z.string().optional(),
   displayName: z.string().optional(),
-  tier: z.number().int().min(0).max(3).optional(),
+  tier: Tier.optional(),
   contextWindow: z.number().int().positive().optional(),
   inputPricePerMTok: z.number().nonnegative().optional(),
   outputPricePerMTok: z.number().nonnegative().optional(),
 });
+/** A model of a provider beyond the built-in catalog (required for openai-compatible). */
+export type UserModelConfig = z.infer<typeof UserModelConfigSchema>;
 
 export const ProviderConfigSchema = z
   .object({
+    /** e.g. "openai", "anthropic", "gemini", "my-vllm". */
     id: z
       .string()
       .min(1)
       .regex(/^[a-zA-Z0-9._-]+$/, 'provider id: letters, digits, . _ - only'),
     kind: z.enum(['openai', 'anthropic', 'gemini', 'openai-compatible']),
     baseUrl: z.string().url().optional(),
+    /** Self-hosted endpoint the team trusts with private code. */
     private: z.boolean().optional(),
+    /** Env var to read the key from when no key was set by a client. */
     apiKeyEnv: z.string().optional(),
     models: z.array(UserModelConfigSchema).optional(),
+    /** Some self-hosted servers need no key. */
     noKey: z.boolean().optional(),
   })
   .refine((p) => p.kind !== 'openai-compatible' || !!p.baseUrl, {
     message: 'an openai-compatible provider needs baseUrl',
   });
+/** A closed API or a self-hosted endpoint; keys are stored under its id. */
+export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
 
 /** Limits of the WebSocket server, per connection. Tests shrink them. */
 export const ServerLimitsSchema = z.object({

@@ -11,9 +11,10 @@ import {
   loadConfig,
   type DaemonConfig,
 } from './config';
-import { Engine, VERSION } from './engine';
+import { Engine } from './engine';
+import { VERSION } from './version';
 import { defaultLedgerPath, UsageLedger } from './ledger';
-import type { ModelHostApi } from './engine-types';
+import type { ModelHostApi } from './model-host-api';
 import { createLogger, type Logger, type LogLevel } from './log';
 import { ModelHostClient } from './model-host/client';
 import { ensureRuntimeDir, runtimePaths, type RuntimePaths } from '../shared/discovery';

@@ -1,12 +1,13 @@
-// The daemon's engine: keys, providers, local model host, catalog and routing, shared by every
-// connection. The server layer (session.ts) turns LSP/JSON-RPC requests into calls here.
+// The daemon's engine: routes each request over the catalog (local models and providers) and runs
+// it, shared by every connection. The server layer (session.ts) turns LSP/JSON-RPC requests into
+// calls here; the providers and their keys live in providers/registry.ts, the run with fallbacks
+// in fallback-runner.ts.
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
   ErrorCodes,
   PROTOCOL_VERSION,
   type ChatMessage,
-  type EndpointConfig,
   type ChatParams,
   type ChatResult,
   type ModelInfo,
@@ -19,18 +20,18 @@ import {
   type Usage,
   type WorkspaceSettings,
 } from '../shared/protocol';
-import { buildCatalog, builtinProviders, costUsd, DEFAULT_PROVIDERS } from './catalog/catalog';
+import { buildCatalog } from './catalog/catalog';
 import { localModelCapability } from './catalog/gguf-identity';
-import { hintInText, redactSecrets, route, type RouteInput } from './routing';
 import type { DaemonConfig } from './config';
-import { GearboxError, type ChatProvider, type ModelHostApi, type ProviderConfig } from './engine-types';
+import { FallbackRunner, type Outcome, type RecordOutcome } from './fallback-runner';
+import { GearboxError } from './gearbox-error';
 import { UsageLedger } from './ledger';
 import type { Logger } from './log';
-import { registerSecret } from './log';
+import type { ModelHostApi } from './model-host-api';
 import { attachContext, firstCodeBlock, proseAround, refactorMessages } from './prompts';
-import { apiKeyEnvVar, createProvider, ProviderError, ProviderHealth, withRetries } from './providers';
-
-export const VERSION = '0.1.0';
+import { ProviderRegistry } from './providers/registry';
+import { hintInText, route, type RouteInput } from './routing';
+import { VERSION } from './version';
 
 export interface EngineOptions {
   config: DaemonConfig;
@@ -52,100 +53,34 @@ export interface RequestContext {
   onProgress?: (model: string, phase: 'download' | 'load', progress: number) => void;
 }
 
-type Generate = (onDelta: (text: string) => void, signal: AbortSignal) => Promise<{ text: string; usage: Usage }>;
+/** What the engine fills in itself: the workspace's settings and the spend so far. */
+type RequestRoute = Omit<RouteInput, 'settings' | 'budget'>;
 
 export class Engine {
-  readonly providers: ProviderConfig[];
-  private readonly keys = new Map<string, string>();
-  private readonly clients = new Map<string, ChatProvider>();
-  readonly health = new ProviderHealth();
-  private readonly env: NodeJS.ProcessEnv;
+  readonly providers: ProviderRegistry;
+  private readonly runner: FallbackRunner;
   private readonly log: Logger;
   readonly startedAt = Date.now();
   readonly ledger: UsageLedger;
 
   constructor(private readonly opts: EngineOptions) {
-    this.env = opts.env ?? process.env;
     this.log = opts.logger;
     this.ledger = opts.ledger ?? UsageLedger.inMemory({ logger: opts.logger });
-    // Configured providers win; the big three and the catalog's known OpenAI-compatible services
-    // (xAI, DeepSeek, ...) exist without configuration and only need a key.
-    const configured = opts.config.providers as ProviderConfig[];
-    const known: ProviderConfig[] = [...DEFAULT_PROVIDERS, ...builtinProviders().filter((p) => p.baseUrl)];
-    const ids = new Set(configured.map((p) => p.id));
-    this.providers = [
-      ...configured,
-      ...known.filter((p) => {
-        if (ids.has(p.id)) return false;
-        ids.add(p.id);
-        return true;
-      }),
-    ];
-    for (const p of this.providers) {
-      const k = this.envKey(p);
-      if (k) registerSecret(k);
-    }
+    this.providers = new ProviderRegistry({
+      configured: opts.config.providers,
+      env: opts.env ?? process.env,
+      logger: opts.logger,
+    });
+    this.runner = new FallbackRunner({
+      providers: this.providers,
+      modelHost: opts.modelHost,
+      logger: opts.logger,
+      providerIdleMs: opts.config.timeouts.providerIdleMs,
+    });
   }
 
   get modelHost(): ModelHostApi {
     return this.opts.modelHost;
-  }
-
-  // ---------- keys ----------
-
-  setKeys(keys: Record<string, string>, endpoints: EndpointConfig[] = []): string[] {
-    for (const e of endpoints) {
-      const existing = this.providers.findIndex((p) => p.id === e.id);
-      if (existing >= 0 && this.providers[existing]!.kind !== 'openai-compatible') {
-        throw new GearboxError(
-          ErrorCodes.InvalidParams,
-          `Endpoint id "${e.id}" is taken by the ${this.providers[existing]!.kind} provider`,
-        );
-      }
-      const cfg: ProviderConfig = {
-        id: e.id,
-        kind: 'openai-compatible',
-        baseUrl: e.baseUrl,
-        private: e.private,
-        noKey: e.noKey,
-        models: e.models,
-      };
-      if (existing >= 0) this.providers[existing] = cfg;
-      else this.providers.push(cfg);
-      this.clients.delete(e.id);
-    }
-    for (const [provider, key] of Object.entries(keys)) {
-      if (!this.providers.some((p) => p.id === provider)) {
-        throw new GearboxError(
-          ErrorCodes.InvalidParams,
-          `Unknown provider "${provider}". Known: ${this.providers.map((p) => p.id).join(', ')}`,
-        );
-      }
-      if (key === '') this.keys.delete(provider);
-      else {
-        registerSecret(key);
-        this.keys.set(provider, key);
-      }
-    }
-    return this.providersWithKeys();
-  }
-
-  private envKey(p: ProviderConfig): string | undefined {
-    const names = [apiKeyEnvVar(p)];
-    if (p.kind === 'gemini') names.push('GOOGLE_API_KEY');
-    for (const n of names) {
-      const v = this.env[n];
-      if (v) return v;
-    }
-    return undefined;
-  }
-
-  private keyFor(p: ProviderConfig): string | undefined {
-    return this.keys.get(p.id) ?? this.envKey(p);
-  }
-
-  providersWithKeys(): string[] {
-    return this.providers.filter((p) => p.noKey || this.keyFor(p) !== undefined).map((p) => p.id);
   }
 
   // ---------- catalog & routing ----------
@@ -159,50 +94,47 @@ export class Engine {
       /* host down: nothing loaded */
     }
     return buildCatalog({
-      providers: this.providers,
+      providers: [...this.providers.providers],
       localModels: this.opts.config.localModels,
-      providersWithKeys: new Set(this.providersWithKeys()),
+      providersWithKeys: new Set(this.providers.providersWithKeys()),
       loadedLocal: loaded,
-      coolingDown: new Set(this.providers.filter((p) => this.health.isCoolingDown(p.id)).map((p) => p.id)),
+      coolingDown: this.providers.coolingDown(),
       localCapability: localModelCapability,
     });
   }
 
+  /** The decision for a gearbox/route request: the prompt as given, with the attached code. */
   async route(
     params: RouteParams,
     settings: WorkspaceSettings,
-    extra: Partial<RouteInput> = {},
+    attached: { selectionText?: string } = {},
   ): Promise<RouteDecision> {
-    return (await this.routeWithCatalog(params, settings, extra)).decision;
+    const input: RequestRoute = {
+      task: params.task,
+      prompt: params.prompt,
+      selectionText: attached.selectionText,
+      languageId: params.context?.languageId,
+      conversationDepth: params.conversationDepth,
+      hint: params.hint,
+      privateCode: params.context?.private,
+      pinnedModel: params.model,
+    };
+    return (await this.decide(input, settings)).decision;
   }
 
   /**
    * The decision and the catalog it was made from. A request runs on that same catalog: building it
    * again would ask the model host for its status a second time (an IPC round trip while it runs).
    */
-  private async routeWithCatalog(
-    params: RouteParams,
+  private async decide(
+    input: RequestRoute,
     settings: WorkspaceSettings,
-    extra: Partial<RouteInput> = {},
   ): Promise<{ decision: RouteDecision; catalog: ModelInfo[] }> {
     const catalog = await this.catalog();
     await this.ledger.ready;
     // Spent today / this month (every workspace), for the router's budget caps (settings.budget).
-    const input: RouteInput = {
-      task: params.task,
-      prompt: params.prompt,
-      selectionText: extra.selectionText,
-      fileText: extra.fileText,
-      languageId: params.context?.languageId,
-      conversationDepth: params.conversationDepth,
-      hint: params.hint,
-      settings,
-      privateCode: params.context?.private || settings.privateCode,
-      pinnedModel: params.model,
-      budget: this.ledger.budgetState(),
-      ...extra,
-    };
-    return { decision: route(input, catalog), catalog };
+    const decision = route({ ...input, settings, budget: this.ledger.budgetState() }, catalog);
+    return { decision, catalog };
   }
 
   // ---------- chat & refactor ----------
@@ -211,42 +143,45 @@ export class Engine {
     params: ChatParams,
     ctx: RequestContext & { codeText?: string; fileName?: string; onDelta: (delta: string, model: string) => void },
   ): Promise<ChatResult> {
-    const lastUser = [...params.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
     const messages = attachContext(params.messages, {
       code: ctx.codeText,
       fileName: ctx.fileName,
       languageId: params.context?.languageId,
     });
-    const { decision, catalog } = await this.routeWithCatalog(
+    const lastUserIndex = messages.findLastIndex((m) => m.role === 'user');
+    const lastUser = params.messages.findLast((m) => m.role === 'user')?.content ?? '';
+    const { decision, catalog } = await this.decide(
       {
         task: 'chat',
-        prompt: messages.map((m) => m.content).join('\n'),
-        context: params.context,
-        conversationDepth: params.messages.filter((m) => m.role === 'user').length - 1,
-        model: params.model,
-        hint: params.hint ?? hintInText(lastUser),
-      },
-      ctx.settings,
-      {
+        // What the request asks, for its difficulty: the new message and the code attached to it...
         prompt: lastUser,
         selectionText: ctx.codeText,
+        // ...and everything else that is sent (the system prompt, earlier turns): it must fit the
+        // model's context window, and it can hold secrets too.
+        extraTexts: messages.filter((_, i) => i !== lastUserIndex).map((m) => m.content),
+        languageId: params.context?.languageId,
+        conversationDepth: params.messages.filter((m) => m.role === 'user').length - 1,
+        hint: params.hint ?? hintInText(lastUser),
+        privateCode: params.context?.private,
+        pinnedModel: params.model,
         priorFailures: this.priorFailures(ctx, 'chat'),
         filePath: filePathOf(params.context?.uri),
         workspaceRoot: ctx.workspaceRoot,
-        // Earlier turns can hold secrets too: they are sent along with the new message.
-        extraTexts: params.messages.slice(0, -1).map((m) => m.content),
       },
+      ctx.settings,
     );
-    const out = await this.runWithFallback(
-      'chat',
+    const out = await this.runner.run({
+      task: 'chat',
       decision,
       catalog,
       messages,
-      params.maxTokens ?? 2048,
-      params.temperature,
-      ctx,
-      ctx.onDelta,
-    );
+      maxTokens: params.maxTokens ?? 2048,
+      temperature: params.temperature,
+      signal: ctx.signal,
+      onDelta: ctx.onDelta,
+      onProgress: ctx.onProgress,
+      record: this.recorder(ctx, 'chat', decision, catalog),
+    });
     // An empty answer is a failure of that model: the next request goes one tier up.
     this.noteOutcome(ctx, 'chat', out.text.trim() !== '');
     return { ...out, route: decision };
@@ -261,31 +196,30 @@ export class Engine {
       throw new GearboxError(ErrorCodes.InvalidParams, 'A free refactor needs an instruction (what should change?)');
     }
     const messages = refactorMessages(params.kind, params.instruction, code, params.languageId, ctx.fileName);
-    const { decision, catalog } = await this.routeWithCatalog(
+    const { decision, catalog } = await this.decide(
       {
         task: 'refactor',
-        prompt: messages.map((m) => m.content).join('\n'),
-        model: params.model,
-        hint: params.hint,
-        context: { languageId: params.languageId },
-      },
-      ctx.settings,
-      {
         prompt: `${params.kind}: ${params.instruction ?? ''}`,
         selectionText: code,
+        languageId: params.languageId,
+        hint: params.hint,
+        pinnedModel: params.model,
         priorFailures: this.priorFailures(ctx, 'refactor'),
       },
+      ctx.settings,
     );
-    const out = await this.runWithFallback(
-      'refactor',
+    const out = await this.runner.run({
+      task: 'refactor',
       decision,
       catalog,
       messages,
-      4096,
-      0.2,
-      ctx,
-      ctx.onDelta ?? (() => {}),
-    );
+      maxTokens: 4096,
+      temperature: 0.2,
+      signal: ctx.signal,
+      onDelta: ctx.onDelta ?? (() => {}),
+      onProgress: ctx.onProgress,
+      record: this.recorder(ctx, 'refactor', decision, catalog),
+    });
     const replaces = params.kind !== 'explain' && params.kind !== 'tests';
     let edits: RefactorResult['edits'] = [];
     let explanation = out.text;
@@ -296,9 +230,7 @@ export class Engine {
         throw new GearboxError(
           ErrorCodes.ProviderError,
           `${out.model} did not return a code block for this refactor; try again or pick a stronger model`,
-          {
-            text: out.text,
-          },
+          { text: out.text },
         );
       }
       edits = [{ range: params.range, newText: block }];
@@ -315,178 +247,6 @@ export class Engine {
       costUsd: out.costUsd,
       latencyMs: out.latencyMs,
     };
-  }
-
-  /**
-   * Runs the decision's model, then its fallbacks, until one answers. A failure after text was
-   * streamed is not retried elsewhere: the user already saw part of an answer.
-   */
-  private async runWithFallback(
-    task: TaskKind,
-    decision: RouteDecision,
-    catalog: ModelInfo[],
-    messages: ChatMessage[],
-    maxTokens: number,
-    temperature: number | undefined,
-    ctx: RequestContext,
-    onDelta: (delta: string, model: string) => void,
-  ): Promise<Omit<ChatResult, 'route'>> {
-    if (!decision.model) throw new GearboxError(ErrorCodes.NoModelAvailable, decision.summary, { route: decision });
-    const attempts: { model: string; error: string }[] = [];
-    const order = [decision.model, ...(decision.pinned ? [] : decision.fallbacks)];
-    const started = Date.now();
-    for (const id of order) {
-      const model = catalog.find((m) => m.id === id);
-      if (!model) continue;
-      let streamed = '';
-      // 'redact' mode: closed models get the prompt with secrets replaced; local ones see it all.
-      const sent =
-        decision.redactSecrets && !model.local
-          ? messages.map((m) => ({ ...m, content: redactSecrets(m.content) }))
-          : messages;
-      const gen = this.generator(model, sent, maxTokens, temperature, ctx);
-      try {
-        const res = await gen((d) => {
-          streamed += d;
-          onDelta(d, model.id);
-        }, ctx.signal);
-        this.health.recordSuccess(model.provider);
-        this.record(ctx, task, decision, model, catalog, res.usage, started, 'ok');
-        return {
-          text: res.text,
-          model: model.id,
-          provider: model.provider,
-          usage: res.usage,
-          costUsd: costUsd(model, res.usage),
-          latencyMs: Date.now() - started,
-          attempts,
-        };
-      } catch (err) {
-        if (ctx.signal.aborted) {
-          this.record(
-            ctx,
-            task,
-            decision,
-            model,
-            catalog,
-            partialUsage(decision, streamed),
-            started,
-            'cancelled',
-            ErrorCodes.RequestCancelled,
-          );
-          throw abortError();
-        }
-        if (!model.local) this.health.recordFailure(model.provider);
-        const message = (err as Error).message;
-        this.log.warn('model failed', { task, model: model.id, error: message, streamedChars: streamed.length });
-        if (streamed.length > 0) {
-          this.record(
-            ctx,
-            task,
-            decision,
-            model,
-            catalog,
-            partialUsage(decision, streamed),
-            started,
-            'error',
-            ErrorCodes.StreamInterrupted,
-          );
-          throw new GearboxError(ErrorCodes.StreamInterrupted, `${model.id} stopped mid-answer: ${message}`, {
-            partialText: streamed,
-            model: model.id,
-          });
-        }
-        attempts.push({ model: model.id, error: message });
-      }
-    }
-    const detail = attempts.map((a) => `${a.model}: ${a.error}`).join('; ');
-    const last = attempts.length === 1 ? attempts[0] : undefined;
-    const lastModel = catalog.find((m) => m.id === attempts[attempts.length - 1]?.model);
-    if (lastModel)
-      this.record(
-        ctx,
-        task,
-        decision,
-        lastModel,
-        catalog,
-        { inputTokens: 0, outputTokens: 0 },
-        started,
-        'error',
-        ErrorCodes.ProviderError,
-      );
-    throw new GearboxError(
-      attempts.length ? ErrorCodes.ProviderError : ErrorCodes.NoModelAvailable,
-      last ? `${last.model} failed: ${last.error}` : `Every candidate model failed: ${detail}`,
-      { attempts },
-    );
-  }
-
-  private generator(
-    model: ModelInfo,
-    messages: ChatMessage[],
-    maxTokens: number,
-    temperature: number | undefined,
-    ctx: RequestContext,
-  ): Generate {
-    if (model.local) {
-      return async (onDelta, signal) => {
-        await this.opts.modelHost.load(model.id, (phase, p) => ctx.onProgress?.(model.id, phase, p), signal);
-        const r = await this.opts.modelHost.chat(
-          { modelId: model.id, messages, maxTokens, temperature },
-          onDelta,
-          signal,
-        );
-        return { text: r.text, usage: { inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens } };
-      };
-    }
-    const providerCfg = this.providers.find((p) => p.id === model.provider);
-    if (!providerCfg)
-      throw new GearboxError(ErrorCodes.NoModelAvailable, `Provider ${model.provider} is not configured`);
-    const provider = this.providerClient(providerCfg);
-    const apiName = apiModelName(model, providerCfg);
-    return (onDelta, signal) => {
-      let streamed = false;
-      return withRetries(
-        () =>
-          provider.chat(
-            {
-              model: apiName,
-              messages,
-              maxTokens,
-              temperature,
-              signal,
-              idleTimeoutMs: this.opts.config.timeouts.providerIdleMs,
-            },
-            (d) => {
-              streamed = true;
-              onDelta(d);
-            },
-          ),
-        {
-          maxAttempts: 3,
-          baseDelayMs: 250,
-          maxDelayMs: 4000,
-          signal,
-          shouldRetry: () => !streamed,
-          onRetry: (attempt: number, delayMs: number, err: unknown) =>
-            this.log.info('retrying provider', {
-              provider: providerCfg.id,
-              attempt,
-              delayMs,
-              error: (err as Error).message,
-            }),
-        },
-      );
-    };
-  }
-
-  private providerClient(p: ProviderConfig): ChatProvider {
-    let c = this.clients.get(p.id);
-    if (!c) {
-      c = createProvider(p, () => this.keyFor(p), { logger: this.log.child({ provider: p.id }) });
-      this.clients.set(p.id, c);
-    }
-    return c;
   }
 
   /** Failed answers (empty, or a refactor without an edit) per workspace and task, since the last success. */
@@ -519,20 +279,15 @@ export class Engine {
     },
     ctx: RequestContext,
   ): Promise<{ text: string; model: string; usage: Usage; route: RouteDecision; evaluatedPromptTokens?: number }> {
-    const { decision, catalog } = await this.routeWithCatalog(
-      {
-        task: 'completion',
-        prompt: req.prefix.slice(-2000),
-        model: undefined,
-        context: { languageId: req.languageId },
-      },
+    const { decision, catalog } = await this.decide(
+      { task: 'completion', prompt: req.prefix.slice(-2000), languageId: req.languageId },
       ctx.settings,
     );
     if (!decision.model) throw new GearboxError(ErrorCodes.NoModelAvailable, decision.summary, { route: decision });
     const model = catalog.find((m) => m.id === decision.model)!;
     const maxTokens = req.multiline ? 128 : 48;
+    const record = this.recorder(ctx, 'completion', decision, catalog);
     if (model.local) {
-      const started = Date.now();
       let r: Awaited<ReturnType<ModelHostApi['complete']>>;
       try {
         await this.opts.modelHost.load(model.id, (phase, p) => ctx.onProgress?.(model.id, phase, p), ctx.signal);
@@ -556,20 +311,10 @@ export class Engine {
           : typeof (err as { code?: unknown }).code === 'number'
             ? (err as { code: number }).code
             : undefined;
-        this.record(
-          ctx,
-          'completion',
-          decision,
-          model,
-          catalog,
-          { inputTokens: 0, outputTokens: 0 },
-          started,
-          cancelled ? 'cancelled' : 'error',
-          code,
-        );
+        record(model, { inputTokens: 0, outputTokens: 0 }, cancelled ? 'cancelled' : 'error', code);
         throw err;
       }
-      this.record(ctx, 'completion', decision, model, catalog, r.usage, started, 'ok');
+      record(model, r.usage, 'ok');
       return {
         text: r.text,
         model: model.id,
@@ -590,7 +335,18 @@ export class Engine {
         content: `${req.fileName ?? 'file'} (${req.languageId ?? 'text'}):\n${req.prefix}<CURSOR>${req.suffix}`,
       },
     ];
-    const out = await this.runWithFallback('completion', decision, catalog, messages, maxTokens, 0, ctx, () => {});
+    const out = await this.runner.run({
+      task: 'completion',
+      decision,
+      catalog,
+      messages,
+      maxTokens,
+      temperature: 0,
+      signal: ctx.signal,
+      onDelta: () => {},
+      onProgress: ctx.onProgress,
+      record,
+    });
     return { text: out.text, model: out.model, usage: out.usage, route: decision };
   }
 
@@ -609,33 +365,29 @@ export class Engine {
     return this.opts.modelHost.prefill(req, signal);
   }
 
-  /** One ledger record per request that reached a model; a ledger failure never fails the request. */
-  private record(
-    ctx: RequestContext,
-    task: TaskKind,
-    decision: RouteDecision,
-    model: ModelInfo,
-    catalog: ModelInfo[],
-    usage: Usage & { estimated?: boolean },
-    started: number,
-    outcome: 'ok' | 'error' | 'cancelled',
-    errorCode?: number,
-  ): void {
-    void this.ledger
-      .record({
-        workspace: ctx.workspace ?? 'cli',
-        task,
-        model,
-        usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
-        estimated: usage.estimated,
-        latencyMs: Date.now() - started,
-        decision,
-        outcome,
-        errorCode,
-        catalog,
-        allowedModels: ctx.settings.allowedModels,
-      })
-      .catch((err: Error) => this.log.warn('ledger record failed', { error: err.message }));
+  /**
+   * Records each request that reached a model in the ledger, timed from now; a ledger failure
+   * never fails the request.
+   */
+  private recorder(ctx: RequestContext, task: TaskKind, decision: RouteDecision, catalog: ModelInfo[]): RecordOutcome {
+    const started = Date.now();
+    return (model, usage, outcome: Outcome, errorCode) => {
+      void this.ledger
+        .record({
+          workspace: ctx.workspace ?? 'cli',
+          task,
+          model,
+          usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
+          estimated: usage.estimated,
+          latencyMs: Date.now() - started,
+          decision,
+          outcome,
+          errorCode,
+          catalog,
+          allowedModels: ctx.settings.allowedModels,
+        })
+        .catch((err: Error) => this.log.warn('ledger record failed', { error: err.message }));
+    };
   }
 
   // ---------- status ----------
@@ -661,32 +413,10 @@ export class Engine {
       },
       modelHost: { pid: host?.pid ?? null, state: host?.state ?? 'stopped', restarts: host?.restarts ?? 0 },
       loadedModels: host?.loaded ?? [],
-      providersWithKeys: this.providersWithKeys(),
+      providersWithKeys: this.providers.providersWithKeys(),
     };
   }
 }
-
-/** The name the provider's API expects for a catalog model. */
-export function apiModelName(model: ModelInfo, provider: ProviderConfig): string {
-  const user = provider.models?.find((m) => (m.id ?? `${provider.id}/${m.name}`) === model.id);
-  if (user) return user.name;
-  const prefix = `${provider.id}/`;
-  return model.id.startsWith(prefix) ? model.id.slice(prefix.length) : model.id;
-}
-
-/** Tokens of a request that stopped mid-answer (no usage reported): the prompt estimate and the streamed text. */
-function partialUsage(decision: RouteDecision, streamed: string): Usage & { estimated?: boolean } {
-  if (!streamed) return { inputTokens: 0, outputTokens: 0 };
-  return { inputTokens: decision.estimatedInputTokens, outputTokens: Math.ceil(streamed.length / 4), estimated: true };
-}
-
-export function abortError(): Error {
-  const e = new Error('Request cancelled');
-  e.name = 'AbortError';
-  return e;
-}
-
-export { ProviderError };
 
 /** The local path of a file: URI (privacy globs match paths), else undefined. */
 function filePathOf(uri: string | undefined): string | undefined {

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ErrorCodes, type UsageParams, type UsageResult } from '../shared/protocol';
-import { GearboxError } from './engine-types';
+import { GearboxError } from './gearbox-error';
 import { redact, silentLogger, type Logger } from './log';
 import { UsageAggregator, UsageRangeError } from './usage/aggregate';
 import { buildRecord, LedgerRecord, type RequestOutcome } from './usage/record';

@@ -2,7 +2,7 @@
 import { ResponseError } from 'vscode-languageserver';
 import { z } from 'zod';
 import { ErrorCodes } from '../shared/protocol';
-import { GearboxError } from './engine-types';
+import { GearboxError } from './gearbox-error';
 import { redact } from './log';
 
 export function toResponseError(err: unknown): ResponseError<unknown> {

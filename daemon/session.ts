@@ -33,8 +33,9 @@ import { WebSocketMessageReader, WebSocketMessageWriter } from '../shared/ws-tra
 import { buildCompletionPrompt, cleanCompletion } from './completion-context';
 import { DocumentStore } from './documents';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
-import { VERSION, type Engine, type RequestContext } from './engine';
-import { GearboxError } from './engine-types';
+import type { Engine, RequestContext } from './engine';
+import { VERSION } from './version';
+import { GearboxError } from './gearbox-error';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config';
 import type { Logger } from './log';
 import { fileNameOf } from './uri';
@@ -219,7 +220,9 @@ export class Session {
       const selectionText = p.context ? this.contextText(p.context) : undefined;
       return this.host.engine.route(p, this.settings, { selectionText });
     });
-    this.handle('gearbox/setKeys', async (p) => ({ providersWithKeys: this.host.engine.setKeys(p.keys, p.endpoints) }));
+    this.handle('gearbox/setKeys', async (p) => ({
+      providersWithKeys: this.host.engine.providers.setKeys(p.keys, p.endpoints),
+    }));
     this.handle('gearbox/usage', async (p) =>
       this.host.engine.ledger.usage(p, {
         workspaceId: this.workspaceId,

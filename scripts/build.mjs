@@ -3,7 +3,15 @@ import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const common = { bundle: true, sourcemap: 'linked', logLevel: 'warning', legalComments: 'none' };
+const { version } = JSON.parse(fs.readFileSync('package.json', 'utf8'));
+const common = {
+  bundle: true,
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  legalComments: 'none',
+  // daemon/version.ts: the version is package.json's, without bundling package.json.
+  define: { __GEARBOX_VERSION__: JSON.stringify(version) },
+};
 // Bundled CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
 const esmRequireShim =
   "import { createRequire as __gbCreateRequire } from 'node:module'; " +

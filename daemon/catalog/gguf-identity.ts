@@ -2,7 +2,7 @@
 // the file's general.* metadata (name, basename, size_label, file_type), else from the names the
 // config gives it. Reads at most the first 1 MiB once per file version (cached by path, size, mtime).
 import fs from 'node:fs';
-import type { LocalModelConfig } from '../engine-types';
+import type { LocalModelConfig } from '../config';
 import { identifyFromText, type LocalIdentity, localCapability, quantForFileType } from '../routing/capability';
 import type { ModelCapability } from '../../shared/protocol';
 

@@ -20,7 +20,7 @@ import { defaultConfigPath, loadConfig } from '../config';
 import { AlreadyRunningError, startDaemon } from '../daemon';
 import { redact } from '../log';
 import { RotatingLog } from '../rotating-log';
-import { VERSION } from '../engine';
+import { VERSION } from '../version';
 import { defaultRuntimeDir, ensureRuntimeDir, readDiscovery, runtimePaths } from '../../shared/discovery';
 import { connectToDaemon, type DaemonClient } from './client';
 import { buildNative, clearNative, doctorReport, formatDoctor, runSmoke } from './doctor';

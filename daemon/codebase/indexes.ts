@@ -2,7 +2,8 @@
 // that folder open (two windows on one folder share one index and its progress).
 import path from 'node:path';
 import type { CodebaseIndexConfig } from '../config';
-import type { LocalModelConfig, ModelHostApi } from '../engine-types';
+import type { LocalModelConfig } from '../config';
+import type { ModelHostApi } from '../model-host-api';
 import type { Logger } from '../log';
 import { indexDirFor } from './store';
 import { WorkspaceIndex, type Embedder } from './workspace-index';

@@ -20,7 +20,7 @@ import {
   type ResultOf,
   type WorkspaceSettings,
 } from '../../shared/protocol';
-import { GearboxError } from '../engine-types';
+import { GearboxError } from '../gearbox-error';
 import type { Logger } from '../log';
 import { requestSignal, timeoutError } from '../rpc-errors';
 import type { CodebaseIndexes } from './indexes';

@@ -14,7 +14,7 @@ import {
   type IndexStatus,
 } from '../../shared/protocol';
 import type { CodebaseIndexConfig } from '../config';
-import { GearboxError } from '../engine-types';
+import { GearboxError } from '../gearbox-error';
 import type { Logger } from '../log';
 import { Bm25Index } from './bm25';
 import { chunkFile } from './chunker';

@@ -4,16 +4,16 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
 import type { z } from 'zod';
 import { ErrorCodes } from '../../shared/protocol';
-import {
-  GearboxError,
-  type GenerateUsage,
-  type LocalChatRequest,
-  type LocalCompletionRequest,
-  type LocalModelConfig,
-  type LocalPrefillRequest,
-  type ModelHostApi,
-  type ModelHostStatus,
-} from '../engine-types';
+import type { LocalModelConfig } from '../config';
+import { GearboxError } from '../gearbox-error';
+import type {
+  GenerateUsage,
+  LocalChatRequest,
+  LocalCompletionRequest,
+  LocalPrefillRequest,
+  ModelHostApi,
+  ModelHostStatus,
+} from '../model-host-api';
 import type { Logger } from '../log';
 import { buildChildEnv } from './child-env';
 import {

@@ -3,7 +3,8 @@
 // load (a context created for embeddings cannot generate), unloaded after the same idle time.
 import type { Llama, LlamaEmbeddingContext, LlamaModel } from 'node-llama-cpp';
 import { ErrorCodes } from '../../shared/protocol';
-import { GearboxError, type LocalModelConfig } from '../engine-types';
+import type { LocalModelConfig } from '../config';
+import { GearboxError } from '../gearbox-error';
 import type { LogFn } from './model-loader';
 import type { ConfigureMessage, EmbedMessage, EmbedResult } from './messages';
 import { checkGgufHeader, resolveModelSource } from './resolve';

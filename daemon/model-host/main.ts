@@ -4,7 +4,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { ErrorCodes } from '../../shared/protocol';
-import { GearboxError } from '../engine-types';
+import { GearboxError } from '../gearbox-error';
 import { EmbeddingHost } from './embedding';
 import { ParentMessage, type ChildMessage, type ConfigureMessage } from './messages';
 import { ModelLoader, errorMessage, type LogFn } from './model-loader';

@@ -3,7 +3,8 @@
 // header check, native load) and unloading them when idle or asked to.
 import type { Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { ErrorCodes } from '../../shared/protocol';
-import { GearboxError, type LocalModelConfig } from '../engine-types';
+import type { LocalModelConfig } from '../config';
+import { GearboxError } from '../gearbox-error';
 import type { ChildStatus, ConfigureMessage } from './messages';
 import { checkGgufHeader, resolveModelSource } from './resolve';
 

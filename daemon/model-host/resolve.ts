@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ErrorCodes } from '../../shared/protocol';
-import { GearboxError } from '../engine-types';
+import { GearboxError } from '../gearbox-error';
 
 export interface ResolveOptions {
   modelsDir: string;

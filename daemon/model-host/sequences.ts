@@ -3,7 +3,7 @@
 // shared prefix, FIM and plain completion on it, prefill of it after an edit, and chat on a fresh sequence.
 import type { ChatHistoryItem, ChatWrapper, LlamaCompletion, LlamaContextSequence, Token } from 'node-llama-cpp';
 import { ErrorCodes } from '../../shared/protocol';
-import { GearboxError } from '../engine-types';
+import { GearboxError } from '../gearbox-error';
 import type {
   ChatMessageRequest,
   ChatResult,

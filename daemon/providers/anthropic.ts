@@ -1,7 +1,8 @@
 // Anthropic Messages API.
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
-import type { ChatProvider, ProviderChatRequest, ProviderConfig } from '../engine-types';
+import type { ProviderConfig } from '../config';
+import type { ChatProvider, ProviderChatRequest } from './chat-provider';
 import { sdkTimeout, streamBase, type ProviderRuntime } from './runtime';
 import { streamChat, type StreamStep } from './stream-chat';
 

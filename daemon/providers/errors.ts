@@ -4,7 +4,7 @@
 import * as OpenAI from 'openai';
 import * as Anthropic from '@anthropic-ai/sdk';
 import { ErrorCodes } from '../../shared/protocol';
-import { GearboxError } from '../engine-types';
+import { GearboxError } from '../gearbox-error';
 import { redact } from '../log';
 
 export type ProviderErrorKind =

@@ -1,6 +1,7 @@
 // Google Gemini API (generativelanguage.googleapis.com) through @google/genai.
 import { GoogleGenAI, type Content, type GenerateContentConfig, type GenerateContentResponse } from '@google/genai';
-import type { ChatProvider, ProviderChatRequest, ProviderConfig } from '../engine-types';
+import type { ProviderConfig } from '../config';
+import type { ChatProvider, ProviderChatRequest } from './chat-provider';
 import { streamBase, type ProviderRuntime } from './runtime';
 import { streamChat, type StreamStep } from './stream-chat';
 

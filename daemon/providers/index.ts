@@ -1,6 +1,8 @@
 // Builds the ChatProvider for a configured closed-API (or self-hosted OpenAI-compatible) provider.
 import { ErrorCodes } from '../../shared/protocol';
-import { GearboxError, type ChatProvider, type ProviderConfig } from '../engine-types';
+import type { ProviderConfig } from '../config';
+import { GearboxError } from '../gearbox-error';
+import type { ChatProvider } from './chat-provider';
 import { registerSecret, type Logger } from '../log';
 import { createAnthropicProvider } from './anthropic';
 import { ProviderError } from './errors';

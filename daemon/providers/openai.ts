@@ -2,7 +2,8 @@
 // LM Studio, llama-server, Groq, Mistral, DeepSeek).
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
-import type { ChatProvider, ProviderChatRequest, ProviderConfig } from '../engine-types';
+import type { ProviderConfig } from '../config';
+import type { ChatProvider, ProviderChatRequest } from './chat-provider';
 import { ProviderError, toProviderError } from './errors';
 import { sdkTimeout, streamBase, type ProviderRuntime } from './runtime';
 import { streamChat } from './stream-chat';

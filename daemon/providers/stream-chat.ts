@@ -2,7 +2,7 @@
 // usage (reported or estimated) and error mapping. Providers only open the SDK stream and
 // say what each event means.
 import type { Usage } from '../../shared/protocol';
-import type { ProviderChatRequest } from '../engine-types';
+import type { ProviderChatRequest } from './chat-provider';
 import type { Logger } from '../log';
 import { ProviderError, toProviderError } from './errors';
 import { StreamWatch } from './stream-watch';

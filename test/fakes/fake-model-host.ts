@@ -7,7 +7,7 @@ import type {
   LocalPrefillRequest,
   ModelHostApi,
   ModelHostStatus,
-} from '../../daemon/engine-types';
+} from '../../daemon/model-host-api';
 
 export interface FakeHostCall {
   kind: 'complete' | 'chat';

@@ -8,7 +8,7 @@ import type net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type WebSocket from 'ws';
-import type { LocalChatRequest } from '../../daemon/engine-types';
+import type { LocalChatRequest } from '../../daemon/model-host-api';
 import { openDaemonSocket } from '../../shared/daemon-socket';
 import { readDiscovery } from '../../shared/discovery';
 import { ErrorCodes } from '../../shared/protocol';

@@ -1,0 +1,188 @@
+// Runs one routed request: the decision's model, then its fallbacks, until one answers. Local
+// models go through the model host, closed ones through their provider client (with retries).
+import {
+  ErrorCodes,
+  type ChatMessage,
+  type ChatResult,
+  type ModelInfo,
+  type RouteDecision,
+  type TaskKind,
+  type Usage,
+} from '../shared/protocol';
+import { costUsd } from './catalog/catalog';
+import type { ProviderConfig } from './config';
+import { GearboxError } from './gearbox-error';
+import type { Logger } from './log';
+import type { ModelHostApi } from './model-host-api';
+import { withRetries } from './providers';
+import type { ProviderRegistry } from './providers/registry';
+import { redactSecrets } from './routing';
+
+export type Outcome = 'ok' | 'error' | 'cancelled';
+/** Usage as measured, or `estimated` when a stream stopped before the provider reported it. */
+export type RecordedUsage = Usage & { estimated?: boolean };
+/** Records a request that reached a model (the usage ledger). */
+export type RecordOutcome = (model: ModelInfo, usage: RecordedUsage, outcome: Outcome, errorCode?: number) => void;
+
+export interface FallbackRequest {
+  task: TaskKind;
+  decision: RouteDecision;
+  /** The catalog the decision was made from. */
+  catalog: ModelInfo[];
+  messages: ChatMessage[];
+  maxTokens: number;
+  temperature?: number;
+  signal: AbortSignal;
+  onDelta: (delta: string, model: string) => void;
+  /** Model load progress of a local model. */
+  onProgress?: (model: string, phase: 'download' | 'load', progress: number) => void;
+  record: RecordOutcome;
+}
+
+export interface FallbackRunnerOptions {
+  providers: ProviderRegistry;
+  modelHost: ModelHostApi;
+  logger: Logger;
+  /** A provider stream that sends nothing for this long is cut. */
+  providerIdleMs: number;
+}
+
+type Generate = (onDelta: (text: string) => void, signal: AbortSignal) => Promise<{ text: string; usage: Usage }>;
+
+export class FallbackRunner {
+  constructor(private readonly opts: FallbackRunnerOptions) {}
+
+  /**
+   * The first answer of the decision's model or, failing that, of its fallbacks in order (none
+   * when pinned). A failure after text was streamed is not retried elsewhere: the user already saw
+   * part of an answer.
+   */
+  async run(req: FallbackRequest): Promise<Omit<ChatResult, 'route'>> {
+    const { decision, catalog, signal } = req;
+    if (!decision.model) throw new GearboxError(ErrorCodes.NoModelAvailable, decision.summary, { route: decision });
+    const attempts: { model: string; error: string }[] = [];
+    const order = [decision.model, ...(decision.pinned ? [] : decision.fallbacks)];
+    const started = Date.now();
+    for (const id of order) {
+      const model = catalog.find((m) => m.id === id);
+      if (!model) continue;
+      let streamed = '';
+      // 'redact' mode: closed models get the prompt with secrets replaced; local ones see it all.
+      const sent =
+        decision.redactSecrets && !model.local
+          ? req.messages.map((m) => ({ ...m, content: redactSecrets(m.content) }))
+          : req.messages;
+      const gen = this.generator(model, sent, req);
+      try {
+        const res = await gen((d) => {
+          streamed += d;
+          req.onDelta(d, model.id);
+        }, signal);
+        this.opts.providers.health.recordSuccess(model.provider);
+        req.record(model, res.usage, 'ok');
+        return {
+          text: res.text,
+          model: model.id,
+          provider: model.provider,
+          usage: res.usage,
+          costUsd: costUsd(model, res.usage),
+          latencyMs: Date.now() - started,
+          attempts,
+        };
+      } catch (err) {
+        if (signal.aborted) {
+          req.record(model, partialUsage(decision, streamed), 'cancelled', ErrorCodes.RequestCancelled);
+          throw abortError();
+        }
+        if (!model.local) this.opts.providers.health.recordFailure(model.provider);
+        const message = (err as Error).message;
+        this.opts.logger.warn('model failed', {
+          task: req.task,
+          model: model.id,
+          error: message,
+          streamedChars: streamed.length,
+        });
+        if (streamed.length > 0) {
+          req.record(model, partialUsage(decision, streamed), 'error', ErrorCodes.StreamInterrupted);
+          throw new GearboxError(ErrorCodes.StreamInterrupted, `${model.id} stopped mid-answer: ${message}`, {
+            partialText: streamed,
+            model: model.id,
+          });
+        }
+        attempts.push({ model: model.id, error: message });
+      }
+    }
+    const detail = attempts.map((a) => `${a.model}: ${a.error}`).join('; ');
+    const last = attempts.length === 1 ? attempts[0] : undefined;
+    const lastModel = catalog.find((m) => m.id === attempts[attempts.length - 1]?.model);
+    if (lastModel) req.record(lastModel, { inputTokens: 0, outputTokens: 0 }, 'error', ErrorCodes.ProviderError);
+    throw new GearboxError(
+      attempts.length ? ErrorCodes.ProviderError : ErrorCodes.NoModelAvailable,
+      last ? `${last.model} failed: ${last.error}` : `Every candidate model failed: ${detail}`,
+      { attempts },
+    );
+  }
+
+  private generator(model: ModelInfo, messages: ChatMessage[], req: FallbackRequest): Generate {
+    const { maxTokens, temperature } = req;
+    const host = this.opts.modelHost;
+    if (model.local) {
+      return async (onDelta, signal) => {
+        await host.load(model.id, (phase, p) => req.onProgress?.(model.id, phase, p), signal);
+        const r = await host.chat({ modelId: model.id, messages, maxTokens, temperature }, onDelta, signal);
+        return { text: r.text, usage: { inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens } };
+      };
+    }
+    const providerCfg = this.opts.providers.find(model.provider);
+    if (!providerCfg)
+      throw new GearboxError(ErrorCodes.NoModelAvailable, `Provider ${model.provider} is not configured`);
+    const provider = this.opts.providers.client(providerCfg);
+    const apiName = apiModelName(model, providerCfg);
+    const idleTimeoutMs = this.opts.providerIdleMs;
+    return (onDelta, signal) => {
+      let streamed = false;
+      return withRetries(
+        () =>
+          provider.chat({ model: apiName, messages, maxTokens, temperature, signal, idleTimeoutMs }, (d) => {
+            streamed = true;
+            onDelta(d);
+          }),
+        {
+          maxAttempts: 3,
+          baseDelayMs: 250,
+          maxDelayMs: 4000,
+          signal,
+          // A retry after a partial answer would stream the answer twice.
+          shouldRetry: () => !streamed,
+          onRetry: (attempt: number, delayMs: number, err: unknown) =>
+            this.opts.logger.info('retrying provider', {
+              provider: providerCfg.id,
+              attempt,
+              delayMs,
+              error: (err as Error).message,
+            }),
+        },
+      );
+    };
+  }
+}
+
+/** The name the provider's API expects for a catalog model. */
+export function apiModelName(model: ModelInfo, provider: ProviderConfig): string {
+  const user = provider.models?.find((m) => (m.id ?? `${provider.id}/${m.name}`) === model.id);
+  if (user) return user.name;
+  const prefix = `${provider.id}/`;
+  return model.id.startsWith(prefix) ? model.id.slice(prefix.length) : model.id;
+}
+
+/** Tokens of a request that stopped mid-answer (no usage reported): the prompt estimate and the streamed text. */
+export function partialUsage(decision: RouteDecision, streamed: string): RecordedUsage {
+  if (!streamed) return { inputTokens: 0, outputTokens: 0 };
+  return { inputTokens: decision.estimatedInputTokens, outputTokens: Math.ceil(streamed.length / 4), estimated: true };
+}
+
+export function abortError(): Error {
+  const e = new Error('Request cancelled');
+  e.name = 'AbortError';
+  return e;
+}

@@ -1,0 +1,70 @@
+// What the daemon asks of the model host: implemented by ModelHostClient (the child process) and by
+// the tests' FakeModelHost. Plain types only.
+import type { ChatMessage, Usage } from '../shared/protocol';
+
+export interface GenerateUsage extends Usage {
+  /** Tokens actually evaluated by the model for the prompt (less than inputTokens when the KV cache was reused). */
+  evaluatedPromptTokens: number;
+}
+
+export interface LocalCompletionRequest {
+  modelId: string;
+  /** Sequences are kept per key (client + file) so successive completions reuse the KV cache. */
+  sessionKey: string;
+  prefix: string;
+  /** When given and the model has infill tokens, FIM is used. */
+  suffix?: string;
+  maxTokens: number;
+  temperature?: number;
+  stopOnNewline?: boolean;
+}
+
+/** A completion prompt to evaluate into a session's KV cache ahead of the request (no generation). */
+export type LocalPrefillRequest = Pick<LocalCompletionRequest, 'modelId' | 'sessionKey' | 'prefix' | 'suffix'>;
+
+export interface LocalChatRequest {
+  modelId: string;
+  messages: ChatMessage[];
+  maxTokens: number;
+  temperature?: number;
+}
+
+export interface ModelHostStatus {
+  pid: number | null;
+  state: 'stopped' | 'starting' | 'running' | 'crashed';
+  restarts: number;
+  rssBytes: number | null;
+  gpu: string;
+  loaded: { id: string; path: string; sizeBytes: number; gpuLayers: number; sequences: number }[];
+}
+
+export interface ModelHostApi {
+  /** Ensure the model is loaded (lazily called by complete/chat too). */
+  load(
+    modelId: string,
+    onProgress?: (phase: 'download' | 'load', progress: number) => void,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  complete(
+    req: LocalCompletionRequest,
+    onDelta: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<{ text: string; usage: GenerateUsage }>;
+  chat(
+    req: LocalChatRequest,
+    onDelta: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<{ text: string; usage: GenerateUsage }>;
+  /** Warm a completion session's KV cache after an edit; optional (fakes may leave it out). */
+  prefill?(req: LocalPrefillRequest, signal?: AbortSignal): Promise<{ evaluatedTokens: number; skipped?: string }>;
+  /** Unit-length embeddings of `texts` (code search); optional (fakes may leave it out). */
+  embed?(
+    req: { modelId: string; texts: string[] },
+    signal?: AbortSignal,
+  ): Promise<{ dims: number; vectors: number[][] }>;
+  unload(modelId: string): Promise<void>;
+  /** Drop sequences of a client (on disconnect). */
+  releaseSession(sessionKeyPrefix: string): Promise<void>;
+  status(): Promise<ModelHostStatus>;
+  dispose(): Promise<void>;
+}
