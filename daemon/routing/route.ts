@@ -55,7 +55,10 @@ export interface RouteInput extends DifficultyInput {
    * Default true; pass false when the caller has already scanned and passes `secrets` instead.
    */
   scanSecrets?: boolean;
-  /** More text the request sends (e.g. earlier chat messages), scanned for secrets, not for difficulty. */
+  /**
+   * The rest of what the request sends (e.g. the system prompt and earlier chat messages): counted
+   * toward the context window and scanned for secrets, not for difficulty (that is the prompt's).
+   */
   extraTexts?: string[];
   /** Secrets the caller already found (merged with the scan's). */
   secrets?: SecretFinding[];
@@ -138,7 +141,11 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   const requiredTier = hint === 'hint:best' ? 3 : hint === 'hint:local' ? 0 : tierForTheta(b, target);
 
   const selTokens = estimateTokens(input.selectionText);
-  const estimatedInputTokens = estimateTokens(input.prompt) + selTokens + estimateTokens(input.fileText);
+  const estimatedInputTokens =
+    estimateTokens(input.prompt) +
+    selTokens +
+    estimateTokens(input.fileText) +
+    (input.extraTexts ?? []).reduce((n, t) => n + estimateTokens(t), 0);
   const outputReserve =
     task === 'refactor'
       ? Math.min(16_384, Math.max(OUTPUT_RESERVE.refactor, Math.ceil(selTokens * 1.2)))

@@ -477,6 +477,20 @@ describe('route', () => {
     assert.ok(d.estimatedInputTokens > 8192);
   });
 
+  it('counts the rest of what is sent (earlier turns) toward the context window, not toward difficulty', () => {
+    const turns = Array.from({ length: 40 }, (_, i) => `turn ${i}: `.padEnd(1200, 'the table is sorted and paged. '));
+    const short = decide({ task: 'chat', prompt: EASY_CHAT });
+    const long = decide({ task: 'chat', prompt: EASY_CHAT, extraTexts: turns });
+    assert.equal(long.difficulty, short.difficulty);
+    assert.ok(
+      long.estimatedInputTokens >= short.estimatedInputTokens + (40 * 1200) / 4,
+      `estimate ${long.estimatedInputTokens} counts the earlier turns`,
+    );
+    for (const id of ['local/coder-1.5b', 'local/coder-7b'])
+      assert.equal(long.rejected.find((x) => x.model === id)?.reason, 'context-too-small', id);
+    assert.ok(long.model && !long.model.startsWith('local/'), long.summary);
+  });
+
   it('rejects unavailable models with the reason the catalog gives', () => {
     const catalog = [
       { ...FRONTIER, available: false, unavailableReason: 'no API key for openai' },
