@@ -23,16 +23,17 @@ import {
   ErrorCodes,
   Protocol,
   REFACTOR_CODE_ACTIONS,
-  WorkspaceSettings,
   type ChatChunkParams,
   type RequestMethod,
   type ParamsOf,
   type ResultOf,
+  type WorkspaceSettings,
 } from '../shared/protocol';
 import { WebSocketMessageReader, WebSocketMessageWriter } from '../shared/ws-transport';
+import { ChunkSender } from './chunk-sender';
 import { buildCompletionPrompt, cleanCompletion } from './completion-context';
+import { CompletionPrefill } from './completion-prefill';
 import { DocumentStore } from './documents';
-import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import type { Engine, RequestContext } from './engine';
 import { VERSION } from './version';
 import { GearboxError } from './gearbox-error';
@@ -43,6 +44,7 @@ import { sliceRange } from '../shared/text-range';
 import { requestSignal, timeoutError, toResponseError } from './rpc-errors';
 import type { CodebaseIndexes } from './codebase/indexes';
 import { registerCodebaseHandlers } from './codebase/session-handlers';
+import { WorkspaceSettingsSync } from './workspace-settings';
 
 export interface SessionHost {
   engine: Engine;
@@ -70,28 +72,21 @@ export class Session {
   readonly id = `c${nextId++}`;
   private readonly conn: Connection;
   private readonly docs = new DocumentStore();
-  private settings: WorkspaceSettings;
+  private readonly settings: WorkspaceSettingsSync;
   /** The client's workspace for the usage ledger: its workspace folders or rootUri, else 'cli'. */
   private workspaceId = 'cli';
   private workspaceRoot: string | undefined;
-  private supportsConfiguration = false;
   private supportsWorkDoneProgress = false;
   private clientCapabilities?: ClientCapabilities;
   private codebase?: { dispose(): void };
   private readonly log: Logger;
   /** In-flight completion per document: a newer keystroke cancels the older request. */
   private readonly inflightCompletion = new Map<string, () => void>();
-  /** Local model of each document's last completion: an edit warms that model's cache for it. */
-  private readonly completionModel = new Map<string, string>();
-  /** Pending or running cache warm-up per document (after an edit). */
-  private readonly prefills = new Map<string, { timer?: NodeJS.Timeout; abort: AbortController }>();
+  private readonly prefill: CompletionPrefill;
   /** Aborts of this connection's chats and refactors in flight. */
   private readonly inflightRequests = new Set<() => void>();
   private closed = false;
-  private readonly writer: WebSocketMessageWriter;
-  /** Streamed chunks held back while the client is not keeping up, merged per stream, in order. */
-  private readonly heldChunks = new Map<string, ChatChunkParams>();
-  private flushScheduled = false;
+  private readonly chunks: ChunkSender;
 
   constructor(
     socket: WebSocket,
@@ -99,7 +94,6 @@ export class Session {
     onClose: () => void,
   ) {
     this.log = host.logger.child({ conn: this.id });
-    this.settings = host.defaults;
     const limits = host.limits ?? DEFAULT_SERVER_LIMITS;
     const reader = new WebSocketMessageReader(socket, (reason) => this.log.warn('bad frame', { reason }), {
       rateLimit: {
@@ -117,7 +111,7 @@ export class Session {
           timeoutMs: limits.slowClientTimeoutMs,
         }),
     });
-    this.writer = writer;
+    this.chunks = new ChunkSender(writer, (p) => this.notify('gearbox/chatChunk', p));
     // A per-socket watchdog: `exit` from one client closes that socket, never the daemon.
     const watchDog: WatchDog = {
       shutdownReceived: false,
@@ -125,11 +119,28 @@ export class Session {
       exit: () => socket.close(1000, 'exit'),
     };
     this.conn = createConnection((logger) => createProtocolConnection(reader, writer, logger), watchDog);
+    this.settings = new WorkspaceSettingsSync(
+      host.defaults,
+      {
+        pull: async () => (await this.conn.workspace.getConfiguration([{ section: 'gearbox' }]))[0],
+        warn: (message) =>
+          void this.conn.sendNotification('window/showMessage', { type: MessageType.Warning, message }).catch(() => {}),
+      },
+      this.log,
+    );
+    this.prefill = new CompletionPrefill({
+      docs: this.docs,
+      engine: host.engine,
+      logger: this.log,
+      sessionKey: (uri) => this.sessionKey(uri),
+      completing: (uri) => this.inflightCompletion.has(uri),
+    });
     socket.on('close', () => {
       if (this.closed) return;
       this.closed = true;
       for (const cancel of this.inflightCompletion.values()) cancel();
-      for (const p of this.prefills.values()) this.stopPrefill(p);
+      this.prefill.dispose();
+      this.chunks.close();
       for (const abort of this.inflightRequests) abort();
       this.codebase?.dispose();
       this.conn.dispose();
@@ -146,9 +157,10 @@ export class Session {
     const c = this.conn;
     c.onInitialize((params): InitializeResult => {
       const init = InitOptions.safeParse(params.initializationOptions);
-      if (init.success && init.data?.settings !== undefined)
-        this.applySettings(init.data.settings, 'initializationOptions');
-      this.supportsConfiguration = !!params.capabilities.workspace?.configuration;
+      this.settings.initialize(
+        !!params.capabilities.workspace?.configuration,
+        init.success ? init.data?.settings : undefined,
+      );
       this.supportsWorkDoneProgress = !!params.capabilities.window?.workDoneProgress;
       this.clientCapabilities = params.capabilities;
       this.workspaceId = workspaceIdOf(params.workspaceFolders, params.rootUri);
@@ -167,25 +179,19 @@ export class Session {
         serverInfo: { name: 'gearbox', version: VERSION },
       };
     });
-    c.onInitialized(() => void this.pullConfiguration());
-    c.onDidChangeConfiguration((p) => {
-      if (this.supportsConfiguration) void this.pullConfiguration();
-      else if (p.settings && typeof p.settings === 'object' && 'gearbox' in p.settings)
-        this.applySettings((p.settings as { gearbox: unknown }).gearbox, 'didChangeConfiguration');
-    });
+    c.onInitialized(() => void this.settings.pull());
+    c.onDidChangeConfiguration((p) => void this.settings.changed(p.settings));
 
     c.onDidOpenTextDocument((p) =>
       this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text),
     );
     c.onDidChangeTextDocument((p) => {
       this.docs.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
-      this.schedulePrefill(p.textDocument.uri, p.contentChanges);
+      this.prefill.afterEdit(p.textDocument.uri, p.contentChanges);
     });
     c.onDidCloseTextDocument((p) => {
       this.inflightCompletion.get(p.textDocument.uri)?.();
-      const prefill = this.prefills.get(p.textDocument.uri);
-      if (prefill) this.stopPrefill(prefill);
-      this.completionModel.delete(p.textDocument.uri);
+      this.prefill.forget(p.textDocument.uri);
       this.docs.close(p.textDocument.uri);
     });
 
@@ -218,7 +224,7 @@ export class Session {
     });
     this.handle('gearbox/route', async (p) => {
       const selectionText = p.context ? this.contextText(p.context) : undefined;
-      return this.host.engine.route(p, this.settings, { selectionText });
+      return this.host.engine.route(p, this.settings.current, { selectionText });
     });
     this.handle('gearbox/setKeys', async (p) => ({
       providersWithKeys: this.host.engine.providers.setKeys(p.keys, p.endpoints),
@@ -226,7 +232,7 @@ export class Session {
     this.handle('gearbox/usage', async (p) =>
       this.host.engine.ledger.usage(p, {
         workspaceId: this.workspaceId,
-        caps: this.settings.budget ?? { dailyUsd: 0, monthlyUsd: 0 },
+        caps: this.settings.current.budget ?? { dailyUsd: 0, monthlyUsd: 0 },
       }),
     );
     this.handle('gearbox/shutdown', async () => {
@@ -244,11 +250,11 @@ export class Session {
             codeText: p.context ? this.contextText(p.context) : undefined,
             fileName: p.context?.uri ? fileNameOf(p.context.uri) : undefined,
             onDelta: (delta, model) => {
-              this.sendChunk({ streamId: p.streamId, delta, ...(first ? { model } : {}) });
+              this.chunks.send({ streamId: p.streamId, delta, ...(first ? { model } : {}) });
               first = false;
             },
           })
-          .finally(() => this.flushChunks());
+          .finally(() => this.chunks.flush());
       }),
     );
     this.handle('gearbox/refactor', (p, token) =>
@@ -267,12 +273,12 @@ export class Session {
             fileName: fileNameOf(p.uri),
             onDelta: p.streamId
               ? (delta, model) => {
-                  this.sendChunk({ streamId: p.streamId!, delta, ...(first ? { model } : {}) });
+                  this.chunks.send({ streamId: p.streamId!, delta, ...(first ? { model } : {}) });
                   first = false;
                 }
               : undefined,
           })
-          .finally(() => this.flushChunks());
+          .finally(() => this.chunks.flush());
       }),
     );
   }
@@ -283,7 +289,11 @@ export class Session {
       indexes: this.host.codebase,
       log: this.log,
       handle: (method, fn) => this.handle(method, fn),
-      client: () => ({ root: this.workspaceRoot, settings: this.settings, capabilities: this.clientCapabilities }),
+      client: () => ({
+        root: this.workspaceRoot,
+        settings: this.settings.current,
+        capabilities: this.clientCapabilities,
+      }),
     });
   }
 
@@ -296,10 +306,8 @@ export class Session {
     this.conn.onRequest(method, async (raw: unknown, token: CancellationToken) => {
       const parsed = entry.params.safeParse(raw);
       if (!parsed.success) {
-        return new ResponseError(
-          ErrorCodes.InvalidParams,
-          `Invalid params for ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ')}`,
-        );
+        const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`);
+        return new ResponseError(ErrorCodes.InvalidParams, `Invalid params for ${method}: ${issues.join('; ')}`);
       }
       try {
         const result = await fn(parsed.data as ParamsOf<M>, token);
@@ -323,34 +331,6 @@ export class Session {
     void this.conn.sendNotification(method, params as ChatChunkParams).catch(() => {});
   }
 
-  /**
-   * Streams a chunk, unless the client is not reading fast enough (more than the high watermark
-   * queued): then chunks are held and merged per stream until the queue drains, so a slow client
-   * costs at most the answer's text, not a frame per token. The writer drops a client that stays
-   * congested too long.
-   */
-  private sendChunk(params: ChatChunkParams): void {
-    if (this.closed) return;
-    if (this.heldChunks.size === 0 && !this.writer.congested) return this.notify('gearbox/chatChunk', params);
-    const held = this.heldChunks.get(params.streamId);
-    if (held) held.delta += params.delta;
-    else this.heldChunks.set(params.streamId, { ...params });
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    void this.writer.whenWritable().then(() => {
-      this.flushScheduled = false;
-      this.flushChunks();
-    });
-  }
-
-  /** Sends the held chunks now (before a stream's final answer, whose order must follow them). */
-  private flushChunks(): void {
-    if (this.heldChunks.size === 0) return;
-    const held = [...this.heldChunks.values()];
-    this.heldChunks.clear();
-    for (const p of held) this.notify('gearbox/chatChunk', p);
-  }
-
   private async withSignal<T>(
     token: CancellationToken,
     timeoutMs: number,
@@ -363,7 +343,7 @@ export class Session {
     this.inflightRequests.add(rs.abort);
     try {
       return await fn({
-        settings: this.settings,
+        settings: this.settings.current,
         signal: rs.signal,
         onProgress: this.progressReporter(),
         workspace: this.workspaceId,
@@ -398,7 +378,7 @@ export class Session {
       const prompt = buildCompletionPrompt(text, doc.offsetAt(position), uri, this.docs.recentEdits());
       const out = await this.host.engine.complete(
         {
-          sessionKey: `${this.id}:${uri}`,
+          sessionKey: this.sessionKey(uri),
           prefix: prompt.prefix,
           suffix: prompt.suffix,
           multiline: prompt.multiline,
@@ -406,14 +386,14 @@ export class Session {
           fileName: fileNameOf(uri),
         },
         {
-          settings: this.settings,
+          settings: this.settings.current,
           signal: rs.signal,
           onProgress: this.progressReporter(),
           workspace: this.workspaceId,
           workspaceRoot: this.workspaceRoot,
         },
       );
-      if (out.evaluatedPromptTokens !== undefined) this.completionModel.set(uri, out.model);
+      if (out.evaluatedPromptTokens !== undefined) this.prefill.completedWith(uri, out.model);
       const insertText = cleanCompletion(out.text, prompt);
       this.log.debug('completion', {
         model: out.model,
@@ -433,52 +413,9 @@ export class Session {
     }
   }
 
-  /**
-   * After an edit in a document this client completes in with a local model, evaluates the prompt
-   * at the edit (where the cursor is) into the file's session cache, as llama.vim does with
-   * `n_predict: 0`: by the time the debounced completion request arrives only the last few tokens
-   * are left to evaluate. A newer edit or a real request stops it (what it evaluated stays cached).
-   */
-  private schedulePrefill(uri: string, changes: readonly TextDocumentContentChangeEvent[]): void {
-    const modelId = this.completionModel.get(uri);
-    const last = changes.at(-1);
-    if (!modelId || !last || !('range' in last)) return;
-    const previous = this.prefills.get(uri);
-    if (previous) this.stopPrefill(previous);
-    const entry: { timer?: NodeJS.Timeout; abort: AbortController } = { abort: new AbortController() };
-    this.prefills.set(uri, entry);
-    // A short pause lets a burst of change events (a paste, an auto-closed bracket) settle first.
-    entry.timer = setTimeout(() => {
-      entry.timer = undefined;
-      const doc = this.docs.get(uri);
-      if (!doc || this.closed || this.inflightCompletion.has(uri) || entry.abort.signal.aborted) return;
-      const cursor = doc.offsetAt(last.range.start) + last.text.length;
-      const prompt = buildCompletionPrompt(doc.getText(), cursor, uri, this.docs.recentEdits());
-      const started = Date.now();
-      void this.host.engine
-        .prefillCompletion(
-          { modelId, sessionKey: `${this.id}:${uri}`, prefix: prompt.prefix, suffix: prompt.suffix },
-          entry.abort.signal,
-        )
-        .then(
-          (r) =>
-            this.log.debug('prefill', {
-              model: modelId,
-              ms: Date.now() - started,
-              evaluated: r.evaluatedTokens,
-              skipped: r.skipped,
-            }),
-          (err: Error) => this.log.debug('prefill failed', { model: modelId, error: err.message }),
-        )
-        .finally(() => {
-          if (this.prefills.get(uri) === entry) this.prefills.delete(uri);
-        });
-    }, 15);
-  }
-
-  private stopPrefill(p: { timer?: NodeJS.Timeout; abort: AbortController }): void {
-    clearTimeout(p.timer);
-    p.abort.abort();
+  /** The model host session of a document: completions and warm-ups of one file share its cache. */
+  private sessionKey(uri: string): string {
+    return `${this.id}:${uri}`;
   }
 
   /** Model-load progress: a gearbox/modelProgress notification, and window/workDoneProgress when supported. */
@@ -510,38 +447,6 @@ export class Session {
     const text = ctx.text ?? (ctx.uri ? this.docs.get(ctx.uri)?.getText() : undefined);
     if (text === undefined) return undefined;
     return ctx.selection ? sliceRange(text, ctx.selection) : text;
-  }
-
-  private async pullConfiguration(): Promise<void> {
-    if (!this.supportsConfiguration) return;
-    try {
-      const [section] = await this.conn.workspace.getConfiguration([{ section: 'gearbox' }]);
-      if (section !== undefined && section !== null) this.applySettings(section, 'workspace/configuration');
-    } catch (err) {
-      this.log.warn('workspace/configuration failed', { error: (err as Error).message });
-    }
-  }
-
-  private applySettings(raw: unknown, source: string): void {
-    const merged = { ...this.host.defaults, ...(typeof raw === 'object' && raw ? raw : {}) };
-    const parsed = WorkspaceSettings.safeParse(merged);
-    if (!parsed.success) {
-      const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      this.log.warn('invalid workspace settings ignored', { source, why });
-      void this.conn
-        .sendNotification('window/showMessage', {
-          type: MessageType.Warning,
-          message: `Gearbox: invalid settings ignored (${why})`,
-        })
-        .catch(() => {});
-      return;
-    }
-    this.settings = parsed.data;
-    this.log.info('settings applied', { source, pinned: parsed.data.models, mode: parsed.data.routing.mode });
-  }
-
-  get currentSettings(): WorkspaceSettings {
-    return this.settings;
   }
 }
 
