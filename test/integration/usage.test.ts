@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CancellationTokenSource, createMessageConnection, type MessageConnection } from 'vscode-jsonrpc';
-import { budgetBar, formatUsage } from '../../daemon/cli/main';
+import { budgetBar, formatUsage } from '../../daemon/cli/format';
 import { scanLedger, type LedgerRecord } from '../../daemon/ledger';
 import { workspaceIdOf } from '../../daemon/session';
 import { ErrorCodes, UsageResult } from '../../shared/protocol';
