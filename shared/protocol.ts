@@ -83,6 +83,10 @@ export const RouteReason = z.object({
 });
 export type RouteReason = z.infer<typeof RouteReason>;
 
+/** Why a catalog model cannot be used right now; ModelInfo.unavailableReason says it in words. */
+export const Unavailability = z.enum(['no-key', 'cooling-down']);
+export type Unavailability = z.infer<typeof Unavailability>;
+
 export const RejectedCandidate = z.object({
   model: z.string(),
   reason: z.enum([
@@ -180,6 +184,9 @@ export const ModelInfo = z.object({
   private: z.boolean(),
   tasks: z.array(TaskKind),
   available: z.boolean(),
+  /** Set when `available` is false for a known reason; the router and the clients act on it. */
+  unavailable: Unavailability.optional(),
+  /** For people: "no API key for openai". */
   unavailableReason: z.string().optional(),
   loaded: z.boolean().optional(),
   /** Capability estimate; absent: the router derives it from the id and tier. */

@@ -48,10 +48,6 @@ const ALL_TASKS: TaskKind[] = ['completion', 'chat', 'refactor'];
 /** Unknown self-hosted or local models: assume a small window rather than overflow one. */
 const DEFAULT_CONTEXT_WINDOW = 8192;
 
-// The router reads these prefixes back to say *why* a model is unavailable (no-key vs cooling-down).
-export const NO_KEY_REASON_PREFIX = 'no API key for ';
-export const COOLING_DOWN_REASON = 'cooling down after provider errors';
-
 export function builtinModels(): BuiltinModel[] {
   return catalogData.models.map((m) => ({ ...m }));
 }
@@ -117,12 +113,11 @@ export function buildCatalog(input: BuildCatalogInput): ModelInfo[] {
   const availability = (
     provider: ProviderConfig,
     modelId: string,
-  ): Pick<ModelInfo, 'available' | 'unavailableReason'> => {
-    if (!provider.noKey && !input.providersWithKeys.has(provider.id)) {
-      return { available: false, unavailableReason: NO_KEY_REASON_PREFIX + provider.id };
-    }
+  ): Pick<ModelInfo, 'available' | 'unavailable' | 'unavailableReason'> => {
+    if (!provider.noKey && !input.providersWithKeys.has(provider.id))
+      return { available: false, unavailable: 'no-key', unavailableReason: `no API key for ${provider.id}` };
     if (cooling.has(modelId) || cooling.has(provider.id))
-      return { available: false, unavailableReason: COOLING_DOWN_REASON };
+      return { available: false, unavailable: 'cooling-down', unavailableReason: 'cooling down after provider errors' };
     return { available: true };
   };
 

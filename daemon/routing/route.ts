@@ -298,7 +298,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
     if (!m.available) {
       rejected.push({
         model: m.id,
-        reason: unavailableKind(m.unavailableReason),
+        reason: m.unavailable ?? 'unavailable',
         detail: m.unavailableReason ?? 'unavailable',
       });
       continue;
@@ -408,13 +408,6 @@ function findByIdOrName(catalog: readonly ModelInfo[], ref: string): ModelInfo |
   if (exact) return exact;
   const byName = catalog.filter((m) => apiName(m) === ref);
   return byName.length === 1 ? byName[0] : undefined;
-}
-
-// daemon/catalog/catalog.ts writes these reasons; matching their prefixes keeps catalog data out of the router.
-function unavailableKind(reason: string | undefined): RejectedCandidate['reason'] {
-  if (reason?.startsWith('no API key')) return 'no-key';
-  if (reason?.startsWith('cooling down')) return 'cooling-down';
-  return 'unavailable';
 }
 
 const REJECTION_TEXT: Record<RejectedCandidate['reason'], [one: string, many: string]> = {

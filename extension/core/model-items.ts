@@ -110,13 +110,11 @@ function providerRank(p: string): [number, string] {
   return [i < 0 ? PROVIDER_ORDER.length : i, providerDisplayName(p).toLowerCase()];
 }
 
-/** The provider id a "no API key for X" reason names, when that is the reason. */
+/** The provider whose missing API key makes the model unavailable, when that is the reason. */
 export function missingKeyProvider(
-  m: Pick<ModelInfo, 'available' | 'unavailableReason' | 'provider' | 'local'>,
+  m: Pick<ModelInfo, 'available' | 'unavailable' | 'provider' | 'local'>,
 ): string | undefined {
-  if (m.available || m.local) return undefined;
-  const r = m.unavailableReason ?? '';
-  return /api key/i.test(r) ? m.provider : undefined;
+  return !m.available && !m.local && m.unavailable === 'no-key' ? m.provider : undefined;
 }
 
 /**

@@ -179,6 +179,7 @@ describe('daemon', () => {
       const gpt = models.find((m) => m.providerKind === 'openai');
       assert.ok(gpt, 'built-in OpenAI models are listed');
       assert.equal(gpt.available, false);
+      assert.equal(gpt.unavailable, 'no-key');
       assert.match(gpt.unavailableReason ?? '', /key/i);
     });
 

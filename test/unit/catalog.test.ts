@@ -1,12 +1,5 @@
 import { strict as assert } from 'node:assert';
-import {
-  buildCatalog,
-  builtinModels,
-  builtinProviders,
-  costUsd,
-  findModel,
-  COOLING_DOWN_REASON,
-} from '../../daemon/catalog/catalog';
+import { buildCatalog, builtinModels, builtinProviders, costUsd, findModel } from '../../daemon/catalog/catalog';
 import { ModelInfo } from '../../shared/protocol';
 import { DEPRECATED_BEFORE, generateCatalog, tierFor, type PriceEntry } from '../../scripts/gen-catalog';
 
@@ -205,6 +198,7 @@ describe('buildCatalog', () => {
     const cat = buildCatalog({ providers: [], localModels: [], providersWithKeys: none, loadedLocal: none });
     const gpt5 = findModel(cat, 'openai/gpt-5')!;
     assert.equal(gpt5.available, false);
+    assert.equal(gpt5.unavailable, 'no-key');
     assert.equal(gpt5.unavailableReason, 'no API key for openai');
     assert.ok(cat.some((m) => m.provider === 'anthropic') && cat.some((m) => m.provider === 'gemini'));
     assert.ok(!cat.some((m) => m.provider === 'xai'), 'xai is listed only when configured');
@@ -216,6 +210,7 @@ describe('buildCatalog', () => {
       loadedLocal: none,
     });
     assert.equal(findModel(withKey, 'openai/gpt-5')!.available, true);
+    assert.equal(findModel(withKey, 'openai/gpt-5')!.unavailable, undefined);
     assert.equal(findModel(withKey, 'anthropic/claude-sonnet-4-5')!.available, false);
     for (const m of withKey) ModelInfo.parse(m);
   });
@@ -245,7 +240,8 @@ describe('buildCatalog', () => {
       loadedLocal: none,
       coolingDown: new Set(['openai', 'anthropic/claude-opus-4-5']),
     });
-    assert.equal(findModel(cat, 'openai/gpt-5')!.unavailableReason, COOLING_DOWN_REASON);
+    assert.equal(findModel(cat, 'openai/gpt-5')!.unavailable, 'cooling-down');
+    assert.equal(findModel(cat, 'openai/gpt-5')!.unavailableReason, 'cooling down after provider errors');
     assert.equal(findModel(cat, 'anthropic/claude-opus-4-5')!.available, false);
     assert.equal(findModel(cat, 'anthropic/claude-sonnet-4-5')!.available, true);
   });

@@ -48,7 +48,7 @@ describe('CLI output', () => {
   it('models: an aligned table with price, context and why a model is unavailable', () => {
     const table = formatModels([
       model('local/coder', { tier: 0, contextWindow: 8192, inputPricePerMTok: 0, outputPricePerMTok: 0 }),
-      model('openai/gpt', { available: false, unavailableReason: 'no API key for openai' }),
+      model('openai/gpt', { available: false, unavailable: 'no-key', unavailableReason: 'no API key for openai' }),
     ]).split('\n');
     assert.match(table[0]!, /^MODEL\s+KIND\s+TIER\s+CONTEXT\s+PRICE\/MTok in\/out\s+AVAILABLE$/);
     assert.match(table[1]!, /^local\/coder\s+local\s+0\s+8k\s+free\s+yes$/);

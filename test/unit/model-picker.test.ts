@@ -128,7 +128,13 @@ describe('model picker items (extension/core/model-items)', () => {
     const cooling = buildModelItems({
       task: 'chat',
       models: [
-        model({ id: 'openai/a', available: false, unavailableReason: 'cooling down after provider errors', tier: 0 }),
+        model({
+          id: 'openai/a',
+          available: false,
+          unavailable: 'cooling-down',
+          unavailableReason: 'cooling down after provider errors',
+          tier: 0,
+        }),
         model({ id: 'openai/b', tier: 3 }),
       ],
     });
@@ -175,15 +181,15 @@ describe('model picker items (extension/core/model-items)', () => {
     assert.equal(items[0]!.selectable, true, 'Auto stays selectable');
   });
 
-  it('missingKeyProvider only for key problems on cloud models', () => {
-    assert.equal(
-      missingKeyProvider({ available: false, unavailableReason: 'no API key for xai', provider: 'xai', local: false }),
-      'xai',
-    );
+  it('missingKeyProvider only for key problems on cloud models, by the reason code, never by its wording', () => {
+    assert.equal(missingKeyProvider({ available: false, unavailable: 'no-key', provider: 'xai', local: false }), 'xai');
     assert.equal(missingKeyProvider({ available: true, provider: 'xai', local: false }), undefined);
     assert.equal(
-      missingKeyProvider({ available: false, unavailableReason: 'cooling down', provider: 'xai', local: false }),
+      missingKeyProvider({ available: false, unavailable: 'cooling-down', provider: 'xai', local: false }),
       undefined,
     );
+    // Text that mentions a key is for people: only the code says what is wrong.
+    const worded = { available: false, provider: 'xai', local: false, unavailableReason: 'API key quota exceeded' };
+    assert.equal(missingKeyProvider(worded), undefined);
   });
 });

@@ -491,11 +491,11 @@ describe('route', () => {
     assert.ok(long.model && !long.model.startsWith('local/'), long.summary);
   });
 
-  it('rejects unavailable models with the reason the catalog gives', () => {
-    const catalog = [
-      { ...FRONTIER, available: false, unavailableReason: 'no API key for openai' },
-      { ...OPUS, available: false, unavailableReason: 'cooling down after provider errors' },
-      { ...SONNET, available: false, unavailableReason: 'provider disabled' },
+  it('rejects unavailable models with the reason code the catalog gives, whatever its wording', () => {
+    const catalog: ModelInfo[] = [
+      { ...FRONTIER, available: false, unavailable: 'no-key', unavailableReason: 'key missing' },
+      { ...OPUS, available: false, unavailable: 'cooling-down', unavailableReason: 'resting' },
+      { ...SONNET, available: false, unavailableReason: 'no API key for anthropic (a mention, not a code)' },
       MINI,
     ];
     const d = decide({ task: 'chat', prompt: HARD_CHAT }, catalog);
@@ -504,6 +504,7 @@ describe('route', () => {
     assert.equal(reason('openai/frontier'), 'no-key');
     assert.equal(reason('anthropic/opus'), 'cooling-down');
     assert.equal(reason('anthropic/sonnet'), 'unavailable');
+    assert.equal(d.rejected.find((r) => r.model === 'openai/frontier')?.detail, 'key missing');
   });
 
   it('uses only local models in local-only mode, and for @local requests', () => {
@@ -619,7 +620,7 @@ describe('route', () => {
     assert.ok(d.rejected.length === catalog.length && d.rejected.every((r) => r.reason === 'no-key'));
 
     const one = decide({ task: 'chat', prompt: EASY_CHAT }, [
-      { ...FRONTIER, available: false, unavailableReason: 'no API key for openai' },
+      { ...FRONTIER, available: false, unavailable: 'no-key', unavailableReason: 'no API key for openai' },
     ]);
     assert.match(one.summary, /openai\/frontier has no API key/);
 
