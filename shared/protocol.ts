@@ -47,6 +47,10 @@ export type ProviderKind = z.infer<typeof ProviderKind>;
 /** Capability tier: 0 = small local, 1 = strong local / cheap cloud, 2 = mid cloud, 3 = frontier. */
 export const Tier = z.number().int().min(0).max(3);
 
+/** A request's own say in routing: 'local' keeps it local, 'best' asks for the strongest, 'stronger' one tier up. */
+export const Hint = z.enum(['local', 'best', 'stronger']);
+export type Hint = z.infer<typeof Hint>;
+
 export const ChatMessage = z.object({
   role: z.enum(['system', 'user', 'assistant']),
   content: z.string().max(2_000_000),
@@ -203,8 +207,7 @@ export const ChatParams = z.object({
   context: CodeContext.optional(),
   /** Pin a model for this request (bypasses the router). */
   model: z.string().optional(),
-  /** Explicit difficulty hint: 'local' keeps it local, 'best' asks for the strongest. */
-  hint: z.enum(['local', 'best', 'stronger']).optional(),
+  hint: Hint.optional(),
   maxTokens: z.number().int().positive().max(32_768).optional(),
   temperature: z.number().min(0).max(2).optional(),
 });
@@ -245,7 +248,7 @@ export const RefactorParams = z.object({
   text: z.string().max(4_000_000).optional(),
   languageId: z.string().optional(),
   model: z.string().optional(),
-  hint: z.enum(['local', 'best', 'stronger']).optional(),
+  hint: Hint.optional(),
 });
 export type RefactorParams = z.infer<typeof RefactorParams>;
 
@@ -276,7 +279,7 @@ export const RouteParams = z.object({
   context: CodeContext.optional(),
   conversationDepth: z.number().int().nonnegative().optional(),
   model: z.string().optional(),
-  hint: z.enum(['local', 'best', 'stronger']).optional(),
+  hint: Hint.optional(),
 });
 export type RouteParams = z.infer<typeof RouteParams>;
 export const RouteResult = RouteDecision;
@@ -329,7 +332,7 @@ export const EndpointConfig = z.object({
     .array(
       z.object({
         name: z.string().min(1),
-        tier: z.number().int().min(0).max(3).optional(),
+        tier: Tier.optional(),
         contextWindow: z.number().int().positive().optional(),
         inputPricePerMTok: z.number().nonnegative().optional(),
         outputPricePerMTok: z.number().nonnegative().optional(),

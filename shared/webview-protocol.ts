@@ -2,6 +2,7 @@
 // these schemas; a message failing its schema is dropped and logged.
 // zod/mini (tree-shakable): this module is bundled into the webview, where full zod would add ~800 KB.
 import * as z from 'zod/mini';
+import type { Hint as WireHint } from './protocol';
 
 const str = (max: number, min = 0) => z.string().check(z.minLength(min), z.maxLength(max));
 const num = () => z.number();
@@ -27,7 +28,8 @@ export const ContextChip = z.object({
 });
 export type ContextChip = z.infer<typeof ContextChip>;
 
-export const Hint = z.enum(['local', 'best', 'stronger']);
+/** shared/protocol.ts's Hint in zod/mini (a test checks that they list the same values). */
+export const Hint = z.enum(['local', 'best', 'stronger'] satisfies WireHint[]);
 
 export const UserTurn = z.object({
   id: Id,

@@ -2,17 +2,9 @@
 // Both ends validate every message they receive: a bug on one side shows up as a clear error, not as undefined fields.
 import { z } from 'zod';
 import { ChatMessage } from '../../shared/protocol';
+import { LocalModelConfigSchema } from '../config';
 
 const RequestId = z.number().int().nonnegative();
-
-const LocalModelConfigSchema = z.object({
-  id: z.string().min(1),
-  source: z.string().min(1),
-  displayName: z.string().optional(),
-  tier: z.number().optional(),
-  contextSize: z.number().int().positive().optional(),
-  tasks: z.array(z.enum(['completion', 'chat', 'refactor', 'embedding'])).optional(),
-});
 
 // ---------- parent → child ----------
 

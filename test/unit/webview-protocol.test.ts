@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { Hint as WireHint } from '../../shared/protocol';
 import {
+  Hint,
   HostToWebview,
   Turn,
   WebviewToHost,
@@ -8,6 +10,10 @@ import {
 } from '../../shared/webview-protocol';
 
 describe('webview protocol', () => {
+  it("has the wire protocol's hints, no more and no fewer", () => {
+    assert.deepEqual([...Hint.options].sort(), [...WireHint.options].sort());
+  });
+
   it('accepts every webview → extension message', () => {
     const ok: unknown[] = [
       { type: 'ready' },

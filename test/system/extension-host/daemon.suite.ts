@@ -32,7 +32,9 @@ describe('Gearbox extension: daemon connection', function () {
     const conn = await connection();
     const st = await conn.request('gearbox/status', {});
     assert.equal(conn.state, 'running');
-    assert.equal(st.version, '0.1.0');
+    // The daemon's version is the package's (injected at build time), the same as the extension's.
+    const ext = vscode.extensions.getExtension<unknown>('gearbox.gearbox');
+    assert.equal(st.version, (ext?.packageJSON as { version: string }).version);
     assert.ok(st.pid > 0);
   });
 
