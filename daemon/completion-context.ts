@@ -20,7 +20,7 @@ export interface CompletionLimits {
 
 // FIM puts the suffix after the prefix, so every keystroke re-evaluates the whole suffix: ~640
 // chars (~10 lines, ~160 tokens) keeps what follows the cursor in view at a bounded cost per key.
-export const DEFAULT_LIMITS: CompletionLimits = { maxPrefixChars: 6000, maxSuffixChars: 640, maxContextChars: 1500 };
+const DEFAULT_LIMITS: CompletionLimits = { maxPrefixChars: 6000, maxSuffixChars: 640, maxContextChars: 1500 };
 
 const BLOCK_OPENERS = /[{[(:]\s*$|=>\s*$|\b(do|then|else)\s*$/;
 

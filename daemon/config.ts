@@ -23,7 +23,7 @@ export const LocalModelConfigSchema = z.object({
 /** A local model (GGUF file or `hf:` URI) and what it serves; the model host loads it. */
 export type LocalModelConfig = z.infer<typeof LocalModelConfigSchema>;
 
-export const UserModelConfigSchema = z.object({
+const UserModelConfigSchema = z.object({
   /** The name the provider API expects. */
   name: z.string().min(1),
   /** Catalog id; default `${provider}/${name}`. */
@@ -34,10 +34,8 @@ export const UserModelConfigSchema = z.object({
   inputPricePerMTok: z.number().nonnegative().optional(),
   outputPricePerMTok: z.number().nonnegative().optional(),
 });
-/** A model of a provider beyond the built-in catalog (required for openai-compatible). */
-export type UserModelConfig = z.infer<typeof UserModelConfigSchema>;
 
-export const ProviderConfigSchema = z
+const ProviderConfigSchema = z
   .object({
     /** e.g. "openai", "anthropic", "gemini", "my-vllm". */
     id: z
@@ -61,7 +59,7 @@ export const ProviderConfigSchema = z
 export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
 
 /** Limits of the WebSocket server, per connection. Tests shrink them. */
-export const ServerLimitsSchema = z.object({
+const ServerLimitsSchema = z.object({
   /** Ping every this often; a peer that has not answered the previous ping by then is dropped. */
   heartbeatMs: z.number().int().min(10).default(30_000),
   /** Token bucket per connection for JSON-RPC requests (notifications are not counted). */

@@ -57,7 +57,7 @@ export class AlreadyRunningError extends Error {
 }
 
 /** The model host's entry next to this bundle (dist/daemon/model-host.mjs). */
-export function defaultModelHostEntry(): string {
+function defaultModelHostEntry(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const bundled = path.join(here, 'model-host.mjs');
   if (fs.existsSync(bundled)) return bundled;

@@ -23,7 +23,7 @@ import {
 import { buildCatalog } from './catalog/catalog';
 import { localModelCapability } from './catalog/gguf-identity';
 import type { DaemonConfig } from './config';
-import { FallbackRunner, type Outcome, type RecordOutcome } from './fallback-runner';
+import { FallbackRunner, type RecordOutcome } from './fallback-runner';
 import { GearboxError } from './gearbox-error';
 import { UsageLedger } from './ledger';
 import type { Logger } from './log';
@@ -371,7 +371,7 @@ export class Engine {
    */
   private recorder(ctx: RequestContext, task: TaskKind, decision: RouteDecision, catalog: ModelInfo[]): RecordOutcome {
     const started = Date.now();
-    return (model, usage, outcome: Outcome, errorCode) => {
+    return (model, usage, outcome, errorCode) => {
       void this.ledger
         .record({
           workspace: ctx.workspace ?? 'cli',

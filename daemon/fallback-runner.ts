@@ -14,15 +14,20 @@ import type { ProviderConfig } from './config';
 import { GearboxError } from './gearbox-error';
 import type { Logger } from './log';
 import type { ModelHostApi } from './model-host-api';
-import { withRetries } from './providers';
 import type { ProviderRegistry } from './providers/registry';
+import { withRetries } from './providers/retry';
 import { redactSecrets } from './routing';
+import type { LedgerOutcome } from './usage/record';
 
-export type Outcome = 'ok' | 'error' | 'cancelled';
 /** Usage as measured, or `estimated` when a stream stopped before the provider reported it. */
-export type RecordedUsage = Usage & { estimated?: boolean };
+type RecordedUsage = Usage & { estimated?: boolean };
 /** Records a request that reached a model (the usage ledger). */
-export type RecordOutcome = (model: ModelInfo, usage: RecordedUsage, outcome: Outcome, errorCode?: number) => void;
+export type RecordOutcome = (
+  model: ModelInfo,
+  usage: RecordedUsage,
+  outcome: LedgerOutcome,
+  errorCode?: number,
+) => void;
 
 export interface FallbackRequest {
   task: TaskKind;
@@ -168,7 +173,7 @@ export class FallbackRunner {
 }
 
 /** The name the provider's API expects for a catalog model. */
-export function apiModelName(model: ModelInfo, provider: ProviderConfig): string {
+function apiModelName(model: ModelInfo, provider: ProviderConfig): string {
   const user = provider.models?.find((m) => (m.id ?? `${provider.id}/${m.name}`) === model.id);
   if (user) return user.name;
   const prefix = `${provider.id}/`;
@@ -176,12 +181,12 @@ export function apiModelName(model: ModelInfo, provider: ProviderConfig): string
 }
 
 /** Tokens of a request that stopped mid-answer (no usage reported): the prompt estimate and the streamed text. */
-export function partialUsage(decision: RouteDecision, streamed: string): RecordedUsage {
+function partialUsage(decision: RouteDecision, streamed: string): RecordedUsage {
   if (!streamed) return { inputTokens: 0, outputTokens: 0 };
   return { inputTokens: decision.estimatedInputTokens, outputTokens: Math.ceil(streamed.length / 4), estimated: true };
 }
 
-export function abortError(): Error {
+function abortError(): Error {
   const e = new Error('Request cancelled');
   e.name = 'AbortError';
   return e;

@@ -17,7 +17,7 @@ import { redact, silentLogger, type Logger } from './log';
 import { UsageAggregator, UsageRangeError } from './usage/aggregate';
 import { buildRecord, LedgerRecord, type RequestOutcome } from './usage/record';
 
-export { LedgerRecord, buildRecord, counterfactual, type RequestOutcome } from './usage/record';
+export { LedgerRecord, type RequestOutcome } from './usage/record';
 
 const write = (fd: number, buf: Buffer, offset: number, length: number): Promise<number> =>
   new Promise((resolve, reject) =>

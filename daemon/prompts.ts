@@ -1,7 +1,7 @@
 // Prompt text for chat and refactors, and parsing of model answers into edits.
 import type { ChatMessage, RefactorKind } from '../shared/protocol';
 
-export const CHAT_SYSTEM_PROMPT =
+const CHAT_SYSTEM_PROMPT =
   "You are Gearbox, a concise coding assistant inside the user's editor. Answer with working code in fenced " +
   'code blocks tagged with their language, and keep prose short.';
 
@@ -31,7 +31,7 @@ const INSTRUCTIONS: Record<Exclude<RefactorKind, 'refactor'>, string> = {
   tests: 'Write unit tests for this code using the test framework most idiomatic for the language.',
 };
 
-export function refactorInstruction(kind: RefactorKind, instruction: string | undefined): string {
+function refactorInstruction(kind: RefactorKind, instruction: string | undefined): string {
   if (kind === 'refactor') return instruction?.trim() || 'Improve this code.';
   const base = INSTRUCTIONS[kind];
   return instruction?.trim() ? `${base}\nAlso: ${instruction.trim()}` : base;

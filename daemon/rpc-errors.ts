@@ -16,7 +16,7 @@ export function toResponseError(err: unknown): ResponseError<unknown> {
   return new ResponseError(ErrorCodes.InternalError, `Internal error: ${redact(message)}`);
 }
 
-export function formatZod(err: z.ZodError): string {
+function formatZod(err: z.ZodError): string {
   return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(params)'}: ${i.message}`).join('; ');
 }
 

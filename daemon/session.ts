@@ -461,7 +461,7 @@ export function workspaceIdOf(
 }
 
 /** The first workspace folder as a local path (for privatePaths globs), if it is a file: URI. */
-export function workspaceRootOf(
+function workspaceRootOf(
   folders: { uri: string }[] | null | undefined,
   rootUri: string | null | undefined,
 ): string | undefined {

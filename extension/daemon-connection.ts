@@ -184,12 +184,6 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
     return entry.result.parse(raw) as ResultOf<M>;
   }
 
-  /** Raw LSP request (for standard methods the languageclient has no helper for). */
-  async sendRaw<R>(method: string, params: unknown, token?: vscode.CancellationToken): Promise<R> {
-    await this.start();
-    return token ? this.client!.sendRequest<R>(method, params, token) : this.client!.sendRequest<R>(method, params);
-  }
-
   onNotification<M extends NotificationMethod>(method: M, handler: (params: ParamsOf<M>) => void): vscode.Disposable {
     // vscode-jsonrpc keeps one handler per method: fan out here so several features can listen.
     let set = this.notificationHandlers.get(method);

@@ -18,13 +18,6 @@ function ensureProvider(): void {
   });
 }
 
-/** Disposes the content provider (call from deactivate if wanted; previewAndApply re-registers). */
-export function disposeEditPreview(): void {
-  registration?.dispose();
-  registration = undefined;
-  contents.clear();
-}
-
 async function closeDiff(previewUri: vscode.Uri): Promise<void> {
   const key = previewUri.toString();
   const tabs: vscode.Tab[] = [];

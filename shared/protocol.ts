@@ -34,7 +34,6 @@ export const ErrorCodes = {
   /** A gearbox/index/* request from a client without a file: workspace folder. */
   NoWorkspaceFolder: -32013,
 } as const;
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 // ---------- shared pieces ----------
 

@@ -43,7 +43,7 @@ export const UserTurn = z.object({
 });
 export type UserTurn = z.infer<typeof UserTurn>;
 
-export const AnswerStatus = z.enum(['streaming', 'done', 'interrupted', 'stopped', 'error']);
+const AnswerStatus = z.enum(['streaming', 'done', 'interrupted', 'stopped', 'error']);
 export type AnswerStatus = z.infer<typeof AnswerStatus>;
 
 export const AnswerRoute = z.object({
@@ -85,7 +85,7 @@ export const ModelOption = z.object({
 });
 export type ModelOption = z.infer<typeof ModelOption>;
 
-export const ConnectionStateSchema = z.enum(['starting', 'running', 'stopping', 'stopped', 'startFailed']);
+const ConnectionStateSchema = z.enum(['starting', 'running', 'stopping', 'stopped', 'startFailed']);
 
 // ---------- webview → extension ----------
 

@@ -5,7 +5,7 @@ import type { ModelCapability, ModelInfo, TaskKind, Usage } from '../../shared/p
 import { catalogCapability, identifyFromText, localCapability, tierCapability } from '../routing/capability';
 import data from './catalog-data.json' with { type: 'json' };
 
-export type BuiltinProviderKind = ProviderConfig['kind'];
+type BuiltinProviderKind = ProviderConfig['kind'];
 
 export interface BuiltinProvider {
   id: string;

@@ -14,7 +14,7 @@ import { WebSocketMessageReader, WebSocketMessageWriter } from '../../shared/ws-
 import { openDaemonSocket } from '../../shared/daemon-socket';
 import { readDiscovery, readToken, runtimePaths, type Discovery } from '../../shared/discovery';
 
-export class DaemonNotRunningError extends Error {
+class DaemonNotRunningError extends Error {
   constructor(dir: string) {
     super(`No Gearbox daemon is running (looked in ${dir}). Start one with: gearbox start --detach`);
   }

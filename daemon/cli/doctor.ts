@@ -181,7 +181,7 @@ export async function buildNative(opts: { amx?: boolean; smokeModel?: string } =
 }
 
 /** Loads `model` with the binary node-llama-cpp picks now and evaluates a 64-token prompt, in a child process. */
-export function smokeTest(model: string): Promise<{ ok: boolean; why: string }> {
+function smokeTest(model: string): Promise<{ ok: boolean; why: string }> {
   const entry = process.argv[1];
   return new Promise((resolve) => {
     if (!entry) return resolve({ ok: false, why: 'cannot locate the gearbox CLI to run the check' });

@@ -7,7 +7,7 @@ import { sdkTimeout, streamBase, type ProviderRuntime } from './runtime';
 import { streamChat, type StreamStep } from './stream-chat';
 
 /** The Messages API requires max_tokens. */
-export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 
 export function createAnthropicProvider(config: ProviderConfig, rt: ProviderRuntime): ChatProvider {
   let cached: { key: string; client: Anthropic } | undefined;

@@ -81,10 +81,6 @@ function codeForKind(kind: ProviderErrorKind): number {
   }
 }
 
-export function isProviderError(err: unknown): err is ProviderError {
-  return err instanceof ProviderError;
-}
-
 /** Turns a failure after some text was delivered into a stream-cut: retrying would duplicate output. */
 export function asStreamCut(err: ProviderError, partialText: string): ProviderError {
   if (err.kind === 'stream-cut' && err.partialText === partialText) return err;
@@ -131,7 +127,7 @@ export function parseRetryAfter(
 }
 
 /** google.rpc.RetryInfo `retryDelay` is a protobuf Duration in JSON form, e.g. "37s" or "0.050s". */
-export function parseGoogleRetryDelay(body: unknown): number | undefined {
+function parseGoogleRetryDelay(body: unknown): number | undefined {
   const details = (body as { error?: { details?: unknown } } | undefined)?.error?.details;
   if (!Array.isArray(details)) return undefined;
   for (const d of details) {

@@ -9,9 +9,6 @@ import { ProviderError } from './errors';
 import { createGeminiProvider } from './gemini';
 import { createOpenAIProvider } from './openai';
 
-export { ProviderError, parseRetryAfter, toProviderError, type ProviderErrorKind } from './errors';
-export { withRetries, ProviderHealth, type RetryOptions, type ProviderHealthOptions } from './retry';
-
 export interface CreateProviderOptions {
   logger: Logger;
   /** Deadline for the first streamed event (connect + time to first token). */

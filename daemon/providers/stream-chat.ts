@@ -28,7 +28,7 @@ export interface StreamChatParams<E> {
 }
 
 /** Rough token count used when a server reports no usage: about four characters a token. */
-export function estimateTokens(chars: number): number {
+function estimateTokens(chars: number): number {
   return Math.ceil(chars / 4);
 }
 

@@ -12,8 +12,8 @@ import type {
 import type { LedgerRecord } from './record';
 
 /** The longest range a usage query may cover. */
-export const MAX_USAGE_DAYS = 3660;
-export const DEFAULT_SINCE = '30d';
+const MAX_USAGE_DAYS = 3660;
+const DEFAULT_SINCE = '30d';
 
 /** Local calendar date of an instant, YYYY-MM-DD. */
 export function localDay(d: Date): string {
@@ -26,7 +26,7 @@ export function addDays(day: string, n: number): string {
   return localDay(new Date(y, m - 1, d + n, 12));
 }
 
-export function daysBetween(from: string, to: string): number {
+function daysBetween(from: string, to: string): number {
   const [y1, m1, d1] = from.split('-').map(Number) as [number, number, number];
   const [y2, m2, d2] = to.split('-').map(Number) as [number, number, number];
   return Math.round((Date.UTC(y2, m2 - 1, d2) - Date.UTC(y1, m1 - 1, d1)) / 86_400_000);

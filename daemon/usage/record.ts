@@ -7,7 +7,7 @@ import { TaskKind, type ModelInfo, type RouteDecision, type Usage } from '../../
 
 export const LEDGER_RECORD_VERSION = 1;
 
-export const LedgerOutcome = z.enum(['ok', 'error', 'cancelled']);
+const LedgerOutcome = z.enum(['ok', 'error', 'cancelled']);
 export type LedgerOutcome = z.infer<typeof LedgerOutcome>;
 
 export const LedgerRecord = z.object({
@@ -66,7 +66,7 @@ export function counterfactual(
 }
 
 /** The strongest reasons of a route decision, by feature name: short and free of user text. */
-export function topReasons(decision: Pick<RouteDecision, 'reasons'>, max = 3): string[] {
+function topReasons(decision: Pick<RouteDecision, 'reasons'>, max = 3): string[] {
   return decision.reasons
     .filter((r) => !r.feature.startsWith('task:'))
     .slice()

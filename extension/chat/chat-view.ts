@@ -11,11 +11,10 @@ import { buildAttachedContext, chipLabel, isEmptyRange, lineSpan, type AttachedC
 import { ChatController, contextLabel, type CodeActionKind } from './controller';
 import { HistoryStore } from './history';
 
-export const CHAT_VIEW_ID = 'gearbox.chat';
+const CHAT_VIEW_ID = 'gearbox.chat';
 
 /** Argument of the internal command `gearbox.chat.send` (used by the refactor "Explain" action). */
-export const ChatSendArgs = z.object({ message: z.string().min(1).max(1_000_000), context: CodeContext.optional() });
-export type ChatSendArgs = z.infer<typeof ChatSendArgs>;
+const ChatSendArgs = z.object({ message: z.string().min(1).max(1_000_000), context: CodeContext.optional() });
 
 /** Editors whose documents are not code the user is working on. */
 const IGNORED_SCHEMES = new Set(['output', 'debug', 'vscode-scm', 'comment', 'vscode-chat-code-block', PREVIEW_SCHEME]);
@@ -280,6 +279,6 @@ function toRange(sel: vscode.Range): {
   };
 }
 
-export function renderHtml(webview: vscode.Webview, distRoot: vscode.Uri): string {
+function renderHtml(webview: vscode.Webview, distRoot: vscode.Uri): string {
   return webviewHtml(webview, distRoot, { script: 'main.js', style: 'main.css', title: 'Gearbox Chat' });
 }

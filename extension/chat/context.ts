@@ -7,7 +7,7 @@ import type { ContextChip } from '../../shared/webview-protocol';
 /** The whole file is attached when nothing is selected, up to this many characters. */
 export const MAX_CONTEXT_CHARS = 200_000;
 /** Above this the full document is not sent along with a selection; the selected text alone is. */
-export const MAX_DOCUMENT_CHARS = 1_000_000;
+const MAX_DOCUMENT_CHARS = 1_000_000;
 
 export interface EditorSnapshot {
   uri: string;
@@ -27,7 +27,7 @@ export interface AttachedContext {
   context: CodeContext;
 }
 
-export function baseName(path: string): string {
+function baseName(path: string): string {
   const clean = path.replace(/[\\/]+$/, '');
   const i = Math.max(clean.lastIndexOf('/'), clean.lastIndexOf('\\'));
   return i >= 0 ? clean.slice(i + 1) : clean;

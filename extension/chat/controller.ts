@@ -48,7 +48,7 @@ export interface ChatControllerDeps {
 }
 
 /** The most characters of conversation sent with one request (older turns are left out). */
-export const MAX_CONVERSATION_CHARS = 400_000;
+const MAX_CONVERSATION_CHARS = 400_000;
 const MAX_MESSAGES = 400;
 
 interface ActiveStream {

@@ -17,7 +17,7 @@ export interface HistoryLimits {
   maxChars: number;
 }
 
-export const DEFAULT_HISTORY_LIMITS: HistoryLimits = { maxTurns: 200, maxChars: 1_500_000 };
+const DEFAULT_HISTORY_LIMITS: HistoryLimits = { maxTurns: 200, maxChars: 1_500_000 };
 
 export interface HistoryState {
   turns: Turn[];

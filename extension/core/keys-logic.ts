@@ -4,7 +4,7 @@ import { EndpointConfig, type ModelInfo, type SetKeysParams } from '../../shared
 import { providerDisplayName } from './model-items';
 
 /** SecretStorage key of a provider's API key. */
-export const SECRET_PREFIX = 'gearbox.apiKey.';
+const SECRET_PREFIX = 'gearbox.apiKey.';
 /** globalState: provider ids that have a key in SecretStorage (SecretStorage cannot list). */
 export const STORED_PROVIDERS_STATE = 'gearbox.apiKeyProviders';
 /** globalState: OpenAI-compatible endpoints added from the editor (no secrets in them). */

@@ -4,7 +4,7 @@ import type { ModelInfo, TaskKind } from '../../shared/protocol';
 
 export const AUTO_MODEL = 'auto';
 
-export const TASKS: readonly { task: TaskKind; label: string }[] = [
+const TASKS: readonly { task: TaskKind; label: string }[] = [
   { task: 'completion', label: 'Completion' },
   { task: 'chat', label: 'Chat' },
   { task: 'refactor', label: 'Refactor' },

@@ -13,7 +13,7 @@ import {
 import type { GearboxClient } from '../client-api';
 import { webviewHtml } from '../webview-html';
 
-export const USAGE_VIEW_ID = 'gearbox.usage';
+const USAGE_VIEW_ID = 'gearbox.usage';
 const POLL_MS = 30_000;
 /** After the last chat chunk: the answer is done and recorded by then. */
 const AFTER_CHAT_MS = 1500;
@@ -142,6 +142,6 @@ export function registerUsageView(context: vscode.ExtensionContext, client: Gear
   return vscode.Disposable.from(...disposables);
 }
 
-export function renderUsageHtml(webview: vscode.Webview, distRoot: vscode.Uri): string {
+function renderUsageHtml(webview: vscode.Webview, distRoot: vscode.Uri): string {
   return webviewHtml(webview, distRoot, { script: 'usage.js', style: 'usage.css', title: 'Gearbox Usage' });
 }

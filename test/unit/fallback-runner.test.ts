@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { FallbackRunner, type FallbackRequest, type Outcome } from '../../daemon/fallback-runner';
+import { FallbackRunner, type FallbackRequest } from '../../daemon/fallback-runner';
 import { GearboxError } from '../../daemon/gearbox-error';
 import { silentLogger } from '../../daemon/log';
 import type { LocalChatRequest, ModelHostApi } from '../../daemon/model-host-api';
 import { ProviderRegistry } from '../../daemon/providers/registry';
+import type { LedgerOutcome } from '../../daemon/usage/record';
 import { ErrorCodes, type ModelInfo, type RouteDecision } from '../../shared/protocol';
 import { FakeModelHost } from '../fakes/fake-model-host';
 import { model } from '../helpers/catalog-models';
@@ -32,7 +33,7 @@ function decision(over: Partial<RouteDecision> = {}): RouteDecision {
 }
 
 function setup(host: ModelHostApi) {
-  const records: { model: string; outcome: Outcome; errorCode?: number; estimated?: boolean; out: number }[] = [];
+  const records: { model: string; outcome: LedgerOutcome; errorCode?: number; estimated?: boolean; out: number }[] = [];
   const runner = new FallbackRunner({
     providers: new ProviderRegistry({ configured: [], env: {}, logger: silentLogger }),
     modelHost: host,

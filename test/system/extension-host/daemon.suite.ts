@@ -34,7 +34,8 @@ describe('Gearbox extension: daemon connection', function () {
     assert.equal(conn.state, 'running');
     // The daemon's version is the package's (injected at build time), the same as the extension's.
     const ext = vscode.extensions.getExtension<unknown>('gearbox.gearbox');
-    assert.equal(st.version, (ext?.packageJSON as { version: string }).version);
+    assert.ok(ext);
+    assert.equal(st.version, (ext.packageJSON as { version: string }).version);
     assert.ok(st.pid > 0);
   });
 
