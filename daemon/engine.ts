@@ -94,7 +94,7 @@ export class Engine {
       /* host down: nothing loaded */
     }
     return buildCatalog({
-      providers: [...this.providers.providers],
+      providers: this.providers.all,
       localModels: this.opts.config.localModels,
       providersWithKeys: new Set(this.providers.providersWithKeys()),
       loadedLocal: loaded,

@@ -58,8 +58,8 @@ export function builtinProviders(): BuiltinProvider[] {
 }
 
 export interface BuildCatalogInput {
-  providers: ProviderConfig[];
-  localModels: LocalModelConfig[];
+  providers: readonly ProviderConfig[];
+  localModels: readonly LocalModelConfig[];
   /** Provider ids with a key (set by a client or found in the provider's env var). */
   providersWithKeys: Set<string>;
   /** Local model ids currently loaded in the model host. */

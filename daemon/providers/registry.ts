@@ -47,7 +47,8 @@ export class ProviderRegistry {
     }
   }
 
-  get providers(): readonly ProviderConfig[] {
+  /** Every provider, configured ones first. */
+  get all(): readonly ProviderConfig[] {
     return this.list;
   }
 

@@ -15,7 +15,7 @@ describe('provider registry', () => {
       { id: 'corp', kind: 'openai-compatible', baseUrl: 'http://corp.internal/v1', private: true },
       { id: 'openai', kind: 'openai', apiKeyEnv: 'CORP_OPENAI_KEY' },
     ]);
-    const ids = r.providers.map((p) => p.id);
+    const ids = r.all.map((p) => p.id);
     assert.deepEqual(ids.slice(0, 4), ['corp', 'openai', 'anthropic', 'gemini']);
     assert.ok(ids.includes('xai') && ids.includes('deepseek'));
     assert.equal(new Set(ids).size, ids.length);
