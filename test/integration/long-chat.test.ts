@@ -48,9 +48,14 @@ describe('long chats: every turn counts toward the context window', function () 
   });
 
   it('a 40-turn chat with an easy last question is not sent to the 8k local model', async () => {
-    const messages: ChatMessage[] = [];
-    for (let i = 0; i < 39; i++) messages.push({ role: i % 2 === 0 ? 'user' : 'assistant', content: turn(i) });
-    messages.push({ role: 'user', content: 'rename this variable' });
+    const chat = (content: (i: number) => string): ChatMessage[] => [
+      ...Array.from(
+        { length: 39 },
+        (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: content(i) }) as const,
+      ),
+      { role: 'user', content: 'rename this variable' },
+    ];
+    const messages = chat(turn);
     const c = await d.connect();
     const res = await c.request('gearbox/chat', { streamId: 'long', messages });
 
@@ -64,7 +69,9 @@ describe('long chats: every turn counts toward the context window', function () 
     assert.equal(local?.reason, 'context-too-small', JSON.stringify(res.route.rejected));
     assert.equal(host.calls.length, 0, 'the local model never saw the conversation');
     assert.equal(cloud.requests.length, 1);
-    // Difficulty is still the request's own: an easy rename, not the bulk of the conversation.
-    assert.equal(res.route.requiredTier, 0, res.route.summary);
+    // Difficulty is still the request's own: the same chat with short turns is exactly as hard.
+    const short = await c.request('gearbox/chat', { streamId: 'short', messages: chat((i) => `turn ${i}`) });
+    assert.equal(short.model, 'local/small', short.route.summary);
+    assert.equal(res.route.difficulty, short.route.difficulty);
   });
 });

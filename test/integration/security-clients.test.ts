@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { connectToDaemon } from '../../daemon/cli/client';
+import { VERSION } from '../../daemon/version';
 import { connectOrStartDaemon } from '../../extension/core/daemon-locator';
 import { PROTOCOL_VERSION } from '../../shared/protocol';
 import { canSwitchUser, gearboxAs, gearboxBin, type Run, scriptAs } from '../helpers/as-user';
@@ -38,7 +39,7 @@ function plant(dir: string, port: number, pid: number): void {
     port,
     host: '127.0.0.1',
     protocolVersion: PROTOCOL_VERSION,
-    version: '0.1.0',
+    version: VERSION,
     startedAt: new Date().toISOString(),
   };
   fs.writeFileSync(path.join(dir, 'daemon.json'), JSON.stringify(discovery));
@@ -262,7 +263,7 @@ describe("security: clients pin the daemon's TLS certificate", function () {
     fs.mkdirSync(runtimeDir, { mode: 0o700 });
     const write = (cert: TestCert) => {
       const d = { pid: process.pid, port: impostor.port, host: '127.0.0.1', tls: { cert: cert.pem } };
-      const full = { ...d, protocolVersion: PROTOCOL_VERSION, version: '0.1.0', startedAt: new Date().toISOString() };
+      const full = { ...d, protocolVersion: PROTOCOL_VERSION, version: VERSION, startedAt: new Date().toISOString() };
       fs.writeFileSync(path.join(runtimeDir, 'daemon.json'), JSON.stringify(full), { mode: 0o600 });
       fs.writeFileSync(path.join(runtimeDir, 'token'), 'the-real-token-value', { mode: 0o600 });
     };
