@@ -44,7 +44,6 @@ export const UserTurn = z.object({
 export type UserTurn = z.infer<typeof UserTurn>;
 
 const AnswerStatus = z.enum(['streaming', 'done', 'interrupted', 'stopped', 'error']);
-export type AnswerStatus = z.infer<typeof AnswerStatus>;
 
 export const AnswerRoute = z.object({
   summary: z.string(),
