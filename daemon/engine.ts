@@ -30,6 +30,7 @@ import { UsageLedger } from './ledger';
 import type { Logger } from './log';
 import type { ModelHostApi } from './model-host-api';
 import { fixesText } from './models/fixes';
+import { withTaskDefaults } from './models/task-defaults';
 import { attachContext, firstCodeBlock, proseAround, refactorMessages } from './prompts';
 import { ProviderRegistry } from './providers/registry';
 import { hintInText, route, type RouteInput } from './routing';
@@ -160,7 +161,9 @@ export class Engine {
     const catalog = await this.catalog();
     await this.ledger.ready;
     // Spent today / this month (every workspace), for the router's budget caps (settings.budget).
-    const decision = route({ ...input, settings, budget: this.ledger.budgetState() }, catalog);
+    // Where the workspace leaves a task on "auto", the daemon-wide default (gearbox models default) holds.
+    const withDefaults = withTaskDefaults(settings, this.opts.config.defaults.models);
+    const decision = route({ ...input, settings: withDefaults, budget: this.ledger.budgetState() }, catalog);
     return { decision, catalog };
   }
 

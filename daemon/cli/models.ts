@@ -7,6 +7,7 @@ import { CancellationTokenSource } from 'vscode-jsonrpc';
 import {
   ModelRole,
   TaskKind,
+  type DownloadProgress,
   type LocalModelEntry,
   type ModelSourceParam,
   type ModelsListResult,
@@ -154,8 +155,11 @@ function resumeHint(m: LocalModelEntry): string {
 /** Downloads (or joins the download of) a model, drawing its progress on stderr; Ctrl-C cancels it. */
 async function downloadWithProgress(c: DaemonClient, id: string, json: boolean): Promise<LocalModelEntry> {
   const bar = new ProgressBar(id, process.stderr);
+  let last: DownloadProgress | undefined;
   c.onNotification('gearbox/models/progress', (p) => {
-    if (p.id === id && !json) bar.update(p);
+    if (p.id !== id || json) return;
+    last = p;
+    bar.update(p);
   });
   const cts = new CancellationTokenSource();
   let interrupted = false;
@@ -166,6 +170,9 @@ async function downloadWithProgress(c: DaemonClient, id: string, json: boolean):
   process.once('SIGINT', onSigint);
   try {
     const { model } = await c.request('gearbox/models/download', { id, wait: true }, cts);
+    // The last progress notification may trail the answer: the bar ends on the whole file.
+    const size = model.sizeBytes;
+    if (size && !json) bar.update({ bytesPerSecond: 0, ...last, receivedBytes: size, totalBytes: size, etaSeconds: 0 });
     bar.end();
     return model;
   } catch (err) {

@@ -328,6 +328,40 @@ describe('local model downloads (fake Hugging Face hub)', function () {
     assert.ok(!fs.existsSync(fimPath()));
   });
 
+  it('a per-task default reaches every client whose workspace leaves the choice to the router', async () => {
+    const host = new FakeModelHost();
+    await start(
+      {
+        localModels: [
+          { id: 'local/a', source: '/nonexistent/a.gguf', tier: 0, tasks: ['completion'] },
+          { id: 'local/b', source: '/nonexistent/b.gguf', tier: 0, tasks: ['completion'] },
+        ],
+      },
+      host,
+    );
+    const auto = await d.connect({ models: { completion: 'auto' } });
+    const pinned = await d.connect({ models: { completion: 'local/a' } });
+    const completeWith = async (c: DaemonClient) => {
+      const doc = { uri: `file:///w/${Math.random()}.py`, languageId: 'python', version: 1, text: 'x = ' };
+      await c.connection.sendNotification('textDocument/didOpen', { textDocument: doc });
+      await c.connection.sendRequest('textDocument/inlineCompletion', {
+        textDocument: { uri: doc.uri },
+        position: { line: 0, character: 4 },
+        context: { triggerKind: 1 },
+      });
+      return host.calls.at(-1)!.req.modelId;
+    };
+    assert.equal(await completeWith(auto), 'local/a', "the router's own pick");
+    const bad = await rejection(a.request('gearbox/models/setDefaults', { defaults: { completion: 'local/nope' } }));
+    assert.equal(bad.code, ErrorCodes.InvalidParams);
+    const set = await a.request('gearbox/models/setDefaults', { defaults: { completion: 'local/b' } });
+    assert.deepEqual(set.defaults, { completion: 'local/b', chat: null, refactor: null });
+    assert.equal(await completeWith(auto), 'local/b');
+    assert.equal(await completeWith(pinned), 'local/a', "a workspace's own pin still wins");
+    await a.request('gearbox/models/setDefaults', { defaults: { completion: null } });
+    assert.equal((await a.request('gearbox/models/list', {})).defaults.completion, null);
+  });
+
   it('when no model can serve, the error names the one fix: the preset to add, or the model to download', async () => {
     await start();
     const doc = { uri: 'file:///w/a.py', languageId: 'python', version: 1, text: 'def f(' };
