@@ -173,6 +173,22 @@ describe('local model downloads (fake Hugging Face hub)', function () {
     assert.equal(createHash('sha256').update(fs.readFileSync(fimPath())).digest('hex'), modelSha);
   });
 
+  it('a connection that stalls is dropped and the download resumes on a new one', async () => {
+    await start({ downloads: { stallSeconds: 0.2, retryDelayMs: 10, retries: 2 } });
+    // The hub sends 2 MiB and then nothing, connection open, until the test ends.
+    hub.nextGet(FIM.repo, FIM.path, { pauseAt: 2 * MiB });
+    await a.request('gearbox/models/add', { source: { kind: 'preset', id: 'tiny-fim' }, download: false });
+    const res = await a.request('gearbox/models/download', { id: 'local/tiny-fim', wait: true });
+    assert.equal(res.model.state, 'on-disk');
+    const gets = hub.fileGets(FIM.repo, FIM.path);
+    assert.deepEqual(
+      gets.map((g) => g.range),
+      [undefined, `bytes=${2 * MiB}-`],
+    );
+    assert.equal(hub.bytesServed(FIM.repo, FIM.path), modelSize);
+    assert.ok(d.logs.some((l) => l.includes('download interrupted; resuming') && l.includes('no data for 0.2 s')));
+  });
+
   it('two clients asking for the same model share one download', async () => {
     await start();
     const b = await d.connect();
