@@ -8,7 +8,12 @@ export class DownloadError extends GearboxError {
     message: string,
     data: Record<string, unknown> = {},
   ) {
-    super(reason === 'offline' ? ErrorCodes.Offline : ErrorCodes.DownloadFailed, message, { ...data, reason });
+    // The data is a ModelErrorData (shared/protocol.ts): clients parse every download error alike.
+    super(reason === 'offline' ? ErrorCodes.Offline : ErrorCodes.DownloadFailed, message, {
+      fixes: [],
+      ...data,
+      reason,
+    });
     this.name = 'DownloadError';
   }
 }
