@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { TaskKind, Tier, WorkspaceSettings } from '../shared/protocol';
 
@@ -120,6 +121,27 @@ export const DaemonConfigSchema = z.object({
   providers: z.array(ProviderConfigSchema).default([]),
   /** Where hf: models are downloaded. */
   modelsDir: z.string().optional(),
+  /**
+   * The Hugging Face hub (or a mirror) hf: models come from. Default: $MODEL_ENDPOINT, else
+   * $HF_ENDPOINT, else https://huggingface.co (node-llama-cpp's order).
+   */
+  modelEndpoint: z.string().url().optional(),
+  /** With no local model configured, the first start fetches the preset recommended for completion. */
+  autoDownload: z.boolean().default(true),
+  /** A preset list (same format as daemon/models/presets.json) instead of the built-in one. */
+  presetsFile: z.string().min(1).optional(),
+  downloads: z
+    .object({
+      /** No byte for this long mid-file: the connection is dropped and the download resumed. */
+      stallSeconds: z.number().positive().default(30),
+      /** How long the hub may take to answer a metadata request before we call it offline. */
+      connectTimeoutSeconds: z.number().positive().default(10),
+      /** Attempts in a row that fetch nothing before a download gives up (its bytes stay, resumable). */
+      retries: z.number().int().nonnegative().default(5),
+      /** First wait between attempts (doubles each time). */
+      retryDelayMs: z.number().int().nonnegative().default(1000),
+    })
+    .default({ stallSeconds: 30, connectTimeoutSeconds: 10, retries: 5, retryDelayMs: 1000 }),
   /** Inference threads; default: physical cores. */
   threads: z.number().int().positive().optional(),
   gpu: z.union([z.literal('auto'), z.literal(false)]).default('auto'),
@@ -169,6 +191,20 @@ export function defaultIndexDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'gearbox', 'index');
 }
 
+/** A config that cannot be used, with each problem's dotted field path ("localModels.0.source"). */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly issues: { path: string; message: string }[],
+    message?: string,
+  ) {
+    super(
+      message ?? `Config ${file} is invalid: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
 /** Reads and validates the config; a missing file means defaults, a bad one is a clear error. */
 export function loadConfig(file: string): DaemonConfig {
   let raw: string | undefined;
@@ -178,17 +214,37 @@ export function loadConfig(file: string): DaemonConfig {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
       throw new Error(`Cannot read config ${file}: ${(err as Error).message}`);
   }
-  if (raw === undefined) return DaemonConfigSchema.parse({});
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (err) {
-    throw new Error(`Config ${file} is not valid JSON: ${(err as Error).message}`);
+  if (raw === undefined) return parseConfig('{}', file);
+  return parseConfig(raw, file);
+}
+
+/** "line 3, column 7" of an offset, for JSON syntax errors. */
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
+}
+
+/**
+ * Parses config text (JSON with comments, as VS Code's settings) and validates it; relative paths
+ * become absolute against the config file's dir. Throws ConfigError naming each bad field.
+ */
+export function parseConfig(text: string, file: string): DaemonConfig {
+  const errors: ParseError[] = [];
+  const json: unknown = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length) {
+    const issues = errors.map((e) => ({
+      path: '',
+      message: `not valid JSON: ${printParseErrorCode(e.error)} at ${lineCol(text, e.offset)}`,
+    }));
+    throw new ConfigError(file, issues);
   }
-  const parsed = DaemonConfigSchema.safeParse(json);
+  const parsed = DaemonConfigSchema.safeParse(json ?? {});
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`Config ${file} is invalid: ${issues}`);
+    throw new ConfigError(
+      file,
+      parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
   }
   const cfg = parsed.data;
   // Relative model paths are relative to the config file, like every other tool's config.
@@ -202,17 +258,29 @@ export function loadConfig(file: string): DaemonConfig {
   if (cfg.tls) cfg.tls = { certPath: expand(cfg.tls.certPath), keyPath: expand(cfg.tls.keyPath) };
   if (cfg.modelsDir) cfg.modelsDir = expand(cfg.modelsDir);
   if (cfg.codebaseIndex.dir) cfg.codebaseIndex.dir = expand(cfg.codebaseIndex.dir);
+  if (cfg.presetsFile) cfg.presetsFile = expand(cfg.presetsFile);
   if (cfg.ledgerPath) {
     if (cfg.ledgerPath === '~' || cfg.ledgerPath.startsWith('~/'))
       cfg.ledgerPath = path.join(os.homedir(), cfg.ledgerPath.slice(1));
     else if (!path.isAbsolute(cfg.ledgerPath)) cfg.ledgerPath = path.resolve(dir, cfg.ledgerPath);
   }
-  const ids = new Set<string>();
-  for (const id of [...cfg.localModels.map((m) => m.id), ...cfg.providers.map((p) => p.id)]) {
-    if (ids.has(id)) throw new Error(`Config ${file} is invalid: duplicate id "${id}"`);
-    ids.add(id);
+  const ids = new Map<string, string>();
+  const entries = [
+    ...cfg.localModels.map((m, i) => [m.id, `localModels.${i}.id`] as const),
+    ...cfg.providers.map((p, i) => [p.id, `providers.${i}.id`] as const),
+  ];
+  for (const [id, where] of entries) {
+    const first = ids.get(id);
+    if (first) throw new ConfigError(file, [{ path: where, message: `duplicate id "${id}" (also ${first})` }]);
+    ids.set(id, where);
   }
   return cfg;
+}
+
+/** The hub hf: downloads use: the config's modelEndpoint, else the environment, else huggingface.co. */
+export function modelEndpointOf(cfg: DaemonConfig, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = cfg.modelEndpoint ?? env.MODEL_ENDPOINT ?? env.HF_ENDPOINT ?? 'https://huggingface.co';
+  return chosen.replace(/\/+$/, '');
 }
 
 /** The dirs local models may come from: config.modelDirs, else the config file's dir and the models dir. */
@@ -255,10 +323,13 @@ export function confineModelSources(cfg: DaemonConfig, allowedDirs: string[], co
       m.source === '~' || m.source.startsWith('~/') ? path.join(os.homedir(), m.source.slice(1)) : m.source;
     const real = realpathLoose(path.resolve(modelsDir, expanded));
     if (!roots.some((r) => isInside(real, r))) {
-      throw new Error(
-        `Config ${configLabel} is invalid: localModels.${i}.source of "${m.id}" resolves to ${real}, ` +
-          'outside the allowed model dirs ' +
-          `(${roots.join(', ')}); move the file there or add its directory to "modelDirs"`,
+      const why =
+        `"${m.id}" resolves to ${real}, outside the allowed model dirs (${roots.join(', ')}); ` +
+        'move the file there or add its directory to "modelDirs"';
+      throw new ConfigError(
+        configLabel,
+        [{ path: `localModels.${i}.source`, message: why }],
+        `Config ${configLabel} is invalid: localModels.${i}.source of ${why}`,
       );
     }
     m.source = real;

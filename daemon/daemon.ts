@@ -8,9 +8,13 @@ import {
   confineModelSources,
   defaultIndexDir,
   defaultModelsDir,
-  loadConfig,
+  modelEndpointOf,
   type DaemonConfig,
 } from './config';
+import { ConfigStore } from './config-store';
+import { hostModelsOf } from './models/local-files';
+import { ModelManager } from './models/manager';
+import { loadPresets } from './models/presets';
 import { Engine } from './engine';
 import { VERSION } from './version';
 import { defaultLedgerPath, UsageLedger } from './ledger';
@@ -37,6 +41,8 @@ export interface DaemonOptions {
   idleExitMinutes?: number;
   /** The usage ledger file (wins over config.ledgerPath); null keeps usage in memory only. */
   ledgerPath?: string | null;
+  /** Reload config.json when it is edited by hand. Default true. */
+  watchConfig?: boolean;
 }
 
 export interface RunningDaemon {
@@ -45,6 +51,8 @@ export interface RunningDaemon {
   paths: RuntimePaths;
   engine: Engine;
   server: DaemonServer;
+  models: ModelManager;
+  config: ConfigStore;
   logger: Logger;
   stop(reason?: string): Promise<void>;
   stopped: Promise<void>;
@@ -72,8 +80,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
   let modelHost: ModelHostApi | undefined;
   let ledger: UsageLedger | undefined;
+  let store: ConfigStore | undefined;
   try {
-    const config = opts.config ?? loadConfig(opts.configPath);
+    const env = opts.env ?? process.env;
+    // The real model host opens local files: confine them to the allowed dirs (fakes open nothing),
+    // at start and in every edit or reload of the config.
+    store = new ConfigStore({
+      file: opts.configPath,
+      initial: opts.config,
+      check: opts.modelHost
+        ? undefined
+        : (cfg) => confineModelSources(cfg, allowedModelDirs(cfg, opts.configPath, opts.env), opts.configPath),
+    });
+    const configStore = store;
+    const config = store.current;
     // Refuse a network-facing bind before anything else happens: without TLS the token and the
     // users' code would cross the network in clear text.
     if (!isLoopbackHost(config.host) && !config.tls) {
@@ -91,9 +111,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         throw new Error(`Cannot read the TLS certificate or key: ${(err as Error).message}`);
       }
     }
-    // The real model host opens local files: confine them to the allowed dirs (fakes open nothing).
-    if (!opts.modelHost)
-      confineModelSources(config, allowedModelDirs(config, opts.configPath, opts.env), opts.configPath);
+    const presets = loadPresets(config.presetsFile);
+    const modelsDir = config.modelsDir ?? defaultModelsDir(opts.env);
     const logger = createLogger({
       level: opts.logLevel ?? config.logLevel,
       write: opts.logWrite,
@@ -105,8 +124,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       new ModelHostClient({
         entry,
         execArgv: opts.modelHostExecArgv ?? (entry.endsWith('.ts') ? ['--import', 'tsx'] : []),
-        models: config.localModels,
-        modelsDir: config.modelsDir ?? defaultModelsDir(opts.env),
+        models: hostModelsOf(config, { modelsDir, endpoint: modelEndpointOf(config, env), presets }),
+        modelsDir,
         threads: config.threads,
         gpu: config.gpu,
         idleUnloadMs: config.idleUnloadMinutes * 60_000,
@@ -121,7 +140,29 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const ledgerOpts = { logger: logger.child({ component: 'ledger' }) };
     ledger = ledgerPath === null ? UsageLedger.inMemory(ledgerOpts) : UsageLedger.open(ledgerPath, ledgerOpts);
     const usageLedger = ledger;
-    const engine = new Engine({ config, modelHost: host, logger, env: opts.env, ledger });
+    let models: ModelManager | undefined;
+    let server: DaemonServer | undefined;
+    const engine = new Engine({
+      config,
+      modelHost: host,
+      logger,
+      env: opts.env,
+      ledger,
+      localUnavailable: (id) => models?.unavailableReason(id),
+      localOnDisk: (l) => models?.onDisk(l) ?? l,
+      noModelFixes: async (task) => (models ? models.fixesFor(task) : []),
+    });
+    const manager = new ModelManager({
+      store: configStore,
+      host,
+      presets,
+      logger: logger.child({ component: 'models' }),
+      env,
+      broadcast: (method, params) => server?.broadcast(method, params),
+      applyConfig: (next) => engine.updateConfig(next),
+    });
+    models = manager;
+    if (opts.watchConfig !== false) configStore.watch(logger.child({ component: 'config' }));
     const codebase = new CodebaseIndexes({
       config: config.codebaseIndex,
       baseDir: config.codebaseIndex.dir ?? defaultIndexDir(opts.env),
@@ -144,7 +185,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       }
     };
 
-    const server = new DaemonServer({
+    const daemonServer = new DaemonServer({
       host: config.host,
       tls,
       limits: config.server,
@@ -154,14 +195,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       sessionHost: {
         engine,
         logger,
-        defaults: config.defaults,
+        // Read at each connection: a config edit reaches the clients that connect after it.
+        get defaults() {
+          return configStore.current.defaults;
+        },
         timeouts: config.timeouts,
         requestShutdown: () => void stop('client request'),
         codebase,
+        models: manager,
       },
       onClientsChanged: armIdle,
     });
-    const port = await server.listen();
+    server = daemonServer;
+    const port = await daemonServer.listen();
     writeDiscovery(paths, {
       pid: process.pid,
       port,
@@ -177,13 +223,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       runtime: process.versions.electron ? 'electron' : 'node',
     });
     armIdle(0);
+    void manager
+      .autoDownload()
+      .catch((err: Error) => logger.warn('first-start model download failed', { error: err.message }));
 
     const stop = (reason = 'stop'): Promise<void> => {
       stopping ??= (async () => {
         logger.info('daemon stopping', { reason });
         if (idleTimer) clearTimeout(idleTimer);
         removeIfOurs(paths);
-        await server.close().catch(() => {});
+        manager.dispose();
+        configStore.close();
+        await daemonServer.close().catch(() => {});
         // Unsaved index updates are on disk before the daemon reports that it stopped.
         await codebase.dispose().catch(() => {});
         await host.dispose().catch(() => {});
@@ -200,8 +251,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       })();
       return stopping;
     };
-    return { port, token, paths, engine, server, logger, stop, stopped };
+    return {
+      port,
+      token,
+      paths,
+      engine,
+      server: daemonServer,
+      models: manager,
+      config: configStore,
+      logger,
+      stop,
+      stopped,
+    };
   } catch (err) {
+    store?.close();
     await modelHost?.dispose().catch(() => {});
     await ledger?.close().catch(() => {});
     lock.release();

@@ -11,6 +11,7 @@ import {
   type ChatParams,
   type ChatResult,
   type ModelInfo,
+  type NoModelFix,
   type RefactorParams,
   type RefactorResult,
   type RouteDecision,
@@ -22,12 +23,14 @@ import {
 } from '../shared/protocol';
 import { buildCatalog } from './catalog/catalog';
 import { localModelCapability } from './catalog/gguf-identity';
-import type { DaemonConfig } from './config';
-import { FallbackRunner, type RecordOutcome } from './fallback-runner';
+import type { DaemonConfig, LocalModelConfig } from './config';
+import { FallbackRunner, type FallbackRequest, type RecordOutcome } from './fallback-runner';
 import { GearboxError } from './gearbox-error';
 import { UsageLedger } from './ledger';
 import type { Logger } from './log';
 import type { ModelHostApi } from './model-host-api';
+import { fixesText } from './models/fixes';
+import { withTaskDefaults } from './models/task-defaults';
 import { attachContext, firstCodeBlock, proseAround, refactorMessages } from './prompts';
 import { ProviderRegistry } from './providers/registry';
 import { hintInText, route, type RouteInput } from './routing';
@@ -40,6 +43,12 @@ export interface EngineOptions {
   env?: NodeJS.ProcessEnv;
   /** Where request outcomes are recorded; default: an in-memory ledger. */
   ledger?: UsageLedger;
+  /** Why a local model cannot serve yet (not downloaded), or undefined. */
+  localUnavailable?: (id: string) => string | undefined;
+  /** A local model with its downloaded file as its source (hf: models), to read its GGUF metadata. */
+  localOnDisk?: (l: LocalModelConfig) => LocalModelConfig;
+  /** The fixes a "no model can serve" error names (add a preset, download, set a key). */
+  noModelFixes?: (task: TaskKind) => Promise<NoModelFix[]>;
 }
 
 export interface RequestContext {
@@ -83,6 +92,24 @@ export class Engine {
     return this.opts.modelHost;
   }
 
+  /** A reloaded or edited config: local models, timeouts and defaults apply from the next request. */
+  updateConfig(config: DaemonConfig): void {
+    this.opts.config = config;
+  }
+
+  /** "No model can serve": the route's summary plus the fixes (as text and as error data). */
+  private async noModelError(task: TaskKind, decision: RouteDecision): Promise<GearboxError> {
+    const fixes = (await this.opts.noModelFixes?.(task).catch(() => undefined)) ?? [];
+    const text = fixes.length ? `. ${fixesText(fixes)}` : '';
+    return new GearboxError(ErrorCodes.NoModelAvailable, `${decision.summary}${text}`, { route: decision, fixes });
+  }
+
+  /** The decision's model and its fallbacks; none at all is an error that names the fix. */
+  private async run(req: FallbackRequest): Promise<Omit<ChatResult, 'route'>> {
+    if (!req.decision.model) throw await this.noModelError(req.task, req.decision);
+    return this.runner.run(req);
+  }
+
   // ---------- catalog & routing ----------
 
   async catalog(): Promise<ModelInfo[]> {
@@ -98,8 +125,9 @@ export class Engine {
       localModels: this.opts.config.localModels,
       providersWithKeys: new Set(this.providers.providersWithKeys()),
       loadedLocal: loaded,
+      unavailableLocal: this.opts.localUnavailable,
       coolingDown: this.providers.coolingDown(),
-      localCapability: localModelCapability,
+      localCapability: (l) => localModelCapability(this.opts.localOnDisk?.(l) ?? l),
     });
   }
 
@@ -133,7 +161,9 @@ export class Engine {
     const catalog = await this.catalog();
     await this.ledger.ready;
     // Spent today / this month (every workspace), for the router's budget caps (settings.budget).
-    const decision = route({ ...input, settings, budget: this.ledger.budgetState() }, catalog);
+    // Where the workspace leaves a task on "auto", the daemon-wide default (gearbox models default) holds.
+    const withDefaults = withTaskDefaults(settings, this.opts.config.defaults.models);
+    const decision = route({ ...input, settings: withDefaults, budget: this.ledger.budgetState() }, catalog);
     return { decision, catalog };
   }
 
@@ -170,7 +200,7 @@ export class Engine {
       },
       ctx.settings,
     );
-    const out = await this.runner.run({
+    const out = await this.run({
       task: 'chat',
       decision,
       catalog,
@@ -208,7 +238,7 @@ export class Engine {
       },
       ctx.settings,
     );
-    const out = await this.runner.run({
+    const out = await this.run({
       task: 'refactor',
       decision,
       catalog,
@@ -283,7 +313,7 @@ export class Engine {
       { task: 'completion', prompt: req.prefix.slice(-2000), languageId: req.languageId },
       ctx.settings,
     );
-    if (!decision.model) throw new GearboxError(ErrorCodes.NoModelAvailable, decision.summary, { route: decision });
+    if (!decision.model) throw await this.noModelError('completion', decision);
     const model = catalog.find((m) => m.id === decision.model)!;
     const maxTokens = req.multiline ? 128 : 48;
     const record = this.recorder(ctx, 'completion', decision, catalog);
@@ -335,7 +365,7 @@ export class Engine {
         content: `${req.fileName ?? 'file'} (${req.languageId ?? 'text'}):\n${req.prefix}<CURSOR>${req.suffix}`,
       },
     ];
-    const out = await this.runner.run({
+    const out = await this.run({
       task: 'completion',
       decision,
       catalog,

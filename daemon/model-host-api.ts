@@ -1,6 +1,7 @@
 // What the daemon asks of the model host: implemented by ModelHostClient (the child process) and by
 // the tests' FakeModelHost. Plain types only.
 import type { ChatMessage, Usage } from '../shared/protocol';
+import type { LocalModelConfig } from './config';
 
 export interface GenerateUsage extends Usage {
   /** Tokens actually evaluated by the model for the prompt (less than inputTokens when the KV cache was reused). */
@@ -66,5 +67,16 @@ export interface ModelHostApi {
   /** Drop sequences of a client (on disconnect). */
   releaseSession(sessionKeyPrefix: string): Promise<void>;
   status(): Promise<ModelHostStatus>;
+  /** The GPU and its memory (starts the host if needed); optional (fakes may leave it out). */
+  hardware?(signal?: AbortSignal): Promise<HardwareInfo>;
+  /** Replaces the local model list (a model added, removed or downloaded); optional for fakes. */
+  setModels?(models: LocalModelConfig[]): void;
   dispose(): Promise<void>;
+}
+
+export interface HardwareInfo {
+  /** 'cuda', 'vulkan', 'metal', or null on the CPU. */
+  gpu: string | null;
+  vramTotalBytes: number | null;
+  vramFreeBytes: number | null;
 }

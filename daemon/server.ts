@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { checkRequest } from './auth';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config';
+import type { NotificationMethod, ParamsOf } from '../shared/protocol';
 import { LogThrottle } from './log-throttle';
 import { clip, type Logger } from './log';
 import { Session, type SessionHost } from './session';
@@ -182,6 +183,11 @@ export class DaemonServer {
     this.sessions.add(session);
     this.opts.logger.info('client connected', { conn: session.id, clients: this.sessions.size });
     this.opts.onClientsChanged?.(this.sessions.size);
+  }
+
+  /** A notification to every connected client (model downloads, config problems). */
+  broadcast<M extends NotificationMethod>(method: M, params: ParamsOf<M>): void {
+    for (const session of this.sessions) session.notify(method, params);
   }
 
   /** Closes every socket with 1001 (going away) and stops listening. */

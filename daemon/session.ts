@@ -24,6 +24,7 @@ import {
   Protocol,
   REFACTOR_CODE_ACTIONS,
   type ChatChunkParams,
+  type NotificationMethod,
   type RequestMethod,
   type ParamsOf,
   type ResultOf,
@@ -45,6 +46,8 @@ import { requestSignal, timeoutError, toResponseError } from './rpc-errors';
 import type { CodebaseIndexes } from './codebase/indexes';
 import { registerCodebaseHandlers } from './codebase/session-handlers';
 import { WorkspaceSettingsSync } from './workspace-settings';
+import type { ModelManager } from './models/manager';
+import { registerModelRequests, type Handle } from './models/requests';
 
 export interface SessionHost {
   engine: Engine;
@@ -59,6 +62,8 @@ export interface SessionHost {
   limits?: ServerLimits;
   /** Code-search indexes (gearbox/index/*), shared by the connections. */
   codebase: CodebaseIndexes;
+  /** The local model manager behind gearbox/models/* (absent: those methods are not offered). */
+  models?: ModelManager;
 }
 
 const InitOptions = z
@@ -235,6 +240,11 @@ export class Session {
         caps: this.settings.current.budget ?? { dailyUsd: 0, monthlyUsd: 0 },
       }),
     );
+    if (this.host.models) {
+      const handle: Handle = (method, fn) => this.handle(method, fn);
+      const ids = async () => new Set((await this.host.engine.catalog()).map((m) => m.id));
+      registerModelRequests(handle, this.host.models, ids);
+    }
     this.handle('gearbox/shutdown', async () => {
       // What was recorded is on disk before the client hears that the daemon is going.
       await this.host.engine.ledger.flush();
@@ -326,7 +336,7 @@ export class Session {
     });
   }
 
-  private notify<M extends 'gearbox/chatChunk' | 'gearbox/modelProgress'>(method: M, params: ParamsOf<M>): void {
+  notify<M extends NotificationMethod>(method: M, params: ParamsOf<M>): void {
     if (this.closed) return;
     void this.conn.sendNotification(method, params as ChatChunkParams).catch(() => {});
   }

@@ -11,6 +11,8 @@ const common = {
   legalComments: 'none',
   // daemon/version.ts: the version is package.json's, without bundling package.json.
   define: { __GEARBOX_VERSION__: JSON.stringify(version) },
+  // jsonc-parser's `main` is a UMD build whose require() calls esbuild cannot follow; its ESM build bundles.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 // Bundled CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
 const esmRequireShim =

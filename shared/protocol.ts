@@ -33,6 +33,12 @@ export const ErrorCodes = {
   IndexNotBuilt: -32012,
   /** A gearbox/index/* request from a client without a file: workspace folder. */
   NoWorkspaceFolder: -32013,
+  /** A local model's GGUF is not on disk yet (data: ModelErrorData). */
+  ModelNotDownloaded: -32014,
+  /** The daemon's config.json has an error; edits wait until it is fixed (data: ConfigProblem). */
+  ConfigInvalid: -32015,
+  /** A model download failed (data: ModelErrorData with its DownloadFailure). */
+  DownloadFailed: -32016,
 } as const;
 
 // ---------- shared pieces ----------
@@ -87,7 +93,7 @@ export const RouteReason = z.object({
 export type RouteReason = z.infer<typeof RouteReason>;
 
 /** Why a catalog model cannot be used right now; ModelInfo.unavailableReason says it in words. */
-export const Unavailability = z.enum(['no-key', 'cooling-down']);
+export const Unavailability = z.enum(['no-key', 'cooling-down', 'not-downloaded']);
 export type Unavailability = z.infer<typeof Unavailability>;
 
 export const RejectedCandidate = z.object({
@@ -102,6 +108,7 @@ export const RejectedCandidate = z.object({
     'over-budget',
     'not-loaded',
     'cooling-down',
+    'not-downloaded',
   ]),
   detail: z.string(),
 });
@@ -637,6 +644,256 @@ export const IndexProgressParams = z.object({
   filesIndexed: count,
 });
 export type IndexProgressParams = z.infer<typeof IndexProgressParams>;
+// ---------- local model manager (gearbox/models/*) ----------
+
+/** What a preset is for: FIM base models complete code; instruct models chat and refactor. */
+export const ModelRole = z.enum(['completion', 'chat']);
+export type ModelRole = z.infer<typeof ModelRole>;
+
+/** A curated GGUF the daemon can fetch (daemon/models/presets.json). */
+export const Preset = z.object({
+  id: z.string().min(1),
+  displayName: z.string(),
+  role: ModelRole,
+  /** node-llama-cpp style file URI: `hf:owner/repo/file.gguf`. */
+  uri: z.string().startsWith('hf:'),
+  sizeBytes: z.number().int().positive(),
+  /** Parameters, in billions (MoE: all of them). */
+  paramsB: z.number().positive(),
+  /** Parameters used per token, in billions (MoE only; dense models use them all). */
+  activeParamsB: z.number().positive().optional(),
+  /** Context size the daemon configures for it. */
+  contextSize: z.number().int().positive(),
+  tier: Tier,
+  description: z.string(),
+});
+export type Preset = z.infer<typeof Preset>;
+
+/** Why a preset does or does not suit this machine. */
+export const FitKind = z.enum(['fits-vram', 'fits-ram', 'needs-more-ram', 'too-slow-on-cpu', 'not-enough-disk']);
+export type FitKind = z.infer<typeof FitKind>;
+
+export const MachineInfo = z.object({
+  totalRamBytes: z.number().nonnegative(),
+  freeRamBytes: z.number().nonnegative(),
+  /** 'cuda', 'vulkan', 'metal', or null when inference runs on the CPU. */
+  gpu: z.string().nullable(),
+  vramTotalBytes: z.number().nonnegative().nullable(),
+  vramFreeBytes: z.number().nonnegative().nullable(),
+  /** Free bytes in the models dir's file system; null when it cannot be read. */
+  diskFreeBytes: z.number().nonnegative().nullable(),
+  modelsDir: z.string(),
+  /** Why the GPU is unknown (the model host could not be asked), when it is. */
+  gpuUnknownReason: z.string().optional(),
+});
+export type MachineInfo = z.infer<typeof MachineInfo>;
+
+export const PresetFit = z.object({
+  preset: Preset,
+  /** The machine can run it (memory, disk, speed). */
+  usable: z.boolean(),
+  /** The one preset of its role this machine should take. */
+  recommended: z.boolean(),
+  kind: FitKind,
+  /** Estimated bytes it needs (memory for fits/needs, disk for not-enough-disk) and what there is. */
+  neededBytes: z.number().nonnegative(),
+  availableBytes: z.number().nonnegative(),
+  /** One human line, e.g. "fits in 6.1 GiB VRAM" or "needs 9.0 GiB RAM, you have 8.0 GiB". */
+  text: z.string(),
+  /** A local model of this config already uses it (its id), or null. */
+  configuredAs: z.string().nullable(),
+});
+export type PresetFit = z.infer<typeof PresetFit>;
+
+export const RecommendParams = z.object({ role: ModelRole.optional() }).optional();
+export const RecommendResult = z.object({
+  machine: MachineInfo,
+  /** Recommended first, then usable ones, then the rest; within each, the largest first. */
+  presets: z.array(PresetFit),
+  /** The recommended preset id per role, or null when none fits. */
+  recommended: z.object({ completion: z.string().nullable(), chat: z.string().nullable() }),
+});
+export type RecommendResult = z.infer<typeof RecommendResult>;
+
+/** What a local model does: the three routed tasks, or embedding code for code search. */
+export const LocalModelTask = z.enum(['completion', 'chat', 'refactor', 'embedding']);
+export type LocalModelTask = z.infer<typeof LocalModelTask>;
+
+export const LocalModelState = z.enum(['not-downloaded', 'downloading', 'on-disk', 'loaded', 'file-missing']);
+export type LocalModelState = z.infer<typeof LocalModelState>;
+
+export const DownloadFailure = z.enum([
+  'offline',
+  'not-found',
+  'hub-error',
+  'network',
+  'not-enough-disk',
+  'size-mismatch',
+  'checksum-mismatch',
+  'write-failed',
+  'cancelled',
+]);
+export type DownloadFailure = z.infer<typeof DownloadFailure>;
+
+export const DownloadProgress = z.object({
+  /** Bytes on disk for this file so far (resumed bytes included). */
+  receivedBytes: z.number().int().nonnegative(),
+  totalBytes: z.number().int().nonnegative(),
+  /** Over the last few seconds; 0 before the first bytes. */
+  bytesPerSecond: z.number().nonnegative(),
+  /** null while the rate is unknown. */
+  etaSeconds: z.number().nonnegative().nullable(),
+});
+export type DownloadProgress = z.infer<typeof DownloadProgress>;
+
+export const LocalModelEntry = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  /** As configured: an `hf:` URI or a file path. */
+  source: z.string(),
+  sourceKind: z.enum(['hf', 'file']),
+  /** The preset it was added from, if any. */
+  presetId: z.string().nullable(),
+  tasks: z.array(LocalModelTask),
+  tier: Tier,
+  contextSize: z.number().int().positive().nullable(),
+  state: LocalModelState,
+  /** Where the GGUF is (or will be, for a download). */
+  path: z.string().nullable(),
+  /** File size: on disk, or expected for a download (null while unknown). */
+  sizeBytes: z.number().nonnegative().nullable(),
+  /** Memory the loaded model takes (weights in RAM and VRAM), when loaded. */
+  loadedBytes: z.number().nonnegative().nullable(),
+  /** Bytes of a paused (cancelled or interrupted) download, resumable. */
+  partialBytes: z.number().int().nonnegative(),
+  download: DownloadProgress.nullable(),
+  /** The last download failure, until the next attempt. */
+  lastError: z.object({ reason: DownloadFailure, message: z.string() }).nullable(),
+  /** Tasks this model is the daemon-wide default for. */
+  defaultFor: z.array(TaskKind),
+});
+export type LocalModelEntry = z.infer<typeof LocalModelEntry>;
+
+export const TaskDefaults = z.object({
+  completion: z.string().nullable(),
+  chat: z.string().nullable(),
+  refactor: z.string().nullable(),
+});
+export type TaskDefaults = z.infer<typeof TaskDefaults>;
+
+/** The daemon's config.json could not be used: where, and what is wrong (dotted field paths). */
+export const ConfigProblem = z.object({
+  file: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).min(1),
+  /** The daemon keeps serving the last config that was valid. */
+  keptLastGood: z.boolean(),
+});
+export type ConfigProblem = z.infer<typeof ConfigProblem>;
+
+export const ModelsListParams = z.object({}).optional();
+export const ModelsListResult = z.object({
+  models: z.array(LocalModelEntry),
+  defaults: TaskDefaults,
+  modelsDir: z.string(),
+  /** The Hugging Face hub (or mirror) downloads come from. */
+  modelEndpoint: z.string(),
+  autoDownload: z.boolean(),
+  configPath: z.string(),
+  configProblem: ConfigProblem.nullable(),
+});
+export type ModelsListResult = z.infer<typeof ModelsListResult>;
+
+export const ModelSourceParam = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('preset'), id: z.string().min(1).max(200) }),
+  z.object({ kind: z.literal('hf'), uri: z.string().min(4).max(1000) }),
+  z.object({ kind: z.literal('file'), path: z.string().min(1).max(4096) }),
+]);
+export type ModelSourceParam = z.infer<typeof ModelSourceParam>;
+
+const LocalModelId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[a-zA-Z0-9._/:-]+$/, 'model id: letters, digits, . _ / : - only');
+
+export const ModelsAddParams = z.object({
+  source: ModelSourceParam,
+  /** Default: `local/<preset id>` or a name derived from the file. */
+  id: LocalModelId.optional(),
+  displayName: z.string().max(200).optional(),
+  /** Default: the preset's role's tasks, else completion, chat and refactor. */
+  tasks: z.array(LocalModelTask).min(1).optional(),
+  /** Start the download right away (hf: sources). Default true. */
+  download: z.boolean().optional(),
+});
+export type ModelsAddParams = z.infer<typeof ModelsAddParams>;
+export const ModelsAddResult = z.object({
+  model: LocalModelEntry,
+  /** false when the same source was configured already (that entry is returned). */
+  added: z.boolean(),
+});
+
+export const ModelsRemoveParams = z.object({ id: z.string().min(1), deleteFile: z.boolean().optional() });
+export const ModelsRemoveResult = z.object({ removed: z.boolean(), deletedFiles: z.array(z.string()) });
+
+export const ModelsDownloadParams = z.object({
+  id: z.string().min(1),
+  /** Answer once the file is on disk and verified (else at once, with the download running). */
+  wait: z.boolean().optional(),
+});
+export const ModelsDownloadResult = z.object({ model: LocalModelEntry });
+
+export const ModelsCancelDownloadParams = z.object({ id: z.string().min(1) });
+export const ModelsCancelDownloadResult = z.object({ cancelled: z.boolean(), model: LocalModelEntry });
+
+export const ModelsSetDefaultsParams = z.object({
+  /** A model id per task; null clears it (the router picks); absent tasks keep their default. */
+  defaults: TaskDefaults.partial(),
+});
+export const ModelsSetDefaultsResult = z.object({ defaults: TaskDefaults });
+
+/** Sent to every client while a download runs (at most a few times a second per model). */
+export const ModelsProgressParams = DownloadProgress.extend({ id: z.string() });
+export type ModelsProgressParams = z.infer<typeof ModelsProgressParams>;
+
+/** Sent to every client when the local model list or a model's state changes. */
+export const ModelsChangedParams = z.object({
+  models: z.array(LocalModelEntry),
+  defaults: TaskDefaults,
+  /** A one-line account of what happened, e.g. "local/x: download finished". */
+  event: z.string(),
+});
+export type ModelsChangedParams = z.infer<typeof ModelsChangedParams>;
+
+/** Sent to every client when a hand edit broke config.json (and again with problem null once fixed). */
+export const ConfigProblemParams = z.object({ problem: ConfigProblem.nullable() });
+
+/** How to get a model that can serve a task: each "no model can serve" error carries these. */
+export const FixAction = z.enum(['add-local-model', 'download-local-model', 'wait-for-download', 'set-api-key']);
+export type FixAction = z.infer<typeof FixAction>;
+
+export const NoModelFix = z.object({
+  action: FixAction,
+  /** add-local-model: the preset this machine should take. */
+  presetId: z.string().optional(),
+  /** download-local-model / wait-for-download: the configured model. */
+  modelId: z.string().optional(),
+  /** The CLI command that does it, e.g. `gearbox models add qwen2.5-coder-1.5b`. */
+  cliCommand: z.string().optional(),
+  /** The VS Code command that does it, e.g. `gearbox.addLocalModel`. */
+  editorCommand: z.string().optional(),
+  text: z.string(),
+});
+export type NoModelFix = z.infer<typeof NoModelFix>;
+
+/** `data` of NoModelAvailable and ModelNotDownloaded errors. */
+export const ModelErrorData = z.object({
+  route: RouteDecision.optional(),
+  fixes: z.array(NoModelFix),
+  modelId: z.string().optional(),
+  reason: DownloadFailure.optional(),
+});
+export type ModelErrorData = z.infer<typeof ModelErrorData>;
 
 type Dir = 'clientToServer' | 'serverToClient';
 interface RequestEntry<P extends z.ZodType, R extends z.ZodType> {
@@ -682,6 +939,16 @@ export const Protocol = {
   'gearbox/index/status': request('clientToServer', IndexStatusParams, IndexStatus),
   'gearbox/index/search': request('clientToServer', IndexSearchParams, IndexSearchResult),
   'gearbox/index/progress': notification('serverToClient', IndexProgressParams),
+  'gearbox/models/list': request('clientToServer', ModelsListParams, ModelsListResult),
+  'gearbox/models/recommend': request('clientToServer', RecommendParams, RecommendResult),
+  'gearbox/models/add': request('clientToServer', ModelsAddParams, ModelsAddResult),
+  'gearbox/models/remove': request('clientToServer', ModelsRemoveParams, ModelsRemoveResult),
+  'gearbox/models/download': request('clientToServer', ModelsDownloadParams, ModelsDownloadResult),
+  'gearbox/models/cancelDownload': request('clientToServer', ModelsCancelDownloadParams, ModelsCancelDownloadResult),
+  'gearbox/models/setDefaults': request('clientToServer', ModelsSetDefaultsParams, ModelsSetDefaultsResult),
+  'gearbox/models/progress': notification('serverToClient', ModelsProgressParams),
+  'gearbox/models/changed': notification('serverToClient', ModelsChangedParams),
+  'gearbox/config/problem': notification('serverToClient', ConfigProblemParams),
 } as const;
 export type Protocol = typeof Protocol;
 export type RequestMethod = {

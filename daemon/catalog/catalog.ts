@@ -71,6 +71,8 @@ export interface BuildCatalogInput {
    * reading). Absent: from its names only, so building the catalog stays free of I/O.
    */
   localCapability?: (l: LocalModelConfig) => ModelCapability | undefined;
+  /** Why a local model cannot serve yet (its GGUF is not downloaded), or undefined when it can. */
+  unavailableLocal?: (id: string) => string | undefined;
 }
 
 /** Family and size from a model's names, else its tier. */
@@ -87,6 +89,7 @@ export function buildCatalog(input: BuildCatalogInput): ModelInfo[] {
     const tasks = l.tasks?.length ? l.tasks.filter((t): t is TaskKind => t !== 'embedding') : [...ALL_TASKS];
     if (!tasks.length) continue;
     const tier = clampTier(l.tier ?? 0);
+    const missing = input.unavailableLocal?.(l.id);
     byId.set(l.id, {
       id: l.id,
       provider: 'local',
@@ -99,8 +102,9 @@ export function buildCatalog(input: BuildCatalogInput): ModelInfo[] {
       local: true,
       private: true,
       tasks,
-      // Local models load on first use, so an unloaded one is still servable.
-      available: true,
+      // Local models load on first use, so an unloaded one is still servable; one not downloaded is not.
+      available: missing === undefined,
+      ...(missing === undefined ? {} : { unavailable: 'not-downloaded', unavailableReason: missing }),
       loaded: input.loadedLocal.has(l.id),
       capability: input.localCapability?.(l) ?? capabilityFromNames(tier, l.source, l.id, l.displayName),
     });

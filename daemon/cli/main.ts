@@ -17,6 +17,7 @@ import { buildNative, clearNative, doctorReport, formatDoctor, runSmoke } from '
 import { formatChatFooter, formatDecision, formatModels, formatRouteLine, formatStatus, formatUsage } from './format';
 import { languageIdOf } from './language';
 import * as lifecycle from './lifecycle';
+import { isModelsSubcommand, MODELS_USAGE, runModelsCommand } from './models';
 
 const USAGE = `gearbox ${VERSION} — hybrid local + cloud AI coding daemon
 
@@ -24,7 +25,8 @@ Usage:
   gearbox start [--detach] [--port N] [--config FILE] [--log-level debug|info|warn|error] [--log-file F]
   gearbox stop
   gearbox status [--json]
-  gearbox models [--task completion|chat|refactor] [--json]
+  gearbox models [--task completion|chat|refactor] [--json]   (the catalog: local and closed models)
+${MODELS_USAGE}
   gearbox complete --file F --line L --col C [--json]      (1-based line and column)
   gearbox chat "message" [--file F] [--model M] [--json]
   gearbox route --task chat|refactor|completion [--explain] [--json]   (prompt on stdin)
@@ -135,6 +137,7 @@ async function cmdStatus(args: string[], runtimeDir: string): Promise<number> {
 }
 
 async function cmdModels(args: string[], runtimeDir: string): Promise<number> {
+  if (isModelsSubcommand(args[0])) return runModelsCommand(args, runtimeDir);
   const { values } = parseArgs({
     args,
     options: { json: { type: 'boolean', default: false }, task: { type: 'string' } },

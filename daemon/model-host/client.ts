@@ -8,6 +8,7 @@ import type { LocalModelConfig } from '../config';
 import { GearboxError } from '../gearbox-error';
 import type {
   GenerateUsage,
+  HardwareInfo,
   LocalChatRequest,
   LocalCompletionRequest,
   LocalPrefillRequest,
@@ -23,6 +24,7 @@ import {
   CompleteResult,
   EmbedResult,
   EmptyResult,
+  HardwareResult,
   PrefillResult,
   type ConfigureMessage,
   type ParentMessage,
@@ -53,8 +55,6 @@ export interface ModelHostClientOptions {
   sequencesPerModel?: number;
   /** Context size cap per sequence for models whose config sets none. Default 8192. */
   defaultContextSize?: number;
-  /** How long the network may stay silent before an hf: download is reported as offline. Default 10 s. */
-  downloadConnectTimeoutMs?: number;
   /** Grace period for a clean child exit on dispose before SIGKILL. Default 5 s. */
   shutdownTimeoutMs?: number;
 }
@@ -136,12 +136,25 @@ export class ModelHostClient implements ModelHostApi {
   private stopping = false;
   private gpu = 'unknown';
   private readonly threads: number;
+  /** The local models the child knows: those of the options, then each setModels. */
+  private models: LocalModelConfig[];
   /** When each in-flight abort was sent, by request id, until the child reports the stop. */
   private readonly abortsSent = new Map<number, number>();
   private readonly stoppedListeners = new Set<(e: AbortStopped) => void>();
 
   constructor(private readonly opts: ModelHostClientOptions) {
     this.threads = resolveThreadCount(opts.threads);
+    this.models = opts.models;
+  }
+
+  /** The GPU backend and its memory, from llama.cpp in the child (starting it when needed). */
+  async hardware(signal?: AbortSignal): Promise<HardwareInfo> {
+    return this.request({ type: 'hardware' }, HardwareResult, { signal });
+  }
+
+  setModels(models: LocalModelConfig[]): void {
+    this.models = models;
+    if (this.child && this.state === 'running') this.trySend(this.child, { type: 'setModels', models });
   }
 
   // ---------- ModelHostApi ----------
@@ -322,14 +335,13 @@ export class ModelHostClient implements ModelHostApi {
           clearTimeout(startTimer);
           const configure: ConfigureMessage = {
             type: 'configure',
-            models: opts.models,
+            models: this.models,
             modelsDir: opts.modelsDir,
             threads: this.threads,
             gpu: opts.gpu ?? 'auto',
             idleUnloadMs: opts.idleUnloadMs ?? 15 * 60_000,
             sequencesPerModel: opts.sequencesPerModel ?? 4,
             defaultContextSize: opts.defaultContextSize ?? 8192,
-            downloadConnectTimeoutMs: opts.downloadConnectTimeoutMs ?? 10_000,
           };
           this.trySend(child, configure);
           this.state = 'running';

@@ -77,11 +77,7 @@ export class EmbeddingHost {
   }
 
   private async create(config: LocalModelConfig): Promise<Embedder> {
-    const file = await resolveModelSource(config.source, {
-      modelsDir: this.cfg.modelsDir,
-      modelId: config.id,
-      connectTimeoutMs: this.cfg.downloadConnectTimeoutMs,
-    });
+    const file = await resolveModelSource(config.source, { modelsDir: this.cfg.modelsDir, modelId: config.id });
     const bad = checkGgufHeader(file);
     if (bad)
       throw new GearboxError(ErrorCodes.ModelLoadFailed, `Cannot load embedding model ${config.id}: ${bad}`, {
@@ -107,6 +103,14 @@ export class EmbeddingHost {
         `Cannot create an embedding context for ${config.id}: ${err instanceof Error ? err.message : String(err)}`,
       );
     }
+  }
+
+  /** A new model list from the daemon (a model added, removed or downloaded); stale embedders go. */
+  async setModels(models: LocalModelConfig[]): Promise<void> {
+    const before = new Map(this.cfg.models.map((m) => [m.id, m.source]));
+    this.cfg.models = models;
+    for (const id of [...this.loads.keys()])
+      if (models.find((m) => m.id === id)?.source !== before.get(id)) await this.unload(id);
   }
 
   private async unload(modelId: string): Promise<void> {

@@ -212,6 +212,14 @@ function onMessage(raw: unknown): void {
         };
       });
       return;
+    case 'hardware':
+      void serve(msg.id, msg.type, () => configured().loader.hardware());
+      return;
+    case 'setModels':
+      void Promise.all([configured().loader.setModels(msg.models), embedder?.setModels(msg.models)]).catch((err) =>
+        log('warn', 'updating the model list failed', { error: errorMessage(err) }),
+      );
+      return;
     case 'abort': {
       const r = running.get(msg.id);
       if (r && r.abortAt === undefined) {

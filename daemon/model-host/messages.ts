@@ -18,8 +18,6 @@ export const ConfigureMessage = z.object({
   idleUnloadMs: z.number().int().nonnegative(),
   sequencesPerModel: z.number().int().positive(),
   defaultContextSize: z.number().int().positive(),
-  /** How long the network may take to answer before an hf: download is reported as offline. */
-  downloadConnectTimeoutMs: z.number().int().positive(),
 });
 export type ConfigureMessage = z.infer<typeof ConfigureMessage>;
 
@@ -76,6 +74,10 @@ export const ReleaseSessionMessage = z.object({
   sessionKeyPrefix: z.string(),
 });
 export const StatusMessage = z.object({ type: z.literal('status'), id: RequestId });
+/** The GPU and its memory, for sizing model recommendations (the daemon never loads llama.cpp itself). */
+export const HardwareMessage = z.object({ type: z.literal('hardware'), id: RequestId });
+/** The local model list changed (added, removed, downloaded): replaces the one sent with configure. */
+export const SetModelsMessage = z.object({ type: z.literal('setModels'), models: z.array(LocalModelConfigSchema) });
 /** Stop the request `id` (its own reply is then an error the parent already stopped waiting for). */
 export const AbortMessage = z.object({ type: z.literal('abort'), id: RequestId });
 export const ShutdownMessage = z.object({ type: z.literal('shutdown') });
@@ -90,6 +92,8 @@ export const ParentMessage = z.discriminatedUnion('type', [
   UnloadMessage,
   ReleaseSessionMessage,
   StatusMessage,
+  HardwareMessage,
+  SetModelsMessage,
   AbortMessage,
   ShutdownMessage,
 ]);
@@ -196,6 +200,14 @@ export const LoadedModelInfo = z.object({
   /** Requests using the model right now. */
   activeRequests: z.number().int().nonnegative(),
 });
+
+export const HardwareResult = z.object({
+  /** llama.cpp's GPU backend ('cuda', 'vulkan', 'metal'), or null on the CPU. */
+  gpu: z.string().nullable(),
+  vramTotalBytes: z.number().nonnegative().nullable(),
+  vramFreeBytes: z.number().nonnegative().nullable(),
+});
+export type HardwareResult = z.infer<typeof HardwareResult>;
 
 export const ChildStatus = z.object({
   pid: z.number().int(),

@@ -1,11 +1,11 @@
 // Model loading in the model host (runs in the child): the llama.cpp backend (GPU or CPU), the registry of
-// loaded models (one context per model, with parallel sequences), loading them on first use (download,
-// header check, native load) and unloading them when idle or asked to.
+// loaded models (one context per model, with parallel sequences), loading them on first use (header
+// check, native load; the daemon has downloaded the file) and unloading them when idle or asked to.
 import type { Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { ErrorCodes } from '../../shared/protocol';
 import type { LocalModelConfig } from '../config';
 import { GearboxError } from '../gearbox-error';
-import type { ChildStatus, ConfigureMessage } from './messages';
+import type { ChildStatus, ConfigureMessage, HardwareResult } from './messages';
 import { checkGgufHeader, resolveModelSource } from './resolve';
 
 export type Nlc = typeof import('node-llama-cpp');
@@ -164,12 +164,7 @@ export class ModelLoader {
     const emit: ProgressFn = (phase, p) => {
       for (const fn of slot.progress) fn(phase, p);
     };
-    const file = await resolveModelSource(config.source, {
-      modelsDir: this.cfg.modelsDir,
-      modelId: config.id,
-      onProgress: (p) => emit('download', p),
-      connectTimeoutMs: this.cfg.downloadConnectTimeoutMs,
-    });
+    const file = await resolveModelSource(config.source, { modelsDir: this.cfg.modelsDir, modelId: config.id });
     const unsupported = 'The file may be truncated or corrupt, or not a GGUF model llama.cpp supports.';
     // A hostile or corrupt header must not reach the native loader (or node-llama-cpp's JS reader).
     const bad = checkGgufHeader(file);
@@ -251,6 +246,23 @@ export class ModelLoader {
     await loaded.model.dispose().catch(() => {});
     for (const l of this.listeners) l.unloaded(loaded);
     this.log('info', 'model unloaded', { model: modelId });
+  }
+
+  /** The GPU backend and its memory (null on the CPU): what the daemon's recommendations are sized by. */
+  async hardware(): Promise<HardwareResult> {
+    const llama = await this.getLlama();
+    if (llama.gpu === false) return { gpu: null, vramTotalBytes: null, vramFreeBytes: null };
+    const vram = await llama.getVramState();
+    return { gpu: llama.gpu, vramTotalBytes: vram.total, vramFreeBytes: vram.free };
+  }
+
+  /** A new model list from the daemon; a model that left it, or whose file changed, is unloaded. */
+  async setModels(models: LocalModelConfig[]): Promise<void> {
+    const next = new Map(models.map((m) => [m.id, m]));
+    const stale = [...this.slots.keys()].filter((id) => next.get(id)?.source !== this.models.get(id)?.source);
+    this.models.clear();
+    for (const [id, m] of next) this.models.set(id, m);
+    for (const id of stale) await this.unload(id);
   }
 
   /** The host's status; `sessions` counts the long-lived sessions of a model, which its sequences' owner keeps. */

@@ -420,6 +420,7 @@ const REJECTION_TEXT: Record<RejectedCandidate['reason'], [one: string, many: st
   'over-budget': ['is over budget', 'are over budget'],
   'not-loaded': ['is not loaded', 'are not loaded'],
   'cooling-down': ['is cooling down after errors', 'are cooling down after errors'],
+  'not-downloaded': ['is not downloaded yet', 'are not downloaded yet'],
 };
 
 /** "openai/gpt-5 has no API key; 3 models may not receive private code (e.g. ...)". */

@@ -28,7 +28,8 @@ export async function startTestDaemon(config: unknown = {}, opts: Partial<Daemon
   const d = await startDaemon({
     runtimeDir,
     configPath: path.join(runtimeDir, 'unused-config.json'),
-    config: DaemonConfigSchema.parse(config),
+    // Nothing real is ever downloaded in tests: a test that wants the first-start download turns it on.
+    config: DaemonConfigSchema.parse({ autoDownload: false, ...(config as Record<string, unknown>) }),
     logLevel: 'debug',
     logWrite: (l) => logs.push(l),
     // Keep state (the usage ledger) inside the test's temp dir, never in the real home.

@@ -364,14 +364,17 @@ describe('model host (real child process, tiny qwen2)', function () {
       assert.match(err.message, /Unknown local model "local\/nope"/);
     });
 
-    it('fails with Offline for an hf: model that is not downloaded', async () => {
+    it('never downloads: an hf: model that is not on disk is a clear ModelNotDownloaded error', async () => {
       const err = await rejection(host.load('local/hf-offline'));
-      assert.equal((err as GearboxError).code, ErrorCodes.Offline);
+      assert.equal((err as GearboxError).code, ErrorCodes.ModelNotDownloaded);
       assert.match(
         err.message,
-        /^Cannot download hf:gearbox-test\/not-downloaded\/model\.gguf: no network connection \(.+\)\./,
+        new RegExp(
+          '^Model local/hf-offline \\(hf:gearbox-test/not-downloaded/model\\.gguf\\) is not downloaded yet; ' +
+            '.*gearbox models download local/hf-offline$',
+        ),
       );
-      assert.ok(err.message.includes(tmp), 'names the models dir');
+      assert.ok(!fs.readdirSync(tmp).some((f) => f.includes('not-downloaded')), 'nothing was written');
     });
 
     it('uses an hf: model already present in the models dir', async () => {
