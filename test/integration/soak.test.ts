@@ -35,9 +35,11 @@ describe('soak (real model host, fake provider, 10 clients)', function () {
     assert.equal(r.sessionsAfter, 0, 'every daemon session was disposed');
     assert.ok(r.stillAnswers, 'the daemon still answers status, chats and completions');
     assert.ok(r.memory.heapGrowth < 0.1, `heap grew ${(r.memory.heapGrowth * 100).toFixed(1)} % (bound 10 %)`);
+    // RSS is noisier than the heap after a GC (allocator arenas, load on the machine: 10.8-13 % seen on
+    // a busy machine with no leak); the leak this guards against doubled it (492 → 1026 MiB).
     assert.ok(
-      r.memory.hostRssGrowth !== null && r.memory.hostRssGrowth < 0.1,
-      `model host RSS grew ${((r.memory.hostRssGrowth ?? NaN) * 100).toFixed(1)} % (bound 10 %)`,
+      r.memory.hostRssGrowth !== null && r.memory.hostRssGrowth < 0.3,
+      `model host RSS grew ${((r.memory.hostRssGrowth ?? NaN) * 100).toFixed(1)} % (bound 30 %)`,
     );
   });
 });
