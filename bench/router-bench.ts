@@ -56,7 +56,7 @@ for (let i = 0; i < 64; i++) {
     conversationDepth: i % 4,
     priorFailures: i % 11 === 0 ? 1 : 0,
     filePath: i % 8 === 0 ? `/home/dev/app/internal/billing/rates${i}.ts` : `/home/dev/app/src/feature${i}.ts`,
-    workspaceRoot: '/home/dev/app',
+    workspaceRoots: ['/home/dev/app'],
     budget: { spentTodayUsd: (i % 13) * 0.5, spentMonthUsd: 10 + i },
     settings,
   });
@@ -68,7 +68,7 @@ const completions: RouteInput[] = inputs.map((x, i) => ({
   prompt: code.slice(0, 600 + (i % 9) * 100),
   settings,
   filePath: x.filePath,
-  workspaceRoot: x.workspaceRoot,
+  workspaceRoots: x.workspaceRoots,
 }));
 
 interface Stat {

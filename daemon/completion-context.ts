@@ -4,12 +4,23 @@
 import type { RecentEdit } from './documents';
 
 export interface CompletionPrompt {
+  /** What a FIM model sees before the cursor: the context snippets, then the file's own prefix. */
   prefix: string;
+  /** The file's own text before the cursor (bounded at a line start). */
+  filePrefix: string;
+  /** Recent edits in other files that ride along, oldest first (already in `prefix`). */
+  context: ContextSnippet[];
   suffix: string;
   /** Cursor at an empty line or block start: a multi-line suggestion is welcome. */
   multiline: boolean;
   /** Text after the cursor on the same line (used to avoid duplicating it). */
   lineSuffix: string;
+}
+
+/** A few lines of another file the user just edited. */
+export interface ContextSnippet {
+  uri: string;
+  text: string;
 }
 
 export interface CompletionLimits {
@@ -56,23 +67,29 @@ export function buildCompletionPrompt(
   }
 
   const context = contextFromEdits(uri, recent, limits.maxContextChars);
-  return { prefix: context + prefix, suffix, multiline, lineSuffix };
+  return { prefix: contextHeader(context, uri) + prefix, filePrefix: prefix, context, suffix, multiline, lineSuffix };
 }
 
-/** Snippets of other files the user just edited, oldest first, as comments-free plain text. */
-function contextFromEdits(uri: string, recent: readonly RecentEdit[], budget: number): string {
-  const parts: string[] = [];
+/** Snippets of other files the user just edited that fit the budget, oldest first. */
+function contextFromEdits(uri: string, recent: readonly RecentEdit[], budget: number): ContextSnippet[] {
+  const out: ContextSnippet[] = [];
   let used = 0;
   for (const e of recent) {
     if (e.uri === uri) continue;
-    const piece = `<|file_sep|>${shortName(e.uri)}\n${e.snippet}`;
-    if (used + piece.length > budget) break;
-    parts.push(piece);
-    used += piece.length;
+    const size = `<|file_sep|>${shortName(e.uri)}\n`.length + e.snippet.length;
+    if (used + size > budget) break;
+    out.push({ uri: e.uri, text: e.snippet });
+    used += size;
   }
-  if (parts.length === 0) return '';
   // Oldest first: the most recent snippet ends up closest to the cursor, older ones stay cached.
-  return `${parts.reverse().join('\n')}\n<|file_sep|>${shortName(uri)}\n`;
+  return out.reverse();
+}
+
+/** The context snippets as they precede the file's prefix in the prompt (empty without snippets). */
+export function contextHeader(context: readonly ContextSnippet[], uri: string): string {
+  if (context.length === 0) return '';
+  const parts = context.map((c) => `<|file_sep|>${shortName(c.uri)}\n${c.text}`);
+  return `${parts.join('\n')}\n<|file_sep|>${shortName(uri)}\n`;
 }
 
 function shortName(uri: string): string {

@@ -3,7 +3,6 @@
 // calls here; the providers and their keys live in providers/registry.ts, the run with fallbacks
 // in fallback-runner.ts.
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import {
   ErrorCodes,
   PROTOCOL_VERSION,
@@ -29,11 +28,13 @@ import { GearboxError } from './gearbox-error';
 import { UsageLedger } from './ledger';
 import type { Logger } from './log';
 import type { ModelHostApi } from './model-host-api';
+import { contextHeader, type ContextSnippet } from './completion-context';
 import { fixesText } from './models/fixes';
 import { withTaskDefaults } from './models/task-defaults';
 import { attachContext, firstCodeBlock, proseAround, refactorMessages } from './prompts';
 import { ProviderRegistry } from './providers/registry';
-import { hintInText, route, type RouteInput } from './routing';
+import { completionPrivacy, privacyFacts, redactForCloud, type PrivacyScope } from './request-privacy';
+import { hintInText, route, SecretScanCache, type Decision, type RouteInput } from './routing';
 import { VERSION } from './version';
 
 export interface EngineOptions {
@@ -56,8 +57,8 @@ export interface RequestContext {
   signal: AbortSignal;
   /** The client's workspace id for the usage ledger (default 'cli'). */
   workspace?: string;
-  /** The workspace folder on disk, for workspace-relative privatePaths globs. */
-  workspaceRoot?: string;
+  /** The client's workspace folders (multi-root: several), for workspace-relative privatePaths globs. */
+  workspaceRoots?: readonly string[];
   /** Reports model load progress to the requesting client. */
   onProgress?: (model: string, phase: 'download' | 'load', progress: number) => void;
 }
@@ -71,6 +72,8 @@ export class Engine {
   private readonly log: Logger;
   readonly startedAt = Date.now();
   readonly ledger: UsageLedger;
+  /** Secret scans of inline completion prompts, line by line across keystrokes (every connection's). */
+  private readonly completionScans = new SecretScanCache();
 
   constructor(private readonly opts: EngineOptions) {
     this.log = opts.logger;
@@ -131,10 +134,13 @@ export class Engine {
     });
   }
 
-  /** The decision for a gearbox/route request: the prompt as given, with the attached code. */
+  /**
+   * The decision for a gearbox/route request: the prompt as given, with the attached code (the
+   * context's selection or text) and its file, under the same privacy rules as the request itself.
+   */
   async route(
     params: RouteParams,
-    settings: WorkspaceSettings,
+    scope: PrivacyScope,
     attached: { selectionText?: string } = {},
   ): Promise<RouteDecision> {
     const input: RequestRoute = {
@@ -144,10 +150,10 @@ export class Engine {
       languageId: params.context?.languageId,
       conversationDepth: params.conversationDepth,
       hint: params.hint,
-      privateCode: params.context?.private,
       pinnedModel: params.model,
+      ...privacyFacts(scope, params.context?.uri, params.context?.private),
     };
-    return (await this.decide(input, settings)).decision;
+    return (await this.decide(input, scope.settings)).decision;
   }
 
   /**
@@ -157,7 +163,7 @@ export class Engine {
   private async decide(
     input: RequestRoute,
     settings: WorkspaceSettings,
-  ): Promise<{ decision: RouteDecision; catalog: ModelInfo[] }> {
+  ): Promise<{ decision: Decision; catalog: ModelInfo[] }> {
     const catalog = await this.catalog();
     await this.ledger.ready;
     // Spent today / this month (every workspace), for the router's budget caps (settings.budget).
@@ -192,19 +198,30 @@ export class Engine {
         languageId: params.context?.languageId,
         conversationDepth: params.messages.filter((m) => m.role === 'user').length - 1,
         hint: params.hint ?? hintInText(lastUser),
-        privateCode: params.context?.private,
         pinnedModel: params.model,
         priorFailures: this.priorFailures(ctx, 'chat'),
-        filePath: filePathOf(params.context?.uri),
-        workspaceRoot: ctx.workspaceRoot,
+        ...privacyFacts(ctx, params.context?.uri, params.context?.private),
       },
       ctx.settings,
     );
+    // 'redact': a model that is not local gets every part with its secrets redacted, the attached
+    // code by its own file's rules (.env).
+    const cloudMessages = decision.redactSecrets
+      ? attachContext(
+          params.messages.map((m) => ({ ...m, content: redactForCloud(m.content) })),
+          {
+            code: ctx.codeText === undefined ? undefined : redactForCloud(ctx.codeText, params.context?.uri),
+            fileName: ctx.fileName,
+            languageId: params.context?.languageId,
+          },
+        )
+      : undefined;
     const out = await this.run({
       task: 'chat',
       decision,
       catalog,
       messages,
+      cloudMessages,
       maxTokens: params.maxTokens ?? 2048,
       temperature: params.temperature,
       signal: ctx.signal,
@@ -235,14 +252,25 @@ export class Engine {
         hint: params.hint,
         pinnedModel: params.model,
         priorFailures: this.priorFailures(ctx, 'refactor'),
+        ...privacyFacts(ctx, params.uri),
       },
       ctx.settings,
     );
+    const cloudMessages = decision.redactSecrets
+      ? refactorMessages(
+          params.kind,
+          params.instruction === undefined ? undefined : redactForCloud(params.instruction),
+          redactForCloud(code, params.uri),
+          params.languageId,
+          ctx.fileName,
+        )
+      : undefined;
     const out = await this.run({
       task: 'refactor',
       decision,
       catalog,
       messages,
+      cloudMessages,
       maxTokens: 4096,
       temperature: 0.2,
       signal: ctx.signal,
@@ -301,18 +329,50 @@ export class Engine {
   async complete(
     req: {
       sessionKey: string;
-      prefix: string;
+      /** The document: privatePaths apply to its path, the .env rules to its name. */
+      uri: string;
+      /** The prompt's parts (completion-context.ts): the document's text around the cursor... */
+      filePrefix: string;
       suffix: string;
+      /** ...and recent edits in other files, oldest first. */
+      context: readonly ContextSnippet[];
       multiline: boolean;
       languageId?: string;
       fileName?: string;
     },
     ctx: RequestContext,
   ): Promise<{ text: string; model: string; usage: Usage; route: RouteDecision; evaluatedPromptTokens?: number }> {
-    const { decision, catalog } = await this.decide(
-      { task: 'completion', prompt: req.prefix.slice(-2000), languageId: req.languageId },
+    const prefix = contextHeader(req.context, req.uri) + req.filePrefix;
+    // Scanned here (cached line by line), not by route(): this runs at every keystroke.
+    const privacy = completionPrivacy(req, ctx, this.completionScans);
+    const decided = await this.decide(
+      {
+        task: 'completion',
+        prompt: prefix.slice(-2000),
+        languageId: req.languageId,
+        ...privacyFacts(ctx, req.uri),
+        scanSecrets: false,
+        secrets: privacy.secrets,
+      },
       ctx.settings,
     );
+    const { catalog } = decided;
+    const withheld = privacy.withheld.privatePath + privacy.withheld.secret;
+    const decision: Decision = withheld
+      ? {
+          ...decided.decision,
+          reasons: [
+            ...decided.decision.reasons,
+            {
+              feature: 'context-withheld',
+              weight: 0,
+              detail:
+                `${withheld} recent edit${withheld > 1 ? 's' : ''} in other files not sent to cloud models ` +
+                `(${privacy.withheld.privatePath} from private paths, ${privacy.withheld.secret} holding secrets)`,
+            },
+          ],
+        }
+      : decided.decision;
     if (!decision.model) throw await this.noModelError('completion', decision);
     const model = catalog.find((m) => m.id === decision.model)!;
     const maxTokens = req.multiline ? 128 : 48;
@@ -325,7 +385,7 @@ export class Engine {
           {
             modelId: model.id,
             sessionKey: req.sessionKey,
-            prefix: req.prefix,
+            prefix,
             suffix: req.suffix,
             maxTokens,
             temperature: 0,
@@ -353,23 +413,21 @@ export class Engine {
         evaluatedPromptTokens: r.usage.evaluatedPromptTokens,
       };
     }
-    const messages: ChatMessage[] = [
+    const messages = (p: string, s: string): ChatMessage[] => [
       {
         role: 'system',
         content:
           'You complete code. Reply with only the text that belongs at <CURSOR>, no explanation, no code fences. ' +
           (req.multiline ? 'You may write several lines.' : 'Write at most the rest of the current line.'),
       },
-      {
-        role: 'user',
-        content: `${req.fileName ?? 'file'} (${req.languageId ?? 'text'}):\n${req.prefix}<CURSOR>${req.suffix}`,
-      },
+      { role: 'user', content: `${req.fileName ?? 'file'} (${req.languageId ?? 'text'}):\n${p}<CURSOR>${s}` },
     ];
     const out = await this.run({
       task: 'completion',
       decision,
       catalog,
-      messages,
+      messages: messages(prefix, req.suffix),
+      cloudMessages: messages(privacy.cloud.prefix, privacy.cloud.suffix),
       maxTokens,
       temperature: 0,
       signal: ctx.signal,
@@ -445,15 +503,5 @@ export class Engine {
       loadedModels: host?.loaded ?? [],
       providersWithKeys: this.providers.providersWithKeys(),
     };
-  }
-}
-
-/** The local path of a file: URI (privacy globs match paths), else undefined. */
-function filePathOf(uri: string | undefined): string | undefined {
-  if (!uri?.startsWith('file:')) return undefined;
-  try {
-    return fileURLToPath(uri);
-  } catch {
-    return undefined;
   }
 }

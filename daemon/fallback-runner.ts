@@ -16,7 +16,7 @@ import type { Logger } from './log';
 import type { ModelHostApi } from './model-host-api';
 import type { ProviderRegistry } from './providers/registry';
 import { withRetries } from './providers/retry';
-import { redactSecrets } from './routing';
+import { redactMessages } from './request-privacy';
 import type { LedgerOutcome } from './usage/record';
 
 /** Usage as measured, or `estimated` when a stream stopped before the provider reported it. */
@@ -35,6 +35,11 @@ export interface FallbackRequest {
   /** The catalog the decision was made from. */
   catalog: ModelInfo[];
   messages: ChatMessage[];
+  /**
+   * What a model that is not local gets instead (secrets redacted per settings.secrets, context it
+   * may not see left out), built by the engine from each part's own privacy facts (request-privacy.ts).
+   */
+  cloudMessages?: ChatMessage[];
   maxTokens: number;
   temperature?: number;
   signal: AbortSignal;
@@ -72,11 +77,11 @@ export class FallbackRunner {
       const model = catalog.find((m) => m.id === id);
       if (!model) continue;
       let streamed = '';
-      // 'redact' mode: closed models get the prompt with secrets replaced; local ones see it all.
-      const sent =
-        decision.redactSecrets && !model.local
-          ? req.messages.map((m) => ({ ...m, content: redactSecrets(m.content) }))
-          : req.messages;
+      // Local models see it all; others get what the engine built for them, or at least (in 'redact'
+      // mode) the messages with their secrets replaced.
+      const sent = model.local
+        ? req.messages
+        : (req.cloudMessages ?? (decision.redactSecrets ? redactMessages(req.messages) : req.messages));
       const gen = this.generator(model, sent, req);
       try {
         const res = await gen((d) => {

@@ -66,6 +66,13 @@ export interface SessionHost {
   models?: ModelManager;
 }
 
+const WorkspaceFoldersChange = z.object({
+  event: z.object({
+    added: z.array(z.object({ uri: z.string() })),
+    removed: z.array(z.object({ uri: z.string() })),
+  }),
+});
+
 const InitOptions = z
   .object({ clientName: z.string().optional(), settings: z.unknown().optional() })
   .passthrough()
@@ -80,7 +87,10 @@ export class Session {
   private readonly settings: WorkspaceSettingsSync;
   /** The client's workspace for the usage ledger: its workspace folders or rootUri, else 'cli'. */
   private workspaceId = 'cli';
+  /** The first workspace folder as a local path: where code search indexes. */
   private workspaceRoot: string | undefined;
+  /** Every workspace folder (URIs as the client sent them): privatePaths are matched below each. */
+  private workspaceRoots: string[] = [];
   private supportsWorkDoneProgress = false;
   private clientCapabilities?: ClientCapabilities;
   private codebase?: { dispose(): void };
@@ -170,6 +180,7 @@ export class Session {
       this.clientCapabilities = params.capabilities;
       this.workspaceId = workspaceIdOf(params.workspaceFolders, params.rootUri);
       this.workspaceRoot = workspaceRootOf(params.workspaceFolders, params.rootUri);
+      this.workspaceRoots = workspaceRootsOf(params.workspaceFolders, params.rootUri);
       this.log.info('client initialized', {
         client: params.clientInfo?.name ?? (init.success ? init.data?.clientName : undefined),
       });
@@ -180,11 +191,20 @@ export class Session {
           codeActionProvider: {
             codeActionKinds: [CodeActionKind.Refactor, CodeActionKind.RefactorRewrite, CodeActionKind.RefactorExtract],
           },
+          // Folders added later must count for privatePaths as much as the first ones.
+          workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
         },
         serverInfo: { name: 'gearbox', version: VERSION },
       };
     });
     c.onInitialized(() => void this.settings.pull());
+    c.onNotification('workspace/didChangeWorkspaceFolders', (p: unknown) => {
+      const parsed = WorkspaceFoldersChange.safeParse(p);
+      if (!parsed.success) return this.log.warn('invalid workspace/didChangeWorkspaceFolders ignored');
+      const { added, removed } = parsed.data.event;
+      const gone = new Set(removed.map((f) => f.uri));
+      this.workspaceRoots = [...this.workspaceRoots.filter((u) => !gone.has(u)), ...added.map((f) => f.uri)];
+    });
     c.onDidChangeConfiguration((p) => void this.settings.changed(p.settings));
 
     c.onDidOpenTextDocument((p) =>
@@ -229,7 +249,7 @@ export class Session {
     });
     this.handle('gearbox/route', async (p) => {
       const selectionText = p.context ? this.contextText(p.context) : undefined;
-      return this.host.engine.route(p, this.settings.current, { selectionText });
+      return this.host.engine.route(p, this.privacyScope(), { selectionText });
     });
     this.handle('gearbox/setKeys', async (p) => ({
       providersWithKeys: this.host.engine.providers.setKeys(p.keys, p.endpoints),
@@ -357,7 +377,7 @@ export class Session {
         signal: rs.signal,
         onProgress: this.progressReporter(),
         workspace: this.workspaceId,
-        workspaceRoot: this.workspaceRoot,
+        workspaceRoots: this.workspaceRoots,
       });
     } catch (err) {
       if (rs.timedOut()) throw timeoutError(what, timeoutMs);
@@ -389,8 +409,10 @@ export class Session {
       const out = await this.host.engine.complete(
         {
           sessionKey: this.sessionKey(uri),
-          prefix: prompt.prefix,
+          uri,
+          filePrefix: prompt.filePrefix,
           suffix: prompt.suffix,
+          context: prompt.context,
           multiline: prompt.multiline,
           languageId: doc.languageId,
           fileName: fileNameOf(uri),
@@ -400,7 +422,7 @@ export class Session {
           signal: rs.signal,
           onProgress: this.progressReporter(),
           workspace: this.workspaceId,
-          workspaceRoot: this.workspaceRoot,
+          workspaceRoots: this.workspaceRoots,
         },
       );
       if (out.evaluatedPromptTokens !== undefined) this.prefill.completedWith(uri, out.model);
@@ -421,6 +443,11 @@ export class Session {
       rs.dispose();
       if (this.inflightCompletion.get(uri) === rs.abort) this.inflightCompletion.delete(uri);
     }
+  }
+
+  /** What the privacy rules need to know about this connection: its settings and workspace folders. */
+  private privacyScope(): { settings: WorkspaceSettings; workspaceRoots: readonly string[] } {
+    return { settings: this.settings.current, workspaceRoots: this.workspaceRoots };
   }
 
   /** The model host session of a document: completions and warm-ups of one file share its cache. */
@@ -470,7 +497,13 @@ export function workspaceIdOf(
   return rootUri ? rootUri.slice(0, 4000) : 'cli';
 }
 
-/** The first workspace folder as a local path (for privatePaths globs), if it is a file: URI. */
+/** Every workspace folder's URI (else rootUri): relative privatePaths globs are matched below each. */
+function workspaceRootsOf(folders: { uri: string }[] | null | undefined, rootUri: string | null | undefined): string[] {
+  const uris = (folders ?? []).map((f) => f.uri).filter((u) => typeof u === 'string' && u.length > 0);
+  return uris.length ? uris : rootUri ? [rootUri] : [];
+}
+
+/** The first workspace folder as a local path (for code search), if it is a file: URI. */
 function workspaceRootOf(
   folders: { uri: string }[] | null | undefined,
   rootUri: string | null | undefined,

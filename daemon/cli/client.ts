@@ -41,6 +41,8 @@ export async function connectToDaemon(opts: {
   capabilities?: Record<string, unknown>;
   /** The workspace folder to announce (a file: URI); none by default. */
   rootUri?: string;
+  /** Several workspace folders (file: URIs, a multi-root workspace); the first is the rootUri. */
+  workspaceFolders?: string[];
   /** Register server-to-client handlers before `initialize` is sent. */
   onConnection?: (connection: MessageConnection) => void;
 }): Promise<DaemonClient> {
@@ -51,10 +53,11 @@ export async function connectToDaemon(opts: {
   const connection = createMessageConnection(new WebSocketMessageReader(socket), new WebSocketMessageWriter(socket));
   opts.onConnection?.(connection);
   connection.listen();
+  const folders = opts.workspaceFolders ?? (opts.rootUri ? [opts.rootUri] : []);
   await connection.sendRequest('initialize', {
     processId: process.pid,
-    rootUri: opts.rootUri ?? null,
-    workspaceFolders: opts.rootUri ? [{ uri: opts.rootUri, name: 'workspace' }] : null,
+    rootUri: folders[0] ?? null,
+    workspaceFolders: folders.length ? folders.map((uri, i) => ({ uri, name: `folder${i}` })) : null,
     capabilities: opts.capabilities ?? {},
     clientInfo: { name: opts.clientName ?? 'gearbox-cli' },
     initializationOptions: { clientName: opts.clientName ?? 'gearbox-cli', settings: opts.settings },

@@ -16,6 +16,7 @@ import { connectToDaemon, type DaemonClient } from './client';
 import { buildNative, clearNative, doctorReport, formatDoctor, runSmoke } from './doctor';
 import { formatChatFooter, formatDecision, formatModels, formatRouteLine, formatStatus, formatUsage } from './format';
 import { languageIdOf } from './language';
+import { cliWorkspaceFolder } from './workspace';
 import * as lifecycle from './lifecycle';
 import { isModelsSubcommand, MODELS_USAGE, runModelsCommand } from './models';
 
@@ -29,7 +30,7 @@ Usage:
 ${MODELS_USAGE}
   gearbox complete --file F --line L --col C [--json]      (1-based line and column)
   gearbox chat "message" [--file F] [--model M] [--json]
-  gearbox route --task chat|refactor|completion [--explain] [--json]   (prompt on stdin)
+  gearbox route --task chat|refactor|completion [--file F] [--explain] [--json]   (prompt on stdin)
   gearbox usage [--since 7d|30d|YYYY-MM-DD] [--workspace all|current] [--json]
   gearbox doctor [--json] [--build-native [--amx] | --clear-native]   (inference binary; opt-in build for this CPU)
 
@@ -120,7 +121,7 @@ async function cmdStart(args: string[], runtimeDir: string): Promise<number> {
 }
 
 async function withClient<T>(runtimeDir: string, fn: (c: DaemonClient) => Promise<T>): Promise<T> {
-  const client = await connectToDaemon({ runtimeDir });
+  const client = await connectToDaemon({ runtimeDir, rootUri: cliWorkspaceFolder() });
   try {
     return await fn(client);
   } finally {
@@ -203,11 +204,7 @@ async function cmdChat(args: string[], runtimeDir: string): Promise<number> {
   });
   const message = positionals.join(' ').trim();
   if (!message) throw new UsageError('chat needs a message, e.g. gearbox chat "explain this" --file src/x.ts');
-  let context: CodeContext | undefined;
-  if (values.file) {
-    const file = path.resolve(values.file);
-    context = { uri: pathToFileURL(file).href, text: fs.readFileSync(file, 'utf8'), languageId: languageIdOf(file) };
-  }
+  const context = values.file ? fileContext(values.file) : undefined;
   const streamId = randomUUID();
   const cts = new CancellationTokenSource();
   const result = await withClient(runtimeDir, async (c) => {
@@ -243,6 +240,7 @@ async function cmdRoute(args: string[], runtimeDir: string): Promise<number> {
       json: { type: 'boolean', default: false },
       explain: { type: 'boolean', default: false },
       model: { type: 'string' },
+      file: { type: 'string' },
     },
   });
   const task = TaskKind.safeParse(values.task);
@@ -252,13 +250,21 @@ async function cmdRoute(args: string[], runtimeDir: string): Promise<number> {
     throw new UsageError(
       'route reads the prompt from stdin, e.g. echo "fix this race" | gearbox route --task chat --json',
     );
+  // The file the prompt is about: its size, its language and the privacy rules for it count.
+  const context = values.file ? fileContext(values.file) : undefined;
   const decision = await withClient(runtimeDir, (c) =>
-    c.request('gearbox/route', { task: task.data, prompt, model: values.model }),
+    c.request('gearbox/route', { task: task.data, prompt, model: values.model, context }),
   );
   if (values.json) console.log(JSON.stringify(decision, null, 2));
   else if (values.explain) console.log(formatDecision(decision));
   else console.log(formatRouteLine(decision));
   return 0;
+}
+
+/** A file as request context: its URI (privacy rules), text and language. */
+function fileContext(name: string): CodeContext {
+  const file = path.resolve(name);
+  return { uri: pathToFileURL(file).href, text: fs.readFileSync(file, 'utf8'), languageId: languageIdOf(file) };
 }
 
 async function cmdUsage(args: string[], runtimeDir: string): Promise<number> {

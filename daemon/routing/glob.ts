@@ -62,26 +62,29 @@ export function matchGlob(glob: Glob | string, path: string): boolean {
 
 /**
  * The first of `globs` that matches the file, or undefined. `filePath` is absolute (or a file:// URI);
- * relative globs are matched against its path under `workspaceRoot`; a file outside the root is
- * matched by absolute globs and by name-only globs (e.g. `.env*`).
+ * relative globs are matched against its path under each workspace root that holds it (a multi-root
+ * workspace has several, and folders may nest); a file under no root is matched by absolute globs and
+ * by name-only globs (e.g. `.env*`).
  */
 export function matchPrivatePath(
   globs: readonly string[] | undefined,
   filePath: string | undefined,
-  workspaceRoot?: string,
+  workspaceRoots?: string | readonly string[],
 ): string | undefined {
   if (!globs?.length || !filePath) return undefined;
   const abs = normalise(fromFileUri(filePath));
-  const root = workspaceRoot ? normalise(fromFileUri(workspaceRoot)).replace(/\/+$/, '') : undefined;
-  let rel: string | undefined;
-  if (root && (abs === root || abs.startsWith(`${root}/`))) rel = abs.slice(root.length + 1);
+  const rels: string[] = [];
+  for (const r of typeof workspaceRoots === 'string' ? [workspaceRoots] : (workspaceRoots ?? [])) {
+    const root = normalise(fromFileUri(r)).replace(/\/+$/, '');
+    if (abs === root || abs.startsWith(`${root}/`)) rels.push(abs.slice(root.length + 1));
+  }
   for (const source of globs) {
     if (!source.trim()) continue;
     const g = cachedGlob(source);
     if (g.absolute) {
       if (matchGlob(g, abs)) return source;
-    } else if (rel !== undefined) {
-      if (matchGlob(g, rel)) return source;
+    } else if (rels.length) {
+      if (rels.some((rel) => matchGlob(g, rel))) return source;
     } else if (!normalise(source).replace(/\/$/, '').includes('/')) {
       // Outside the workspace: a name-only glob still applies to the file name.
       const name = abs.slice(abs.lastIndexOf('/') + 1);

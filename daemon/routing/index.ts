@@ -38,8 +38,10 @@ export {
 } from './capability';
 export { chooseByExpectedCost, formatUsd, targetForQuality, FALLBACK_MARGIN, type Choice } from './expected-cost';
 export { compileGlob, matchGlob, matchPrivatePath, type Glob } from './glob';
+export { SecretScanCache } from './secret-cache';
 export {
   findSecrets,
+  redactFound,
   redactSecrets,
   isEnvFile,
   type SecretKind,

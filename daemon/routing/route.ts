@@ -46,8 +46,8 @@ export interface RouteInput extends DifficultyInput {
   excludeModels?: string[];
   /** Absolute path (or file:// URI) of the attached file, matched against settings.privatePaths. */
   filePath?: string;
-  /** Workspace folder the file is in; relative privatePaths globs are matched below it. */
-  workspaceRoot?: string;
+  /** The workspace folders (multi-root: several); relative privatePaths globs are matched below each. */
+  workspaceRoots?: readonly string[];
   /** Spend so far; with settings.budget caps, at or over a cap only local models are used. */
   budget?: BudgetState;
   /**
@@ -164,7 +164,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   if (escalation > 0) notes.push(`escalated +${escalation} step${escalation > 1 ? 's' : ''}`);
 
   // Private paths: the attached file matches a glob → only local or private models.
-  const privateGlob = matchPrivatePath(settings.privatePaths, input.filePath, input.workspaceRoot);
+  const privateGlob = matchPrivatePath(settings.privatePaths, input.filePath, input.workspaceRoots);
   if (privateGlob) {
     reasons.push({ feature: 'private-path', weight: 0, detail: `file matches private path '${privateGlob}'` });
     notes.push(`file matches private path '${privateGlob}': local/private models only`);

@@ -93,9 +93,46 @@ export function findSecrets(text: string, opts: SecretScanOptions = {}): SecretM
   return dedupe(found);
 }
 
+// For scans cached line by line (secret-cache.ts). Every kind but PEM blocks lies within one line, and
+// a line's scan looks at most LINE_LOOKBACK characters before the line (the AWS-secret rule); so
+// findSecrets(text) is mergeFindings(PEM blocks of the text + each line's findLineSecrets).
+
+/** How far before a line its scan may look (checkAwsSecret's 60, and some margin). */
+export const LINE_LOOKBACK = 64;
+
+/** PEM private-key blocks, the only secrets that span lines. */
+export function findPemKeys(text: string): SecretMatch[] {
+  const found: SecretMatch[] = [];
+  scanPem(text, found);
+  return found;
+}
+
+/**
+ * The secrets other than PEM blocks in the line `text.slice(from)` (which holds no newline), with
+ * offsets into `text`; what comes before `from` is only context the rules may look back into.
+ * Not merged: mergeFindings does that over a whole text.
+ */
+export function findLineSecrets(text: string, from: number, envFile: boolean): SecretMatch[] {
+  const found: SecretMatch[] = [];
+  scanTokens(text, found, from);
+  const inLine: SecretMatch[] = [];
+  scanAssignments(from === 0 ? text : text.slice(from), inLine, envFile);
+  for (const f of inLine) found.push({ kind: f.kind, start: f.start + from, end: f.end + from });
+  return found;
+}
+
+/** Sorts findings and merges overlapping ones (as findSecrets does). */
+export function mergeFindings(found: SecretMatch[]): SecretMatch[] {
+  return dedupe(found);
+}
+
 /** Replaces each secret with `[REDACTED:<kind>]`. */
 export function redactSecrets(text: string, opts: SecretScanOptions = {}): string {
-  const found = findSecrets(text, opts);
+  return redactFound(text, findSecrets(text, opts));
+}
+
+/** Replaces the given findings (sorted, not overlapping: findSecrets' result) with `[REDACTED:<kind>]`. */
+export function redactFound(text: string, found: readonly SecretMatch[]): string {
   if (!found.length) return text;
   let out = '';
   let at = 0;
@@ -118,9 +155,9 @@ export function isEnvFile(fileName: string | undefined): boolean {
 
 // ---------- tokens: provider keys, JWTs, AWS secrets ----------
 
-function scanTokens(text: string, found: SecretMatch[]): void {
+function scanTokens(text: string, found: SecretMatch[], from = 0): void {
   const n = text.length;
-  let i = 0;
+  let i = from;
   while (i < n) {
     if (!isTokenChar(text.charCodeAt(i))) {
       i++;
@@ -328,7 +365,7 @@ function scanAssignments(text: string, found: SecretMatch[], envFile: boolean): 
     while (at >= 0) {
       if (at > lineEnd) {
         // Stops at the previous line's end at the latest, so each character is scanned back once.
-        if (lineEnd >= 0) lineStart = text.lastIndexOf('\n', at) + 1;
+        lineStart = text.lastIndexOf('\n', at) + 1;
         lineEnd = text.indexOf('\n', at);
         if (lineEnd < 0) lineEnd = n;
         triesOnLine = 0;

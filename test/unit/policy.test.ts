@@ -103,6 +103,17 @@ describe('policy: glob matcher', () => {
     assert.equal(matchPrivatePath(['**'], undefined, '/home/me/app'), undefined);
   });
 
+  it('matches relative globs below every workspace folder of a multi-root workspace, nested ones too', () => {
+    const roots = ['file:///home/me/api', 'file:///home/me/web', '/home/me/web/packages/ui'];
+    assert.equal(matchPrivatePath(['secret/**'], 'file:///home/me/web/secret/k.ts', roots), 'secret/**');
+    assert.equal(matchPrivatePath(['secret/**'], '/home/me/api/secret/k.ts', roots), 'secret/**');
+    // Below the nested folder the glob holds relative to either folder.
+    assert.equal(matchPrivatePath(['secret/**'], '/home/me/web/packages/ui/secret/k.ts', roots), 'secret/**');
+    assert.equal(matchPrivatePath(['packages/**'], '/home/me/web/packages/ui/a.ts', roots), 'packages/**');
+    assert.equal(matchPrivatePath(['secret/**'], '/home/me/other/secret/k.ts', roots), undefined);
+    assert.equal(matchPrivatePath(['secret/**'], 'file:///home/me/webapp/secret/k.ts', roots), undefined);
+  });
+
   it('has no catastrophic backtracking', () => {
     const g = compileGlob('**/a*a*a*a*a*a*a*a*a*a*a*b/**/c*c*c*c*c*d');
     const path = Array.from({ length: 200 }, () => 'a'.repeat(200)).join('/');
@@ -148,7 +159,7 @@ describe('policy: route rules', () => {
     const d = decide({
       prompt: HARD,
       filePath: '/home/me/app/internal/billing/rates.ts',
-      workspaceRoot: '/home/me/app',
+      workspaceRoots: ['/home/me/app'],
       settings: s,
     });
     assert.equal(d.model, 'corp/llama-70b');
@@ -162,7 +173,7 @@ describe('policy: route rules', () => {
     const other = decide({
       prompt: HARD,
       filePath: '/home/me/app/src/app.ts',
-      workspaceRoot: '/home/me/app',
+      workspaceRoots: ['/home/me/app'],
       settings: s,
     });
     assert.equal(other.model, 'openai/frontier');
@@ -265,7 +276,7 @@ describe('policy: route rules', () => {
         prompt: EASY,
         pinnedModel: 'openai/frontier',
         filePath: '/w/keys/a.pem',
-        workspaceRoot: '/w',
+        workspaceRoots: ['/w'],
         settings: settings({ privatePaths: ['*.pem'] }),
       });
       assert.equal(d.model, null);
