@@ -18,15 +18,18 @@ import {
 const MAX_CACHED_LINE = 4096;
 
 export class SecretScanCache {
-  /** Two generations: a hit in the old one moves the line to the new one; a full new one retires the old. */
-  private current = new Map<string, readonly SecretMatch[]>();
-  private previous = new Map<string, readonly SecretMatch[]>();
-  private currentChars = 0;
+  /** Lines with LINE_LOOKBACK characters before them in a file that is not .env: keyed by that text alone. */
+  private readonly plain: LineCache;
+  /** The others (near a text's start, or .env rules): keyed with the look-back's length and the rules. */
+  private readonly other: LineCache;
   /** Lines looked at and lines actually scanned (cache misses), for benches and tests. */
   readonly stats = { lines: 0, scanned: 0 };
 
-  /** `maxChars`: characters of keys per generation (memory: at most ~4 bytes per character, both). */
-  constructor(private readonly maxChars = 1_000_000) {}
+  /** `maxChars`: characters of keys kept per cache generation (two generations, two caches). */
+  constructor(maxChars = 1_000_000) {
+    this.plain = new LineCache(maxChars);
+    this.other = new LineCache(maxChars / 4);
+  }
 
   /** The secrets in `text`: the same as findSecrets(text, opts). */
   find(text: string, opts: SecretScanOptions = {}): SecretMatch[] {
@@ -36,47 +39,59 @@ export class SecretScanCache {
     while (start < text.length) {
       let end = text.indexOf('\n', start);
       if (end < 0) end = text.length;
-      if (end > start) for (const f of this.line(text, start, end, env)) found.push(f);
+      if (end > start) this.line(text, start, end, env, found);
       start = end + 1;
     }
     return mergeFindings(found);
   }
 
-  /** Findings of the line text[start, end), from the cache when the line and what precedes it are unchanged. */
-  private line(text: string, start: number, end: number, env: boolean): SecretMatch[] {
+  /** Adds the findings of the line text[start, end): cached while the line and what precedes it stay. */
+  private line(text: string, start: number, end: number, env: boolean, out: SecretMatch[]): void {
     const from = Math.max(0, start - LINE_LOOKBACK);
     const scan = text.slice(from, end);
     this.stats.lines++;
+    let hits: readonly SecretMatch[] | undefined;
     if (end - start > MAX_CACHED_LINE) {
       this.stats.scanned++;
-      return shift(findLineSecrets(scan, start - from, env), from);
-    }
-    // The key holds where the line starts within it, so that a line cached with less context (at the
-    // top of a text) is not taken for the same line further down.
-    const key = `${env ? 'e' : 'c'}${start - from}:${scan}`;
-    let hit = this.current.get(key);
-    if (!hit) {
-      hit = this.previous.get(key);
-      if (!hit) {
+      hits = findLineSecrets(scan, start - from, env);
+    } else {
+      const plain = !env && start - from === LINE_LOOKBACK;
+      const cache = plain ? this.plain : this.other;
+      const key = plain ? scan : `${env ? 'e' : 'c'}${start - from}:${scan}`;
+      hits = cache.get(key);
+      if (!hits) {
         this.stats.scanned++;
-        hit = findLineSecrets(scan, start - from, env);
+        hits = findLineSecrets(scan, start - from, env);
+        cache.set(key, hits);
       }
-      this.remember(key, hit);
     }
-    return shift(hit, from);
-  }
-
-  private remember(key: string, findings: readonly SecretMatch[]): void {
-    if (this.currentChars + key.length > this.maxChars) {
-      this.previous = this.current;
-      this.current = new Map();
-      this.currentChars = 0;
-    }
-    this.current.set(key, findings);
-    this.currentChars += key.length;
+    for (const f of hits) out.push({ kind: f.kind, start: f.start + from, end: f.end + from });
   }
 }
 
-function shift(found: readonly SecretMatch[], by: number): SecretMatch[] {
-  return found.map((f) => ({ kind: f.kind, start: f.start + by, end: f.end + by }));
+/** Two generations: a hit in the old one moves to the new one; a full new one retires the old. */
+class LineCache {
+  private current = new Map<string, readonly SecretMatch[]>();
+  private previous = new Map<string, readonly SecretMatch[]>();
+  private chars = 0;
+
+  constructor(private readonly maxChars: number) {}
+
+  get(key: string): readonly SecretMatch[] | undefined {
+    const hit = this.current.get(key);
+    if (hit) return hit;
+    const old = this.previous.get(key);
+    if (old) this.set(key, old);
+    return old;
+  }
+
+  set(key: string, value: readonly SecretMatch[]): void {
+    if (this.chars + key.length > this.maxChars) {
+      this.previous = this.current;
+      this.current = new Map();
+      this.chars = 0;
+    }
+    this.current.set(key, value);
+    this.chars += key.length;
+  }
 }
