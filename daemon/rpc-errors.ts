@@ -36,13 +36,14 @@ export function requestSignal(
 ) {
   const ctrl = new AbortController();
   let timedOut = false;
+  // Subscribed first: if that throws, no timer is left behind.
+  const sub = token.onCancellationRequested(() => ctrl.abort());
+  if (token.isCancellationRequested) ctrl.abort();
   const timer = setTimeout(() => {
     timedOut = true;
     ctrl.abort();
   }, timeoutMs);
   timer.unref?.();
-  const sub = token.onCancellationRequested(() => ctrl.abort());
-  if (token.isCancellationRequested) ctrl.abort();
   return {
     signal: ctrl.signal,
     abort: () => ctrl.abort(),

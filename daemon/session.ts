@@ -21,8 +21,11 @@ import {
 import { z } from 'zod';
 import {
   ErrorCodes,
+  LspParams,
   Protocol,
   REFACTOR_CODE_ACTIONS,
+  type LspMethod,
+  type LspParamsOf,
   type ChatChunkParams,
   type NotificationMethod,
   type RequestMethod,
@@ -43,6 +46,8 @@ import type { Logger } from './log';
 import { fileNameOf } from './uri';
 import { sliceRange } from '../shared/text-range';
 import { requestSignal, timeoutError, toResponseError } from './rpc-errors';
+import { gateRequestParams, NamedParamsRequest, paramsAndToken, parseParams } from './rpc-params';
+import { LogThrottle } from './log-throttle';
 import type { CodebaseIndexes } from './codebase/indexes';
 import { registerCodebaseHandlers } from './codebase/session-handlers';
 import { WorkspaceSettingsSync } from './workspace-settings';
@@ -65,13 +70,6 @@ export interface SessionHost {
   /** The local model manager behind gearbox/models/* (absent: those methods are not offered). */
   models?: ModelManager;
 }
-
-const WorkspaceFoldersChange = z.object({
-  event: z.object({
-    added: z.array(z.object({ uri: z.string() })),
-    removed: z.array(z.object({ uri: z.string() })),
-  }),
-});
 
 const InitOptions = z
   .object({ clientName: z.string().optional(), settings: z.unknown().optional() })
@@ -102,6 +100,8 @@ export class Session {
   private readonly inflightRequests = new Set<() => void>();
   private closed = false;
   private readonly chunks: ChunkSender;
+  /** Malformed notifications get no answer, only a log line: at most one per 10 s (and a count). */
+  private readonly badNotifications: LogThrottle;
 
   constructor(
     socket: WebSocket,
@@ -109,6 +109,9 @@ export class Session {
     onClose: () => void,
   ) {
     this.log = host.logger.child({ conn: this.id });
+    this.badNotifications = new LogThrottle(10_000, (count) =>
+      this.log.warn('more malformed notifications ignored', { count }),
+    );
     const limits = host.limits ?? DEFAULT_SERVER_LIMITS;
     const reader = new WebSocketMessageReader(socket, (reason) => this.log.warn('bad frame', { reason }), {
       rateLimit: {
@@ -133,7 +136,8 @@ export class Session {
       initialize: () => {},
       exit: () => socket.close(1000, 'exit'),
     };
-    this.conn = createConnection((logger) => createProtocolConnection(reader, writer, logger), watchDog);
+    const gated = gateRequestParams(reader, writer, { initialize: LspParams.initialize });
+    this.conn = createConnection((logger) => createProtocolConnection(gated, writer, logger), watchDog);
     this.settings = new WorkspaceSettingsSync(
       host.defaults,
       {
@@ -155,6 +159,7 @@ export class Session {
       this.closed = true;
       for (const cancel of this.inflightCompletion.values()) cancel();
       this.prefill.dispose();
+      this.badNotifications.flush();
       this.chunks.close();
       for (const abort of this.inflightRequests) abort();
       this.codebase?.dispose();
@@ -170,6 +175,7 @@ export class Session {
 
   private register(): void {
     const c = this.conn;
+    // Its params were checked against LspParams.initialize on the way in (gateRequestParams).
     c.onInitialize((params): InitializeResult => {
       const init = InitOptions.safeParse(params.initializationOptions);
       this.settings.initialize(
@@ -198,33 +204,30 @@ export class Session {
       };
     });
     c.onInitialized(() => void this.settings.pull());
-    c.onNotification('workspace/didChangeWorkspaceFolders', (p: unknown) => {
-      const parsed = WorkspaceFoldersChange.safeParse(p);
-      if (!parsed.success) return this.log.warn('invalid workspace/didChangeWorkspaceFolders ignored');
-      const { added, removed } = parsed.data.event;
-      const gone = new Set(removed.map((f) => f.uri));
-      this.workspaceRoots = [...this.workspaceRoots.filter((u) => !gone.has(u)), ...added.map((f) => f.uri)];
+    this.lspNotification('workspace/didChangeWorkspaceFolders', ({ event }) => {
+      const gone = new Set(event.removed.map((f) => f.uri));
+      this.workspaceRoots = [...this.workspaceRoots.filter((u) => !gone.has(u)), ...event.added.map((f) => f.uri)];
     });
-    c.onDidChangeConfiguration((p) => void this.settings.changed(p.settings));
+    this.lspNotification('workspace/didChangeConfiguration', (p) => void this.settings.changed(p.settings));
 
-    c.onDidOpenTextDocument((p) =>
+    this.lspNotification('textDocument/didOpen', (p) =>
       this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text),
     );
-    c.onDidChangeTextDocument((p) => {
+    this.lspNotification('textDocument/didChange', (p) => {
       this.docs.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
       this.prefill.afterEdit(p.textDocument.uri, p.contentChanges);
     });
-    c.onDidCloseTextDocument((p) => {
+    this.lspNotification('textDocument/didClose', (p) => {
       this.inflightCompletion.get(p.textDocument.uri)?.();
       this.prefill.forget(p.textDocument.uri);
       this.docs.close(p.textDocument.uri);
     });
 
-    c.languages.inlineCompletion.on((params, token) =>
+    this.lspRequest('textDocument/inlineCompletion', (params, token) =>
       this.inlineCompletion(params.textDocument.uri, params.position, token),
     );
 
-    c.onCodeAction((params): CodeAction[] => {
+    this.lspRequest('textDocument/codeAction', (params): CodeAction[] => {
       const r = params.range;
       if (r.start.line === r.end.line && r.start.character === r.end.character) return [];
       const only = params.context.only;
@@ -319,6 +322,7 @@ export class Session {
       indexes: this.host.codebase,
       log: this.log,
       handle: (method, fn) => this.handle(method, fn),
+      lspNotification: (method, fn) => this.lspNotification(method, fn),
       client: () => ({
         root: this.workspaceRoot,
         settings: this.settings.current,
@@ -333,12 +337,10 @@ export class Session {
     fn: (params: ParamsOf<M>, token: CancellationToken) => Promise<ResultOf<M>>,
   ): void {
     const entry = Protocol[method] as unknown as { params: z.ZodType; result: z.ZodType };
-    this.conn.onRequest(method, async (raw: unknown, token: CancellationToken) => {
-      const parsed = entry.params.safeParse(raw);
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`);
-        return new ResponseError(ErrorCodes.InvalidParams, `Invalid params for ${method}: ${issues.join('; ')}`);
-      }
+    this.conn.onRequest(new NamedParamsRequest<unknown>(method), async (...args: unknown[]) => {
+      const { raw, token } = paramsAndToken(args);
+      const parsed = parseParams(entry.params, method, raw);
+      if (!parsed.ok) return parsed.error;
       try {
         const result = await fn(parsed.data as ParamsOf<M>, token);
         const checked = entry.result.safeParse(result);
@@ -353,6 +355,28 @@ export class Session {
           this.log.warn('request failed', { method, code: re.code, error: re.message });
         return re;
       }
+    });
+  }
+
+  /** Registers a standard LSP request: params by name, checked against LspParams before `fn` runs. */
+  private lspRequest<M extends LspMethod, R>(
+    method: M,
+    fn: (params: LspParamsOf<M>, token: CancellationToken) => R | Promise<R>,
+  ): void {
+    this.conn.onRequest(new NamedParamsRequest<unknown>(method), async (...args: unknown[]) => {
+      const { raw, token } = paramsAndToken(args);
+      const parsed = parseParams(LspParams[method], method, raw);
+      if (!parsed.ok) return parsed.error;
+      return fn(parsed.data as LspParamsOf<M>, token);
+    });
+  }
+
+  /** Registers a standard LSP notification; one whose params do not fit LspParams is ignored (and logged). */
+  private lspNotification<M extends LspMethod>(method: M, fn: (params: LspParamsOf<M>) => void): void {
+    this.conn.onNotification(method, (raw: unknown) => {
+      const parsed = parseParams(LspParams[method], method, raw);
+      if (parsed.ok) fn(parsed.data as LspParamsOf<M>);
+      else this.badNotifications.hit(() => this.log.warn('notification ignored', { error: parsed.error.message }));
     });
   }
 

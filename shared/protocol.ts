@@ -961,6 +961,74 @@ export type ParamsOf<M extends keyof Protocol> = z.infer<Protocol[M]['params']>;
 export type ResultOf<M extends RequestMethod> =
   Protocol[M] extends RequestEntry<z.ZodType, infer R> ? z.infer<R> : never;
 
+// ---------- standard LSP messages the daemon reads ----------
+// The parts of each that the daemon uses, validated before use (the rest passes through unread):
+// a malformed request gets -32602 naming the field, a malformed notification is ignored.
+
+const TextDocumentIdentifier = z.object({ uri: z.string().min(1) }).passthrough();
+const WorkspaceFolder = z.object({ uri: z.string().min(1), name: z.string().optional() }).passthrough();
+
+export const LspInitializeParams = z
+  .object({
+    processId: z.number().int().nullable().optional(),
+    rootUri: z.string().nullable().optional(),
+    workspaceFolders: z.array(WorkspaceFolder).nullable().optional(),
+    capabilities: z.object({}).passthrough(),
+    clientInfo: z.object({ name: z.string() }).passthrough().optional(),
+    initializationOptions: z.unknown().optional(),
+  })
+  .passthrough();
+export const LspInlineCompletionParams = z
+  .object({ textDocument: TextDocumentIdentifier, position: Position })
+  .passthrough();
+export const LspCodeActionParams = z
+  .object({
+    textDocument: TextDocumentIdentifier,
+    range: Range,
+    context: z.object({ only: z.array(z.string()).optional() }).passthrough(),
+  })
+  .passthrough();
+export const LspDidOpenParams = z.object({
+  textDocument: z.object({
+    uri: z.string().min(1),
+    languageId: z.string(),
+    version: z.number().int(),
+    text: z.string(),
+  }),
+});
+export const LspDidChangeParams = z.object({
+  textDocument: z.object({ uri: z.string().min(1), version: z.number().int() }),
+  contentChanges: z.array(
+    z.union([
+      z.object({ range: Range, rangeLength: z.number().int().nonnegative().optional(), text: z.string() }),
+      z.object({ text: z.string() }),
+    ]),
+  ),
+});
+export const LspDidCloseParams = z.object({ textDocument: TextDocumentIdentifier });
+export const LspDidChangeConfigurationParams = z.object({ settings: z.unknown() }).passthrough();
+export const LspDidChangeWorkspaceFoldersParams = z.object({
+  event: z.object({ added: z.array(WorkspaceFolder), removed: z.array(WorkspaceFolder) }),
+});
+export const LspDidChangeWatchedFilesParams = z.object({
+  changes: z.array(z.object({ uri: z.string().min(1), type: z.number().int() }).passthrough()),
+});
+
+/** The standard LSP messages the daemon serves, by method. */
+export const LspParams = {
+  initialize: LspInitializeParams,
+  'textDocument/inlineCompletion': LspInlineCompletionParams,
+  'textDocument/codeAction': LspCodeActionParams,
+  'textDocument/didOpen': LspDidOpenParams,
+  'textDocument/didChange': LspDidChangeParams,
+  'textDocument/didClose': LspDidCloseParams,
+  'workspace/didChangeConfiguration': LspDidChangeConfigurationParams,
+  'workspace/didChangeWorkspaceFolders': LspDidChangeWorkspaceFoldersParams,
+  'workspace/didChangeWatchedFiles': LspDidChangeWatchedFilesParams,
+} as const;
+export type LspMethod = keyof typeof LspParams;
+export type LspParamsOf<M extends LspMethod> = z.infer<(typeof LspParams)[M]>;
+
 /** Refactor code-action kinds offered through textDocument/codeAction. */
 export const REFACTOR_CODE_ACTIONS: { kind: RefactorKind; title: string; lspKind: string }[] = [
   { kind: 'simplify', title: 'Gearbox: Simplify', lspKind: 'refactor.rewrite.gearbox.simplify' },

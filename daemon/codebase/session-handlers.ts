@@ -15,6 +15,7 @@ import { z } from 'zod';
 import {
   ErrorCodes,
   type IndexProgressParams,
+  type LspParamsOf,
   type ParamsOf,
   type RequestMethod,
   type ResultOf,
@@ -38,6 +39,11 @@ export interface CodebaseSessionDeps {
   log: Logger;
   /** Session.handle: validates params and result against the protocol. */
   handle: Handle;
+  /** Session.lspNotification: validates a standard notification's params (a bad one is ignored). */
+  lspNotification: (
+    method: 'workspace/didChangeWatchedFiles',
+    fn: (params: LspParamsOf<'workspace/didChangeWatchedFiles'>) => void,
+  ) => void;
   /** The client's state, read on each request (settings change over a connection's life). */
   client: () => {
     root: string | undefined;
@@ -118,7 +124,7 @@ export function registerCodebaseHandlers(deps: CodebaseSessionDeps): { dispose()
     });
   });
 
-  conn.onDidChangeWatchedFiles((p) => {
+  deps.lspNotification('workspace/didChangeWatchedFiles', (p) => {
     const { root } = deps.client();
     if (!root) return;
     const prefix = root.endsWith('/') ? root : `${root}/`;

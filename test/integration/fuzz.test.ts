@@ -18,6 +18,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const CORPUS_DIR = path.join(here, 'fuzz', 'corpus');
 const MUTATIONS = Number(process.env.GEARBOX_FUZZ_MUTATIONS ?? 300);
 const SEED = Number(process.env.GEARBOX_FUZZ_SEED ?? 0x5eed);
+/** The daemon's default chat/refactor timeout: the timer each such request holds while it runs. */
+const CHAT_TIMEOUT_MS = 300_000;
 
 type Expect =
   | 'none'
@@ -218,10 +220,11 @@ function check(c: Case, got: any[], closedWith: number | undefined): void {
 describe('fuzz: the JSON-RPC/WebSocket surface', function () {
   this.timeout(60_000);
   let d: TestDaemon;
+  let host: FakeModelHost;
   const corpus = loadCorpus();
 
   before(async () => {
-    const host = new FakeModelHost();
+    host = new FakeModelHost();
     d = await startTestDaemon(
       {
         localModels: [{ id: 'local/tiny', source: '/nonexistent/tiny.gguf', tier: 0, contextSize: 2_000_000 }],
@@ -254,6 +257,54 @@ describe('fuzz: the JSON-RPC/WebSocket surface', function () {
     }
     assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
     conn.ws.close();
+  });
+
+  it('bad params start nothing: no request timer is left behind and no model is called', async () => {
+    // Every timer of the chat timeout's length, until cleared: a request that started and was not
+    // disposed would keep one (and hold its abort for 300 s).
+    const pending = new Set<unknown>();
+    let seen = 0;
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    globalThis.setTimeout = ((fn: () => void, ms?: number, ...rest: unknown[]) => {
+      const t = realSet(fn, ms, ...rest);
+      if (ms === CHAT_TIMEOUT_MS) {
+        pending.add(t);
+        seen++;
+      }
+      return t;
+    }) as typeof setTimeout;
+    globalThis.clearTimeout = ((t: Parameters<typeof clearTimeout>[0]) => {
+      pending.delete(t);
+      realClear(t);
+    }) as typeof clearTimeout;
+    try {
+      const conn = await open(d);
+      let n = 0;
+      const send = (method: string, params: unknown) =>
+        conn.ws.send(JSON.stringify({ jsonrpc: '2.0', id: `bad-${++n}`, method, params }));
+      const chat = { streamId: 'p', messages: [{ role: 'user', content: 'hi' }] };
+      const calls = host.calls.length;
+      send('gearbox/chat', [chat, 5]);
+      send('gearbox/chat', [chat]);
+      send('gearbox/refactor', [{ kind: 'explain', uri: 'file:///x', range: {}, text: 'x' }, {}]);
+      send('textDocument/inlineCompletion', [{ textDocument: { uri: 'file:///x' }, position: {} }, 5]);
+      send('textDocument/inlineCompletion', {});
+      assert.equal(await probe(conn), 'ok');
+      assert.equal(pending.size, 0, 'a request timer was left behind');
+      assert.equal(host.calls.length, calls, 'no model was called');
+      const answers = conn.messages.filter((m) => typeof m.id === 'string' && m.id.startsWith('bad-'));
+      assert.equal(answers.length, 5, JSON.stringify(answers));
+      for (const a of answers) assert.equal(a.error?.code, -32602, JSON.stringify(a));
+      // The capture works: a valid chat starts its timer and clears it.
+      send('gearbox/chat', chat);
+      while (!conn.messages.some((m) => m.id === `bad-${n}` && m.result)) await new Promise((r) => realSet(r, 5));
+      assert.ok(seen >= 1 && pending.size === 0, `seen ${seen}, pending ${pending.size}`);
+      conn.ws.close();
+    } finally {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+    }
   });
 
   it(`survives ${MUTATIONS} seeded mutations (seed ${SEED}) and still answers a valid request`, async () => {
