@@ -71,6 +71,8 @@ export class FallbackRunner {
     const { decision, catalog, signal } = req;
     if (!decision.model) throw new GearboxError(ErrorCodes.NoModelAvailable, decision.summary, { route: decision });
     const attempts: { model: string; error: string }[] = [];
+    /** Each failed attempt's error code (undefined: an error without one). */
+    const codes: (number | undefined)[] = [];
     const order = [decision.model, ...(decision.pinned ? [] : decision.fallbacks)];
     const started = Date.now();
     for (const id of order) {
@@ -120,14 +122,16 @@ export class FallbackRunner {
           });
         }
         attempts.push({ model: model.id, error: message });
+        codes.push(typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : undefined);
       }
     }
     const detail = attempts.map((a) => `${a.model}: ${a.error}`).join('; ');
     const last = attempts.length === 1 ? attempts[0] : undefined;
+    const code = attempts.length ? sharedCause(codes) : ErrorCodes.NoModelAvailable;
     const lastModel = catalog.find((m) => m.id === attempts[attempts.length - 1]?.model);
-    if (lastModel) req.record(lastModel, { inputTokens: 0, outputTokens: 0 }, 'error', ErrorCodes.ProviderError);
+    if (lastModel) req.record(lastModel, { inputTokens: 0, outputTokens: 0 }, 'error', code);
     throw new GearboxError(
-      attempts.length ? ErrorCodes.ProviderError : ErrorCodes.NoModelAvailable,
+      code,
       last ? `${last.model} failed: ${last.error}` : `Every candidate model failed: ${detail}`,
       { attempts },
     );
@@ -175,6 +179,24 @@ export class FallbackRunner {
       );
     };
   }
+}
+
+/** Codes that say why a model could not run at all; a failure with another code is a provider error. */
+const CAUSES = new Set<number>([
+  ErrorCodes.ModelLoadFailed,
+  ErrorCodes.ModelHostCrashed,
+  ErrorCodes.MissingApiKey,
+  ErrorCodes.RateLimited,
+  ErrorCodes.Offline,
+]);
+
+/**
+ * The code for a request every model failed: their shared cause when they all failed the same way
+ * (a hostile GGUF is ModelLoadFailed, not a provider's error), else ProviderError.
+ */
+function sharedCause(codes: readonly (number | undefined)[]): number {
+  const first = codes[0];
+  return first !== undefined && CAUSES.has(first) && codes.every((c) => c === first) ? first : ErrorCodes.ProviderError;
 }
 
 /** The name the provider's API expects for a catalog model. */

@@ -661,11 +661,8 @@ describe('security: model files', function () {
             messages: [{ role: 'user', content: 'hi' }],
           }),
           (e: any) => {
-            // the engine reports a failed pinned local model as that model's failure
-            assert.ok(
-              e.code === ErrorCodes.ModelLoadFailed || e.code === ErrorCodes.ProviderError,
-              `${name}: ${e.code} ${e.message}`,
-            );
+            // the model host's ModelLoadFailed reaches the client as it is (not as a provider error)
+            assert.equal(e.code, ErrorCodes.ModelLoadFailed, `${name}: ${e.code} ${e.message}`);
             assert.match(e.message, new RegExp(`Cannot load model local/${name} from .*${name}\\.gguf`));
             assert.match(e.message, f.why, name);
             return true;

@@ -60,6 +60,13 @@ function setup(host: ModelHostApi) {
 class FailingHost extends FakeModelHost {
   failing = new Set<string>();
   cutAfter: string | undefined;
+  /** Models whose load fails, with the model host's error. */
+  loadErrors = new Map<string, Error>();
+  override async load(modelId: string, onProgress?: (phase: 'download' | 'load', progress: number) => void) {
+    const err = this.loadErrors.get(modelId);
+    if (err) throw err;
+    return super.load(modelId, onProgress);
+  }
   override async chat(req: LocalChatRequest, onDelta: (t: string) => void, signal?: AbortSignal) {
     if (this.failing.has(req.modelId)) throw new Error(`${req.modelId} is broken`);
     if (this.cutAfter !== undefined) {
@@ -116,6 +123,27 @@ describe('fallback runner', () => {
     assert.deepEqual(
       records.map((r) => [r.model, r.outcome, r.errorCode]),
       [['local/a', 'error', ErrorCodes.ProviderError]],
+    );
+  });
+
+  it("keeps the failure's own code when every model failed the same way (a model that cannot load)", async () => {
+    const host = new FailingHost();
+    host.loadErrors.set('local/a', new GearboxError(ErrorCodes.ModelLoadFailed, 'Cannot load model local/a: bad'));
+    host.loadErrors.set('local/b', new GearboxError(ErrorCodes.ModelLoadFailed, 'Cannot load model local/b: bad'));
+    const { runner, records, request } = setup(host);
+    await assert.rejects(
+      runner.run(request({ decision: decision({ fallbacks: ['local/b'] }) })),
+      (e: unknown) => e instanceof GearboxError && e.code === ErrorCodes.ModelLoadFailed,
+    );
+    assert.deepEqual(
+      records.map((r) => [r.model, r.outcome, r.errorCode]),
+      [['local/b', 'error', ErrorCodes.ModelLoadFailed]],
+    );
+    // Different failures: no one code says what happened.
+    host.failing = new Set(['local/c']);
+    await assert.rejects(
+      runner.run(request({ decision: decision({ fallbacks: ['local/c'] }) })),
+      (e: unknown) => e instanceof GearboxError && e.code === ErrorCodes.ProviderError,
     );
   });
 
