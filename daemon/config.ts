@@ -78,6 +78,14 @@ const ServerLimitsSchema = z.object({
   maxConnections: z.number().int().positive().default(64),
   /** Refused connections are logged once per this interval, with a count of the others. */
   refusalLogIntervalMs: z.number().int().positive().default(10_000),
+  /** Documents one connection may have open on the daemon; more are not kept (ErrorCodes.DocumentLimit). */
+  maxOpenDocuments: z.number().int().positive().default(500),
+  /** Characters of all of one connection's open documents together (16 Mi: ~32 MiB of memory at most). */
+  maxOpenDocumentChars: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
 });
 export type ServerLimits = z.infer<typeof ServerLimitsSchema>;
 export const DEFAULT_SERVER_LIMITS: ServerLimits = ServerLimitsSchema.parse({});

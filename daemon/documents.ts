@@ -1,6 +1,10 @@
-// Open documents of one connection, plus a ring of recent edits used as completion context.
+// Open documents of one connection, plus a ring of recent edits used as completion context. The
+// store is capped (documents and characters): a client cannot make the daemon hold unbounded text.
+// A document over the cap is not kept at all, and a change that takes the store over it drops that
+// document; the store remembers only which URIs it refused, so that requests on them say why.
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
+import type { DocumentLimitData } from '../shared/protocol';
 
 export interface RecentEdit {
   uri: string;
@@ -11,46 +15,127 @@ export interface RecentEdit {
   seq: number;
 }
 
+export interface DocumentLimits {
+  maxDocuments: number;
+  /** Characters (UTF-16 code units) of all open documents together. */
+  maxChars: number;
+}
+
+/** Refused URIs remembered (the most recent), each at most this long: what a refusal may keep. */
+const MAX_REFUSED = 64;
+const MAX_REFUSED_URI = 2048;
+
 export class DocumentStore {
   private readonly docs = new Map<string, TextDocument>();
   private readonly ring: RecentEdit[] = [];
+  private readonly refusedUris = new Map<string, DocumentLimitData>();
+  private chars = 0;
   private seq = 0;
 
   constructor(
+    private readonly limits: DocumentLimits = {
+      maxDocuments: Number.POSITIVE_INFINITY,
+      maxChars: Number.POSITIVE_INFINITY,
+    },
     private readonly ringSize = 16,
     private readonly snippetRadius = 4,
   ) {}
 
-  open(uri: string, languageId: string, version: number, text: string): void {
+  /** Opens (or reopens) a document; over the cap it is not kept and the refusal is returned. */
+  open(uri: string, languageId: string, version: number, text: string): DocumentLimitData | undefined {
+    const prior = this.docs.get(uri);
+    const count = this.docs.size + (prior ? 0 : 1);
+    const chars = this.chars - (prior?.getText().length ?? 0) + text.length;
+    const refusal = this.over(count, chars);
+    if (refusal) {
+      this.drop(uri, true);
+      return this.refuse(uri, refusal);
+    }
+    this.refusedUris.delete(uri);
     this.docs.set(uri, TextDocument.create(uri, languageId, version, text));
+    this.chars = chars;
+    return undefined;
   }
 
-  change(uri: string, version: number, changes: TextDocumentContentChangeEvent[]): void {
+  /** Applies a change; one that takes the store over its cap drops the document (the refusal is returned). */
+  change(uri: string, version: number, changes: TextDocumentContentChangeEvent[]): DocumentLimitData | undefined {
     const doc = this.docs.get(uri);
-    if (!doc) return;
+    if (!doc) return undefined;
+    const before = doc.getText().length;
+    // update() changes the document in place (and returns it).
     const updated = TextDocument.update(doc, changes, version);
+    const chars = this.chars - before + updated.getText().length;
+    const refusal = this.over(this.docs.size, chars);
+    if (refusal) {
+      this.drop(uri, true, before);
+      return this.refuse(uri, refusal);
+    }
     this.docs.set(uri, updated);
+    this.chars = chars;
     for (const c of changes) {
       const line = 'range' in c ? c.range.start.line + c.text.split('\n').length - 1 : 0;
       this.recordEdit(updated, line);
     }
+    return undefined;
   }
 
   close(uri: string): void {
-    this.docs.delete(uri);
+    this.drop(uri, false);
+    this.refusedUris.delete(uri);
   }
 
   get(uri: string): TextDocument | undefined {
     return this.docs.get(uri);
   }
 
+  /** Why `uri` is not open, if the store refused it (and still remembers that). */
+  refused(uri: string): DocumentLimitData | undefined {
+    return this.refusedUris.get(uri);
+  }
+
   get size(): number {
     return this.docs.size;
+  }
+
+  /** Characters held, all open documents together. */
+  get totalChars(): number {
+    return this.chars;
   }
 
   /** Most recent first, at most one entry per (uri, nearby line). */
   recentEdits(): readonly RecentEdit[] {
     return [...this.ring].reverse();
+  }
+
+  private over(count: number, chars: number): DocumentLimitData | undefined {
+    const state = {
+      openDocuments: this.docs.size,
+      openChars: this.chars,
+      maxDocuments: this.limits.maxDocuments,
+      maxChars: this.limits.maxChars,
+    };
+    if (count > this.limits.maxDocuments) return { reason: 'too-many-documents', ...state };
+    if (chars > this.limits.maxChars) return { reason: 'too-much-text', ...state };
+    return undefined;
+  }
+
+  /** Forgets the document; a refused one its recent edits too (a closed one's stay as context). */
+  private drop(uri: string, refused: boolean, heldChars?: number): void {
+    const doc = this.docs.get(uri);
+    if (doc) {
+      this.chars -= heldChars ?? doc.getText().length;
+      this.docs.delete(uri);
+    }
+    if (refused) for (let i = this.ring.length - 1; i >= 0; i--) if (this.ring[i]!.uri === uri) this.ring.splice(i, 1);
+  }
+
+  private refuse(uri: string, refusal: DocumentLimitData): DocumentLimitData {
+    if (uri.length <= MAX_REFUSED_URI) {
+      this.refusedUris.delete(uri);
+      this.refusedUris.set(uri, refusal);
+      if (this.refusedUris.size > MAX_REFUSED) this.refusedUris.delete(this.refusedUris.keys().next().value!);
+    }
+    return refusal;
   }
 
   private recordEdit(doc: TextDocument, line: number): void {
@@ -63,4 +148,15 @@ export class DocumentStore {
     this.ring.push({ uri: doc.uri, line, snippet, seq: ++this.seq });
     if (this.ring.length > this.ringSize) this.ring.shift();
   }
+}
+
+/** The user-facing sentence for a refused document. */
+export function documentLimitMessage(name: string, d: DocumentLimitData): string {
+  const mib = (chars: number) => `${(chars / (1024 * 1024)).toFixed(1)} Mi characters`;
+  const limit =
+    d.reason === 'too-many-documents' ? `${d.maxDocuments} open documents` : `${mib(d.maxChars)} of open documents`;
+  return (
+    `${name} is not kept on the Gearbox daemon: this connection reached its limit of ${limit} ` +
+    `(${d.openDocuments} open, ${mib(d.openChars)}). Close some editors and reopen it.`
+  );
 }

@@ -27,6 +27,7 @@ import {
   type LspMethod,
   type LspParamsOf,
   type ChatChunkParams,
+  type DocumentLimitData,
   type NotificationMethod,
   type RequestMethod,
   type ParamsOf,
@@ -37,7 +38,7 @@ import { WebSocketMessageReader, WebSocketMessageWriter } from '../shared/ws-tra
 import { ChunkSender } from './chunk-sender';
 import { buildCompletionPrompt, cleanCompletion } from './completion-context';
 import { CompletionPrefill } from './completion-prefill';
-import { DocumentStore } from './documents';
+import { DocumentStore, documentLimitMessage } from './documents';
 import type { Engine, RequestContext } from './engine';
 import { VERSION } from './version';
 import { GearboxError } from './gearbox-error';
@@ -81,7 +82,10 @@ let nextId = 1;
 export class Session {
   readonly id = `c${nextId++}`;
   private readonly conn: Connection;
-  private readonly docs = new DocumentStore();
+  private readonly docs: DocumentStore;
+  /** The user is told once per connection that a document was not kept (the log says each time, throttled). */
+  private toldDocumentLimit = false;
+  private readonly refusedDocuments: LogThrottle;
   private readonly settings: WorkspaceSettingsSync;
   /** The client's workspace for the usage ledger: its workspace folders or rootUri, else 'cli'. */
   private workspaceId = 'cli';
@@ -113,6 +117,8 @@ export class Session {
       this.log.warn('more malformed notifications ignored', { count }),
     );
     const limits = host.limits ?? DEFAULT_SERVER_LIMITS;
+    this.docs = new DocumentStore({ maxDocuments: limits.maxOpenDocuments, maxChars: limits.maxOpenDocumentChars });
+    this.refusedDocuments = new LogThrottle(10_000, (count) => this.log.warn('more documents not kept', { count }));
     const reader = new WebSocketMessageReader(socket, (reason) => this.log.warn('bad frame', { reason }), {
       rateLimit: {
         perSecond: limits.requestsPerSecond,
@@ -160,6 +166,7 @@ export class Session {
       for (const cancel of this.inflightCompletion.values()) cancel();
       this.prefill.dispose();
       this.badNotifications.flush();
+      this.refusedDocuments.flush();
       this.chunks.close();
       for (const abort of this.inflightRequests) abort();
       this.codebase?.dispose();
@@ -210,12 +217,15 @@ export class Session {
     });
     this.lspNotification('workspace/didChangeConfiguration', (p) => void this.settings.changed(p.settings));
 
-    this.lspNotification('textDocument/didOpen', (p) =>
-      this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text),
-    );
+    this.lspNotification('textDocument/didOpen', (p) => {
+      const { uri, languageId, version, text } = p.textDocument;
+      const refused = this.docs.open(uri, languageId, version, text);
+      if (refused) this.documentRefused(uri, refused);
+    });
     this.lspNotification('textDocument/didChange', (p) => {
-      this.docs.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
-      this.prefill.afterEdit(p.textDocument.uri, p.contentChanges);
+      const refused = this.docs.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
+      if (refused) this.documentRefused(p.textDocument.uri, refused);
+      else this.prefill.afterEdit(p.textDocument.uri, p.contentChanges);
     });
     this.lspNotification('textDocument/didClose', (p) => {
       this.inflightCompletion.get(p.textDocument.uri)?.();
@@ -293,11 +303,7 @@ export class Session {
     this.handle('gearbox/refactor', (p, token) =>
       this.withSignal(token, this.host.timeouts.chatMs, 'Refactor', (ctx) => {
         const text = p.text ?? this.docs.get(p.uri)?.getText();
-        if (text === undefined)
-          throw new GearboxError(
-            ErrorCodes.DocumentNotOpen,
-            `Document ${p.uri} is not open on the daemon and no text was sent`,
-          );
+        if (text === undefined) throw this.notOpen(p.uri, 'and no text was sent');
         const code = sliceRange(text, p.range);
         let first = true;
         return this.host.engine
@@ -418,11 +424,7 @@ export class Session {
     token: CancellationToken,
   ): Promise<InlineCompletionList | null> {
     const doc = this.docs.get(uri);
-    if (!doc)
-      throw new ResponseError(
-        ErrorCodes.DocumentNotOpen,
-        `Document ${uri} is not open (send textDocument/didOpen first)`,
-      );
+    if (!doc) throw toResponseError(this.notOpen(uri, '(send textDocument/didOpen first)'));
     this.inflightCompletion.get(uri)?.();
     const rs = requestSignal(token, this.host.timeouts.completionMs);
     this.inflightCompletion.set(uri, rs.abort);
@@ -472,6 +474,26 @@ export class Session {
   /** What the privacy rules need to know about this connection: its settings and workspace folders. */
   private privacyScope(): { settings: WorkspaceSettings; workspaceRoots: readonly string[] } {
     return { settings: this.settings.current, workspaceRoots: this.workspaceRoots };
+  }
+
+  /** A document over this connection's cap was not kept (or was dropped): nothing of it stays. */
+  private documentRefused(uri: string, refused: DocumentLimitData): void {
+    this.inflightCompletion.get(uri)?.();
+    this.prefill.forget(uri);
+    const message = documentLimitMessage(fileNameOf(uri), refused);
+    this.refusedDocuments.hit(() => this.log.warn('document not kept', { reason: refused.reason }));
+    if (this.toldDocumentLimit) return;
+    this.toldDocumentLimit = true;
+    void this.conn
+      .sendNotification('window/showMessage', { type: MessageType.Warning, message: `Gearbox: ${message}` })
+      .catch(() => {});
+  }
+
+  /** The error for a request on a document the daemon does not hold: refused over the cap, or never opened. */
+  private notOpen(uri: string, hint: string): GearboxError {
+    const refused = this.docs.refused(uri);
+    if (refused) return new GearboxError(ErrorCodes.DocumentLimit, documentLimitMessage(uri, refused), refused);
+    return new GearboxError(ErrorCodes.DocumentNotOpen, `Document ${uri} is not open on the daemon ${hint}`);
   }
 
   /** The model host session of a document: completions and warm-ups of one file share its cache. */

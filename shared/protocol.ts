@@ -39,6 +39,11 @@ export const ErrorCodes = {
   ConfigInvalid: -32015,
   /** A model download failed (data: ModelErrorData with its DownloadFailure). */
   DownloadFailed: -32016,
+  /**
+   * A request on a document the daemon did not keep: this connection's open documents were at their
+   * cap (server.maxOpenDocuments, server.maxOpenDocumentChars). The error's data is DocumentLimitData.
+   */
+  DocumentLimit: -32017,
 } as const;
 
 // ---------- shared pieces ----------
@@ -73,6 +78,16 @@ export const Range = z.object({ start: Position, end: Position });
 export type Range = z.infer<typeof Range>;
 
 /** Code the user attached to a request: a file, a selection in it, or both. */
+/** Why a document was not kept, and the connection's documents at that moment (ErrorCodes.DocumentLimit). */
+export const DocumentLimitData = z.object({
+  reason: z.enum(['too-many-documents', 'too-much-text']),
+  openDocuments: z.number().int().nonnegative(),
+  openChars: z.number().int().nonnegative(),
+  maxDocuments: z.number().int().positive(),
+  maxChars: z.number().int().positive(),
+});
+export type DocumentLimitData = z.infer<typeof DocumentLimitData>;
+
 export const CodeContext = z.object({
   uri: z.string().optional(),
   languageId: z.string().optional(),
