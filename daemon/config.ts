@@ -10,48 +10,52 @@ import { TaskKind, Tier, WorkspaceSettings } from '../shared/protocol';
 /** What a local model serves: the router's tasks, or 'embedding' (local code search, never routed to). */
 const LocalModelTask = z.enum([...TaskKind.options, 'embedding']);
 
+// Descriptions are .describe() text, not comments: the JSON schema of config.json (editor hovers,
+// validation) is generated from this file by scripts/contributions.ts.
 export const LocalModelConfigSchema = z.object({
-  /** Model id used everywhere (catalog, settings), e.g. "local/qwen2.5-coder-1.5b". */
-  id: z.string().min(1),
-  /** A GGUF file path, or an `hf:` URI resolved into the models dir. */
-  source: z.string().min(1),
-  displayName: z.string().optional(),
-  tier: Tier.optional(),
-  contextSize: z.number().int().positive().optional(),
-  /** Which tasks this model serves. Default: completion, chat and refactor ('embedding' only when listed). */
-  tasks: z.array(LocalModelTask).min(1).optional(),
+  id: z.string().min(1).describe('Model id used everywhere (catalog, settings), e.g. "local/qwen2.5-coder-1.5b".'),
+  source: z
+    .string()
+    .min(1)
+    .describe(
+      'A GGUF file path (relative to this file; inside "modelDirs"), or an hf: URI the daemon downloads into ' +
+        '"modelsDir" (hf:owner/repo/file.gguf, or hf:owner/repo:Q8_0).',
+    ),
+  displayName: z.string().optional().describe('Name shown in the editor.'),
+  tier: Tier.optional().describe('Capability tier: 0 = small local, 1 = strong local / cheap cloud.'),
+  contextSize: z.number().int().positive().optional().describe("Context size in tokens (default: the model's own)."),
+  tasks: z
+    .array(LocalModelTask)
+    .min(1)
+    .optional()
+    .describe('Which tasks this model serves. Default: completion, chat and refactor ("embedding" only when listed).'),
 });
 /** A local model (GGUF file or `hf:` URI) and what it serves; the model host loads it. */
 export type LocalModelConfig = z.infer<typeof LocalModelConfigSchema>;
 
 const UserModelConfigSchema = z.object({
-  /** The name the provider API expects. */
-  name: z.string().min(1),
-  /** Catalog id; default `${provider}/${name}`. */
-  id: z.string().optional(),
+  name: z.string().min(1).describe('The name the provider API expects.'),
+  id: z.string().optional().describe('Catalog id; default "<provider>/<name>".'),
   displayName: z.string().optional(),
-  tier: Tier.optional(),
+  tier: Tier.optional().describe('Capability tier: 0 = small, 1 = strong local / cheap cloud, 2 = mid, 3 = frontier.'),
   contextWindow: z.number().int().positive().optional(),
-  inputPricePerMTok: z.number().nonnegative().optional(),
-  outputPricePerMTok: z.number().nonnegative().optional(),
+  inputPricePerMTok: z.number().nonnegative().optional().describe('USD per million input tokens.'),
+  outputPricePerMTok: z.number().nonnegative().optional().describe('USD per million output tokens.'),
 });
 
 const ProviderConfigSchema = z
   .object({
-    /** e.g. "openai", "anthropic", "gemini", "my-vllm". */
     id: z
       .string()
       .min(1)
-      .regex(/^[a-zA-Z0-9._-]+$/, 'provider id: letters, digits, . _ - only'),
+      .regex(/^[a-zA-Z0-9._-]+$/, 'provider id: letters, digits, . _ - only')
+      .describe('e.g. "openai", "anthropic", "gemini", "my-vllm"; keys are stored under it.'),
     kind: z.enum(['openai', 'anthropic', 'gemini', 'openai-compatible']),
-    baseUrl: z.string().url().optional(),
-    /** Self-hosted endpoint the team trusts with private code. */
-    private: z.boolean().optional(),
-    /** Env var to read the key from when no key was set by a client. */
-    apiKeyEnv: z.string().optional(),
+    baseUrl: z.string().url().optional().describe('API base URL (required for openai-compatible).'),
+    private: z.boolean().optional().describe('A self-hosted endpoint the team trusts with private code.'),
+    apiKeyEnv: z.string().optional().describe('Env var to read the key from when no key was set by a client.'),
     models: z.array(UserModelConfigSchema).optional(),
-    /** Some self-hosted servers need no key. */
-    noKey: z.boolean().optional(),
+    noKey: z.boolean().optional().describe('The server needs no API key (some self-hosted ones).'),
   })
   .refine((p) => p.kind !== 'openai-compatible' || !!p.baseUrl, {
     message: 'an openai-compatible provider needs baseUrl',
@@ -61,117 +65,209 @@ export type ProviderConfig = z.infer<typeof ProviderConfigSchema>;
 
 /** Limits of the WebSocket server, per connection. Tests shrink them. */
 const ServerLimitsSchema = z.object({
-  /** Ping every this often; a peer that has not answered the previous ping by then is dropped. */
-  heartbeatMs: z.number().int().min(10).default(30_000),
-  /** Token bucket per connection for JSON-RPC requests (notifications are not counted). */
-  requestsPerSecond: z.number().positive().default(50),
+  heartbeatMs: z
+    .number()
+    .int()
+    .min(10)
+    .default(30_000)
+    .describe('Ping every this often; a peer that has not answered the previous ping by then is dropped.'),
+  requestsPerSecond: z
+    .number()
+    .positive()
+    .default(50)
+    .describe('Token bucket per connection for JSON-RPC requests (notifications are not counted).'),
   requestBurst: z.number().int().positive().default(100),
-  /** Above this many bytes queued for a client, streamed chunks are held back (coalesced). */
   sendHighWaterBytes: z
     .number()
     .int()
     .positive()
-    .default(4 * 1024 * 1024),
-  /** A client that stays above the high watermark this long is disconnected (1013). */
-  slowClientTimeoutMs: z.number().int().positive().default(30_000),
-  /** Connections served at once; more are refused with 503 (each editor window holds one). */
-  maxConnections: z.number().int().positive().default(64),
-  /** Refused connections are logged once per this interval, with a count of the others. */
-  refusalLogIntervalMs: z.number().int().positive().default(10_000),
-  /** Documents one connection may have open on the daemon; more are not kept (ErrorCodes.DocumentLimit). */
-  maxOpenDocuments: z.number().int().positive().default(500),
-  /** Characters of all of one connection's open documents together (16 Mi: ~32 MiB of memory at most). */
+    .default(4 * 1024 * 1024)
+    .describe('Above this many bytes queued for a client, streamed chunks are held back (coalesced).'),
+  slowClientTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(30_000)
+    .describe('A client that stays above the high watermark this long is disconnected (1013).'),
+  maxConnections: z
+    .number()
+    .int()
+    .positive()
+    .default(64)
+    .describe('Connections served at once; more are refused with 503 (each editor window holds one).'),
+  refusalLogIntervalMs: z
+    .number()
+    .int()
+    .positive()
+    .default(10_000)
+    .describe('Refused connections are logged once per this interval, with a count of the others.'),
+  maxOpenDocuments: z
+    .number()
+    .int()
+    .positive()
+    .default(500)
+    .describe('Documents one connection may have open on the daemon; more are not kept (ErrorCodes.DocumentLimit).'),
   maxOpenDocumentChars: z
     .number()
     .int()
     .positive()
-    .default(16 * 1024 * 1024),
+    .default(16 * 1024 * 1024)
+    .describe("Characters of all of one connection's open documents together (16 Mi: ~32 MiB of memory at most)."),
 });
 export type ServerLimits = z.infer<typeof ServerLimitsSchema>;
 export const DEFAULT_SERVER_LIMITS: ServerLimits = ServerLimitsSchema.parse({});
 
 export const CodebaseIndexConfigSchema = z.object({
-  /** One folder per workspace under it. Default: $XDG_CACHE_HOME/gearbox/index, else ~/.cache/gearbox/index. */
-  dir: z.string().min(1).optional(),
-  /** Larger files are left out (generated and minified code, data). */
-  maxFileBytes: z.number().int().positive().default(1_000_000),
-  /** The walk stops after this many files or this many bytes of source (the index says it was truncated). */
-  maxFiles: z.number().int().positive().default(100_000),
+  dir: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'One folder per workspace under it. Default: $XDG_CACHE_HOME/gearbox/index, else ~/.cache/gearbox/index.',
+    ),
+  maxFileBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1_000_000)
+    .describe('Larger files are left out (generated and minified code, data).'),
+  maxFiles: z
+    .number()
+    .int()
+    .positive()
+    .default(100_000)
+    .describe('The walk stops after this many files (the index says it was truncated).'),
   maxTotalBytes: z
     .number()
     .int()
     .positive()
-    .default(512 * 1024 * 1024),
-  /** Chunks embedded per workspace at most (vectors are searched by brute force, in memory). */
-  maxEmbeddedChunks: z.number().int().nonnegative().default(50_000),
+    .default(512 * 1024 * 1024)
+    .describe('The walk stops after this many bytes of source.'),
+  maxEmbeddedChunks: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(50_000)
+    .describe('Chunks embedded per workspace at most (vectors are searched by brute force, in memory).'),
   buildTimeoutMs: z.number().positive().default(3_600_000),
   searchTimeoutMs: z.number().positive().default(30_000),
-  /** Watched-file changes are applied this long after the last one (a branch switch is one update). */
-  updateDelayMs: z.number().int().nonnegative().default(300),
+  updateDelayMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(300)
+    .describe('Watched-file changes are applied this long after the last one (a branch switch is one update).'),
 });
 export type CodebaseIndexConfig = z.infer<typeof CodebaseIndexConfigSchema>;
 
 export const DaemonConfigSchema = z.object({
-  /**
-   * Interface to listen on. Loopback (127.0.0.1, ::1, localhost) by default; any other address is
-   * refused unless `tls` is configured too.
-   */
-  host: z.string().min(1).default('127.0.0.1'),
-  /** PEM certificate and key (paths, relative to the config file): serve wss:// through node:https. */
-  tls: z.object({ certPath: z.string().min(1), keyPath: z.string().min(1) }).optional(),
-  /**
-   * Directories local model files must live in (after resolving `..` and symlinks). Default: the
-   * config file's dir and the models dir.
-   */
-  modelDirs: z.array(z.string().min(1)).optional(),
-  server: ServerLimitsSchema.default(DEFAULT_SERVER_LIMITS),
-  localModels: z.array(LocalModelConfigSchema).default([]),
-  providers: z.array(ProviderConfigSchema).default([]),
-  /** Where hf: models are downloaded. */
-  modelsDir: z.string().optional(),
-  /**
-   * The Hugging Face hub (or a mirror) hf: models come from. Default: $MODEL_ENDPOINT, else
-   * $HF_ENDPOINT, else https://huggingface.co (node-llama-cpp's order).
-   */
-  modelEndpoint: z.string().url().optional(),
-  /** With no local model configured, the first start fetches the preset recommended for completion. */
-  autoDownload: z.boolean().default(true),
-  /** A preset list (same format as daemon/models/presets.json) instead of the built-in one. */
-  presetsFile: z.string().min(1).optional(),
+  host: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe(
+      'Interface to listen on. Loopback (127.0.0.1, ::1, localhost) by default; any other address is refused ' +
+        'unless "tls" is configured too.',
+    ),
+  tls: z
+    .object({ certPath: z.string().min(1), keyPath: z.string().min(1) })
+    .optional()
+    .describe('PEM certificate and key (paths, relative to this file): serve wss:// through node:https.'),
+  modelDirs: z
+    .array(z.string().min(1))
+    .optional()
+    .describe(
+      'Directories local model files must live in (after resolving ".." and symlinks). Default: this file\'s ' +
+        'dir and the models dir.',
+    ),
+  server: ServerLimitsSchema.default(DEFAULT_SERVER_LIMITS).describe('Limits of the WebSocket server, per connection.'),
+  localModels: z
+    .array(LocalModelConfigSchema)
+    .default([])
+    .describe('Local models: GGUF files or hf: URIs ("gearbox models add" and the editor edit this list).'),
+  providers: z
+    .array(ProviderConfigSchema)
+    .default([])
+    .describe('Closed APIs and self-hosted endpoints; openai, anthropic and gemini exist without configuration.'),
+  modelsDir: z.string().optional().describe('Where hf: models are downloaded. Default: ~/.cache/gearbox/models.'),
+  modelEndpoint: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'The Hugging Face hub (or a mirror) hf: models come from. Default: $MODEL_ENDPOINT, else $HF_ENDPOINT, ' +
+        'else https://huggingface.co.',
+    ),
+  autoDownload: z
+    .boolean()
+    .default(true)
+    .describe('With no local model configured, the first start fetches the preset recommended for completion.'),
+  presetsFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('A preset list (same format as daemon/models/presets.json) instead of the built-in one.'),
   downloads: z
     .object({
-      /** No byte for this long mid-file: the connection is dropped and the download resumed. */
-      stallSeconds: z.number().positive().default(30),
-      /** How long the hub may take to answer a metadata request before we call it offline. */
-      connectTimeoutSeconds: z.number().positive().default(10),
-      /** Attempts in a row that fetch nothing before a download gives up (its bytes stay, resumable). */
-      retries: z.number().int().nonnegative().default(5),
-      /** First wait between attempts (doubles each time). */
-      retryDelayMs: z.number().int().nonnegative().default(1000),
+      stallSeconds: z
+        .number()
+        .positive()
+        .default(30)
+        .describe('No byte for this long mid-file: the connection is dropped and the download resumed.'),
+      connectTimeoutSeconds: z
+        .number()
+        .positive()
+        .default(10)
+        .describe('How long the hub may take to answer a metadata request before we call it offline.'),
+      retries: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(5)
+        .describe('Attempts in a row that fetch nothing before a download gives up (its bytes stay, resumable).'),
+      retryDelayMs: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(1000)
+        .describe('First wait between attempts (doubles each time).'),
     })
-    .default({ stallSeconds: 30, connectTimeoutSeconds: 10, retries: 5, retryDelayMs: 1000 }),
-  /** Inference threads; default: physical cores. */
-  threads: z.number().int().positive().optional(),
-  gpu: z.union([z.literal('auto'), z.literal(false)]).default('auto'),
-  /** Unload a local model unused this long. */
-  idleUnloadMinutes: z.number().positive().default(15),
-  /** Exit when no client has been connected this long (0 = never). */
-  idleExitMinutes: z.number().nonnegative().default(0),
+    .default({ stallSeconds: 30, connectTimeoutSeconds: 10, retries: 5, retryDelayMs: 1000 })
+    .describe('How model downloads recover from stalls, cut connections and a hub that does not answer.'),
+  threads: z.number().int().positive().optional().describe('Inference threads; default: physical cores.'),
+  gpu: z
+    .union([z.literal('auto'), z.literal(false)])
+    .default('auto')
+    .describe('"auto" uses a GPU when there is one; false forces the CPU.'),
+  idleUnloadMinutes: z.number().positive().default(15).describe('Unload a local model unused this long.'),
+  idleExitMinutes: z
+    .number()
+    .nonnegative()
+    .default(0)
+    .describe('Exit when no client has been connected this long (0 = never).'),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  /**
-   * The usage ledger (JSONL, append-only, 0600). Default: $XDG_STATE_HOME/gearbox/ledger.jsonl,
-   * else ~/.local/state/gearbox/ledger.jsonl. Relative to the config file; `~/` is the home dir.
-   */
-  ledgerPath: z.string().min(1).optional(),
-  /**
-   * Warm a file's completion KV cache right after each edit (the prompt at the edit, evaluated
-   * without generating), so the completion request that follows the debounce finds it cached.
-   */
-  completionPrefill: z.boolean().default(true),
-  /** Local code search (gearbox/index/*): where indexes live and how much of a workspace they take. */
-  codebaseIndex: CodebaseIndexConfigSchema.default(CodebaseIndexConfigSchema.parse({})),
-  /** Defaults for connections that send no workspace settings (e.g. the CLI). */
-  defaults: WorkspaceSettings.default(WorkspaceSettings.parse({})),
+  ledgerPath: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'The usage ledger (JSONL, append-only, 0600). Default: $XDG_STATE_HOME/gearbox/ledger.jsonl, else ' +
+        '~/.local/state/gearbox/ledger.jsonl. Relative to this file; "~/" is the home dir.',
+    ),
+  completionPrefill: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Warm a file's completion KV cache right after each edit, so the completion request that follows the " +
+        'debounce finds it cached.',
+    ),
+  codebaseIndex: CodebaseIndexConfigSchema.default(CodebaseIndexConfigSchema.parse({})).describe(
+    'Local code search: where indexes live and how much of a workspace they take.',
+  ),
+  defaults: WorkspaceSettings.default(WorkspaceSettings.parse({})).describe(
+    'Workspace settings for connections that send none (the CLI); "models" is also the model per task wherever ' +
+      'a workspace leaves it on "auto".',
+  ),
   timeouts: z
     .object({
       completionMs: z.number().positive().default(15_000),
@@ -322,6 +418,12 @@ function isInside(child: string, dir: string): boolean {
  * symlinks) and must lie inside one of them; it is replaced by that real path, so the model host
  * opens exactly the file that was checked. Remote sources (hf:, https:) download into modelsDir.
  */
+/** Where a model file really is (`..`, symlinks resolved) and whether that lies inside one of `allowedDirs`. */
+export function modelFilePlace(file: string, allowedDirs: string[]): { real: string; allowed: boolean } {
+  const real = realpathLoose(file);
+  return { real, allowed: allowedDirs.map(realpathLoose).some((r) => isInside(real, r)) };
+}
+
 export function confineModelSources(cfg: DaemonConfig, allowedDirs: string[], configLabel: string): void {
   const roots = allowedDirs.map(realpathLoose);
   const modelsDir = cfg.modelsDir ?? roots[roots.length - 1]!;

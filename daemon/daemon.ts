@@ -43,6 +43,8 @@ export interface DaemonOptions {
   ledgerPath?: string | null;
   /** Reload config.json when it is edited by hand. Default true. */
   watchConfig?: boolean;
+  /** Confine local model files to the allowed dirs. Default: with the real model host only (fakes open nothing). */
+  confineModels?: boolean;
 }
 
 export interface RunningDaemon {
@@ -85,12 +87,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const env = opts.env ?? process.env;
     // The real model host opens local files: confine them to the allowed dirs (fakes open nothing),
     // at start and in every edit or reload of the config.
+    const confine = opts.confineModels ?? !opts.modelHost;
     store = new ConfigStore({
       file: opts.configPath,
       initial: opts.config,
-      check: opts.modelHost
-        ? undefined
-        : (cfg) => confineModelSources(cfg, allowedModelDirs(cfg, opts.configPath, opts.env), opts.configPath),
+      check: confine
+        ? (cfg) => confineModelSources(cfg, allowedModelDirs(cfg, opts.configPath, opts.env), opts.configPath)
+        : undefined,
     });
     const configStore = store;
     const config = store.current;
@@ -160,6 +163,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       env,
       broadcast: (method, params) => server?.broadcast(method, params),
       applyConfig: (next) => engine.updateConfig(next),
+      allowedDirs: confine ? () => allowedModelDirs(configStore.current, opts.configPath, opts.env) : undefined,
     });
     models = manager;
     if (opts.watchConfig !== false) configStore.watch(logger.child({ component: 'config' }));

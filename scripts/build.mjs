@@ -1,7 +1,15 @@
-// One esbuild bundle per target. Type-checking is separate (npm run typecheck).
+// One esbuild bundle per target. Type-checking is separate (npm run typecheck). First, the parts of
+// package.json and the config.json schema that are generated from the zod schemas (gen-contributions.ts).
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+
+const generated = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/gen-contributions.ts'], {
+  stdio: 'inherit',
+});
+if (generated.status !== 0)
+  throw new Error(`scripts/gen-contributions.ts failed (${generated.status ?? generated.signal})`);
 
 const { version } = JSON.parse(fs.readFileSync('package.json', 'utf8'));
 const common = {

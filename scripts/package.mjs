@@ -38,6 +38,7 @@ export const REQUIRED_FILES = [
   'dist/daemon/gearbox.mjs',
   'dist/daemon/model-host.mjs',
   'dist/webview/main.js',
+  'dist/schemas/daemon-config.schema.json',
 ];
 
 /**
@@ -214,7 +215,7 @@ export async function packageVsix(options = {}) {
     // The README's screenshots, so its relative image links work inside the extension's page.
     if (fs.existsSync(path.join(ROOT, 'docs/screenshots')))
       fs.cpSync(path.join(ROOT, 'docs/screenshots'), path.join(staging, 'docs/screenshots'), { recursive: true });
-    for (const d of ['dist/extension', 'dist/daemon', 'dist/webview']) {
+    for (const d of ['dist/extension', 'dist/daemon', 'dist/webview', 'dist/schemas']) {
       fs.cpSync(path.join(ROOT, d), path.join(staging, d), { recursive: true, filter: (src) => !src.endsWith('.map') });
     }
 

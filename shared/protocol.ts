@@ -44,6 +44,8 @@ export const ErrorCodes = {
    * cap (server.maxOpenDocuments, server.maxOpenDocumentChars). The error's data is DocumentLimitData.
    */
   DocumentLimit: -32017,
+  /** A .gguf outside the dirs the daemon may load models from (data: ModelFileNotAllowedData). */
+  ModelFileNotAllowed: -32018,
 } as const;
 
 // ---------- shared pieces ----------
@@ -384,36 +386,100 @@ export const ModelProgressParams = z.object({
   progress: z.number().min(0).max(1),
 });
 
+/** A pinned model for one task; VS Code shows the meta in the Settings UI (see scripts/contributions.ts). */
+const pinnedModel = (task: string) =>
+  z
+    .string()
+    .optional()
+    .meta({
+      // Absent and 'auto' mean the same; the Settings UI shows the word.
+      default: 'auto',
+      markdownDescription:
+        `Model for ${task} in this workspace: \`auto\` lets the router choose, or a model id from ` +
+        '**Gearbox: Select Model…**.',
+    });
+
 /**
  * Per-workspace settings (`gearbox` section of workspace/configuration).
- * Unknown keys are ignored so older daemons accept newer clients.
+ * Unknown keys are ignored so older daemons accept newer clients. The extension's
+ * `contributes.configuration` is generated from this schema (descriptions included): `npm run build`.
  */
 export const WorkspaceSettings = z.object({
-  /** Pinned model per task; 'auto' or absent lets the router pick. */
   models: z
-    .object({ completion: z.string().optional(), chat: z.string().optional(), refactor: z.string().optional() })
+    .object({
+      completion: pinnedModel('inline completion'),
+      chat: pinnedModel('chat'),
+      refactor: pinnedModel('refactors'),
+    })
     .partial()
     .default({}),
-  /** If non-empty, only these model ids may be used. */
-  allowedModels: z.array(z.string()).default([]),
+  allowedModels: z
+    .array(z.string())
+    .default([])
+    .describe('If not empty, only these model ids may be used in this workspace.'),
   routing: z
     .object({
-      mode: z.enum(['auto', 'local-only']).default('auto'),
-      /** 0 = cheapest, 10 = best quality. Shifts the tier each difficulty asks for. */
-      quality: z.number().min(0).max(10).default(5),
+      mode: z
+        .enum(['auto', 'local-only'])
+        .default('auto')
+        .meta({
+          description: 'Where requests may go.',
+          enumDescriptions: [
+            'Route each request to the cheapest model that is good enough',
+            'Never leave this machine',
+          ],
+        }),
+      quality: z
+        .number()
+        .min(0)
+        .max(10)
+        .default(5)
+        .meta({
+          markdownDescription:
+            'Cost/quality knob: `0` = cheapest, `10` = best quality. It sets the chance of success the router ' +
+            'asks of a model (0 → 55 %, 5 → 75 %, 10 → 95 %).',
+        }),
     })
     .default({ mode: 'auto', quality: 5 }),
-  /** Treat all code in this workspace as private (never leaves local / private models). */
-  privateCode: z.boolean().default(false),
-  /** Globs (workspace-relative or absolute) whose files never leave the machine. */
-  privatePaths: z.array(z.string()).default([]),
-  /** What to do when a prompt holds a secret (API key, private key, .env content). */
-  secrets: z.enum(['force-local', 'redact']).default('force-local'),
-  /** Local code search: globs (like files.exclude, workspace-relative) whose files are never indexed. */
-  index: z.object({ exclude: z.array(z.string().max(1000)).max(1000).default([]) }).default({ exclude: [] }),
-  /** Spending caps in USD; at a cap only local models are used (with a notice). 0 = no cap. */
+  privateCode: z
+    .boolean()
+    .default(false)
+    .describe('Treat all code in this workspace as private: it only goes to local models or endpoints marked private.'),
+  privatePaths: z.array(z.string()).default([]).meta({
+    markdownDescription:
+      'Globs (workspace-relative or absolute) whose files never leave the machine, e.g. `secrets/**`, `**/*.pem`.',
+  }),
+  secrets: z
+    .enum(['force-local', 'redact'])
+    .default('force-local')
+    .meta({
+      description: 'What to do when a prompt holds a secret (an API key, a private key, .env content).',
+      enumDescriptions: [
+        'Keep the request on local (or private) models',
+        'Closed models get the prompt with each secret replaced by a placeholder',
+      ],
+    }),
+  index: z
+    .object({
+      exclude: z.array(z.string().max(1000)).max(1000).default([]).meta({
+        markdownDescription:
+          'Local code search: globs (like `files.exclude`, workspace-relative) whose files are never indexed.',
+      }),
+    })
+    .default({ exclude: [] }),
   budget: z
-    .object({ dailyUsd: z.number().nonnegative().default(0), monthlyUsd: z.number().nonnegative().default(0) })
+    .object({
+      dailyUsd: z
+        .number()
+        .nonnegative()
+        .default(0)
+        .describe('Spending cap per day in USD; at the cap only local models are used (with a notice). 0 = no cap.'),
+      monthlyUsd: z
+        .number()
+        .nonnegative()
+        .default(0)
+        .describe('Spending cap per calendar month in USD; at the cap only local models are used. 0 = no cap.'),
+    })
     .default({ dailyUsd: 0, monthlyUsd: 0 }),
 });
 export type WorkspaceSettings = z.infer<typeof WorkspaceSettings>;
@@ -867,6 +933,22 @@ export const ModelsSetDefaultsParams = z.object({
 });
 export const ModelsSetDefaultsResult = z.object({ defaults: TaskDefaults });
 
+export const ModelsLoadParams = z.object({ id: z.string().min(1) });
+/** Answers once the model is in memory (the model host loads it now instead of on first use). */
+export const ModelsLoadResult = z.object({ model: LocalModelEntry });
+
+export const ModelsUnloadParams = z.object({ id: z.string().min(1) });
+export const ModelsUnloadResult = z.object({ model: LocalModelEntry });
+
+/** `data` of ModelFileNotAllowed: the file, and the dirs it must be in (config.json `modelDirs`). */
+export const ModelFileNotAllowedData = z.object({
+  /** The file as resolved (symlinks followed). */
+  file: z.string(),
+  allowedDirs: z.array(z.string()),
+  configPath: z.string(),
+});
+export type ModelFileNotAllowedData = z.infer<typeof ModelFileNotAllowedData>;
+
 /** Sent to every client while a download runs (at most a few times a second per model). */
 export const ModelsProgressParams = DownloadProgress.extend({ id: z.string() });
 export type ModelsProgressParams = z.infer<typeof ModelsProgressParams>;
@@ -961,6 +1043,8 @@ export const Protocol = {
   'gearbox/models/download': request('clientToServer', ModelsDownloadParams, ModelsDownloadResult),
   'gearbox/models/cancelDownload': request('clientToServer', ModelsCancelDownloadParams, ModelsCancelDownloadResult),
   'gearbox/models/setDefaults': request('clientToServer', ModelsSetDefaultsParams, ModelsSetDefaultsResult),
+  'gearbox/models/load': request('clientToServer', ModelsLoadParams, ModelsLoadResult),
+  'gearbox/models/unload': request('clientToServer', ModelsUnloadParams, ModelsUnloadResult),
   'gearbox/models/progress': notification('serverToClient', ModelsProgressParams),
   'gearbox/models/changed': notification('serverToClient', ModelsChangedParams),
   'gearbox/config/problem': notification('serverToClient', ConfigProblemParams),

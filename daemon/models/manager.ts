@@ -8,6 +8,8 @@ import {
   ErrorCodes,
   type DownloadFailure,
   type LocalModelEntry,
+  type ModelErrorData,
+  type ModelFileNotAllowedData,
   type ModelsAddParams,
   type ModelsListResult,
   type NoModelFix,
@@ -19,7 +21,7 @@ import {
   type TaskKind,
 } from '../../shared/protocol';
 import type { ConfigOp, ConfigStore } from '../config-store';
-import { defaultModelsDir, modelEndpointOf, type DaemonConfig, type LocalModelConfig } from '../config';
+import { defaultModelsDir, modelEndpointOf, modelFilePlace, type DaemonConfig, type LocalModelConfig } from '../config';
 import { GearboxError } from '../gearbox-error';
 import type { ModelHostApi } from '../model-host-api';
 import type { Logger } from '../log';
@@ -52,6 +54,11 @@ export interface ModelManagerOptions {
   broadcast: Broadcast;
   /** The rest of the daemon takes a new config (engine: local models, defaults, timeouts). */
   applyConfig: (config: DaemonConfig) => void;
+  /**
+   * The dirs local model files must lie in, when the config confines them (the real model host opens
+   * files; a fake opens none): a file added from elsewhere is refused before the config is touched.
+   */
+  allowedDirs?: () => string[];
 }
 
 export class ModelManager {
@@ -311,6 +318,17 @@ export class ModelManager {
     }
     const file = path.resolve(src.path);
     if (!isFile(file)) throw new GearboxError(ErrorCodes.InvalidParams, `${file} is not a file`);
+    const dirs = this.opts.allowedDirs?.();
+    const place = dirs ? modelFilePlace(file, dirs) : undefined;
+    if (dirs && place && !place.allowed) {
+      const data: ModelFileNotAllowedData = { file: place.real, allowedDirs: dirs, configPath: this.opts.store.file };
+      throw new GearboxError(
+        ErrorCodes.ModelFileNotAllowed,
+        `${place.real} is outside the folders the daemon loads models from (${dirs.join(', ')}): move it into ` +
+          `one of them, or add its folder to "modelDirs" in ${this.opts.store.file}`,
+        data,
+      );
+    }
     const bad = checkGgufHeader(file);
     if (bad) throw new GearboxError(ErrorCodes.InvalidParams, `${file} cannot be used: ${bad}`);
     return base(
@@ -475,6 +493,34 @@ export class ModelManager {
       await job.done.catch(() => {});
     }
     return { cancelled: job !== undefined, model: await this.entryOf(id) };
+  }
+
+  /** Loads an on-disk model into the model host now (instead of on its first request). */
+  async load(id: string, signal?: AbortSignal): Promise<LocalModelEntry> {
+    const f = this.locateAll().find((l) => l.model.id === id);
+    if (!f) throw unknownModel(id, this.config);
+    if (!isFile(f.path)) {
+      const task = (f.model.tasks ?? []).find((t): t is TaskKind => t !== 'embedding') ?? 'completion';
+      const data: ModelErrorData = { modelId: id, fixes: await this.fixesFor(task) };
+      throw new GearboxError(
+        ErrorCodes.ModelNotDownloaded,
+        f.kind === 'hf'
+          ? `${id} is not on disk yet: download it first (gearbox models download ${id})`
+          : `${id}: ${f.path} is missing`,
+        data,
+      );
+    }
+    await this.opts.host.load(id, undefined, signal);
+    void this.announce(`${id}: loaded`);
+    return this.entryOf(id);
+  }
+
+  /** Frees the model's memory; the next request that needs it loads it again. */
+  async unload(id: string): Promise<LocalModelEntry> {
+    if (!this.config.localModels.some((m) => m.id === id)) throw unknownModel(id, this.config);
+    await this.opts.host.unload(id);
+    void this.announce(`${id}: unloaded`);
+    return this.entryOf(id);
   }
 
   async setDefaults(wanted: Partial<TaskDefaults>, knownIds: ReadonlySet<string>): Promise<TaskDefaults> {

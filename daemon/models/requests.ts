@@ -34,6 +34,8 @@ export function registerModelRequests(
     model: await models.download(p.id, p.wait ?? false, signalOf(token)),
   }));
   handle('gearbox/models/cancelDownload', (p) => models.cancelDownload(p.id));
+  handle('gearbox/models/load', async (p, token) => ({ model: await models.load(p.id, signalOf(token)) }));
+  handle('gearbox/models/unload', async (p) => ({ model: await models.unload(p.id) }));
   handle('gearbox/models/setDefaults', async (p) => ({
     defaults: await models.setDefaults(p.defaults, await catalogIds()),
   }));
