@@ -1,17 +1,24 @@
 // Everything the extension does beyond its status bar: the daemon connection (vscode-languageclient,
-// ws, the zod protocol schemas), inline completion, chat, refactors, keys, the model picker and the
-// usage view. Bundled on its own (dist/extension/features.cjs) and required by extension.ts right
-// after activate() returns, or earlier by the first Gearbox command or API use: activation itself
-// stays light. Registers its commands and views directly with VS Code.
+// ws, the zod protocol schemas), inline completion, chat, refactors, keys, the model picker, the
+// Models view and Add Local Model, the walkthrough, the budget in the status bar and the usage view.
+// Bundled on its own (dist/extension/features.cjs) and required by extension.ts right after
+// activate() returns, or earlier by the first Gearbox command or API use: activation itself stays
+// light. Registers its commands and views directly with VS Code.
 import * as vscode from 'vscode';
+import { registerBudgetStatus } from './budget';
 import { registerChatView } from './chat/chat-view';
 import { DaemonConnection } from './daemon-connection';
+import { registerDaemonConfigCommand } from './daemon-config';
 import { inlineCompletionMiddleware } from './inline-completion';
 import { registerKeyCommands } from './keys';
 import { registerModelPicker } from './model-picker';
+import { registerAddLocalModel } from './models/add-model';
+import { DownloadWatcher } from './models/downloads';
+import { registerModelsView } from './models/models-view';
 import { registerRefactorCommands } from './refactor';
 import type { StatusBar } from './status-bar';
 import { registerUsageView } from './usage/usage-view';
+import { openWalkthroughOnce, registerWalkthroughCommands } from './walkthrough';
 
 export interface Features {
   readonly connection: DaemonConnection;
@@ -34,7 +41,7 @@ export function activateFeatures({ context, log, statusBar }: FeatureHost): Feat
     },
     onConnected: async () => {
       await syncKeys?.();
-      await noticeMissingLocalModel(context, conn);
+      await openWalkthroughOnce(context, conn);
     },
   });
   context.subscriptions.push({ dispose: () => void conn.dispose() });
@@ -45,6 +52,13 @@ export function activateFeatures({ context, log, statusBar }: FeatureHost): Feat
   registerModelPicker(context, conn);
   context.subscriptions.push(registerChatView(context, conn));
   context.subscriptions.push(registerUsageView(context, conn));
+  const downloads = new DownloadWatcher(conn, statusBar);
+  context.subscriptions.push(downloads);
+  registerModelsView(context, conn, downloads);
+  registerAddLocalModel(context, conn, downloads);
+  registerBudgetStatus(context, conn, statusBar);
+  registerWalkthroughCommands(context);
+  registerDaemonConfigCommand(context, conn);
 
   context.subscriptions.push(
     vscode.commands.registerCommand('gearbox.restartDaemon', async () => {
@@ -87,19 +101,4 @@ async function showStatus(conn: DaemonConnection): Promise<void> {
 function runAction(pick: string | undefined): void {
   if (pick === 'Restart Daemon') void vscode.commands.executeCommand('gearbox.restartDaemon');
   if (pick === 'Show Logs') void vscode.commands.executeCommand('gearbox.showLogs');
-}
-
-/** Says once (per machine) that completions need a local model, and offers to pick one. */
-async function noticeMissingLocalModel(context: vscode.ExtensionContext, conn: DaemonConnection): Promise<void> {
-  const key = 'gearbox.noLocalModelNoticeShown';
-  if (context.globalState.get<boolean>(key)) return;
-  const { models } = await conn.request('gearbox/models', { task: 'completion' });
-  if (models.some((m) => m.local)) return;
-  await context.globalState.update(key, true);
-  const pick = await vscode.window.showInformationMessage(
-    'Gearbox: no local model is configured, so inline completions need a closed model (or stay off). ' +
-      'Add a GGUF model to the daemon config, or pick a model.',
-    'Select Model…',
-  );
-  if (pick) await vscode.commands.executeCommand('gearbox.selectModel');
 }

@@ -225,10 +225,24 @@ export function registerKeyCommands(
     );
   };
 
-  const removeApiKeys = async (): Promise<void> => {
+  /** With a provider id (the Models view's Remove Key), removes that one after asking; else offers a pick. */
+  const removeApiKeys = async (arg?: unknown): Promise<void> => {
     const stored = (await readKeys()) ?? new Map<string, string>();
     const eps = endpoints();
     const ids = [...new Set([...storedProviders(), ...eps.map((e) => e.id)])];
+    const only = typeof arg === 'string' && arg.trim() ? arg.trim() : undefined;
+    if (only) {
+      const name = providerDisplayName(only);
+      if (!ids.includes(only)) {
+        void vscode.window.showInformationMessage(
+          `Gearbox: no ${name} key is stored in the editor (the daemon may read it from its environment).`,
+        );
+        return;
+      }
+      const ok = await vscode.window.showWarningMessage(`Remove the ${name} API key?`, { modal: true }, 'Remove');
+      if (ok) await removeKeys([only]);
+      return;
+    }
     if (ids.length === 0) {
       void vscode.window.showInformationMessage('Gearbox: no API keys or endpoints are stored in the editor.');
       return;
@@ -253,7 +267,11 @@ export function registerKeyCommands(
       },
     );
     if (!picked?.length) return;
-    const remove = picked.map((p) => p.provider);
+    await removeKeys(picked.map((p) => p.provider));
+  };
+
+  const removeKeys = async (remove: string[]): Promise<void> => {
+    const eps = endpoints();
     try {
       for (const p of remove) await context.secrets.delete(secretName(p));
     } catch (err) {

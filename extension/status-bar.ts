@@ -1,12 +1,21 @@
-// The status bar item: connection state, the completion model in use, routing mode, last latency.
+// The status bar item: connection state, the completion model in use, routing mode, last latency,
+// and parts other features set (a running download, spend against the budget).
 import * as vscode from 'vscode';
 import type { ConnectionState } from './client-api';
+
+/** A part of the item's text (with codicons) and a line of its tooltip; `warning` tints the item. */
+export interface StatusPart {
+  text: string;
+  tooltip: string;
+  warning?: boolean;
+}
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('gearbox.status', vscode.StatusBarAlignment.Right, 100);
   private state: ConnectionState = 'stopped';
   private latencyMs: number | undefined;
   private detail: string | undefined;
+  private readonly parts = new Map<'download' | 'budget', StatusPart>();
 
   constructor() {
     this.item.name = 'Gearbox';
@@ -32,6 +41,15 @@ export class StatusBar implements vscode.Disposable {
     this.render();
   }
 
+  /** Sets (or, with undefined, clears) a part shown while the daemon runs. */
+  setPart(key: 'download' | 'budget', part: StatusPart | undefined): void {
+    const before = this.parts.get(key);
+    if (part === before || (part && before && JSON.stringify(part) === JSON.stringify(before))) return;
+    if (part) this.parts.set(key, part);
+    else this.parts.delete(key);
+    this.render();
+  }
+
   private render(): void {
     const cfg = vscode.workspace.getConfiguration('gearbox');
     const model = cfg.get<string>('models.completion') || 'auto';
@@ -51,13 +69,18 @@ export class StatusBar implements vscode.Disposable {
         const latency = this.latencyMs === undefined ? '' : ` · ${this.latencyMs} ms`;
         const label = model === 'auto' ? 'Auto' : model;
         const localOnly = mode === 'local-only' ? ' · local only' : '';
-        this.item.text = `$(gear) Gearbox: ${label}${localOnly}${enabled ? '' : ' · off'}${latency}`;
+        const parts = [...this.parts.values()];
+        const extra = parts.map((p) => ` · ${p.text}`).join('');
+        this.item.text = `$(gear) Gearbox: ${label}${localOnly}${enabled ? '' : ' · off'}${latency}${extra}`;
         this.item.tooltip = new vscode.MarkdownString(
           `**Gearbox** is running\n\n- completion model: \`${model}\`\n- routing: \`${mode}\`` +
             `\n- inline completion: ${enabled ? 'on' : 'off'}` +
             (this.latencyMs === undefined ? '' : `\n- last completion: ${this.latencyMs} ms`) +
+            parts.map((p) => `\n- ${p.tooltip.replace(/\n/g, '\n- ')}`).join('') +
             '\n\nClick for status, logs and restart.',
         );
+        if (parts.some((p) => p.warning))
+          this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
         break;
       }
       case 'stopped':
