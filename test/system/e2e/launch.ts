@@ -30,7 +30,7 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const artifactsRoot = path.join(repoRoot, 'test', 'system', 'e2e', 'artifacts');
 const EXTENSION_FOLDER = 'gearbox.gearbox-0.1.0';
 const RUNNER_FOLDER = 'gearbox.gearbox-test-runner-0.0.1';
-const RUNNER_SOURCE = path.join(repoRoot, 'test', 'extension-host', 'runner');
+const RUNNER_SOURCE = path.join(repoRoot, 'test', 'system', 'extension-host', 'runner');
 
 /** Model ids the daemon config below defines. */
 export const MODELS = { local: 'local/tiny', fakeLarge: 'fake/fake-large', fakeSmall: 'fake/fake-small' } as const;

@@ -45,11 +45,49 @@ export const WorkbenchSelectors = {
   menuItem: (page: Page, label: RegExp): Locator =>
     page.locator('.monaco-menu .action-item').filter({ hasText: label }),
   diffEditor: (page: Page): Locator => page.locator('.editor-group-container .monaco-diff-editor').first(),
+  /** A notification toast, optionally only one whose text matches. */
+  notification: (page: Page, text?: RegExp): Locator => {
+    const toasts = page.locator('.notification-toast');
+    return text === undefined ? toasts : toasts.filter({ hasText: text });
+  },
   /** A button of a notification or a modal dialog. */
   promptButton: (page: Page, label: RegExp): Locator =>
     page
       .locator('.notification-toast .monaco-button, .monaco-dialog-box .monaco-button, .dialog-buttons .monaco-button')
       .filter({ hasText: label }),
+};
+
+/** A walkthrough in the Welcome editor (contributes.walkthroughs): its steps and their buttons. */
+export const WalkthroughSelectors = {
+  page: (page: Page): Locator => page.locator('.gettingStartedContainer'),
+  /** The walkthrough's title, shown once it is open on its steps. */
+  title: (page: Page, title: string): Locator =>
+    page.locator('.gettingStartedContainer .getting-started-category h2, .gettingStartedContainer h2').filter({
+      hasText: title,
+    }),
+  /** A walkthrough's entry on the Welcome page's start page. */
+  category: (page: Page, title: string): Locator =>
+    page.locator('.gettingStartedContainer .getting-started-category').filter({ hasText: title }).first(),
+  /** A step's header (click it to expand the step). */
+  step: (page: Page, title: string): Locator =>
+    page.locator('.gettingStartedContainer .getting-started-step').filter({ hasText: title }).first(),
+  /** A command link of the expanded step, rendered as a button. */
+  button: (page: Page, label: string): Locator =>
+    page
+      .locator('.gettingStartedContainer .getting-started-step.expanded')
+      .getByRole('button', { name: label, exact: true })
+      .first(),
+};
+
+/** The Models view (a tree in the Gearbox sidebar). */
+export const ModelsViewSelectors = {
+  pane: (page: Page): Locator =>
+    page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: /^Models/ }) }),
+  /** Rows of the view's tree, optionally only those whose label or description matches. */
+  rows: (page: Page, text?: RegExp): Locator => {
+    const rows = ModelsViewSelectors.pane(page).locator('.monaco-list-row');
+    return text === undefined ? rows : rows.filter({ hasText: text });
+  },
 };
 
 /** The text editor of the active editor group. */
