@@ -21,6 +21,7 @@ import {
   type WorkspaceSettings,
 } from '../shared/protocol';
 import { buildCatalog } from './catalog/catalog';
+import { messageText, redactMessage, toolsText } from './chat-tools';
 import { localModelCapability } from './catalog/gguf-identity';
 import type { DaemonConfig, LocalModelConfig } from './config';
 import { FallbackRunner, type FallbackRequest, type RecordOutcome } from './fallback-runner';
@@ -61,6 +62,8 @@ export interface RequestContext {
   workspaceRoots?: readonly string[];
   /** Reports model load progress to the requesting client. */
   onProgress?: (model: string, phase: 'download' | 'load', progress: number) => void;
+  /** Hears the route decision before the model runs (the HTTP API sends it in its headers). */
+  onRoute?: (decision: RouteDecision) => void;
 }
 
 /** What the engine fills in itself: the workspace's settings and the spend so far. */
@@ -192,9 +195,9 @@ export class Engine {
         // What the request asks, for its difficulty: the new message and the code attached to it...
         prompt: lastUser,
         selectionText: ctx.codeText,
-        // ...and everything else that is sent (the system prompt, earlier turns): it must fit the
-        // model's context window, and it can hold secrets too.
-        extraTexts: messages.filter((_, i) => i !== lastUserIndex).map((m) => m.content),
+        // ...and everything else that is sent (the system prompt, earlier turns, tool calls and
+        // results, the tool definitions): it must fit the model's context window, and it can hold secrets too.
+        extraTexts: [...messages.filter((_, i) => i !== lastUserIndex).map(messageText), ...toolsText(params.tools)],
         languageId: params.context?.languageId,
         conversationDepth: params.messages.filter((m) => m.role === 'user').length - 1,
         hint: params.hint ?? hintInText(lastUser),
@@ -208,7 +211,7 @@ export class Engine {
     // code by its own file's rules (.env).
     const cloudMessages = decision.redactSecrets
       ? attachContext(
-          params.messages.map((m) => ({ ...m, content: redactForCloud(m.content) })),
+          params.messages.map((m) => redactMessage(m, (t) => redactForCloud(t))),
           {
             code: ctx.codeText === undefined ? undefined : redactForCloud(ctx.codeText, params.context?.uri),
             fileName: ctx.fileName,
@@ -216,6 +219,7 @@ export class Engine {
           },
         )
       : undefined;
+    ctx.onRoute?.(decision);
     const out = await this.run({
       task: 'chat',
       decision,
@@ -224,6 +228,8 @@ export class Engine {
       cloudMessages,
       maxTokens: params.maxTokens ?? 2048,
       temperature: params.temperature,
+      tools: params.tools,
+      toolChoice: params.toolChoice,
       signal: ctx.signal,
       onDelta: ctx.onDelta,
       onProgress: ctx.onProgress,
@@ -339,6 +345,8 @@ export class Engine {
       multiline: boolean;
       languageId?: string;
       fileName?: string;
+      /** Default: 128 tokens multi-line, 48 single-line (inline completion). */
+      maxTokens?: number;
     },
     ctx: RequestContext,
   ): Promise<{ text: string; model: string; usage: Usage; route: RouteDecision; evaluatedPromptTokens?: number }> {
@@ -373,9 +381,10 @@ export class Engine {
           ],
         }
       : decided.decision;
+    ctx.onRoute?.(decision);
     if (!decision.model) throw await this.noModelError('completion', decision);
     const model = catalog.find((m) => m.id === decision.model)!;
-    const maxTokens = req.multiline ? 128 : 48;
+    const maxTokens = req.maxTokens ?? (req.multiline ? 128 : 48);
     const record = this.recorder(ctx, 'completion', decision, catalog);
     if (model.local) {
       let r: Awaited<ReturnType<ModelHostApi['complete']>>;

@@ -7,9 +7,12 @@ import {
   type ModelInfo,
   type RouteDecision,
   type TaskKind,
+  type ToolChoice,
+  type ToolDefinition,
   type Usage,
 } from '../shared/protocol';
 import { costUsd } from './catalog/catalog';
+import { flattenToolTurns } from './chat-tools';
 import type { ProviderConfig } from './config';
 import { GearboxError } from './gearbox-error';
 import type { Logger } from './log';
@@ -42,6 +45,9 @@ export interface FallbackRequest {
   cloudMessages?: ChatMessage[];
   maxTokens: number;
   temperature?: number;
+  /** Tools for closed models; local models get none and see earlier tool turns as text. */
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
   signal: AbortSignal;
   onDelta: (delta: string, model: string) => void;
   /** Model load progress of a local model. */
@@ -57,7 +63,10 @@ export interface FallbackRunnerOptions {
   providerIdleMs: number;
 }
 
-type Generate = (onDelta: (text: string) => void, signal: AbortSignal) => Promise<{ text: string; usage: Usage }>;
+type Generate = (
+  onDelta: (text: string) => void,
+  signal: AbortSignal,
+) => Promise<{ text: string; usage: Usage } & Pick<ChatResult, 'toolCalls' | 'finishReason'>>;
 
 export class FallbackRunner {
   constructor(private readonly opts: FallbackRunnerOptions) {}
@@ -100,6 +109,8 @@ export class FallbackRunner {
           costUsd: costUsd(model, res.usage),
           latencyMs: Date.now() - started,
           attempts,
+          ...(res.toolCalls?.length ? { toolCalls: res.toolCalls } : {}),
+          ...(res.finishReason ? { finishReason: res.finishReason } : {}),
         };
       } catch (err) {
         if (signal.aborted) {
@@ -143,8 +154,14 @@ export class FallbackRunner {
     if (model.local) {
       return async (onDelta, signal) => {
         await host.load(model.id, (phase, p) => req.onProgress?.(model.id, phase, p), signal);
-        const r = await host.chat({ modelId: model.id, messages, maxTokens, temperature }, onDelta, signal);
-        return { text: r.text, usage: { inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens } };
+        const local = flattenToolTurns(messages);
+        const r = await host.chat({ modelId: model.id, messages: local, maxTokens, temperature }, onDelta, signal);
+        return {
+          text: r.text,
+          usage: { inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens },
+          // The host does not say why generation stopped; a full budget of tokens means the limit did.
+          finishReason: r.usage.outputTokens >= maxTokens ? 'length' : 'stop',
+        };
       };
     }
     const providerCfg = this.opts.providers.find(model.provider);
@@ -157,10 +174,21 @@ export class FallbackRunner {
       let streamed = false;
       return withRetries(
         () =>
-          provider.chat({ model: apiName, messages, maxTokens, temperature, signal, idleTimeoutMs }, (d) => {
-            streamed = true;
-            onDelta(d);
-          }),
+          provider.chat(
+            {
+              model: apiName,
+              messages,
+              maxTokens,
+              temperature,
+              signal,
+              idleTimeoutMs,
+              ...(req.tools?.length ? { tools: req.tools, toolChoice: req.toolChoice } : {}),
+            },
+            (d) => {
+              streamed = true;
+              onDelta(d);
+            },
+          ),
         {
           maxAttempts: 3,
           baseDelayMs: 250,

@@ -1,7 +1,13 @@
 // What the daemon asks of the model host: implemented by ModelHostClient (the child process) and by
 // the tests' FakeModelHost. Plain types only.
-import type { ChatMessage, Usage } from '../shared/protocol';
+import type { Usage } from '../shared/protocol';
 import type { LocalModelConfig } from './config';
+
+/** A turn as local models take it: tool calls and results arrive flattened into text (chat-tools.ts). */
+export interface LocalChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
 
 export interface GenerateUsage extends Usage {
   /** Tokens actually evaluated by the model for the prompt (less than inputTokens when the KV cache was reused). */
@@ -25,7 +31,7 @@ export type LocalPrefillRequest = Pick<LocalCompletionRequest, 'modelId' | 'sess
 
 export interface LocalChatRequest {
   modelId: string;
-  messages: ChatMessage[];
+  messages: LocalChatMessage[];
   maxTokens: number;
   temperature?: number;
 }

@@ -4,6 +4,7 @@
 // private; and what a model that is not local may receive of each text. The router (routing/) makes
 // the decision from these facts; nothing else decides what may leave the machine.
 import type { ChatMessage, WorkspaceSettings } from '../shared/protocol';
+import { redactMessage } from './chat-tools';
 import { contextHeader, type ContextSnippet } from './completion-context';
 import {
   matchPrivatePath,
@@ -46,7 +47,8 @@ export function redactForCloud(text: string, uri?: string): string {
 
 /** Redacts every message, for the generic case where parts have no file (the rest is built per task). */
 export function redactMessages(messages: readonly ChatMessage[]): ChatMessage[] {
-  return messages.map((m) => ({ ...m, content: redactForCloud(m.content) }));
+  // Tool calls' arguments are sent too: redacted like the text.
+  return messages.map((m) => redactMessage(m, (t) => redactForCloud(t)));
 }
 
 /** The parts of an inline completion's prompt (completion-context.ts) and the document they are from. */

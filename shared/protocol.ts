@@ -63,11 +63,52 @@ export const Tier = z.number().int().min(0).max(3);
 export const Hint = z.enum(['local', 'best', 'stronger']);
 export type Hint = z.infer<typeof Hint>;
 
-export const ChatMessage = z.object({
-  role: z.enum(['system', 'user', 'assistant']),
-  content: z.string().max(2_000_000),
+/** A call of one of the request's tools, as the model made it; `arguments` is the JSON text it wrote. */
+export const ToolCall = z.object({
+  id: z.string().min(1).max(200),
+  name: z.string().min(1).max(200),
+  arguments: z.string().max(1_000_000),
 });
+export type ToolCall = z.infer<typeof ToolCall>;
+
+/**
+ * One turn. An assistant turn may carry the tool calls it made; a 'tool' turn is the result of one
+ * call (`toolCallId`), sent back by the client that ran the tool.
+ */
+export const ChatMessage = z
+  .object({
+    role: z.enum(['system', 'user', 'assistant', 'tool']),
+    content: z.string().max(2_000_000),
+    toolCalls: z.array(ToolCall).max(128).optional(),
+    toolCallId: z.string().min(1).max(200).optional(),
+  })
+  .refine((m) => m.role !== 'tool' || m.toolCallId !== undefined, {
+    message: "a 'tool' message needs the toolCallId it answers",
+  })
+  .refine((m) => m.toolCalls === undefined || m.role === 'assistant', {
+    message: 'only assistant messages carry toolCalls',
+  });
 export type ChatMessage = z.infer<typeof ChatMessage>;
+
+/** A tool the model may call: its name, what it is for, and its parameters as a JSON Schema object. */
+export const ToolDefinition = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[a-zA-Z0-9_.-]+$/, 'tool name: letters, digits, _ . - only'),
+  description: z.string().max(100_000).optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+});
+export type ToolDefinition = z.infer<typeof ToolDefinition>;
+
+/** Whether the model may, must, or must not call a tool, or must call this one. */
+export const ToolChoice = z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string().min(1) })]);
+export type ToolChoice = z.infer<typeof ToolChoice>;
+
+/** Why an answer ended: it was complete, it hit maxTokens, or the model called tools and waits for results. */
+export const FinishReason = z.enum(['stop', 'length', 'tool-calls']);
+export type FinishReason = z.infer<typeof FinishReason>;
 
 export const Usage = z.object({
   inputTokens: z.number().int().nonnegative(),
@@ -226,13 +267,17 @@ export type ModelInfo = z.infer<typeof ModelInfo>;
 export const ChatParams = z.object({
   /** Client-chosen id; `gearbox/chatChunk` notifications carry it. */
   streamId: z.string().min(1).max(200),
-  messages: z.array(ChatMessage).min(1).max(500),
+  // Agent sessions (a tool call and its result are two turns each) run to thousands of turns.
+  messages: z.array(ChatMessage).min(1).max(10_000),
   context: CodeContext.optional(),
   /** Pin a model for this request (bypasses the router). */
   model: z.string().optional(),
   hint: Hint.optional(),
-  maxTokens: z.number().int().positive().max(32_768).optional(),
+  maxTokens: z.number().int().positive().max(131_072).optional(),
   temperature: z.number().min(0).max(2).optional(),
+  /** Tools the model may call (closed models only: local models answer in text without them). */
+  tools: z.array(ToolDefinition).max(512).optional(),
+  toolChoice: ToolChoice.optional(),
 });
 export type ChatParams = z.infer<typeof ChatParams>;
 
@@ -246,6 +291,9 @@ export const ChatResult = z.object({
   latencyMs: z.number().nonnegative(),
   /** Models tried before this one, with the error each gave. */
   attempts: z.array(z.object({ model: z.string(), error: z.string() })),
+  /** The tools the model called (the client runs them and sends the results back in 'tool' turns). */
+  toolCalls: z.array(ToolCall).optional(),
+  finishReason: FinishReason.optional(),
 });
 export type ChatResult = z.infer<typeof ChatResult>;
 

@@ -1,10 +1,15 @@
 // IPC between the daemon (ModelHostClient) and the model host child (main.ts).
 // Both ends validate every message they receive: a bug on one side shows up as a clear error, not as undefined fields.
 import { z } from 'zod';
-import { ChatMessage } from '../../shared/protocol';
 import { LocalModelConfigSchema } from '../config';
 
 const RequestId = z.number().int().nonnegative();
+
+/** A turn as local models take it: no tool calls (the daemon flattens them into text first). */
+const LocalChatMessage = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string().max(2_000_000),
+});
 
 // ---------- parent → child ----------
 
@@ -52,7 +57,7 @@ export const ChatMessageRequest = z.object({
   id: RequestId,
   req: z.object({
     modelId: z.string(),
-    messages: z.array(ChatMessage).min(1),
+    messages: z.array(LocalChatMessage).min(1),
     maxTokens: z.number().int().positive(),
     temperature: z.number().min(0).max(2).optional(),
   }),

@@ -1,6 +1,14 @@
 // Anthropic Messages API.
 import Anthropic from '@anthropic-ai/sdk';
-import type { MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  ContentBlockParam,
+  MessageCreateParamsStreaming,
+  MessageParam,
+  RawMessageStreamEvent,
+  ToolChoice as WireToolChoice,
+} from '@anthropic-ai/sdk/resources/messages';
+import type { ChatMessage, FinishReason, ToolChoice } from '../../shared/protocol';
+import { argumentsObject } from '../chat-tools';
 import type { ProviderConfig } from '../config';
 import type { ChatProvider, ProviderChatRequest } from './chat-provider';
 import { sdkTimeout, streamBase, type ProviderRuntime } from './runtime';
@@ -37,8 +45,18 @@ export function createAnthropicProvider(config: ProviderConfig, rt: ProviderRunt
       model: req.model,
       max_tokens: req.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
       ...(system ? { system } : {}),
-      messages: req.messages.flatMap((m) => (m.role === 'system' ? [] : [{ role: m.role, content: m.content }])),
+      messages: wireMessages(req.messages),
       stream: true,
+      ...(req.tools?.length
+        ? {
+            tools: req.tools.map((t) => ({
+              name: t.name,
+              ...(t.description !== undefined ? { description: t.description } : {}),
+              input_schema: { type: 'object' as const, ...t.parameters },
+            })),
+            ...(req.toolChoice ? { tool_choice: wireToolChoice(req.toolChoice) } : {}),
+          }
+        : {}),
     };
   };
 
@@ -66,11 +84,19 @@ function readEvent(ev: RawMessageStreamEvent): StreamStep {
       const input = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
       return { inputTokens: input, outputTokens: u.output_tokens };
     }
+    case 'content_block_start':
+      return ev.content_block.type === 'tool_use'
+        ? { toolCalls: [{ index: ev.index, id: ev.content_block.id, name: ev.content_block.name }] }
+        : {};
     case 'content_block_delta':
+      if (ev.delta.type === 'input_json_delta')
+        return { toolCalls: [{ index: ev.index, arguments: ev.delta.partial_json }] };
       return ev.delta.type === 'text_delta' && ev.delta.text ? { delta: ev.delta.text } : {};
     case 'message_delta': {
       const u = ev.usage;
       const step: StreamStep = { outputTokens: u.output_tokens };
+      const reason = stopReasonOf(ev.delta.stop_reason);
+      if (reason) step.finishReason = reason;
       if (u.input_tokens !== null && u.input_tokens !== undefined) {
         step.inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
       }
@@ -81,4 +107,55 @@ function readEvent(ev: RawMessageStreamEvent): StreamStep {
     default:
       return {};
   }
+}
+
+function stopReasonOf(reason: string | null | undefined): FinishReason | undefined {
+  if (reason === 'max_tokens') return 'length';
+  if (reason === 'tool_use') return 'tool-calls';
+  return reason ? 'stop' : undefined;
+}
+
+function wireToolChoice(choice: ToolChoice): WireToolChoice {
+  if (choice === 'auto') return { type: 'auto' };
+  if (choice === 'none') return { type: 'none' };
+  if (choice === 'required') return { type: 'any' };
+  return { type: 'tool', name: choice.name };
+}
+
+/**
+ * The turns in Messages form: the system prompt goes apart; an assistant turn's tool calls become
+ * tool_use blocks, and the results that follow become tool_result blocks of one user turn (the API
+ * wants every result of a turn's calls in the next user message). Plain turns stay `{role, content}`.
+ */
+function wireMessages(messages: readonly ChatMessage[]): MessageParam[] {
+  const out: MessageParam[] = [];
+  let results: ContentBlockParam[] | undefined;
+  for (const m of messages) {
+    if (m.role === 'system') continue;
+    if (m.role === 'tool') {
+      const block: ContentBlockParam = { type: 'tool_result', tool_use_id: m.toolCallId ?? '', content: m.content };
+      if (results) results.push(block);
+      else {
+        results = [block];
+        out.push({ role: 'user', content: results });
+      }
+      continue;
+    }
+    if (m.role === 'user' && results) {
+      // Text after the results belongs in the same user turn.
+      if (m.content) results.push({ type: 'text', text: m.content });
+      results = undefined;
+      continue;
+    }
+    results = undefined;
+    if (m.role === 'assistant' && m.toolCalls?.length) {
+      const blocks: ContentBlockParam[] = m.content ? [{ type: 'text', text: m.content }] : [];
+      for (const c of m.toolCalls)
+        blocks.push({ type: 'tool_use', id: c.id, name: c.name, input: argumentsObject(c.arguments) });
+      out.push({ role: 'assistant', content: blocks });
+      continue;
+    }
+    out.push({ role: m.role === 'assistant' ? 'assistant' : 'user', content: m.content });
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 // What a closed-API (or self-hosted OpenAI-compatible) provider client does: one streamed chat.
-import type { ChatMessage, Usage } from '../../shared/protocol';
+import type { ChatMessage, FinishReason, ToolCall, ToolChoice, ToolDefinition, Usage } from '../../shared/protocol';
 import type { ProviderConfig } from '../config';
 
 export interface ProviderChatRequest {
@@ -11,11 +11,22 @@ export interface ProviderChatRequest {
   signal?: AbortSignal;
   /** Abort when no chunk arrives for this long (ms). */
   idleTimeoutMs?: number;
+  /** Tools the model may call; their calls come back whole in the result, not as deltas. */
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+}
+
+/** A provider's answer: the streamed text, the tools it called, and why it stopped. */
+export interface ProviderChatResult {
+  text: string;
+  usage: Usage;
+  toolCalls?: ToolCall[];
+  finishReason?: FinishReason;
 }
 
 export interface ChatProvider {
   readonly id: string;
   readonly kind: ProviderConfig['kind'];
   /** Streams text deltas; resolves with the full text and token usage. Throws ProviderError. */
-  chat(req: ProviderChatRequest, onDelta: (text: string) => void): Promise<{ text: string; usage: Usage }>;
+  chat(req: ProviderChatRequest, onDelta: (text: string) => void): Promise<ProviderChatResult>;
 }

@@ -1,5 +1,15 @@
 // Google Gemini API (generativelanguage.googleapis.com) through @google/genai.
-import { GoogleGenAI, type Content, type GenerateContentConfig, type GenerateContentResponse } from '@google/genai';
+import {
+  FunctionCallingConfigMode,
+  GoogleGenAI,
+  type Content,
+  type GenerateContentConfig,
+  type GenerateContentResponse,
+  type Part,
+  type ToolConfig,
+} from '@google/genai';
+import type { ChatMessage, ToolChoice } from '../../shared/protocol';
+import { argumentsObject } from '../chat-tools';
 import type { ProviderConfig } from '../config';
 import type { ChatProvider, ProviderChatRequest } from './chat-provider';
 import { streamBase, type ProviderRuntime } from './runtime';
@@ -27,9 +37,7 @@ export function createGeminiProvider(config: ProviderConfig, rt: ProviderRuntime
       .filter((m) => m.role === 'system')
       .map((m) => m.content)
       .join('\n\n');
-    const contents: Content[] = req.messages.flatMap((m) =>
-      m.role === 'system' ? [] : [{ role: m.role === 'assistant' ? 'model' : 'user', parts: [{ text: m.content }] }],
-    );
+    const contents = wireContents(req.messages);
     // automaticContinuation stays on: it resumes from a server checkpoint (no duplicated text)
     // and only when the server sends a continuation token.
     const cfg: GenerateContentConfig = {
@@ -37,6 +45,20 @@ export function createGeminiProvider(config: ProviderConfig, rt: ProviderRuntime
       ...(system ? { systemInstruction: system } : {}),
       ...(req.maxTokens !== undefined ? { maxOutputTokens: req.maxTokens } : {}),
       ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+      ...(req.tools?.length
+        ? {
+            tools: [
+              {
+                functionDeclarations: req.tools.map((t) => ({
+                  name: t.name,
+                  ...(t.description !== undefined ? { description: t.description } : {}),
+                  parametersJsonSchema: { type: 'object', ...t.parameters },
+                })),
+              },
+            ],
+            ...(req.toolChoice ? { toolConfig: wireToolConfig(req.toolChoice) } : {}),
+          }
+        : {}),
     };
     return { model: req.model, contents, config: cfg };
   };
@@ -50,10 +72,30 @@ export function createGeminiProvider(config: ProviderConfig, rt: ProviderRuntime
         ...streamBase(rt, config.id, key),
         req,
         open: (signal) => clientFor(key).models.generateContentStream(params(req, signal)),
-        read: readChunk,
+        read: chunkReader(),
         onDelta,
       });
     },
+  };
+}
+
+/** Reads the chunks of one stream: function calls come whole, numbered across the stream. */
+function chunkReader(): (chunk: GenerateContentResponse) => StreamStep {
+  let calls = 0;
+  return (chunk) => {
+    const step = readChunk(chunk);
+    const found = (chunk.candidates?.[0]?.content?.parts ?? []).flatMap((p) =>
+      p.functionCall ? [p.functionCall] : [],
+    );
+    if (found.length) {
+      step.toolCalls = found.map((f) => ({
+        index: calls++,
+        ...(f.id ? { id: f.id } : {}),
+        ...(f.name ? { name: f.name } : {}),
+        arguments: JSON.stringify(f.args ?? {}),
+      }));
+    }
+    return step;
   };
 }
 
@@ -71,5 +113,55 @@ function readChunk(chunk: GenerateContentResponse): StreamStep {
   // Thinking tokens are billed as output.
   if (u?.candidatesTokenCount !== undefined) step.outputTokens = u.candidatesTokenCount + (u.thoughtsTokenCount ?? 0);
   if (candidate?.finishReason) step.finished = true;
+  // STOP says nothing about calls: streamChat makes it 'tool-calls' when the answer called any.
+  if (candidate?.finishReason === 'MAX_TOKENS') step.finishReason = 'length';
   return step;
+}
+
+function wireToolConfig(choice: ToolChoice): ToolConfig {
+  if (choice === 'auto') return { functionCallingConfig: { mode: FunctionCallingConfigMode.AUTO } };
+  if (choice === 'none') return { functionCallingConfig: { mode: FunctionCallingConfigMode.NONE } };
+  if (choice === 'required') return { functionCallingConfig: { mode: FunctionCallingConfigMode.ANY } };
+  return { functionCallingConfig: { mode: FunctionCallingConfigMode.ANY, allowedFunctionNames: [choice.name] } };
+}
+
+/**
+ * The turns as Gemini contents: an assistant turn's calls become functionCall parts of a model turn,
+ * and the results that follow become functionResponse parts of one user turn (named after the call
+ * they answer). Plain turns are one text part each.
+ */
+function wireContents(messages: readonly ChatMessage[]): Content[] {
+  const names = new Map<string, string>();
+  const out: Content[] = [];
+  let results: Part[] | undefined;
+  for (const m of messages) {
+    if (m.role === 'system') continue;
+    if (m.role === 'tool') {
+      const id = m.toolCallId ?? '';
+      const part: Part = { functionResponse: { id, name: names.get(id) ?? id, response: { output: m.content } } };
+      if (results) results.push(part);
+      else {
+        results = [part];
+        out.push({ role: 'user', parts: results });
+      }
+      continue;
+    }
+    if (m.role === 'user' && results) {
+      if (m.content) results.push({ text: m.content });
+      results = undefined;
+      continue;
+    }
+    results = undefined;
+    if (m.role === 'assistant' && m.toolCalls?.length) {
+      const parts: Part[] = m.content ? [{ text: m.content }] : [];
+      for (const c of m.toolCalls) {
+        names.set(c.id, c.name);
+        parts.push({ functionCall: { id: c.id, name: c.name, args: argumentsObject(c.arguments) } });
+      }
+      out.push({ role: 'model', parts });
+      continue;
+    }
+    out.push({ role: m.role === 'assistant' ? 'model' : 'user', parts: [{ text: m.content }] });
+  }
+  return out;
 }

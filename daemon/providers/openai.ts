@@ -1,7 +1,13 @@
 // OpenAI and every server speaking its Chat Completions API (OpenRouter, vLLM, Ollama,
 // LM Studio, llama-server, Groq, Mistral, DeepSeek).
 import OpenAI from 'openai';
-import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam,
+  ChatCompletionToolChoiceOption,
+} from 'openai/resources/chat/completions';
+import type { ChatMessage, FinishReason, ToolChoice } from '../../shared/protocol';
 import type { ProviderConfig } from '../config';
 import type { ChatProvider, ProviderChatRequest } from './chat-provider';
 import { ProviderError, toProviderError } from './errors';
@@ -31,8 +37,21 @@ export function createOpenAIProvider(config: ProviderConfig, rt: ProviderRuntime
 
   const body = (req: ProviderChatRequest, withUsage: boolean): ChatCompletionCreateParamsStreaming => ({
     model: req.model,
-    messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+    messages: req.messages.map(wireMessage),
     stream: true,
+    ...(req.tools?.length
+      ? {
+          tools: req.tools.map((t) => ({
+            type: 'function' as const,
+            function: {
+              name: t.name,
+              ...(t.description !== undefined ? { description: t.description } : {}),
+              parameters: t.parameters ?? { type: 'object', properties: {} },
+            },
+          })),
+          ...(req.toolChoice ? { tool_choice: wireToolChoice(req.toolChoice) } : {}),
+        }
+      : {}),
     ...(withUsage ? { stream_options: { include_usage: true } } : {}),
     // OpenAI's reasoning models reject max_tokens; most compatible servers only know max_tokens.
     ...(req.maxTokens !== undefined
@@ -51,8 +70,21 @@ export function createOpenAIProvider(config: ProviderConfig, rt: ProviderRuntime
       read: (chunk) => {
         const choice = chunk.choices[0];
         const delta = choice?.delta?.content;
+        const calls = choice?.delta?.tool_calls ?? [];
+        const finishReason = finishReasonOf(choice?.finish_reason);
         return {
           ...(typeof delta === 'string' && delta ? { delta } : {}),
+          ...(calls.length
+            ? {
+                toolCalls: calls.map((call) => ({
+                  index: call.index,
+                  ...(call.id ? { id: call.id } : {}),
+                  ...(call.function?.name ? { name: call.function.name } : {}),
+                  ...(call.function?.arguments ? { arguments: call.function.arguments } : {}),
+                })),
+              }
+            : {}),
+          ...(finishReason ? { finishReason } : {}),
           ...(chunk.usage
             ? { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens }
             : {}),
@@ -86,4 +118,31 @@ function rejectsStreamOptions(e: ProviderError): boolean {
     (e.status === 400 || e.status === 422) &&
     /stream_options|include_usage/i.test(e.message)
   );
+}
+
+/** A turn in Chat Completions form: plain turns stay `{role, content}`; tool calls and results get their fields. */
+function wireMessage(m: ChatMessage): ChatCompletionMessageParam {
+  if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId ?? '', content: m.content };
+  if (m.role === 'assistant' && m.toolCalls?.length) {
+    return {
+      role: 'assistant',
+      content: m.content || null,
+      tool_calls: m.toolCalls.map((c) => ({
+        id: c.id,
+        type: 'function' as const,
+        function: { name: c.name, arguments: c.arguments },
+      })),
+    };
+  }
+  return { role: m.role, content: m.content };
+}
+
+function wireToolChoice(choice: ToolChoice): ChatCompletionToolChoiceOption {
+  return typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } };
+}
+
+function finishReasonOf(reason: string | null | undefined): FinishReason | undefined {
+  if (reason === 'length') return 'length';
+  if (reason === 'tool_calls' || reason === 'function_call') return 'tool-calls';
+  return reason ? 'stop' : undefined;
 }

@@ -1,8 +1,8 @@
 // The streaming loop shared by every provider: deadlines, cancellation, text accumulation,
 // usage (reported or estimated) and error mapping. Providers only open the SDK stream and
 // say what each event means.
-import type { Usage } from '../../shared/protocol';
-import type { ProviderChatRequest } from './chat-provider';
+import type { FinishReason, ToolCall } from '../../shared/protocol';
+import type { ProviderChatRequest, ProviderChatResult } from './chat-provider';
 import type { Logger } from '../log';
 import { ProviderError, toProviderError } from './errors';
 import { StreamWatch } from './stream-watch';
@@ -13,6 +13,10 @@ export interface StreamStep {
   outputTokens?: number;
   /** The protocol's end-of-answer marker was seen (finish reason, message_stop...). */
   finished?: boolean;
+  /** Why the answer ended, when the event says it. */
+  finishReason?: FinishReason;
+  /** Parts of tool calls: the first part of call `index` names it, later ones add to its arguments. */
+  toolCalls?: { index: number; id?: string; name?: string; arguments?: string }[];
 }
 
 export interface StreamChatParams<E> {
@@ -38,7 +42,7 @@ class DeltaHandlerError extends Error {
   }
 }
 
-export async function streamChat<E>(p: StreamChatParams<E>): Promise<{ text: string; usage: Usage }> {
+export async function streamChat<E>(p: StreamChatParams<E>): Promise<ProviderChatResult> {
   const watch = new StreamWatch({
     providerId: p.providerId,
     ...(p.req.signal ? { signal: p.req.signal } : {}),
@@ -51,6 +55,8 @@ export async function streamChat<E>(p: StreamChatParams<E>): Promise<{ text: str
   let inputTokens: number | undefined;
   let outputTokens: number | undefined;
   let finished = false;
+  let finishReason: FinishReason | undefined;
+  const calls = new Map<number, { id: string; name: string; arguments: string }>();
   try {
     const stopped = watch.stoppedError('');
     if (stopped) throw stopped;
@@ -61,6 +67,14 @@ export async function streamChat<E>(p: StreamChatParams<E>): Promise<{ text: str
       if (step.inputTokens !== undefined) inputTokens = step.inputTokens;
       if (step.outputTokens !== undefined) outputTokens = step.outputTokens;
       if (step.finished) finished = true;
+      if (step.finishReason) finishReason = step.finishReason;
+      for (const t of step.toolCalls ?? []) {
+        const call = calls.get(t.index) ?? { id: '', name: '', arguments: '' };
+        if (t.id) call.id = t.id;
+        if (t.name) call.name = t.name;
+        if (t.arguments) call.arguments += t.arguments;
+        calls.set(t.index, call);
+      }
       if (step.delta) {
         text += step.delta;
         try {
@@ -100,11 +114,18 @@ export async function streamChat<E>(p: StreamChatParams<E>): Promise<{ text: str
     });
   }
   const inputChars = p.req.messages.reduce((n, m) => n + m.content.length, 0);
+  const toolCalls: ToolCall[] = [...calls.entries()]
+    .sort(([a], [b]) => a - b)
+    // A call the stream never named cannot be run: it is dropped (the text says what happened).
+    .filter(([, c]) => c.name !== '')
+    .map(([index, c]) => ({ id: c.id || `call_${index}`, name: c.name, arguments: c.arguments || '{}' }));
   return {
     text,
     usage: {
       inputTokens: inputTokens ?? estimateTokens(inputChars),
       outputTokens: outputTokens ?? estimateTokens(text.length),
     },
+    ...(toolCalls.length ? { toolCalls } : {}),
+    finishReason: finishReason ?? (toolCalls.length ? 'tool-calls' : 'stop'),
   };
 }

@@ -75,7 +75,7 @@ export const anthropicWire: WireFormat = {
     textOf([...((body?.messages ?? []) as Msg[])].reverse().find((m) => m.role === 'user')?.content),
   inputChars: (body) =>
     textOf(body?.system).length + ((body?.messages ?? []) as Msg[]).reduce((n, m) => n + textOf(m.content).length, 0),
-  frames: ({ body, usage, id }) => ({
+  frames: ({ body, usage, id, toolCalls }) => ({
     head: [
       event('message_start', {
         type: 'message_start',
@@ -106,9 +106,30 @@ export const anthropicWire: WireFormat = {
       event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }),
     tail: [
       event('content_block_stop', { type: 'content_block_stop', index: 0 }),
+      // Each call is a tool_use block after the text, its input streamed as partial JSON.
+      ...toolCalls.flatMap((c, i) => {
+        const index = i + 1;
+        const half = Math.ceil(c.arguments.length / 2);
+        const delta = (partial_json: string) =>
+          event('content_block_delta', {
+            type: 'content_block_delta',
+            index,
+            delta: { type: 'input_json_delta', partial_json },
+          });
+        return [
+          event('content_block_start', {
+            type: 'content_block_start',
+            index,
+            content_block: { type: 'tool_use', id: c.id, name: c.name, input: {} },
+          }),
+          delta(c.arguments.slice(0, half)),
+          delta(c.arguments.slice(half)),
+          event('content_block_stop', { type: 'content_block_stop', index }),
+        ];
+      }),
       event('message_delta', {
         type: 'message_delta',
-        delta: { stop_reason: 'end_turn', stop_sequence: null },
+        delta: { stop_reason: toolCalls.length ? 'tool_use' : 'end_turn', stop_sequence: null },
         usage: { output_tokens: usage?.outputTokens ?? 0 },
       }),
       event('message_stop', { type: 'message_stop' }),

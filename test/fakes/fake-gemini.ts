@@ -100,12 +100,21 @@ export const geminiWire: WireFormat = {
     textOf(body?.systemInstruction).length +
     ((body?.contents ?? []) as Content[]).reduce((n, c) => n + textOf(c).length, 0),
   eol: '\r\n\r\n',
-  frames: ({ model, usage, id, chunkCount }) => {
+  frames: ({ model, usage, id, chunkCount, toolCalls }) => {
+    // Function calls come whole, in the last chunk (Gemini streams no partial arguments).
+    const calls = toolCalls.map((c) => ({ functionCall: { name: c.name, args: JSON.parse(c.arguments) } }));
     const chunk = (text: string, last: boolean) =>
       'data: ' +
       JSON.stringify({
         candidates: [
-          { content: { parts: [{ text }], role: 'model' }, ...(last ? { finishReason: 'STOP' } : {}), index: 0 },
+          {
+            content: {
+              parts: [...(text || !last || !calls.length ? [{ text }] : []), ...(last ? calls : [])],
+              role: 'model',
+            },
+            ...(last ? { finishReason: 'STOP' } : {}),
+            index: 0,
+          },
         ],
         ...(usage
           ? {

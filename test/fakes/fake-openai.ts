@@ -73,7 +73,7 @@ export const openAIWire: WireFormat = {
   lastUserText: (body) =>
     textOf([...((body?.messages ?? []) as Msg[])].reverse().find((m) => m.role === 'user')?.content),
   inputChars: (body) => ((body?.messages ?? []) as Msg[]).reduce((n, m) => n + textOf(m.content).length, 0),
-  frames: ({ body, usage, id }) => {
+  frames: ({ body, usage, id, toolCalls }) => {
     const created = Math.floor(Date.now() / 1000);
     const includeUsage = body?.stream_options?.include_usage === true;
     const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
@@ -88,7 +88,26 @@ export const openAIWire: WireFormat = {
         ...(includeUsage ? { usage: null } : {}),
         ...extra,
       });
-    const tail = [chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }])];
+    // A call goes out as OpenAI streams it: a first delta with id and name, then its arguments in pieces.
+    const calls = toolCalls.flatMap((c, index) => {
+      const half = Math.ceil(c.arguments.length / 2);
+      const part = (fn: Record<string, string>, head: boolean) =>
+        chunk([
+          {
+            index: 0,
+            delta: { tool_calls: [{ index, ...(head ? { id: c.id, type: 'function' } : {}), function: fn }] },
+            logprobs: null,
+            finish_reason: null,
+          },
+        ]);
+      return [
+        part({ name: c.name, arguments: '' }, true),
+        part({ arguments: c.arguments.slice(0, half) }, false),
+        part({ arguments: c.arguments.slice(half) }, false),
+      ];
+    });
+    const finish = toolCalls.length ? 'tool_calls' : 'stop';
+    const tail = [...calls, chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finish }])];
     if (includeUsage && usage) {
       tail.push(
         chunk([], {

@@ -7,6 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { resolve as resolvePath } from 'node:path';
 
+/** A tool call a fake answer makes; `arguments` is JSON text. */
+export interface FakeToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
 export interface FakeUsage {
   inputTokens: number;
   outputTokens: number;
@@ -26,6 +33,8 @@ export type Script =
       cutAfter?: number;
       /** Stop sending, socket open, after this many text chunks (a stalled stream). */
       stallAfter?: number;
+      /** Tool calls the answer makes after its text (each in the provider's own wire form). */
+      toolCalls?: FakeToolCall[];
     }
   | {
       kind: 'error';
@@ -92,6 +101,8 @@ export interface FrameContext {
   usage: FakeUsage | null;
   chunkCount: number;
   id: string;
+  /** Tool calls to send after the text (empty: none). */
+  toolCalls: FakeToolCall[];
 }
 
 export interface StreamFrames {
@@ -217,7 +228,8 @@ export async function startFakeServer(format: WireFormat, opts: FakeServerOption
       return sendJson(res, script.status, body, headers);
     }
 
-    const text = script.text ?? defaultAnswer(format.name, format.lastUserText(rec.body));
+    const text =
+      script.text ?? (script.toolCalls?.length ? '' : defaultAnswer(format.name, format.lastUserText(rec.body)));
     const pieces = script.chunks ?? wordChunks(text);
     const usage =
       script.usage === null
@@ -229,6 +241,7 @@ export async function startFakeServer(format: WireFormat, opts: FakeServerOption
       usage,
       chunkCount: pieces.length,
       id: `fake-${++seq}`,
+      toolCalls: script.toolCalls ?? [],
     });
 
     let sent = 0;

@@ -43,7 +43,22 @@ interface Spec {
   keyOf(req: RecordedRequest): string | undefined;
   /** What the provider sent as the system prompt and the user turns, in wire form. */
   checkBody(req: RecordedRequest): void;
+  /** The tools, the tool choice, an earlier call and its result, in wire form (TOOL_TURNS below). */
+  checkToolBody(req: RecordedRequest): void;
 }
+
+const WEATHER = {
+  name: 'get_weather',
+  description: 'Weather for a city',
+  parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+};
+/** A conversation where the model already called a tool once and got its result back. */
+const TOOL_TURNS: ChatMessage[] = [
+  { role: 'system', content: 'Answer briefly.' },
+  { role: 'user', content: 'Weather in Paris and Rome?' },
+  { role: 'assistant', content: '', toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }] },
+  { role: 'tool', toolCallId: 'call_1', content: 'sunny, 21 C' },
+];
 
 const bearer = (req: RecordedRequest) => req.headers.authorization?.replace(/^Bearer /, '');
 
@@ -58,6 +73,20 @@ const specs: Spec[] = [
       assert.deepEqual(req.body.stream_options, { include_usage: true });
       assert.equal(req.body.max_completion_tokens, 100);
     },
+    checkToolBody: (req) => {
+      assert.deepEqual(req.body.tools, [{ type: 'function', function: WEATHER }]);
+      assert.equal(req.body.tool_choice, 'required');
+      assert.deepEqual(req.body.messages.slice(2), [
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: 'sunny, 21 C' },
+      ]);
+    },
   },
   {
     name: 'openai-compatible',
@@ -67,6 +96,10 @@ const specs: Spec[] = [
     checkBody: (req) => {
       assert.deepEqual(req.body.messages, MESSAGES);
       assert.equal(req.body.max_tokens, 100);
+    },
+    checkToolBody: (req) => {
+      assert.deepEqual(req.body.tools, [{ type: 'function', function: WEATHER }]);
+      assert.equal(req.body.tool_choice, 'required');
     },
   },
   {
@@ -81,6 +114,19 @@ const specs: Spec[] = [
       assert.equal(req.body.max_tokens, 100);
       assert.equal(typeof req.headers['anthropic-version'], 'string');
     },
+    checkToolBody: (req) => {
+      assert.deepEqual(req.body.tools, [
+        { name: WEATHER.name, description: WEATHER.description, input_schema: WEATHER.parameters },
+      ]);
+      assert.deepEqual(req.body.tool_choice, { type: 'any' });
+      assert.deepEqual(req.body.messages.slice(1), [
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'call_1', name: 'get_weather', input: { city: 'Paris' } }],
+        },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_1', content: 'sunny, 21 C' }] },
+      ]);
+    },
   },
   {
     name: 'gemini',
@@ -93,6 +139,23 @@ const specs: Spec[] = [
       assert.deepEqual(req.body.systemInstruction.parts, [{ text: 'Answer briefly.' }]);
       assert.deepEqual(req.body.contents, [{ role: 'user', parts: [{ text: 'What is a monad?' }] }]);
       assert.equal(req.body.generationConfig.maxOutputTokens, 100);
+    },
+    checkToolBody: (req) => {
+      assert.deepEqual(req.body.tools, [
+        {
+          functionDeclarations: [
+            { name: WEATHER.name, description: WEATHER.description, parametersJsonSchema: WEATHER.parameters },
+          ],
+        },
+      ]);
+      assert.deepEqual(req.body.toolConfig, { functionCallingConfig: { mode: 'ANY' } });
+      assert.deepEqual(req.body.contents.slice(1), [
+        { role: 'model', parts: [{ functionCall: { id: 'call_1', name: 'get_weather', args: { city: 'Paris' } } }] },
+        {
+          role: 'user',
+          parts: [{ functionResponse: { id: 'call_1', name: 'get_weather', response: { output: 'sunny, 21 C' } } }],
+        },
+      ]);
     },
   },
 ];
@@ -123,6 +186,31 @@ for (const spec of specs) {
       const req = fake.requests[before]!;
       assert.equal(spec.keyOf(req), KEY);
       spec.checkBody(req);
+    });
+
+    it('passes tools, the tool choice and earlier tool turns through; returns the calls the model makes', async () => {
+      fake.enqueue({
+        kind: 'reply',
+        toolCalls: [
+          { id: 'call_2', name: 'get_weather', arguments: '{"city":"Rome"}' },
+          { id: 'call_3', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+        ],
+      });
+      const before = fake.requests.length;
+      const res = await chat({ messages: TOOL_TURNS, tools: [WEATHER], toolChoice: 'required' });
+      spec.checkToolBody(fake.requests[before]!);
+      assert.equal(res.finishReason, 'tool-calls');
+      assert.deepEqual(
+        res.toolCalls?.map((c) => [c.name, JSON.parse(c.arguments)]),
+        [
+          ['get_weather', { city: 'Rome' }],
+          ['get_weather', { city: 'Oslo' }],
+        ],
+      );
+      // Gemini's API gives calls no ids: the provider numbers them.
+      const ids = res.toolCalls?.map((c) => c.id) ?? [];
+      assert.equal(new Set(ids).size, 2);
+      if (spec.name !== 'gemini') assert.deepEqual(ids, ['call_2', 'call_3']);
     });
 
     it('makes exactly one request for a 500 (SDK retries are off) and reports a retryable server error', async () => {
