@@ -26,16 +26,26 @@ export function allowedHosts(port: number, bindHost?: string): Set<string> {
 }
 
 export function checkRequest(req: IncomingMessage, policy: AuthPolicy): AuthVerdict {
+  const where = checkHostAndOrigin(req, policy);
+  if (!where.ok) return where;
+  // The auth scheme is case-insensitive (RFC 7235 §2.1); the token itself is not.
+  const m = /^bearer +(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (!m) return { ok: false, status: 401, reason: 'missing-token' };
+  if (!tokenEquals(m[1]!, policy.token)) return { ok: false, status: 401, reason: 'wrong-token' };
+  return { ok: true };
+}
+
+/**
+ * The checks that hold for every request whatever its credential (the daemon's token, or the HTTP
+ * API's key): a loopback Host, and no Origin but the daemon's own.
+ */
+export function checkHostAndOrigin(req: IncomingMessage, policy: Omit<AuthPolicy, 'token'>): AuthVerdict {
   const hosts = allowedHosts(policy.port, policy.bindHost);
   const host = req.headers.host ?? '';
   if (!hosts.has(host.toLowerCase())) return { ok: false, status: 403, reason: 'host-not-allowed', value: host };
   const origin = req.headers.origin;
   if (origin !== undefined && !hosts.has(originHost(origin)))
     return { ok: false, status: 403, reason: 'origin-not-allowed', value: origin };
-  // The auth scheme is case-insensitive (RFC 7235 §2.1); the token itself is not.
-  const m = /^bearer +(\S+)$/i.exec(req.headers.authorization ?? '');
-  if (!m) return { ok: false, status: 401, reason: 'missing-token' };
-  if (!tokenEquals(m[1]!, policy.token)) return { ok: false, status: 401, reason: 'wrong-token' };
   return { ok: true };
 }
 

@@ -113,6 +113,12 @@ const ServerLimitsSchema = z.object({
     .positive()
     .default(16 * 1024 * 1024)
     .describe("Characters of all of one connection's open documents together (16 Mi: ~32 MiB of memory at most)."),
+  maxRequestBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024)
+    .describe('HTTP API request bodies (a whole conversation each): over this, 413. The WebSocket frame cap.'),
 });
 export type ServerLimits = z.infer<typeof ServerLimitsSchema>;
 export const DEFAULT_SERVER_LIMITS: ServerLimits = ServerLimitsSchema.parse({});
@@ -168,6 +174,16 @@ export const DaemonConfigSchema = z.object({
     .describe(
       'Interface to listen on. Loopback (127.0.0.1, ::1, localhost) by default; any other address is refused ' +
         'unless "tls" is configured too.',
+    ),
+  port: z
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(0)
+    .describe(
+      'Port to listen on; 0 picks a free one at each start. Tools configured with the HTTP API\'s base URL ' +
+        '(/v1) need a fixed one. "gearbox start --port" wins.',
     ),
   tls: z
     .object({ certPath: z.string().min(1), keyPath: z.string().min(1) })

@@ -16,6 +16,7 @@ import { hostModelsOf } from './models/local-files';
 import { ModelManager } from './models/manager';
 import { loadPresets } from './models/presets';
 import { Engine } from './engine';
+import { ApiKeyStore, apiKeysPath } from './http-api/api-keys';
 import { VERSION } from './version';
 import { defaultLedgerPath, UsageLedger } from './ledger';
 import type { ModelHostApi } from './model-host-api';
@@ -193,9 +194,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       host: config.host,
       tls,
       limits: config.server,
-      port: opts.port,
+      port: opts.port ?? config.port,
       token,
       logger,
+      api: {
+        engine,
+        keys: new ApiKeyStore(apiKeysPath(opts.configPath)),
+        settings: config.defaults,
+        timeouts: config.timeouts,
+      },
       sessionHost: {
         engine,
         logger,

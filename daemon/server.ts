@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { checkRequest } from './auth';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config';
 import type { NotificationMethod, ParamsOf } from '../shared/protocol';
+import { HttpApi, type HttpApiOptions, isApiPath } from './http-api/http-api';
 import { LogThrottle } from './log-throttle';
 import { clip, type Logger } from './log';
 import { Session, type SessionHost } from './session';
@@ -41,6 +42,8 @@ export interface ServerOptions {
   sessionHost: Omit<SessionHost, 'port' | 'clientCount'>;
   /** Called with the client count whenever a client connects or leaves. */
   onClientsChanged?: (count: number) => void;
+  /** Serve the OpenAI/Anthropic-compatible HTTP API under /v1 (with its own API keys). */
+  api?: Omit<HttpApiOptions, 'limits' | 'logger' | 'port' | 'bindHost'>;
 }
 
 export class DaemonServer {
@@ -55,6 +58,7 @@ export class DaemonServer {
   /** Anyone can knock without a token: refusals are logged once per interval, with a count. */
   private readonly refusals: LogThrottle;
   private readonly overCap: LogThrottle;
+  private readonly api: HttpApi | undefined;
 
   constructor(private readonly opts: ServerOptions) {
     this.limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
@@ -65,7 +69,18 @@ export class DaemonServer {
     this.overCap = new LogThrottle(interval, (count) =>
       opts.logger.warn('more connections refused over the cap', { count, maxConnections: this.limits.maxConnections }),
     );
+    this.api = opts.api
+      ? new HttpApi({
+          ...opts.api,
+          limits: this.limits,
+          logger: opts.logger,
+          port: () => this.boundPort,
+          bindHost: opts.host,
+        })
+      : undefined;
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      // The API's own checks: the same Host and Origin rules, then its API key instead of the token.
+      if (this.api && isApiPath(req.url)) return this.api.handle(req, res);
       const verdict = this.check(req);
       // No CORS headers at all (no Access-Control-Allow-Origin, never Allow-Private-Network):
       // browsers must not be able to read anything from here, preflights included.

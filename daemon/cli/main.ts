@@ -12,6 +12,7 @@ import { TaskKind, UsageSince, type CodeContext } from '../../shared/protocol';
 import { defaultConfigPath, loadConfig } from '../config';
 import type { LogLevel } from '../log';
 import { VERSION } from '../version';
+import { ApiKeyUsageError, apiKeyCommand } from './api-key-command';
 import { connectToDaemon, type DaemonClient } from './client';
 import { buildNative, clearNative, doctorReport, formatDoctor, runSmoke } from './doctor';
 import { formatChatFooter, formatDecision, formatModels, formatRouteLine, formatStatus, formatUsage } from './format';
@@ -33,6 +34,8 @@ ${MODELS_USAGE}
   gearbox route --task chat|refactor|completion [--file F] [--explain] [--json]   (prompt on stdin)
   gearbox usage [--since 7d|30d|YYYY-MM-DD] [--workspace all|current] [--json]
   gearbox doctor [--json] [--build-native [--amx] | --clear-native]   (inference binary; opt-in build for this CPU)
+  gearbox api-key [--label NAME] [--rotate] [--list] [--config FILE]   (key of the HTTP API under /v1)
+  gearbox lsp [--config FILE]      (language server on stdio for other editors; starts the daemon if needed)
 
 Environment: GEARBOX_RUNTIME_DIR (lock, token, discovery), GEARBOX_CONFIG (config file),
 OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY (keys, unless set by the editor).`;
@@ -62,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdUsage(rest, runtimeDir);
       case 'doctor':
         return await cmdDoctor(rest);
+      case 'api-key':
+        return apiKeyCommand(rest);
       case 'version':
       case '--version':
         console.log(VERSION);
@@ -78,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (
       err instanceof UsageError ||
+      err instanceof ApiKeyUsageError ||
       (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
       (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
     ) {
