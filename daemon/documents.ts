@@ -93,6 +93,10 @@ export class DocumentStore {
     return this.refusedUris.get(uri);
   }
 
+  uris(): string[] {
+    return [...this.docs.keys()];
+  }
+
   get size(): number {
     return this.docs.size;
   }

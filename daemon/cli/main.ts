@@ -14,6 +14,7 @@ import type { LogLevel } from '../log';
 import { VERSION } from '../version';
 import { ApiKeyUsageError, apiKeyCommand } from './api-key-command';
 import { connectToDaemon, type DaemonClient } from './client';
+import { lspCommand } from './lsp-command';
 import { buildNative, clearNative, doctorReport, formatDoctor, runSmoke } from './doctor';
 import { formatChatFooter, formatDecision, formatModels, formatRouteLine, formatStatus, formatUsage } from './format';
 import { languageIdOf } from './language';
@@ -67,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdDoctor(rest);
       case 'api-key':
         return apiKeyCommand(rest);
+      case 'lsp':
+        return await lspCommand(rest, runtimeDir);
       case 'version':
       case '--version':
         console.log(VERSION);

@@ -43,7 +43,7 @@ const Tool = z.object({
   /** Custom tools only ('custom' or no type); server tools have a dated type and are refused. */
   type: z
     .string()
-    .refine((t) => t === 'custom', 'tools: only custom tools are supported (no server tools)')
+    .refine((t) => t === 'custom', 'only custom tools are supported (no server tools)')
     .nullish(),
   name: ToolDefinitionSchema.shape.name,
   description: z.string().max(100_000).optional(),

@@ -58,7 +58,7 @@ const StreamOptions = z.object({ include_usage: z.boolean().optional() }).nullis
 const OneChoice = z
   .number()
   .int()
-  .refine((n) => n === 1, 'n: only 1 choice per request is supported')
+  .refine((n) => n === 1, 'only 1 choice per request is supported')
   .nullish();
 
 export const ChatCompletionRequest = z.object({
@@ -86,7 +86,7 @@ export const CompletionRequest = z.object({
   stream_options: StreamOptions,
   echo: z
     .boolean()
-    .refine((e) => !e, 'echo: not supported')
+    .refine((e) => !e, 'not supported')
     .nullish(),
   n: OneChoice,
 });
