@@ -11,6 +11,7 @@ import { bundleLoadStartedAt, msSince } from './activation-clock';
 import * as vscode from 'vscode';
 import type { DaemonConnection } from './daemon-connection';
 import type { Features } from './features';
+import { registerLanguageModelProvider } from './lm/lm-provider';
 import { StatusBar } from './status-bar';
 
 let features: Features | undefined;
@@ -65,6 +66,10 @@ export function activate(context: vscode.ExtensionContext) {
     );
   }
   context.subscriptions.push({ dispose: () => stubs.splice(0).forEach((s) => s.dispose()) });
+
+  // VS Code's chat model picker and vscode.lm (1.104+, feature-detected): registered now so the host
+  // knows the vendor; the daemon connection loads with the first request.
+  registerLanguageModelProvider(context, () => load().connection, log);
 
   // The connection starts right after activate() returns and is not awaited. Failures show in the
   // status bar and the log. Anything that needs the connection earlier loads it itself.

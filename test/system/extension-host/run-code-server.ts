@@ -35,6 +35,13 @@ async function main(): Promise<number> {
     name: 'extension-host',
     testRunner: true,
     files: { 'hello.py': 'print("hello")\n' },
+    // lm.suite.ts: a request that offers tools gets a tool call back.
+    fake: {
+      reply: (body) =>
+        body?.tools?.length
+          ? { kind: 'reply', toolCalls: [{ id: 'call_lm', name: 'get_weather', arguments: '{"city":"Paris"}' }] }
+          : { kind: 'reply' },
+    },
     env: {
       GEARBOX_EXT_TESTS: suite,
       GEARBOX_EXT_TEST_RESULTS: resultsPath,
