@@ -1,4 +1,4 @@
-// The five UI end-to-end flows in a real VS Code (code-server) driven by Chromium. Each describe
+// The UI end-to-end flows in a real VS Code (code-server) driven by Chromium. Each describe
 // block gets its own code-server, workspace, daemon runtime dir and fake provider; screenshots of
 // each step go to test/system/e2e/artifacts/<flow>/. Run: npm run test:e2e (see test/system/e2e/README section).
 import assert from 'node:assert/strict';
@@ -356,5 +356,25 @@ describe('flow 5: the daemon dies and comes back', function () {
     await ChatSelectors.status(last).getByRole('button', { name: 'Retry', exact: true }).click();
     await ChatSelectors.doneAnswers(chat).filter({ hasText: 'Adders add.' }).waitFor({ timeout: 60_000 });
     await e2e.screenshot('chat-retried');
+  });
+});
+
+describe('flow 6: VS Code lists the Gearbox models (vscode.lm provider)', function () {
+  this.timeout(180_000);
+  const cs = useCodeServer({
+    name: 'flow6-language-models',
+    files: { 'demo.py': DEMO_PY },
+    // The launcher turns VS Code's own AI features off for the other flows; this one needs them.
+    userSettings: { 'chat.disableAIFeatures': false },
+  });
+
+  it('Chat: Manage Language Models shows Gearbox Auto, Gearbox Local and the configured models', async () => {
+    const e2e = cs.get();
+    await StatusBarActions.waitFor(e2e);
+    await WorkbenchActions.runCommand(e2e, 'Chat: Manage Language Models');
+    const editor = e2e.page.locator('.part.editor, .monaco-dialog-box, .monaco-modal-editor, body');
+    for (const name of ['Gearbox Auto', 'Gearbox Local', MODELS.local, 'fake-large'])
+      await editor.getByText(name, { exact: true }).first().waitFor({ timeout: 60_000 });
+    await e2e.screenshot('language-models');
   });
 });
