@@ -16,6 +16,7 @@ const benches: { name: string; file: string; args?: string[] }[] = [
   { name: 'router', file: 'router-bench.ts' },
   { name: 'completion-privacy', file: 'completion-privacy.ts' },
   { name: 'overhead', file: 'overhead.ts' },
+  { name: 'api-overhead', file: 'api-overhead.ts' },
   { name: 'startup', file: 'startup.ts' },
   { name: 'activation', file: 'activation.ts' },
   { name: 'fim', file: 'fim.ts' },

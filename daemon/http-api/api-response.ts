@@ -15,6 +15,7 @@ const BASE_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no
 export class ApiResponse {
   private stuckTimer: NodeJS.Timeout | undefined;
   private streaming = false;
+  private corked = false;
 
   constructor(
     private readonly res: http.ServerResponse,
@@ -68,6 +69,15 @@ export class ApiResponse {
   event(data: unknown, name?: string): void {
     if (!this.streaming || this.res.destroyed) return;
     const payload = typeof data === 'string' ? data : JSON.stringify(data);
+    // Events written in the same tick (an answer's last chunks, its usage, [DONE]) leave in one packet.
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.res.uncork();
+      });
+    }
     const ok = this.res.write(`${name ? `event: ${name}\n` : ''}data: ${payload}\n\n`);
     if (!ok && this.res.writableLength > this.limits.highWaterBytes) this.armStuck();
   }
