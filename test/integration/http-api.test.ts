@@ -487,6 +487,23 @@ describe('HTTP API', function () {
       assert.equal(host.status, 403);
       assert.deepEqual(host.json, { type: 'error', error: { type: 'permission_error', message: 'Host not allowed' } });
       assert.equal(host.headers['access-control-allow-origin'], undefined);
+      // A browser's preflight gets nothing that would let the page read an answer.
+      const preflight = await raw(d.port, {
+        method: 'OPTIONS',
+        path: '/v1/chat/completions',
+        headers: {
+          host: `127.0.0.1:${d.port}`,
+          origin: 'http://evil.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, content-type',
+          'access-control-request-private-network': 'true',
+        },
+      });
+      assert.equal(preflight.status, 403);
+      assert.deepEqual(
+        Object.keys(preflight.headers).filter((h) => h.startsWith('access-control-')),
+        [],
+      );
     });
 
     it('an oversized body: 413; malformed JSON: 400; a bad field: 400 naming it', async () => {
