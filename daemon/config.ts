@@ -182,7 +182,7 @@ export const DaemonConfigSchema = z.object({
     .max(65535)
     .default(0)
     .describe(
-      'Port to listen on; 0 picks a free one at each start. Tools configured with the HTTP API\'s base URL ' +
+      "Port to listen on; 0 picks a free one at each start. Tools configured with the HTTP API's base URL " +
         '(/v1) need a fixed one. "gearbox start --port" wins.',
     ),
   tls: z
