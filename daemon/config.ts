@@ -163,6 +163,15 @@ export const CodebaseIndexConfigSchema = z.object({
     .nonnegative()
     .default(300)
     .describe('Watched-file changes are applied this long after the last one (a branch switch is one update).'),
+  workerMaxHeapMb: z
+    .number()
+    .int()
+    .min(64)
+    .default(1536)
+    .describe(
+      "Heap cap (MiB) of each folder's index worker thread: a worker that needs more stops (reported, and " +
+        "restarted on next use) instead of taking the daemon's memory.",
+    ),
 });
 export type CodebaseIndexConfig = z.infer<typeof CodebaseIndexConfigSchema>;
 

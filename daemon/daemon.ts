@@ -38,6 +38,8 @@ export interface DaemonOptions {
   modelHost?: ModelHostApi;
   modelHostEntry?: string;
   modelHostExecArgv?: string[];
+  /** The code-index worker's entry (tests); default: next to the bundle, else the source. */
+  indexWorkerEntry?: string;
   env?: NodeJS.ProcessEnv;
   idleExitMinutes?: number;
   /** The usage ledger file (wins over config.ledgerPath); null keeps usage in memory only. */
@@ -174,6 +176,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       localModels: config.localModels,
       modelHost: host,
       logger: logger.child({ component: 'codebase' }),
+      workerEntry: opts.indexWorkerEntry,
     });
     const token = writeToken(paths);
 

@@ -50,7 +50,8 @@ import { requestSignal, timeoutError, toResponseError } from './rpc-errors';
 import { gateRequestParams, NamedParamsRequest, paramsAndToken, parseParams } from './rpc-params';
 import { LogThrottle } from './log-throttle';
 import type { CodebaseIndexes } from './codebase/indexes';
-import { registerCodebaseHandlers } from './codebase/session-handlers';
+import { registerCodebaseHandlers, type WorkspaceFolder } from './codebase/session-handlers';
+import { changeWorkspaceFolders, workspaceFoldersOf } from './codebase/workspace-folders';
 import { WorkspaceSettingsSync } from './workspace-settings';
 import type { ModelManager } from './models/manager';
 import { registerModelRequests, type Handle } from './models/requests';
@@ -93,6 +94,8 @@ export class Session {
   private workspaceRoot: string | undefined;
   /** Every workspace folder (URIs as the client sent them): privatePaths are matched below each. */
   private workspaceRoots: string[] = [];
+  /** Every local folder of a multi-root workspace (code search indexes each). */
+  private workspaceFolders: WorkspaceFolder[] = [];
   private supportsWorkDoneProgress = false;
   private clientCapabilities?: ClientCapabilities;
   private codebase?: { dispose(): void };
@@ -194,6 +197,7 @@ export class Session {
       this.workspaceId = workspaceIdOf(params.workspaceFolders, params.rootUri);
       this.workspaceRoot = workspaceRootOf(params.workspaceFolders, params.rootUri);
       this.workspaceRoots = workspaceRootsOf(params.workspaceFolders, params.rootUri);
+      this.workspaceFolders = workspaceFoldersOf(params.workspaceFolders, params.rootUri);
       this.log.info('client initialized', {
         client: params.clientInfo?.name ?? (init.success ? init.data?.clientName : undefined),
       });
@@ -214,6 +218,7 @@ export class Session {
     this.lspNotification('workspace/didChangeWorkspaceFolders', ({ event }) => {
       const gone = new Set(event.removed.map((f) => f.uri));
       this.workspaceRoots = [...this.workspaceRoots.filter((u) => !gone.has(u)), ...event.added.map((f) => f.uri)];
+      this.workspaceFolders = changeWorkspaceFolders(this.workspaceFolders, event);
     });
     this.lspNotification('workspace/didChangeConfiguration', (p) => void this.settings.changed(p.settings));
 
@@ -330,7 +335,7 @@ export class Session {
       handle: (method, fn) => this.handle(method, fn),
       lspNotification: (method, fn) => this.lspNotification(method, fn),
       client: () => ({
-        root: this.workspaceRoot,
+        folders: this.workspaceFolders,
         settings: this.settings.current,
         capabilities: this.clientCapabilities,
       }),

@@ -49,6 +49,17 @@ const targets = [
     external: ['node-llama-cpp'],
     banner: { js: esmRequireShim },
   },
+  {
+    // Code search's worker thread (daemon/codebase/index-worker.ts): the daemon starts it from this
+    // file next to its own bundle. tree-sitter stays outside it, loaded from node_modules like the daemon's.
+    ...common,
+    entryPoints: ['daemon/codebase/index-worker.ts'],
+    outfile: 'dist/daemon/index-worker.mjs',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: esmRequireShim },
+  },
 ];
 
 // zod's `z` namespace re-exports all of its ~50 locales (a quarter of the extension's bytes); the

@@ -37,6 +37,7 @@ export const REQUIRED_FILES = [
   'dist/extension/features.cjs',
   'dist/daemon/gearbox.mjs',
   'dist/daemon/model-host.mjs',
+  'dist/daemon/index-worker.mjs',
   'dist/webview/main.js',
   'dist/schemas/daemon-config.schema.json',
 ];

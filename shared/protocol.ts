@@ -46,6 +46,8 @@ export const ErrorCodes = {
   DocumentLimit: -32017,
   /** A .gguf outside the dirs the daemon may load models from (data: ModelFileNotAllowedData). */
   ModelFileNotAllowed: -32018,
+  /** A folder's code-index worker crashed or stopped answering (the daemon is fine; the next use restarts it). */
+  IndexWorkerFailed: -32019,
 } as const;
 
 // ---------- shared pieces ----------
@@ -675,15 +677,21 @@ export const IndexProblem = z.enum([
   'walk-failed',
   'write-failed',
   'embedding-failed',
+  /** The folder's index worker crashed: the saved index is reloaded and brought up to date. */
+  'worker-crashed',
 ]);
 export type IndexProblem = z.infer<typeof IndexProblem>;
 
 export const EmbeddingState = z.enum(['no-model', 'unavailable', 'partial', 'ready']);
 export type EmbeddingState = z.infer<typeof EmbeddingState>;
 
-export const IndexStatusParams = z.object({}).optional();
+/** A workspace folder of the connection, by path or file: URI; absent: every folder. */
+const FolderParam = z.string().min(1).max(4096);
+
+export const IndexStatusParams = z.object({ folder: FolderParam.optional() }).optional();
+/** One workspace folder's index (each folder of a multi-root workspace has its own). */
 export const IndexStatus = z.object({
-  /** The workspace folder indexed (the client's first file: folder). */
+  /** The workspace folder indexed (a local path). */
   root: z.string(),
   state: IndexState,
   files: count,
@@ -712,30 +720,47 @@ export const IndexStatus = z.object({
 });
 export type IndexStatus = z.infer<typeof IndexStatus>;
 
+/** A workspace folder as results name it: its path and the name the editor shows. */
+export const IndexFolder = z.object({ root: z.string(), name: z.string() });
+export type IndexFolder = z.infer<typeof IndexFolder>;
+
+export const IndexFolderStatus = IndexStatus.extend({ name: z.string() });
+export type IndexFolderStatus = z.infer<typeof IndexFolderStatus>;
+/** Every workspace folder of the connection (or the one asked for), in the editor's order. */
+export const IndexStatusResult = z.object({ folders: z.array(IndexFolderStatus) });
+export type IndexStatusResult = z.infer<typeof IndexStatusResult>;
+
 export const IndexBuildParams = z
   .object({
     /** Drop the index and build it from nothing (default: only new, changed and removed files). */
     force: z.boolean().optional(),
+    folder: FolderParam.optional(),
   })
   .optional();
 export type IndexBuildParams = z.infer<typeof IndexBuildParams>;
-export const IndexBuildResult = IndexStatus.extend({
+export const IndexFolderBuild = IndexFolderStatus.extend({
   /** Files (re)chunked by this build, removed from the index, and found unchanged. */
   filesIndexed: count,
   filesRemoved: count,
   filesUnchanged: count,
   durationMs: z.number().nonnegative(),
 });
+export type IndexFolderBuild = z.infer<typeof IndexFolderBuild>;
+/** Folders are built one after another, in the editor's order. */
+export const IndexBuildResult = z.object({ folders: z.array(IndexFolderBuild), durationMs: z.number().nonnegative() });
 export type IndexBuildResult = z.infer<typeof IndexBuildResult>;
 
 export const IndexSearchParams = z.object({
   query: z.string().trim().min(1, 'query: empty').max(2000),
-  /** How many results (default 10). */
+  /** How many results (default 10), over all folders searched. */
   k: z.number().int().min(1).max(100).optional(),
+  folder: FolderParam.optional(),
 });
 export type IndexSearchParams = z.infer<typeof IndexSearchParams>;
 
 export const IndexSearchHit = z.object({
+  /** The workspace folder the file is in. */
+  folder: IndexFolder,
   uri: z.string(),
   /** Workspace-relative path with '/' separators. */
   path: z.string(),
@@ -756,10 +781,12 @@ export const IndexSearchHit = z.object({
 export type IndexSearchHit = z.infer<typeof IndexSearchHit>;
 
 export const IndexSearchResult = z.object({
+  /** Best first, over every folder searched. */
   results: z.array(IndexSearchHit),
-  /** 'hybrid' when embeddings ranked too (reciprocal rank fusion), else 'bm25'. */
+  /** 'hybrid' when embeddings ranked too (reciprocal rank fusion) in some folder, else 'bm25'. */
   ranking: z.enum(['bm25', 'hybrid']),
-  state: IndexState,
+  /** The folders searched and their index's state ('none': never built, so it gave nothing). */
+  folders: z.array(IndexFolder.extend({ state: IndexState })),
 });
 export type IndexSearchResult = z.infer<typeof IndexSearchResult>;
 
@@ -1081,7 +1108,7 @@ export const Protocol = {
   'gearbox/modelProgress': notification('serverToClient', ModelProgressParams),
   'gearbox/usage': request('clientToServer', UsageParams, UsageResult),
   'gearbox/index/build': request('clientToServer', IndexBuildParams, IndexBuildResult),
-  'gearbox/index/status': request('clientToServer', IndexStatusParams, IndexStatus),
+  'gearbox/index/status': request('clientToServer', IndexStatusParams, IndexStatusResult),
   'gearbox/index/search': request('clientToServer', IndexSearchParams, IndexSearchResult),
   'gearbox/index/progress': notification('serverToClient', IndexProgressParams),
   'gearbox/models/list': request('clientToServer', ModelsListParams, ModelsListResult),

@@ -41,8 +41,11 @@ export async function connectToDaemon(opts: {
   capabilities?: Record<string, unknown>;
   /** The workspace folder to announce (a file: URI); none by default. */
   rootUri?: string;
-  /** Several workspace folders (file: URIs, a multi-root workspace); the first is the rootUri. */
-  workspaceFolders?: string[];
+  /**
+   * Several workspace folders (file: URIs, or with the name an editor shows: a multi-root
+   * workspace); the first is the rootUri. Names default to the folder's last path part.
+   */
+  workspaceFolders?: (string | { uri: string; name: string })[];
   /** Register server-to-client handlers before `initialize` is sent. */
   onConnection?: (connection: MessageConnection) => void;
 }): Promise<DaemonClient> {
@@ -53,11 +56,13 @@ export async function connectToDaemon(opts: {
   const connection = createMessageConnection(new WebSocketMessageReader(socket), new WebSocketMessageWriter(socket));
   opts.onConnection?.(connection);
   connection.listen();
-  const folders = opts.workspaceFolders ?? (opts.rootUri ? [opts.rootUri] : []);
+  const folders = (opts.workspaceFolders ?? (opts.rootUri ? [opts.rootUri] : [])).map((f) =>
+    typeof f === 'string' ? { uri: f, name: folderName(f) } : f,
+  );
   await connection.sendRequest('initialize', {
     processId: process.pid,
-    rootUri: folders[0] ?? null,
-    workspaceFolders: folders.length ? folders.map((uri, i) => ({ uri, name: `folder${i}` })) : null,
+    rootUri: folders[0]?.uri ?? null,
+    workspaceFolders: folders.length ? folders : null,
     capabilities: opts.capabilities ?? {},
     clientInfo: { name: opts.clientName ?? 'gearbox-cli' },
     initializationOptions: { clientName: opts.clientName ?? 'gearbox-cli', settings: opts.settings },
@@ -100,6 +105,11 @@ export async function connectToDaemon(opts: {
       await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
     },
   };
+}
+
+/** A folder's name as editors show it: the last part of its path. */
+function folderName(uri: string): string {
+  return decodeURIComponent(uri.replace(/\/+$/, '').split('/').pop() ?? '') || 'workspace';
 }
 
 export { CancellationTokenSource };

@@ -1,12 +1,15 @@
 // The daemon's code-search indexes, one per workspace folder, shared by every connection that has
-// that folder open (two windows on one folder share one index and its progress).
+// that folder open (two windows on one folder share one index and its progress). Each runs in its
+// own worker thread (folder-index.ts), started on first use.
+import fs from 'node:fs';
 import path from 'node:path';
-import type { CodebaseIndexConfig } from '../config';
-import type { LocalModelConfig } from '../config';
+import { fileURLToPath } from 'node:url';
+import type { CodebaseIndexConfig, LocalModelConfig } from '../config';
 import type { ModelHostApi } from '../model-host-api';
 import type { Logger } from '../log';
+import { FolderIndex } from './folder-index';
 import { indexDirFor } from './store';
-import { WorkspaceIndex, type Embedder } from './workspace-index';
+import type { Embedder } from './workspace-index';
 
 export interface CodebaseIndexesOptions {
   config: CodebaseIndexConfig;
@@ -15,10 +18,19 @@ export interface CodebaseIndexesOptions {
   localModels: readonly LocalModelConfig[];
   modelHost: ModelHostApi;
   logger: Logger;
+  /** The index worker's entry; default: index-worker.mjs next to this bundle, else the source. */
+  workerEntry?: string;
+}
+
+/** The index worker next to this bundle (dist/daemon/index-worker.mjs), else its source (tsx). */
+export function defaultIndexWorkerEntry(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const bundled = path.join(here, 'index-worker.mjs');
+  return fs.existsSync(bundled) ? bundled : path.join(here, 'index-worker.ts');
 }
 
 export class CodebaseIndexes {
-  private readonly indexes = new Map<string, WorkspaceIndex>();
+  private readonly indexes = new Map<string, FolderIndex>();
   private readonly embedder?: Embedder;
 
   constructor(private readonly opts: CodebaseIndexesOptions) {
@@ -36,24 +48,25 @@ export class CodebaseIndexes {
     return this.opts.config;
   }
 
-  /** The index of a workspace folder (created, not yet loaded, on first use). */
-  get(root: string): WorkspaceIndex {
+  /** The index of a workspace folder (its worker starts on first use). */
+  get(root: string): FolderIndex {
     const key = path.resolve(root);
     let index = this.indexes.get(key);
     if (!index) {
-      index = new WorkspaceIndex({
+      index = new FolderIndex({
         root: key,
         dir: indexDirFor(this.opts.baseDir, key),
         config: this.opts.config,
         embedder: this.embedder,
         logger: this.opts.logger.child({ component: 'codebase', root: key }),
+        workerEntry: this.opts.workerEntry ?? defaultIndexWorkerEntry(),
       });
       this.indexes.set(key, index);
     }
     return index;
   }
 
-  /** Saves what is unsaved (the daemon is stopping). */
+  /** Saves what is unsaved and ends the workers (the daemon is stopping). */
   async dispose(): Promise<void> {
     await Promise.all([...this.indexes.values()].map((i) => i.dispose().catch(() => {})));
     this.indexes.clear();

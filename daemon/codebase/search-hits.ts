@@ -1,6 +1,7 @@
 // Turns ranked chunks into search results: the snippet as the file holds it now, its size in
 // tokens, and its privacy under the workspace's current settings (a private path, privateCode, a
-// .env file or a secret in the snippet), so that a chat using it knows it must stay local.
+// .env file or a secret in the snippet), so that a chat using it knows it must stay local. Runs in
+// the index worker: reading files and scanning snippets stays off the daemon's event loop.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,7 +13,7 @@ export async function toSearchHits(
   root: string,
   hits: readonly IndexHit[],
   settings: Pick<WorkspaceSettings, 'privatePaths' | 'privateCode'>,
-): Promise<IndexSearchHit[]> {
+): Promise<Omit<IndexSearchHit, 'folder'>[]> {
   const texts = new Map<string, Promise<string | undefined>>();
   const read = (rel: string) => {
     let t = texts.get(rel);
@@ -22,7 +23,7 @@ export async function toSearchHits(
     }
     return t;
   };
-  const out: IndexSearchHit[] = [];
+  const out: Omit<IndexSearchHit, 'folder'>[] = [];
   for (const hit of hits) {
     const text = await read(hit.rel);
     if (text === undefined) continue; // removed since it was indexed: its update is on the way

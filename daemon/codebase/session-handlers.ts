@@ -1,8 +1,12 @@
 // One connection's gearbox/index/* requests, its file-change notifications and its progress: the
-// index of the client's workspace folder is built, searched and kept fresh from here. Progress
-// goes out as gearbox/index/progress and, when the client supports it, as window/workDoneProgress
-// (VS Code shows that in the status bar). File watching is registered with the client once an
-// index exists, so no extension code is needed to keep it fresh.
+// indexes of the client's workspace folders (every folder of a multi-root workspace has its own)
+// are built, searched and kept fresh from here. Builds go folder by folder; a search asks every
+// folder and merges the results by score, each naming its folder. Progress goes out as
+// gearbox/index/progress and, when the client supports it, as window/workDoneProgress (VS Code
+// shows that in the status bar). File watching is registered with the client once an index
+// exists, so no extension code is needed to keep it fresh. The indexes themselves live in worker
+// threads (folder-index.ts): nothing here holds the event loop.
+import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   DidChangeWatchedFilesNotification,
@@ -14,8 +18,10 @@ import {
 import { z } from 'zod';
 import {
   ErrorCodes,
+  type IndexFolderBuild,
   type IndexProgressParams,
   type LspParamsOf,
+  type IndexSearchHit,
   type ParamsOf,
   type RequestMethod,
   type ResultOf,
@@ -24,9 +30,9 @@ import {
 import { GearboxError } from '../gearbox-error';
 import type { Logger } from '../log';
 import { requestSignal, timeoutError } from '../rpc-errors';
+import type { FolderIndex } from './folder-index';
 import type { CodebaseIndexes } from './indexes';
-import { toSearchHits } from './search-hits';
-import type { ProgressEvent, WorkspaceIndex } from './workspace-index';
+import type { ProgressEvent } from './workspace-index';
 
 type Handle = <M extends RequestMethod>(
   method: M,
@@ -44,12 +50,20 @@ export interface CodebaseSessionDeps {
     method: 'workspace/didChangeWatchedFiles',
     fn: (params: LspParamsOf<'workspace/didChangeWatchedFiles'>) => void,
   ) => void;
-  /** The client's state, read on each request (settings change over a connection's life). */
+  /** The client's state, read on each request (settings and folders change over a connection's life). */
   client: () => {
-    root: string | undefined;
+    /** Its local workspace folders, in the editor's order. */
+    folders: readonly WorkspaceFolder[];
     settings: WorkspaceSettings;
     capabilities: ClientCapabilities | undefined;
   };
+}
+
+export interface WorkspaceFolder {
+  /** A local path. */
+  root: string;
+  /** The name the editor shows. */
+  name: string;
 }
 
 /** VS Code's files.exclude: glob → true (excluded), false, or a `when` clause (not evaluated: kept). */
@@ -60,23 +74,40 @@ const DEFAULT_K = 10;
 export function registerCodebaseHandlers(deps: CodebaseSessionDeps): { dispose(): void } {
   const { conn, indexes, log, handle } = deps;
   const aborts = new Set<() => void>();
-  let subscribed: { index: WorkspaceIndex; unsubscribe: () => void } | undefined;
+  /** Progress subscriptions, one per folder index this connection uses. */
+  const subscribed = new Map<FolderIndex, () => void>();
   let watching = false;
   let closed = false;
 
-  const indexOf = (): WorkspaceIndex => {
-    const { root } = deps.client();
-    if (!root)
+  /** The connection's folders (or the one `folder` names), each with its index. */
+  const foldersOf = (folder?: string): { index: FolderIndex; name: string }[] => {
+    const { folders } = deps.client();
+    if (!folders.length)
       throw new GearboxError(
         ErrorCodes.NoWorkspaceFolder,
         'Code search needs a workspace folder on this machine (the client sent no file: workspace folder)',
       );
-    const index = indexes.get(root);
-    if (subscribed?.index !== index) {
-      subscribed?.unsubscribe();
-      subscribed = { index, unsubscribe: index.onProgress(progressReporter(index.root)) };
+    let chosen = folders;
+    if (folder !== undefined) {
+      const wanted = path.resolve(fromFileUri(folder) ?? folder);
+      chosen = folders.filter((f) => path.resolve(f.root) === wanted);
+      if (!chosen.length)
+        throw new GearboxError(
+          ErrorCodes.InvalidParams,
+          `${folder} is not a workspace folder of this client (${folders.map((f) => f.root).join(', ')})`,
+        );
     }
-    return index;
+    const current = new Set(folders.map((f) => indexes.get(f.root)));
+    for (const [index, unsubscribe] of subscribed)
+      if (!current.has(index)) {
+        unsubscribe();
+        subscribed.delete(index);
+      }
+    return chosen.map((f) => {
+      const index = indexes.get(f.root);
+      if (!subscribed.has(index)) subscribed.set(index, index.onProgress(progressReporter(index.root)));
+      return { index, name: f.name };
+    });
   };
 
   const withSignal = async <T>(
@@ -98,43 +129,80 @@ export function registerCodebaseHandlers(deps: CodebaseSessionDeps): { dispose()
     }
   };
 
-  handle('gearbox/index/status', async () => {
-    const index = indexOf();
-    await index.ensureLoaded();
-    return index.status();
+  handle('gearbox/index/status', async (p) => {
+    const folders = foldersOf(p?.folder);
+    return {
+      folders: await Promise.all(folders.map(async ({ index, name }) => ({ ...(await index.status()), name }))),
+    };
   });
 
   handle('gearbox/index/build', (p, token) => {
-    const index = indexOf();
+    const folders = foldersOf(p?.folder);
     return withSignal(token, indexes.config.buildTimeoutMs, 'Indexing', async (signal) => {
-      const exclude = [...deps.client().settings.index.exclude, ...(await filesExclude(index.root))];
-      const outcome = await index.build({ force: p?.force, exclude, signal });
+      const started = performance.now();
+      const built: IndexFolderBuild[] = [];
+      // One folder at a time: their workers would only compete for the same cores and disk.
+      for (const { index, name } of folders) {
+        const exclude = [...deps.client().settings.index.exclude, ...(await filesExclude(index.root))];
+        const { status, outcome } = await index.build({ force: p?.force, exclude, signal });
+        built.push({ ...status, name, ...outcome });
+      }
       void watchFiles();
-      return { ...index.status(), ...outcome };
+      return { folders: built, durationMs: performance.now() - started };
     });
   });
 
   handle('gearbox/index/search', (p, token) => {
-    const index = indexOf();
+    const folders = foldersOf(p.folder);
     return withSignal(token, indexes.config.searchTimeoutMs, 'Code search', async (signal) => {
-      const found = await index.search(p.query, p.k ?? DEFAULT_K, signal);
-      if (found.state !== 'none') void watchFiles();
-      const results = await toSearchHits(index.root, found.hits, deps.client().settings);
-      return { results, ranking: found.ranking, state: found.state };
+      const k = p.k ?? DEFAULT_K;
+      const { settings } = deps.client();
+      const answers = await Promise.all(
+        folders.map(async ({ index, name }) => {
+          const folder = { root: index.root, name };
+          try {
+            return { folder, found: await index.search(p.query, k, settings, signal) };
+          } catch (err) {
+            // A folder never indexed has nothing to add; the others still answer.
+            if (err instanceof GearboxError && err.code === ErrorCodes.IndexNotBuilt) return { folder };
+            throw err;
+          }
+        }),
+      );
+      if (!answers.some((a) => a.found))
+        throw new GearboxError(
+          ErrorCodes.IndexNotBuilt,
+          `${folders.map((f) => f.index.root).join(', ')}: no code index yet: build it first (gearbox/index/build)`,
+        );
+      void watchFiles();
+      // BM25 scores of different folders are on one scale (same formula, similar corpora): merged by score.
+      const results: IndexSearchHit[] = answers
+        .flatMap(({ folder, found }) => (found ? found.hits.map((h) => ({ folder, ...h })) : []))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, k);
+      return {
+        results,
+        ranking: answers.some((a) => a.found?.ranking === 'hybrid') ? 'hybrid' : 'bm25',
+        folders: answers.map(({ folder, found }) => ({ ...folder, state: found?.state ?? 'none' })),
+      };
     });
   });
 
   deps.lspNotification('workspace/didChangeWatchedFiles', (p) => {
-    const { root } = deps.client();
-    if (!root) return;
-    const prefix = root.endsWith('/') ? root : `${root}/`;
-    const changes = [];
+    const { folders } = deps.client();
+    // A file in nested folders belongs to each of their indexes.
+    const byRoot = new Map<string, { rel: string; deleted: boolean }[]>();
     for (const c of p.changes) {
       const file = fromFileUri(c.uri);
-      if (!file?.startsWith(prefix)) continue;
-      changes.push({ rel: file.slice(prefix.length).replace(/\\/g, '/'), deleted: c.type === FileChangeType.Deleted });
+      if (!file) continue;
+      for (const { root } of folders) {
+        const prefix = root.endsWith(path.sep) ? root : `${root}${path.sep}`;
+        if (!file.startsWith(prefix)) continue;
+        const rel = file.slice(prefix.length).split(path.sep).join('/');
+        byRoot.set(root, [...(byRoot.get(root) ?? []), { rel, deleted: c.type === FileChangeType.Deleted }]);
+      }
     }
-    if (changes.length) indexes.get(root).notifyChanges(changes);
+    for (const [root, changes] of byRoot) indexes.get(root).notifyChanges(changes);
   });
 
   /** The client's files.exclude for the folder (VS Code answers any section, not only gearbox's). */
@@ -152,7 +220,7 @@ export function registerCodebaseHandlers(deps: CodebaseSessionDeps): { dispose()
     }
   }
 
-  /** Asks the client to send file changes under the workspace (once per connection). */
+  /** Asks the client to send file changes under the workspace folders (once per connection). */
   async function watchFiles(): Promise<void> {
     if (watching || closed) return;
     if (!deps.client().capabilities?.workspace?.didChangeWatchedFiles?.dynamicRegistration) return;
@@ -196,7 +264,8 @@ export function registerCodebaseHandlers(deps: CodebaseSessionDeps): { dispose()
     dispose() {
       closed = true;
       for (const abort of aborts) abort();
-      subscribed?.unsubscribe();
+      for (const unsubscribe of subscribed.values()) unsubscribe();
+      subscribed.clear();
     },
   };
 }

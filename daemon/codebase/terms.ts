@@ -27,6 +27,11 @@ function stem(word: string): string {
   return s;
 }
 
+/** Drops the stem cache (after a build: queries need few stems, and the cache holds every word seen). */
+export function forgetStems(): void {
+  stems.clear();
+}
+
 /** The terms of `text`, in order, with repeats (BM25 counts them). */
 export function terms(text: string): string[] {
   const out: string[] = [];

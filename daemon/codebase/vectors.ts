@@ -1,5 +1,6 @@
 // Chunk embeddings in memory, searched by brute force (unit vectors: cosine = dot product), and
 // their file format: a small header, then per chunk its id and `dims` float32s, little-endian.
+// Ids are the index's chunk numbers (bm25.ts), renumbered with them when the index compacts.
 const MAGIC = 0x47425643; // "GBVC"
 const HEADER_BYTES = 12;
 
@@ -23,6 +24,20 @@ export class VectorStore {
 
   delete(id: number): void {
     this.vectors.delete(id);
+  }
+
+  ids(): IterableIterator<number> {
+    return this.vectors.keys();
+  }
+
+  /** Renumbers after the index's compaction: `remap[id]` is the new id, -1 for a dropped chunk. */
+  remap(remap: Int32Array): void {
+    const old = [...this.vectors];
+    this.vectors.clear();
+    for (const [id, v] of old) {
+      const to = remap[id] ?? -1;
+      if (to >= 0) this.vectors.set(to, v);
+    }
   }
 
   /** The `limit` chunks most similar to the (unit) query vector, best first. */

@@ -2,7 +2,10 @@
 // after the first time), applies file-change notifications, ranks chunks for a query (BM25, fused
 // with embedding similarity when a local embedding model is configured), and keeps itself on disk.
 // Work on the index runs one job at a time; searches run beside a build, on what is indexed so far.
-// Indexing yields to the event loop after every file, so the daemon keeps serving completions.
+// It runs in a worker thread (index-worker.ts), one per workspace folder: nothing here touches the
+// daemon's event loop. Indexing still yields after every file so that searches, cancels and file
+// changes are heard while a build runs. In memory: the BM25 arrays, each chunk's file and lines,
+// and the vectors; never a chunk's text (snippets are read from the file when shown).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -17,9 +20,11 @@ import type { CodebaseIndexConfig } from '../config';
 import { GearboxError } from '../gearbox-error';
 import type { Logger } from '../log';
 import { Bm25Index } from './bm25';
+import { ChunkTable } from './chunk-table';
 import { chunkFile } from './chunker';
 import { reciprocalRankFusion } from './rank-fusion';
 import { loadIndex, removeIndex, saveIndex, type IndexMeta } from './store';
+import { forgetStems, terms } from './terms';
 import { Parsers } from './tree-sitter';
 import { VectorStore } from './vectors';
 import { isIndexable, walkWorkspace, type WalkedFile } from './walker';
@@ -68,17 +73,13 @@ export interface FileChange {
   deleted: boolean;
 }
 
-interface ChunkRef {
-  id: number;
-  startLine: number;
-  endLine: number;
-}
-
 interface FileEntry {
   size: number;
   mtimeMs: number;
   syntax: boolean;
-  chunks: ChunkRef[];
+  /** Its chunks are numbers first .. first + count - 1 (added together, renumbered together). */
+  first: number;
+  count: number;
 }
 
 /** Texts per embed request: big enough to amortise the IPC, small enough to cancel promptly. */
@@ -106,10 +107,9 @@ export class WorkspaceIndex {
   private state: IndexState = 'none';
   private loading?: Promise<void>;
   private files = new Map<string, FileEntry>();
-  private refs = new Map<number, { rel: string; ref: ChunkRef }>();
   private bm25 = Bm25Index.create();
+  private chunks = ChunkTable.create();
   private vectors?: VectorStore;
-  private nextChunkId = 1;
   private sourceBytes = 0;
   private builtAt: string | null = null;
   private complete = false;
@@ -157,20 +157,15 @@ export class WorkspaceIndex {
     this.state = 'loading';
     const outcome = await loadIndex(this.opts.dir, this.root);
     if (outcome.kind === 'loaded') {
-      const { meta, bm25, vectors, bytes } = outcome.index;
+      const { meta, bm25, chunks, vectors, bytes } = outcome.index;
       this.bm25 = bm25;
-      for (const [rel, size, mtimeMs, syntax, chunks] of meta.files) {
-        const entry: FileEntry = {
-          size,
-          mtimeMs,
-          syntax,
-          chunks: chunks.map(([id, startLine, endLine]) => ({ id, startLine, endLine })),
-        };
-        this.files.set(rel, entry);
+      this.chunks = chunks;
+      let first = 0;
+      for (const [rel, size, mtimeMs, syntax, count] of meta.files) {
+        this.files.set(rel, { size, mtimeMs, syntax, first, count });
         this.sourceBytes += size;
-        for (const ref of entry.chunks) this.refs.set(ref.id, { rel, ref });
+        first += count;
       }
-      this.nextChunkId = meta.nextChunkId;
       this.builtAt = meta.builtAt;
       this.complete = meta.complete;
       this.truncated = meta.truncated;
@@ -179,7 +174,7 @@ export class WorkspaceIndex {
       // Vectors of another model are not comparable with this one's query vectors.
       if (vectors && meta.embedding?.model === this.opts.embedder?.model) this.vectors = vectors;
       this.state = 'ready';
-      this.log.info('code index loaded', { root: this.root, files: this.files.size, chunks: this.refs.size });
+      this.log.info('code index loaded', { root: this.root, files: this.files.size, chunks: this.bm25.size });
     } else {
       if (outcome.kind === 'problem') {
         this.problem = { reason: outcome.reason, message: outcome.message };
@@ -196,7 +191,7 @@ export class WorkspaceIndex {
       root: this.root,
       state: this.state,
       files: this.files.size,
-      chunks: this.refs.size,
+      chunks: this.bm25.size,
       sourceBytes: this.sourceBytes,
       indexBytes: this.indexBytes,
       skipped: { ...this.skipped },
@@ -279,19 +274,21 @@ export class WorkspaceIndex {
         root: this.root,
         ...outcome,
         files: this.files.size,
-        chunks: this.refs.size,
+        chunks: this.bm25.size,
       });
       return outcome;
     } catch (err) {
-      // What was indexed before a cancel or a failure stays usable, and is saved.
+      // What was indexed before a cancel or a failure stays usable, and is saved right after this
+      // build lets go (the cancel is answered now; the next job waits for the save).
       const cancelled = opts.signal.aborted;
       this.state = this.files.size > 0 || this.builtAt ? 'ready' : cancelled ? 'none' : 'failed';
       this.dirty = true;
-      await this.save();
+      void this.mutex.run(() => this.save());
       this.emit(cancelled ? 'cancelled' : 'failed', 0, 0, outcome.filesIndexed, true);
       throw err;
     } finally {
       this.progress = undefined;
+      forgetStems();
     }
   }
 
@@ -342,6 +339,7 @@ export class WorkspaceIndex {
     if (rewalk) return void (await this.runBuild({ exclude: this.exclude, signal: neverAborted() }));
     if (touched === 0) return;
     await this.embedPending(undefined, indexed).catch(() => {});
+    forgetStems();
     this.dirty = true;
     this.scheduleSave();
     this.emit('updated', touched, batch.length, indexed, true);
@@ -373,35 +371,40 @@ export class WorkspaceIndex {
     }
     const { chunks, syntax } = await chunkFile(f.rel, text, this.parsers);
     this.removeFile(f.rel);
-    const entry: FileEntry = { size: f.size, mtimeMs: f.mtimeMs, syntax, chunks: [] };
+    const pathTerms = terms(f.rel);
+    const first = this.chunks.length;
     for (const c of chunks) {
-      const ref: ChunkRef = { id: this.nextChunkId++, startLine: c.startLine, endLine: c.endLine };
-      this.bm25.add({
-        id: ref.id,
-        text: lines.slice(c.startLine, c.endLine + 1).join('\n'),
-        symbols: c.symbols.join(' '),
-        path: f.rel,
+      const doc = this.bm25.add({
+        text: terms(lines.slice(c.startLine, c.endLine + 1).join('\n')),
+        symbols: terms(c.symbols.join(' ')),
+        path: pathTerms,
       });
-      entry.chunks.push(ref);
-      this.refs.set(ref.id, { rel: f.rel, ref });
+      if (this.chunks.add(f.rel, c.startLine, c.endLine) !== doc) throw new Error('chunk numbers out of step');
     }
-    this.files.set(f.rel, entry);
+    this.files.set(f.rel, { size: f.size, mtimeMs: f.mtimeMs, syntax, first, count: chunks.length });
     this.sourceBytes += f.size;
+    if (this.bm25.needsCompaction) this.compact();
     return true;
   }
 
   private removeFile(rel: string): boolean {
     const entry = this.files.get(rel);
     if (!entry) return false;
-    const ids = entry.chunks.map((c) => c.id);
-    this.bm25.remove(ids);
-    for (const id of ids) {
-      this.refs.delete(id);
-      this.vectors?.delete(id);
+    for (let doc = entry.first; doc < entry.first + entry.count; doc++) {
+      this.bm25.remove(doc);
+      this.vectors?.delete(doc);
     }
     this.files.delete(rel);
     this.sourceBytes -= entry.size;
     return true;
+  }
+
+  /** Merges recent additions into the compact arrays and drops removed chunks; chunks are renumbered. */
+  private compact(): void {
+    const remap = this.bm25.compact();
+    this.chunks.remap(remap);
+    this.vectors?.remap(remap);
+    for (const entry of this.files.values()) entry.first = entry.count > 0 ? remap[entry.first]! : 0;
   }
 
   /** Removes a file, or every file under a removed folder; returns how many. */
@@ -414,8 +417,8 @@ export class WorkspaceIndex {
 
   private reset(): void {
     this.files.clear();
-    this.refs.clear();
     this.bm25 = Bm25Index.create();
+    this.chunks = ChunkTable.create();
     this.vectors = undefined;
     this.sourceBytes = 0;
     this.builtAt = null;
@@ -426,17 +429,21 @@ export class WorkspaceIndex {
     const embedder = this.opts.embedder;
     if (!embedder) return;
     const room = Math.max(0, this.opts.config.maxEmbeddedChunks - (this.vectors?.size ?? 0));
-    const byFile = new Map<string, ChunkRef[]>();
+    // Chunks are named by file and place: their numbers change if a compaction runs while the
+    // model embeds (an update beside this build), so a batch looks its chunks up again when it lands.
+    const byFile = new Map<string, number[]>();
     let total = 0;
     for (const [rel, entry] of this.files) {
       if (total >= room) break;
-      const missing = entry.chunks.filter((c) => !this.vectors?.has(c.id)).slice(0, room - total);
+      const missing: number[] = [];
+      for (let i = 0; i < entry.count && total + missing.length < room; i++)
+        if (!this.vectors?.has(entry.first + i)) missing.push(i);
       if (!missing.length) continue;
       byFile.set(rel, missing);
       total += missing.length;
     }
     let done = 0;
-    let batch: { id: number; text: string }[] = [];
+    let batch: { rel: string; nth: number; size: number; text: string }[] = [];
     const send = async () => {
       if (!batch.length) return;
       const vectors = await embedder.embed(
@@ -446,20 +453,28 @@ export class WorkspaceIndex {
       if (vectors.length !== batch.length) throw new Error(`${vectors.length} vectors for ${batch.length} texts`);
       const dims = vectors[0]!.length;
       if (!this.vectors || this.vectors.dims !== dims) this.vectors = new VectorStore(dims);
-      batch.forEach((b, i) => this.vectors!.set(b.id, vectors[i]!));
+      batch.forEach((b, i) => {
+        // A file re-indexed or removed meanwhile has other chunks now (embedded by its own update).
+        const entry = this.files.get(b.rel);
+        if (entry && entry.size === b.size && b.nth < entry.count) this.vectors!.set(entry.first + b.nth, vectors[i]!);
+      });
       done += batch.length;
       batch = [];
       this.emit('embedding', done, total, filesIndexed);
     };
     try {
-      for (const [rel, refs] of byFile) {
+      for (const [rel, nths] of byFile) {
         if (signal?.aborted) throw signal.reason;
         const text = await fs.readFile(path.join(this.root, rel), 'utf8').catch(() => undefined);
-        if (text === undefined) continue;
+        const entry = this.files.get(rel);
+        if (text === undefined || !entry) continue;
         const lines = text.split('\n');
-        for (const ref of refs) {
-          const body = lines.slice(ref.startLine, ref.endLine + 1).join('\n');
-          batch.push({ id: ref.id, text: `${rel}\n${body}`.slice(0, EMBED_CHARS) });
+        const size = entry.size;
+        const places = nths.map((nth) => ({ nth, at: this.chunks.get(entry.first + nth) }));
+        for (const { nth, at } of places) {
+          if (!at) continue;
+          const body = lines.slice(at.startLine, at.endLine + 1).join('\n');
+          batch.push({ rel, nth, size, text: `${rel}\n${body}`.slice(0, EMBED_CHARS) });
           if (batch.length >= EMBED_BATCH) await send();
         }
       }
@@ -478,7 +493,7 @@ export class WorkspaceIndex {
   private updateEmbeddingState(): void {
     if (!this.opts.embedder) this.embeddingState = 'no-model';
     else if (this.embeddingState === 'unavailable' && !this.vectors?.size) return;
-    else this.embeddingState = this.refs.size > 0 && this.vectors?.size === this.refs.size ? 'ready' : 'partial';
+    else this.embeddingState = this.bm25.size > 0 && this.vectors?.size === this.bm25.size ? 'ready' : 'partial';
   }
 
   /** The best `k` chunks for the query; throws IndexNotBuilt before the first build. */
@@ -488,34 +503,35 @@ export class WorkspaceIndex {
     signal: AbortSignal,
   ): Promise<{ hits: IndexHit[]; ranking: 'bm25' | 'hybrid'; state: IndexState }> {
     await this.ensureLoaded();
-    if (this.state === 'none' || (this.state === 'failed' && this.refs.size === 0))
+    if (this.state === 'none' || (this.state === 'failed' && this.bm25.size === 0))
       throw new GearboxError(
         ErrorCodes.IndexNotBuilt,
         `${this.root} has no code index yet: build it first (gearbox/index/build)`,
       );
     const pool = Math.max(50, k * 5);
-    const lexical = this.bm25.query(query, pool);
-    let semantic: { id: number; score: number }[] = [];
+    let queryVector: number[] | undefined;
     const embedder = this.opts.embedder;
     if (embedder && this.vectors?.size) {
       try {
-        const [vector] = await embedder.embed([query], signal);
-        if (vector) semantic = this.vectors.nearest(vector, pool);
+        [queryVector] = await embedder.embed([query], signal);
       } catch (err) {
         if (signal.aborted) throw err;
         this.log.warn('query embedding failed; ranking by BM25 alone', { error: (err as Error).message });
       }
     }
     if (signal.aborted) throw signal.reason;
+    // From here on nothing awaits: a build beside this search could compact and renumber chunks.
+    const lexical = this.bm25.query(terms(query), pool).map((h) => ({ id: h.doc, score: h.score }));
+    const semantic = queryVector && this.vectors ? this.vectors.nearest(queryVector, pool) : [];
     const hybrid = semantic.length > 0;
     const ranked = hybrid
       ? reciprocalRankFusion({ bm25: lexical, embedding: semantic })
       : lexical.map((h) => ({ ...h, matchedBy: ['bm25' as const] }));
     const hits: IndexHit[] = [];
     for (const h of ranked) {
-      const found = this.refs.get(h.id);
-      if (!found) continue;
-      hits.push({ rel: found.rel, ...pick(found.ref), score: h.score, matchedBy: h.matchedBy });
+      const at = this.bm25.isLive(h.id) ? this.chunks.get(h.id) : undefined;
+      if (!at) continue;
+      hits.push({ ...at, score: h.score, matchedBy: h.matchedBy });
       if (hits.length >= k) break;
     }
     return { hits, ranking: hybrid ? 'hybrid' : 'bm25', state: this.state };
@@ -537,26 +553,22 @@ export class WorkspaceIndex {
   /** `inBuild`: a build is waiting on it, so the status bar says so. */
   private async save(inBuild = false): Promise<void> {
     if (!this.dirty || (this.files.size === 0 && !this.builtAt)) return;
-    const meta: Omit<IndexMeta, 'generation' | 'format'> = {
+    if (inBuild) this.emit('saving', 0, 0, 0, true);
+    // The file keeps only live chunks, numbered in file order: each file's chunks follow the last's.
+    if (this.bm25.hasChanges) this.compact();
+    const files = [...this.files].sort((a, b) => a[1].first - b[1].first || a[1].count - b[1].count);
+    const meta: Omit<IndexMeta, 'generation' | 'format' | 'chunks'> = {
       root: this.root,
       builtAt: this.builtAt,
       complete: this.complete,
       truncated: this.truncated,
       skipped: this.skipped,
-      nextChunkId: this.nextChunkId,
       embedding:
         this.vectors && this.opts.embedder ? { model: this.opts.embedder.model, dims: this.vectors.dims } : null,
-      files: [...this.files].map(([rel, e]) => [
-        rel,
-        e.size,
-        e.mtimeMs,
-        e.syntax,
-        e.chunks.map((c) => [c.id, c.startLine, c.endLine] as [number, number, number]),
-      ]),
+      files: files.map(([rel, e]) => [rel, e.size, e.mtimeMs, e.syntax, e.count]),
     };
-    if (inBuild) this.emit('saving', 0, 0, 0, true);
     try {
-      this.indexBytes = await saveIndex(this.opts.dir, meta, this.bm25.toJSON(), this.vectors);
+      this.indexBytes = await saveIndex(this.opts.dir, meta, this.bm25, this.chunks, this.vectors);
       this.dirty = false;
     } catch (err) {
       this.problem = { reason: 'write-failed', message: (err as Error).message };
@@ -581,10 +593,6 @@ export class WorkspaceIndex {
     this.parsers.dispose();
     this.listeners.clear();
   }
-}
-
-function pick(ref: ChunkRef): { startLine: number; endLine: number } {
-  return { startLine: ref.startLine, endLine: ref.endLine };
 }
 
 function neverAborted(): AbortSignal {

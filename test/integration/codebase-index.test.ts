@@ -13,6 +13,12 @@ import { FIXTURE_FILES, FIXTURE_QUERIES, writeFixtureRepo } from '../fixtures/co
 import { makeTestModel } from '../fixtures/make-test-model';
 import { startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon-harness';
 
+/** The one folder of a single-folder workspace. */
+const only = <F>(r: { folders: F[] }): F => {
+  assert.equal(r.folders.length, 1);
+  return r.folders[0]!;
+};
+
 /** Progress notifications as they come, and a way to wait for the next one that matches. */
 function progressOf(c: DaemonClient) {
   const seen: IndexProgressParams[] = [];
@@ -64,7 +70,7 @@ describe('code search through the daemon (gearbox/index/*)', function () {
       assert.equal(e.code, ErrorCodes.IndexNotBuilt);
       return true;
     });
-    const built = await c.request('gearbox/index/build', {});
+    const built = only(await c.request('gearbox/index/build', {}));
     assert.equal(built.state, 'ready');
     assert.equal(built.complete, true);
     assert.equal(built.files, Object.keys(FIXTURE_FILES).length);
@@ -85,10 +91,11 @@ describe('code search through the daemon (gearbox/index/*)', function () {
     const r = await c.request('gearbox/index/search', { query: 'hash a password with a salt' });
     const hit = r.results[0]!;
     assert.equal(hit.uri, pathToFileURL(path.join(root, 'src/auth/password.ts')).href);
+    assert.deepEqual(hit.folder, { root, name: path.basename(root) });
     assert.equal(hit.privatePath, true);
     assert.ok(hit.snippet.includes('export function hashPassword'));
     assert.ok(hit.tokens > 0);
-    const st = await c.request('gearbox/index/status', {});
+    const st = only(await c.request('gearbox/index/status', {}));
     assert.equal(st.state, 'ready');
     assert.ok(st.indexBytes > 0);
   });
@@ -129,7 +136,7 @@ describe('code search through the daemon (gearbox/index/*)', function () {
     const r = await c.request('gearbox/index/search', { query: 'capybara statistics', k: 1 });
     assert.equal(r.results[0]?.path, 'src/cache/lru.go');
     // An explicit build after the notification finds nothing left to do.
-    const again = await c.request('gearbox/index/build', {});
+    const again = only(await c.request('gearbox/index/build', {}));
     assert.deepEqual([again.filesIndexed, again.filesUnchanged], [0, Object.keys(FIXTURE_FILES).length]);
   });
 
@@ -153,11 +160,11 @@ describe('code search through the daemon (gearbox/index/*)', function () {
     });
     const cancelled = progress.seen.at(-1)!;
     assert.equal(cancelled.phase, 'cancelled');
-    const st = await c.request('gearbox/index/status', {});
+    const st = only(await c.request('gearbox/index/status', {}));
     assert.notEqual(st.state, 'indexing');
     assert.equal(st.complete, false);
     assert.ok(st.files < total, `${st.files} of ${total} indexed before the cancel`);
-    const rest = await c.request('gearbox/index/build', {});
+    const rest = only(await c.request('gearbox/index/build', {}));
     assert.equal(rest.files, total);
     assert.equal(rest.filesIndexed, total - st.files);
     assert.equal(rest.complete, true);
@@ -166,12 +173,12 @@ describe('code search through the daemon (gearbox/index/*)', function () {
   it('keeps the index across a daemon restart', async () => {
     d = await start();
     let c = await connect();
-    const built = await c.request('gearbox/index/build', {});
+    const built = only(await c.request('gearbox/index/build', {}));
     const before = await c.request('gearbox/index/search', { query: 'multiply two matrices' });
     await d.stop();
     d = await start();
     c = await connect();
-    const st = await c.request('gearbox/index/status', {});
+    const st = only(await c.request('gearbox/index/status', {}));
     assert.equal(st.state, 'ready');
     assert.deepEqual([st.files, st.chunks], [built.files, built.chunks]);
     assert.deepEqual(await c.request('gearbox/index/search', { query: 'multiply two matrices' }), before);
@@ -188,7 +195,7 @@ describe('code search through the daemon (gearbox/index/*)', function () {
     );
     const c = await connect();
     const progress = progressOf(c);
-    const built = await c.request('gearbox/index/build', {});
+    const built = only(await c.request('gearbox/index/build', {}));
     assert.deepEqual(built.embeddings, { model: 'local/embed', state: 'ready', chunks: built.chunks });
     assert.ok(progress.seen.some((p) => p.phase === 'embedding' && p.done === p.total && p.total === built.chunks));
     const r = await c.request('gearbox/index/search', { query: 'invoice total including tax', k: 5 });

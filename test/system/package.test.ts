@@ -71,6 +71,7 @@ describe('packaging (npm run package → platform .vsix)', function () {
       'dist/extension/extension.cjs',
       'dist/daemon/gearbox.mjs',
       'dist/daemon/model-host.mjs',
+      'dist/daemon/index-worker.mjs',
       'dist/webview/main.js',
       'package.json',
       'media/gearbox.svg',

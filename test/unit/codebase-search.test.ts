@@ -291,18 +291,20 @@ describe('code search: index and ranking', function () {
   for (const [what, damage] of [
     ['meta.json is not JSON', (dir: string) => fs.writeFileSync(path.join(dir, 'meta.json'), '{"format": 1, "ro')],
     [
-      'the BM25 file is truncated',
+      'the index file is truncated',
       (dir: string) => {
-        const f = fs.readdirSync(dir).find((n) => n.startsWith('bm25-'))!;
+        const f = fs.readdirSync(dir).find((n) => n.startsWith('index-'))!;
         const p = path.join(dir, f);
-        fs.writeFileSync(p, fs.readFileSync(p, 'utf8').slice(0, 100));
+        const bytes = fs.readFileSync(p);
+        fs.writeFileSync(p, bytes.subarray(0, bytes.length >> 1));
       },
     ],
     [
       'meta.json lists chunks the BM25 index lacks',
       (dir: string) => {
         const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
-        meta.files.push(['ghost.ts', 1, 1, true, [[999, 0, 0]]]);
+        meta.files.push(['ghost.ts', 1, 1, true, 2]);
+        meta.chunks += 2;
         fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
       },
     ],
