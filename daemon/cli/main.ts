@@ -17,6 +17,7 @@ import { connectToDaemon, type DaemonClient } from './client';
 import { lspCommand } from './lsp-command';
 import { buildNative, clearNative, doctorReport, formatDoctor, runSmoke } from './doctor';
 import { formatChatFooter, formatDecision, formatModels, formatRouteLine, formatStatus, formatUsage } from './format';
+import { INDEX_USAGE, runIndexCommand } from './index-command';
 import { languageIdOf } from './language';
 import { cliWorkspaceFolder } from './workspace';
 import * as lifecycle from './lifecycle';
@@ -34,6 +35,7 @@ ${MODELS_USAGE}
   gearbox chat "message" [--file F] [--model M] [--json]
   gearbox route --task chat|refactor|completion [--file F] [--explain] [--json]   (prompt on stdin)
   gearbox usage [--since 7d|30d|YYYY-MM-DD] [--workspace all|current] [--json]
+${INDEX_USAGE}
   gearbox doctor [--json] [--build-native [--amx] | --clear-native]   (inference binary; opt-in build for this CPU)
   gearbox api-key [--label NAME] [--rotate] [--list] [--config FILE]   (key of the HTTP API under /v1)
   gearbox lsp [--config FILE]      (language server on stdio for other editors; starts the daemon if needed)
@@ -70,6 +72,8 @@ export async function main(argv: string[]): Promise<number> {
         return apiKeyCommand(rest);
       case 'lsp':
         return await lspCommand(rest, runtimeDir);
+      case 'index':
+        return await runIndexCommand(rest, runtimeDir);
       case 'version':
       case '--version':
         console.log(VERSION);

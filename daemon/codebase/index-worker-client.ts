@@ -55,11 +55,13 @@ export class IndexWorkerClient {
   private nextId = 0;
   private ended?: GearboxError;
   private stopping = false;
-  /** What ended it, when known before its exit (an uncaught error, a hang). */
+  /** What ended it, when known before its exit (an uncaught error, a hang, a bad message). */
   private cause?: string;
+  /** Given up on: whatever it still sends is ignored until it has exited. */
+  private killed = false;
 
   constructor(private readonly opts: IndexWorkerClientOptions) {
-    this.worker = startWorker(opts.entry, opts.init, opts.maxHeapMb);
+    this.worker = startIndexWorker(opts.entry, opts.init, opts.maxHeapMb);
     this.worker.on('message', (raw: unknown) => this.onMessage(raw));
     this.worker.on('error', (err: Error & { code?: string }) => {
       this.cause ??=
@@ -136,12 +138,15 @@ export class IndexWorkerClient {
 
   /** Stops a worker that misbehaves; its exit reports it like a crash. */
   private kill(why: string): void {
+    if (this.killed) return;
+    this.killed = true;
     this.cause ??= why;
     this.opts.logger.error('code index worker stopped', { root: this.opts.init.root, why });
     void this.worker.terminate();
   }
 
   private onMessage(raw: unknown): void {
+    if (this.killed) return;
     const parsed = FromWorker.safeParse(raw);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -223,7 +228,7 @@ export class IndexWorkerClient {
 }
 
 /** A worker on the bundle, or on the TypeScript source through tsx (whose hooks a worker must register itself). */
-function startWorker(entry: string, init: WorkerInit, maxHeapMb: number): Worker {
+export function startIndexWorker(entry: string, init: WorkerInit, maxHeapMb: number): Worker {
   const options = { workerData: init, resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } };
   if (!entry.endsWith('.ts')) return new Worker(entry, options);
   // tsx's ESM API by path: its exports give `require` a CommonJS build that cannot register hooks here.

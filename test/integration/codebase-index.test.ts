@@ -1,17 +1,22 @@
 // gearbox/index/* through a real daemon (in-process harness): build, search, progress, a file
-// change re-indexing that file only, cancel, the index surviving a daemon restart, and embeddings
-// from a generated embedding-shaped GGUF through the real model host.
+// change re-indexing that file only, cancel, the index surviving a daemon restart, embeddings
+// from a generated embedding-shaped GGUF through the real model host, every folder of a
+// multi-root workspace, and a crashing index worker that leaves the daemon serving.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FileChangeType } from 'vscode-languageserver';
 import { CancellationTokenSource, type DaemonClient } from '../../daemon/cli/client';
 import { ErrorCodes, type IndexProgressParams } from '../../shared/protocol';
+import type { DaemonOptions } from '../../daemon/daemon';
 import { FakeModelHost } from '../fakes/fake-model-host';
+import { CRASH_QUERY } from '../fakes/faulty-index-worker';
 import { FIXTURE_FILES, FIXTURE_QUERIES, writeFixtureRepo } from '../fixtures/code-search-repo';
 import { makeTestModel } from '../fixtures/make-test-model';
 import { startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon-harness';
+
+const FAULTY_WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fakes', 'faulty-index-worker.ts');
 
 /** The one folder of a single-folder workspace. */
 const only = <F>(r: { folders: F[] }): F => {
@@ -55,10 +60,10 @@ describe('code search through the daemon (gearbox/index/*)', function () {
     fs.rmSync(home, { recursive: true, force: true });
   });
 
-  const start = (config: Record<string, unknown> = {}, real = false) =>
+  const start = (config: Record<string, unknown> = {}, real = false, opts: Partial<DaemonOptions> = {}) =>
     startTestDaemon(
       { codebaseIndex: { updateDelayMs: 0 }, ...config },
-      { runtimeDir: path.join(home, 'run'), ...(real ? {} : { modelHost: new FakeModelHost() }) },
+      { runtimeDir: path.join(home, 'run'), ...(real ? {} : { modelHost: new FakeModelHost() }), ...opts },
     );
   const connect = (settings = {}) => d!.connect(settings, { rootUri: pathToFileURL(root).href });
 
@@ -206,5 +211,126 @@ describe('code search through the daemon (gearbox/index/*)', function () {
     // An embedding-only model is never offered to the router.
     const models = await c.request('gearbox/models', {});
     assert.ok(!models.models.some((m) => m.id === 'local/embed'));
+  });
+
+  it('indexes every folder of a multi-root workspace; results say which folder', async () => {
+    const tools = path.join(home, 'tools');
+    fs.mkdirSync(path.join(tools, 'lib'), { recursive: true });
+    fs.writeFileSync(
+      path.join(tools, 'lib', 'geometry.py'),
+      'def polygon_area(points):\n    """Area of a polygon by the shoelace formula."""\n    return 0\n',
+    );
+    d = await start();
+    const c = await d.connect(
+      {},
+      {
+        workspaceFolders: [
+          { uri: pathToFileURL(root).href, name: 'app' },
+          { uri: pathToFileURL(tools).href, name: 'tools' },
+        ],
+        capabilities: { workspace: { workspaceFolders: true } },
+      },
+    );
+    const progress = progressOf(c);
+    const built = await c.request('gearbox/index/build', {});
+    assert.deepEqual(
+      built.folders.map((f) => [f.name, f.root, f.state, f.filesIndexed]),
+      [
+        ['app', root, 'ready', Object.keys(FIXTURE_FILES).length],
+        ['tools', tools, 'ready', 1],
+      ],
+    );
+    assert.ok(progress.seen.some((p) => p.root === tools && p.phase === 'done'));
+
+    const area = await c.request('gearbox/index/search', { query: 'area of a polygon', k: 3 });
+    assert.deepEqual(area.results[0]?.folder, { root: tools, name: 'tools' });
+    assert.equal(area.results[0]?.path, 'lib/geometry.py');
+    assert.equal(area.results[0]?.uri, pathToFileURL(path.join(tools, 'lib/geometry.py')).href);
+    assert.deepEqual(
+      area.folders.map((f) => [f.name, f.state]),
+      [
+        ['app', 'ready'],
+        ['tools', 'ready'],
+      ],
+    );
+    const salt = await c.request('gearbox/index/search', { query: 'hash a password with a salt', k: 1 });
+    assert.deepEqual(salt.results[0]?.folder, { root, name: 'app' });
+    // One folder, by URI or path.
+    const inTools = await c.request('gearbox/index/search', { query: 'hash a password', folder: tools });
+    assert.ok(inTools.results.every((h) => h.folder.name === 'tools'));
+    assert.deepEqual(
+      inTools.folders.map((f) => f.name),
+      ['tools'],
+    );
+    const st = await c.request('gearbox/index/status', { folder: pathToFileURL(root).href });
+    assert.deepEqual(
+      st.folders.map((f) => f.name),
+      ['app'],
+    );
+    await assert.rejects(
+      c.request('gearbox/index/status', { folder: path.join(home, 'elsewhere') }),
+      (e: { code: number }) => {
+        assert.equal(e.code, ErrorCodes.InvalidParams);
+        return true;
+      },
+    );
+
+    // A change in the second folder goes to its index.
+    fs.appendFileSync(path.join(tools, 'lib', 'geometry.py'), '\ndef hexagon_perimeter(side):\n    return 6 * side\n');
+    const updated = progress.next((p) => p.phase === 'updated');
+    await c.connection.sendNotification('workspace/didChangeWatchedFiles', {
+      changes: [{ uri: pathToFileURL(path.join(tools, 'lib', 'geometry.py')).href, type: FileChangeType.Changed }],
+    });
+    assert.equal((await updated).root, tools);
+    const hexagon = await c.request('gearbox/index/search', { query: 'hexagon perimeter', k: 1 });
+    assert.deepEqual([hexagon.results[0]?.folder.name, hexagon.results[0]?.path], ['tools', 'lib/geometry.py']);
+
+    // The editor adds a folder and removes one: the next status and build follow.
+    const docs = path.join(home, 'docs');
+    fs.mkdirSync(docs);
+    fs.writeFileSync(path.join(docs, 'guide.md'), '# Installing the capybara daemon\n');
+    await c.connection.sendNotification('workspace/didChangeWorkspaceFolders', {
+      event: {
+        added: [{ uri: pathToFileURL(docs).href, name: 'docs' }],
+        removed: [{ uri: pathToFileURL(root).href, name: 'app' }],
+      },
+    });
+    const after = await c.request('gearbox/index/status', {});
+    assert.deepEqual(
+      after.folders.map((f) => [f.name, f.state]),
+      [
+        ['tools', 'ready'],
+        ['docs', 'none'],
+      ],
+    );
+    const rebuilt = await c.request('gearbox/index/build', {});
+    assert.deepEqual(
+      rebuilt.folders.map((f) => [f.name, f.filesIndexed]),
+      [
+        ['tools', 0],
+        ['docs', 1],
+      ],
+    );
+  });
+
+  it('a crashing index worker is a clear error; the daemon serves on and the index comes back', async () => {
+    d = await start({}, false, { indexWorkerEntry: FAULTY_WORKER });
+    const c = await connect();
+    const built = only(await c.request('gearbox/index/build', {}));
+    await assert.rejects(
+      c.request('gearbox/index/search', { query: CRASH_QUERY }),
+      (e: { code: number; message: string }) => {
+        assert.equal(e.code, ErrorCodes.IndexWorkerFailed);
+        assert.match(e.message, /code index worker .* crashed: injected crash/);
+        return true;
+      },
+    );
+    // The daemon itself answers as before.
+    assert.equal((await c.request('gearbox/status', {})).pid, process.pid);
+    const st = only(await c.request('gearbox/index/status', {}));
+    assert.equal(st.problem?.reason, 'worker-crashed');
+    assert.deepEqual([st.files, st.chunks], [built.files, built.chunks]);
+    const r = await c.request('gearbox/index/search', { query: 'hash a password with a salt', k: 1 });
+    assert.equal(r.results[0]?.path, 'src/auth/password.ts');
   });
 });
