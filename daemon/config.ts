@@ -172,6 +172,13 @@ export const CodebaseIndexConfigSchema = z.object({
       "Heap cap (MiB) of each folder's index worker thread: a worker that needs more stops (reported, and " +
         "restarted on next use) instead of taking the daemon's memory.",
     ),
+  workerIdleMinutes: z
+    .number()
+    .nonnegative()
+    .default(10)
+    .describe(
+      'An index worker unused this long stops (its memory goes back); the next use reloads the index. 0: never.',
+    ),
 });
 export type CodebaseIndexConfig = z.infer<typeof CodebaseIndexConfigSchema>;
 

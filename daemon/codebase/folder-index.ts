@@ -1,5 +1,9 @@
 // One workspace folder's code index as the daemon sees it: a handle on the worker thread that
-// holds and builds it (index-worker-client.ts), started on first use. After a crash the next use
+// holds and builds it (index-worker-client.ts), started on first use and stopped when unused for
+// a while (its memory goes back; the next use loads the saved index in the worker, under a
+// second for 100k chunks). A build that parsed many files has grown the worker's heap and
+// tree-sitter's memory (which never shrinks): its worker is replaced soon after, once idle, by one
+// that holds only the loaded index. After a crash the next use
 // starts a new worker on the saved index (or on nothing, when the crash came while loading it) and
 // brings it up to date with a build in the background, once: a crash during that rebuild waits
 // for an explicit build, so a file that crashes the chunker cannot crash the worker in a loop.
@@ -25,6 +29,10 @@ export interface FolderIndexOptions {
 
 /** Status and flush wait at most this long (loading or saving a very large index). */
 const HOUSEKEEPING_TIMEOUT_MS = 120_000;
+/** A build that indexed this many files leaves a worker worth replacing (see above)... */
+const RECYCLE_AFTER_FILES = 1000;
+/** ...this long after its last use. */
+const RECYCLE_IDLE_MS = 30_000;
 
 interface Crash {
   message: string;
@@ -45,9 +53,20 @@ export class FolderIndex {
   private readonly listeners = new Set<(e: ProgressEvent) => void>();
   private readonly rebuild = new AbortController();
   private disposed = false;
+  /** Requests the worker has not answered yet: it is not idle while there are any. */
+  private inFlight = 0;
+  private idleTimer?: NodeJS.Timeout;
+  /** The idle time after which the worker stops next (shorter after a large build). */
+  private idleMs: number;
 
   constructor(private readonly opts: FolderIndexOptions) {
     this.root = opts.root;
+    this.idleMs = this.configuredIdleMs();
+  }
+
+  /** A worker is running now (it stops when idle, and starts again on the next use). */
+  get running(): boolean {
+    return !!this.client?.alive;
   }
 
   onProgress(fn: (e: ProgressEvent) => void): () => void {
@@ -72,6 +91,11 @@ export class FolderIndex {
       { signal: opts.signal, timeoutMs: this.opts.config.buildTimeoutMs, what: 'Indexing' },
     );
     this.crash = undefined;
+    if (answer.outcome.filesIndexed >= RECYCLE_AFTER_FILES) {
+      const configured = this.configuredIdleMs();
+      this.idleMs = configured ? Math.min(configured, RECYCLE_IDLE_MS) : RECYCLE_IDLE_MS;
+      this.armIdle();
+    }
     return { status: answer.status, outcome: answer.outcome };
   }
 
@@ -91,7 +115,9 @@ export class FolderIndex {
 
   /** File-change notifications (workspace-relative paths). */
   notifyChanges(changes: { rel: string; deleted: boolean }[]): void {
-    if (!this.disposed) this.worker().notifyChanges(changes);
+    if (this.disposed) return;
+    this.worker().notifyChanges(changes);
+    this.armIdle();
   }
 
   /** Writes unsaved changes now (when a worker is running). */
@@ -103,6 +129,7 @@ export class FolderIndex {
   /** Saves what is unsaved and ends the worker. */
   async dispose(): Promise<void> {
     this.disposed = true;
+    clearTimeout(this.idleTimer);
     this.rebuild.abort();
     await this.flush().catch((err) =>
       this.opts.logger.warn('code index not saved', { root: this.root, error: (err as Error).message }),
@@ -112,11 +139,49 @@ export class FolderIndex {
     this.listeners.clear();
   }
 
-  private ask<R extends Parameters<IndexWorkerClient['request']>[0]>(
+  private async ask<R extends Parameters<IndexWorkerClient['request']>[0]>(
     req: R,
     opts: Parameters<IndexWorkerClient['request']>[1],
   ) {
-    return this.worker().request(req, opts);
+    const client = this.worker();
+    this.inFlight++;
+    clearTimeout(this.idleTimer);
+    try {
+      return await client.request(req, opts);
+    } finally {
+      this.inFlight--;
+      this.armIdle();
+    }
+  }
+
+  private configuredIdleMs(): number {
+    return this.opts.config.workerIdleMinutes * 60_000;
+  }
+
+  /** (Re)starts the countdown to stopping an idle worker. */
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    if (!this.client || this.inFlight || !this.idleMs || this.disposed) return;
+    // Watched-file changes wait updateDelayMs in the worker before they are applied: never cut that short.
+    const delay = Math.max(this.idleMs, this.opts.config.updateDelayMs + 1000);
+    this.idleTimer = setTimeout(() => void this.stopIdle(), delay);
+    this.idleTimer.unref?.();
+  }
+
+  /** Saves what is unsaved and stops the worker, unless a request came meanwhile. */
+  private async stopIdle(): Promise<void> {
+    const client = this.client;
+    if (!client || this.inFlight) return;
+    try {
+      await client.request({ type: 'flush' }, { timeoutMs: HOUSEKEEPING_TIMEOUT_MS, what: 'Saving the index' });
+    } catch (err) {
+      return this.opts.logger.warn('idle code index worker kept: saving failed', { error: (err as Error).message });
+    }
+    if (client !== this.client || this.inFlight) return;
+    this.client = undefined;
+    this.idleMs = this.configuredIdleMs();
+    await client.stop();
+    this.opts.logger.info('idle code index worker stopped', { root: this.root });
   }
 
   private worker(): IndexWorkerClient {

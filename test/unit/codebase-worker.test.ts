@@ -53,12 +53,16 @@ describe('code index worker thread', function () {
   let store: string;
   const open: FolderIndex[] = [];
 
-  const folderIndex = (config: Partial<CodebaseIndexConfig> = {}, workerEntry = REAL_WORKER): FolderIndex => {
+  const folderIndex = (
+    config: Partial<CodebaseIndexConfig> = {},
+    workerEntry = REAL_WORKER,
+    logger = quiet,
+  ): FolderIndex => {
     const index = new FolderIndex({
       root,
       dir: indexDirFor(store, root),
       config: CodebaseIndexConfigSchema.parse({ updateDelayMs: 0, ...config }),
-      logger: quiet,
+      logger,
       workerEntry,
     });
     open.push(index);
@@ -203,5 +207,26 @@ describe('code index worker thread', function () {
     const rebuilt = await index.build({ exclude: [], signal: never() });
     assert.equal(rebuilt.outcome.filesIndexed, Object.keys(FIXTURE_FILES).length);
     assert.equal(rebuilt.status.problem, undefined);
+  });
+
+  it('an idle worker stops after saving; the next use starts one on the saved index', async () => {
+    let stopped!: () => void;
+    const stop = new Promise<void>((resolve) => (stopped = resolve));
+    const logger = createLogger({
+      level: 'info',
+      write: (line) => JSON.parse(line).msg === 'idle code index worker stopped' && stopped(),
+    });
+    const index = folderIndex({ workerIdleMinutes: 0.001 }, REAL_WORKER, logger);
+    await index.build({ exclude: [], signal: never() });
+    // A change after the build: unsaved in the worker until it stops.
+    fs.appendFileSync(path.join(root, 'src/cache/lru.go'), '\nfunc quokkaCounter() {}\n');
+    const updated = nextProgress(index, (e) => e.phase === 'updated');
+    index.notifyChanges([{ rel: 'src/cache/lru.go', deleted: false }]);
+    await updated;
+    await stop;
+    assert.equal(index.running, false);
+    const found = await index.search('quokka counter', 1, privacy, never());
+    assert.equal(index.running, true);
+    assert.equal(found.hits[0]?.path, 'src/cache/lru.go');
   });
 });
