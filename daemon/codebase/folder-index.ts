@@ -2,11 +2,11 @@
 // holds and builds it (index-worker-client.ts), started on first use and stopped when unused for
 // a while (its memory goes back; the next use loads the saved index in the worker, under a
 // second for 100k chunks). A build that parsed many files has grown the worker's heap and
-// tree-sitter's memory (which never shrinks): its worker is replaced soon after, once idle, by one
-// that holds only the loaded index. After a crash the next use
-// starts a new worker on the saved index (or on nothing, when the crash came while loading it) and
-// brings it up to date with a build in the background, once: a crash during that rebuild waits
-// for an explicit build, so a file that crashes the chunker cannot crash the worker in a loop.
+// tree-sitter's memory (which never shrinks): that worker is replaced soon after, once idle, by
+// one that holds only the loaded index. After a crash the next use starts a new worker on the
+// saved index (or on nothing, when the crash came while loading it) and brings it up to date
+// with a build in the background, once: a crash during that rebuild waits for an explicit build,
+// so a file that crashes the chunker cannot crash the worker in a loop.
 import type { IndexStatus, WorkspaceSettings } from '../../shared/protocol';
 import type { CodebaseIndexConfig } from '../config';
 import type { GearboxError } from '../gearbox-error';
@@ -36,7 +36,7 @@ const RECYCLE_IDLE_MS = 30_000;
 
 interface Crash {
   message: string;
-  /** It came before the worker had answered anything: while loading the saved index. */
+  /** It came before the worker had read its saved index: the index may be what crashes it. */
   whileLoading: boolean;
   /** A background rebuild after it was started (at most one per crash). */
   rebuildStarted: boolean;

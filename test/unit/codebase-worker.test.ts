@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { FolderIndex } from '../../daemon/codebase/folder-index';
-import { startIndexWorker } from '../../daemon/codebase/index-worker-client';
+import { IndexWorkerClient, startIndexWorker } from '../../daemon/codebase/index-worker-client';
 import { toSearchHits } from '../../daemon/codebase/search-hits';
 import { indexDirFor } from '../../daemon/codebase/store';
 import { FromWorker, type WorkerInit } from '../../daemon/codebase/worker-protocol';
@@ -17,7 +17,7 @@ import { WorkspaceIndex, type ProgressEvent } from '../../daemon/codebase/worksp
 import { CodebaseIndexConfigSchema, type CodebaseIndexConfig } from '../../daemon/config';
 import { createLogger } from '../../daemon/log';
 import { ErrorCodes } from '../../shared/protocol';
-import { CRASH_ON_LOAD, CRASH_QUERY, GARBAGE_QUERY } from '../fakes/faulty-index-worker';
+import { CRASH_ON_LOAD, CRASH_QUERY, GARBAGE_QUERY, HANG_QUERY, HANGING_LOG } from '../fakes/faulty-index-worker';
 import { FIXTURE_FILES, FIXTURE_QUERIES, writeFixtureRepo } from '../fixtures/code-search-repo';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -228,5 +228,42 @@ describe('code index worker thread', function () {
     const found = await index.search('quokka counter', 1, privacy, never());
     assert.equal(index.running, true);
     assert.equal(found.hits[0]?.path, 'src/cache/lru.go');
+  });
+
+  it('a worker that does not stop after a cancel is stopped as hung; its requests fail clearly', async () => {
+    let hanging!: () => void;
+    const hung = new Promise<void>((resolve) => (hanging = resolve));
+    const crashes: Error[] = [];
+    const client = new IndexWorkerClient({
+      entry: FAULTY_WORKER,
+      init: {
+        root,
+        dir: indexDirFor(store, root),
+        config: CodebaseIndexConfigSchema.parse({}),
+        embeddingModel: null,
+        discardSaved: false,
+      },
+      logger: createLogger({ level: 'warn', write: (line) => JSON.parse(line).msg === HANGING_LOG && hanging() }),
+      onProgress: () => {},
+      onLoaded: () => {},
+      onCrash: (err) => crashes.push(err),
+      maxHeapMb: 256,
+      // The worker never comes back: any grace ends the same way.
+      cancelGraceMs: 100,
+    });
+    const ctrl = new AbortController();
+    const search = client.request(
+      { type: 'search', query: HANG_QUERY, k: 1, privacy },
+      { signal: ctrl.signal, timeoutMs: 3_600_000, what: 'Code search' },
+    );
+    await hung;
+    ctrl.abort();
+    await assert.rejects(search, rejectsWith(ErrorCodes.IndexWorkerFailed, /did not stop within 0.1 s of a cancel/));
+    assert.equal(client.alive, false);
+    assert.equal(crashes.length, 1);
+    await assert.rejects(
+      client.request({ type: 'status' }, { timeoutMs: 60_000, what: 'Index status' }),
+      rejectsWith(ErrorCodes.IndexWorkerFailed),
+    );
   });
 });
