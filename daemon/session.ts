@@ -1,7 +1,6 @@
 // One LSP connection per WebSocket: document sync, inline completion, code actions and the
 // custom gearbox/* methods. Everything a connection owns is disposed with it.
 import 'vscode-jsonrpc/node'; // installs the Node runtime layer the common LSP modules need
-import { fileURLToPath } from 'node:url';
 import type WebSocket from 'ws';
 import {
   CodeActionKind,
@@ -90,8 +89,6 @@ export class Session {
   private readonly settings: WorkspaceSettingsSync;
   /** The client's workspace for the usage ledger: its workspace folders or rootUri, else 'cli'. */
   private workspaceId = 'cli';
-  /** The first workspace folder as a local path: where code search indexes. */
-  private workspaceRoot: string | undefined;
   /** Every workspace folder (URIs as the client sent them): privatePaths are matched below each. */
   private workspaceRoots: string[] = [];
   /** Every local folder of a multi-root workspace (code search indexes each). */
@@ -195,9 +192,16 @@ export class Session {
       this.supportsWorkDoneProgress = !!params.capabilities.window?.workDoneProgress;
       this.clientCapabilities = params.capabilities;
       this.workspaceId = workspaceIdOf(params.workspaceFolders, params.rootUri);
-      this.workspaceRoot = workspaceRootOf(params.workspaceFolders, params.rootUri);
       this.workspaceRoots = workspaceRootsOf(params.workspaceFolders, params.rootUri);
       this.workspaceFolders = workspaceFoldersOf(params.workspaceFolders, params.rootUri);
+      // Registered now, not with the others: for a client that announces workspaceFolders (VS Code
+      // does), vscode-languageserver's own feature has just taken this notification, and the last
+      // handler registered is the one called (nothing reads the library's).
+      this.lspNotification('workspace/didChangeWorkspaceFolders', ({ event }) => {
+        const gone = new Set(event.removed.map((f) => f.uri));
+        this.workspaceRoots = [...this.workspaceRoots.filter((u) => !gone.has(u)), ...event.added.map((f) => f.uri)];
+        this.workspaceFolders = changeWorkspaceFolders(this.workspaceFolders, event);
+      });
       this.log.info('client initialized', {
         client: params.clientInfo?.name ?? (init.success ? init.data?.clientName : undefined),
       });
@@ -215,11 +219,6 @@ export class Session {
       };
     });
     c.onInitialized(() => void this.settings.pull());
-    this.lspNotification('workspace/didChangeWorkspaceFolders', ({ event }) => {
-      const gone = new Set(event.removed.map((f) => f.uri));
-      this.workspaceRoots = [...this.workspaceRoots.filter((u) => !gone.has(u)), ...event.added.map((f) => f.uri)];
-      this.workspaceFolders = changeWorkspaceFolders(this.workspaceFolders, event);
-    });
     this.lspNotification('workspace/didChangeConfiguration', (p) => void this.settings.changed(p.settings));
 
     this.lspNotification('textDocument/didOpen', (p) => {
@@ -552,18 +551,4 @@ export function workspaceIdOf(
 function workspaceRootsOf(folders: { uri: string }[] | null | undefined, rootUri: string | null | undefined): string[] {
   const uris = (folders ?? []).map((f) => f.uri).filter((u) => typeof u === 'string' && u.length > 0);
   return uris.length ? uris : rootUri ? [rootUri] : [];
-}
-
-/** The first workspace folder as a local path (for code search), if it is a file: URI. */
-function workspaceRootOf(
-  folders: { uri: string }[] | null | undefined,
-  rootUri: string | null | undefined,
-): string | undefined {
-  const uri = folders?.[0]?.uri ?? rootUri ?? undefined;
-  if (!uri?.startsWith('file:')) return undefined;
-  try {
-    return fileURLToPath(uri);
-  } catch {
-    return undefined;
-  }
 }
