@@ -32,7 +32,7 @@ import type { ModelHostApi } from './model-host-api';
 import { contextHeader, type ContextSnippet } from './completion-context';
 import { fixesText } from './models/fixes';
 import { withTaskDefaults } from './models/task-defaults';
-import { attachContext, firstCodeBlock, proseAround, refactorMessages } from './prompts';
+import { attachContext, firstCodeBlock, type InsertionPoint, proseAround, refactorMessages } from './prompts';
 import { ProviderRegistry } from './providers/registry';
 import { completionPrivacy, privacyFacts, redactForCloud, type PrivacyScope } from './request-privacy';
 import { hintInText, route, SecretScanCache, type Decision, type RouteInput } from './routing';
@@ -182,11 +182,12 @@ export class Engine {
     params: ChatParams,
     ctx: RequestContext & { codeText?: string; fileName?: string; onDelta: (delta: string, model: string) => void },
   ): Promise<ChatResult> {
-    const messages = attachContext(params.messages, {
-      code: ctx.codeText,
-      fileName: ctx.fileName,
-      languageId: params.context?.languageId,
-    });
+    const items = params.contextItems ?? [];
+    const messages = attachContext(
+      params.messages,
+      { code: ctx.codeText, fileName: ctx.fileName, languageId: params.context?.languageId },
+      items,
+    );
     const lastUserIndex = messages.findLastIndex((m) => m.role === 'user');
     const lastUser = params.messages.findLast((m) => m.role === 'user')?.content ?? '';
     const { decision, catalog } = await this.decide(
@@ -196,8 +197,10 @@ export class Engine {
         prompt: lastUser,
         selectionText: ctx.codeText,
         // ...and everything else that is sent (the system prompt, earlier turns, tool calls and
-        // results, the tool definitions): it must fit the model's context window, and it can hold secrets too.
+        // results, the tool definitions): it must fit the model's context window, and it can hold secrets too...
         extraTexts: [...messages.filter((_, i) => i !== lastUserIndex).map(messageText), ...toolsText(params.tools)],
+        // ...and the chips, each under its own file's privacy rules.
+        contextItems: items.map((item) => ({ label: item.label, path: item.uri, text: item.text })),
         languageId: params.context?.languageId,
         conversationDepth: params.messages.filter((m) => m.role === 'user').length - 1,
         hint: params.hint ?? hintInText(lastUser),
@@ -208,7 +211,7 @@ export class Engine {
       ctx.settings,
     );
     // 'redact': a model that is not local gets every part with its secrets redacted, the attached
-    // code by its own file's rules (.env).
+    // code and each chip by its own file's rules (.env).
     const cloudMessages = decision.redactSecrets
       ? attachContext(
           params.messages.map((m) => redactMessage(m, (t) => redactForCloud(t))),
@@ -217,6 +220,7 @@ export class Engine {
             fileName: ctx.fileName,
             languageId: params.context?.languageId,
           },
+          items.map((item) => ({ ...item, text: redactForCloud(item.text, item.uri) })),
         )
       : undefined;
     ctx.onRoute?.(decision);
@@ -243,17 +247,26 @@ export class Engine {
   async refactor(
     params: RefactorParams,
     code: string,
-    ctx: RequestContext & { fileName?: string; onDelta?: (delta: string, model: string) => void },
+    ctx: RequestContext & {
+      fileName?: string;
+      onDelta?: (delta: string, model: string) => void;
+      /** The file around an empty range: the answer is code to insert there. */
+      insertAt?: InsertionPoint;
+    },
   ): Promise<RefactorResult> {
-    if (params.kind === 'refactor' && !params.instruction?.trim()) {
-      throw new GearboxError(ErrorCodes.InvalidParams, 'A free refactor needs an instruction (what should change?)');
+    if ((params.kind === 'refactor' || params.kind === 'merge') && !params.instruction?.trim()) {
+      const what = params.kind === 'merge' ? 'A merge needs the code block' : 'A free refactor needs an instruction';
+      throw new GearboxError(ErrorCodes.InvalidParams, `${what} (instruction)`);
     }
-    const messages = refactorMessages(params.kind, params.instruction, code, params.languageId, ctx.fileName);
+    const insertAt = code ? undefined : ctx.insertAt;
+    const messages = refactorMessages(params.kind, params.instruction, code, params.languageId, ctx.fileName, insertAt);
     const { decision, catalog } = await this.decide(
       {
         task: 'refactor',
         prompt: `${params.kind}: ${params.instruction ?? ''}`,
         selectionText: code,
+        // The code around an insertion point is sent too (and is the file's: its rules apply).
+        ...(insertAt ? { fileText: insertAt.before + insertAt.after } : {}),
         languageId: params.languageId,
         hint: params.hint,
         pinnedModel: params.model,
@@ -262,13 +275,15 @@ export class Engine {
       },
       ctx.settings,
     );
+    const redact = (text: string) => redactForCloud(text, params.uri);
     const cloudMessages = decision.redactSecrets
       ? refactorMessages(
           params.kind,
-          params.instruction === undefined ? undefined : redactForCloud(params.instruction),
-          redactForCloud(code, params.uri),
+          params.instruction === undefined ? undefined : redact(params.instruction),
+          redact(code),
           params.languageId,
           ctx.fileName,
+          insertAt && { before: redact(insertAt.before), after: redact(insertAt.after) },
         )
       : undefined;
     const out = await this.run({

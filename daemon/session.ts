@@ -45,6 +45,7 @@ import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config';
 import type { Logger } from './log';
 import { fileNameOf } from './uri';
 import { sliceRange } from '../shared/text-range';
+import { insertionPoint } from './prompts';
 import { requestSignal, timeoutError, toResponseError } from './rpc-errors';
 import { gateRequestParams, NamedParamsRequest, paramsAndToken, parseParams } from './rpc-params';
 import { LogThrottle } from './log-throttle';
@@ -314,6 +315,7 @@ export class Session {
           .refactor(p, code, {
             ...ctx,
             fileName: fileNameOf(p.uri),
+            ...(code ? {} : { insertAt: insertionPoint(text, p.range.start) }),
             onDelta: p.streamId
               ? (delta, model) => {
                   this.chunks.send({ streamId: p.streamId!, delta, ...(first ? { model } : {}) });

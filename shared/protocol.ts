@@ -144,6 +144,36 @@ export const CodeContext = z.object({
 });
 export type CodeContext = z.infer<typeof CodeContext>;
 
+/** What a chat context item is: the editor's chip or an @-mention of the chat input. */
+export const ContextItemKind = z.enum([
+  'editor',
+  'file',
+  'selection',
+  'open',
+  'problems',
+  'terminal',
+  'symbol',
+  'codebase',
+]);
+export type ContextItemKind = z.infer<typeof ContextItemKind>;
+
+/**
+ * One piece of context a chat sends (a chip resolves to one or more): the daemon applies privatePaths,
+ * the .env rules and the secret scan to each by its own file, and a route explanation names its label.
+ */
+export const ContextItem = z.object({
+  kind: ContextItemKind,
+  /** What the user saw on the chip ("@file src/app.ts", "@codebase parse dates: src/dates.ts:3-20"). */
+  label: z.string().min(1).max(500),
+  /** The file it comes from (absent: not from a file, e.g. terminal output). */
+  uri: z.string().max(10_000).optional(),
+  languageId: z.string().max(100).optional(),
+  /** The part of the file it holds (absent: the whole file, or not from a file). */
+  range: Range.optional(),
+  text: z.string().max(4_000_000),
+});
+export type ContextItem = z.infer<typeof ContextItem>;
+
 export const RouteReason = z.object({
   feature: z.string(),
   /** Contribution to the difficulty score (may be negative). */
@@ -224,7 +254,14 @@ export const RouteDecision = z.object({
   redactSecrets: z.boolean().optional(),
   /** Where secrets were found (kinds only, never the values). */
   secrets: z
-    .array(z.object({ where: z.enum(['prompt', 'selection', 'file', 'context']), kind: z.string() }))
+    .array(
+      z.object({
+        where: z.enum(['prompt', 'selection', 'file', 'context']),
+        kind: z.string(),
+        /** The context item it was found in (its chip's label), so the explanation can name it. */
+        source: z.string().optional(),
+      }),
+    )
     .optional(),
   /** The probability of success routing.quality asks for. */
   targetSuccess: z.number().min(0).max(1).optional(),
@@ -272,6 +309,8 @@ export const ChatParams = z.object({
   // Agent sessions (a tool call and its result are two turns each) run to thousands of turns.
   messages: z.array(ChatMessage).min(1).max(10_000),
   context: CodeContext.optional(),
+  /** The chat's chips, item by item (each under its own file's privacy rules). */
+  contextItems: z.array(ContextItem).max(200).optional(),
   /** Pin a model for this request (bypasses the router). */
   model: z.string().optional(),
   hint: Hint.optional(),
@@ -307,14 +346,18 @@ export const ChatChunkParams = z.object({
 });
 export type ChatChunkParams = z.infer<typeof ChatChunkParams>;
 
-export const RefactorKind = z.enum(['refactor', 'explain', 'document', 'types', 'simplify', 'tests']);
+/**
+ * 'merge' asks for the whole file with a chat code block merged into it (the instruction holds the
+ * block); the editor sends it when the block's anchors do not match the file, with hint 'local'.
+ */
+export const RefactorKind = z.enum(['refactor', 'explain', 'document', 'types', 'simplify', 'tests', 'merge']);
 export type RefactorKind = z.infer<typeof RefactorKind>;
 
 export const RefactorParams = z.object({
   streamId: z.string().min(1).max(200).optional(),
   kind: RefactorKind,
-  /** Free instruction (required for kind 'refactor'). */
-  instruction: z.string().max(20_000).optional(),
+  /** Free instruction (required for kind 'refactor'; for 'merge', the code block to merge, hence the size). */
+  instruction: z.string().max(1_000_000).optional(),
   uri: z.string(),
   range: Range,
   /** Document text when the document is not open on the daemon. */

@@ -23,6 +23,7 @@ export {
   type Decision,
   type RouteInput,
   type SecretFinding,
+  type RouteContextItem,
 } from './route';
 export {
   capabilityOf,

@@ -34,6 +34,17 @@ export interface BudgetState {
 export interface SecretFinding {
   where: 'prompt' | 'selection' | 'file' | 'context';
   kind: SecretKind;
+  /** The context item it is in (its chip's label). */
+  source?: string;
+}
+
+/** One chat context item as the router sees it: privatePaths and the .env rules apply to its own file. */
+export interface RouteContextItem {
+  /** The chip's label, named by the explanation when this item keeps the request local. */
+  label: string;
+  /** Its file (a URI or path), absent for text not from a file (terminal output). */
+  path?: string;
+  text: string;
 }
 
 export interface RouteInput extends DifficultyInput {
@@ -60,6 +71,11 @@ export interface RouteInput extends DifficultyInput {
    * toward the context window and scanned for secrets, not for difficulty (that is the prompt's).
    */
   extraTexts?: string[];
+  /**
+   * The chat's context items: counted toward the context window like extraTexts, and each checked on
+   * its own (its file against privatePaths, its text for secrets by its file's rules).
+   */
+  contextItems?: readonly RouteContextItem[];
   /** Secrets the caller already found (merged with the scan's). */
   secrets?: SecretFinding[];
   /**
@@ -104,16 +120,19 @@ function tierForTheta(b: number, target: number): number {
 
 /** Scans what a request sends; `fileName` turns on .env detection for the file's text. */
 export function scanRequestSecrets(
-  input: Pick<RouteInput, 'prompt' | 'selectionText' | 'fileText' | 'filePath' | 'extraTexts' | 'fileSecrets'>,
+  input: Pick<
+    RouteInput,
+    'prompt' | 'selectionText' | 'fileText' | 'filePath' | 'extraTexts' | 'fileSecrets' | 'contextItems'
+  >,
 ): SecretFinding[] {
   const out: SecretFinding[] = [];
-  const add = (where: SecretFinding['where'], text: string | undefined, fileName?: string) => {
+  const add = (where: SecretFinding['where'], text: string | undefined, fileName?: string, source?: string) => {
     if (!text) return;
     const seen = new Set<SecretKind>();
     for (const s of findSecrets(text, { fileName })) {
       if (seen.has(s.kind)) continue;
       seen.add(s.kind);
-      out.push({ where, kind: s.kind });
+      out.push({ where, kind: s.kind, ...(source !== undefined ? { source } : {}) });
     }
   };
   add('prompt', input.prompt);
@@ -123,7 +142,14 @@ export function scanRequestSecrets(
   if (input.fileSecrets) for (const kind of new Set(input.fileSecrets)) out.push({ where: 'file', kind });
   else add('file', input.fileText, input.filePath);
   for (const t of input.extraTexts ?? []) add('context', t);
+  // Each item by its own file's rules: a chip of a .env file is .env content wherever it is sent.
+  for (const item of input.contextItems ?? []) add('context', item.text, item.path, item.label);
   return out;
+}
+
+/** Where a secret was found, for people: "selection", or "chip 'config.env'" for a context item. */
+function secretPlace(f: SecretFinding): string {
+  return f.source !== undefined ? `chip '${f.source}'` : f.where;
 }
 
 export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decision {
@@ -145,7 +171,8 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
     estimateTokens(input.prompt) +
     selTokens +
     estimateTokens(input.fileText) +
-    (input.extraTexts ?? []).reduce((n, t) => n + estimateTokens(t), 0);
+    (input.extraTexts ?? []).reduce((n, t) => n + estimateTokens(t), 0) +
+    (input.contextItems ?? []).reduce((n, item) => n + estimateTokens(item.text), 0);
   const outputReserve =
     task === 'refactor'
       ? Math.min(16_384, Math.max(OUTPUT_RESERVE.refactor, Math.ceil(selTokens * 1.2)))
@@ -163,11 +190,14 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   const notes: string[] = [];
   if (escalation > 0) notes.push(`escalated +${escalation} step${escalation > 1 ? 's' : ''}`);
 
-  // Private paths: the attached file matches a glob → only local or private models.
-  const privateGlob = matchPrivatePath(settings.privatePaths, input.filePath, input.workspaceRoots);
-  if (privateGlob) {
-    reasons.push({ feature: 'private-path', weight: 0, detail: `file matches private path '${privateGlob}'` });
-    notes.push(`file matches private path '${privateGlob}': local/private models only`);
+  // Private paths: the attached file, or the file of any context item, matches a glob → only local or
+  // private models; the detail names the chip that did it.
+  const privateFile = privatePathOf(input);
+  const privateGlob = privateFile?.glob;
+  const privateText = privateFile ? `${privateFile.what} matches private path '${privateFile.glob}'` : '';
+  if (privateFile) {
+    reasons.push({ feature: 'private-path', weight: 0, detail: privateText });
+    notes.push(`${privateText}: local/private models only`);
   }
 
   // Secrets: force-local (default) keeps the request on local/private models; redact lets closed
@@ -175,7 +205,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   const secrets = [...(input.secrets ?? []), ...(input.scanSecrets === false ? [] : scanRequestSecrets(input))];
   const secretMode = settings.secrets ?? 'force-local';
   const secretText = secrets.length
-    ? `${secrets[0]!.where} contains a secret (${[...new Set(secrets.map((s) => s.kind))].join(', ')})`
+    ? `${secretPlace(secrets[0]!)} contains a secret (${[...new Set(secrets.map((s) => s.kind))].join(', ')})`
     : '';
   const secretsForceLocal = secrets.length > 0 && secretMode === 'force-local';
   if (secrets.length) {
@@ -205,7 +235,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
     }
     if (!m.local && !m.private) {
       if (secretsForceLocal) return { model: m.id, reason: 'privacy', detail: secretText };
-      if (privateGlob) return { model: m.id, reason: 'privacy', detail: `file matches private path '${privateGlob}'` };
+      if (privateGlob) return { model: m.id, reason: 'privacy', detail: privateText };
       if (privateCode)
         return { model: m.id, reason: 'privacy', detail: 'private code may only go to local or private models' };
     }
@@ -378,6 +408,18 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
     ...(runnerUp ? { runnerUp } : {}),
     summary: `${because} — ${why}${tail}`,
   };
+}
+
+/** The first file of the request under privatePaths: the attached file, else a context item's (named). */
+function privatePathOf(input: RouteInput): { what: string; glob: string } | undefined {
+  const { settings, workspaceRoots } = input;
+  const own = matchPrivatePath(settings.privatePaths, input.filePath, workspaceRoots);
+  if (own) return { what: 'file', glob: own };
+  for (const item of input.contextItems ?? []) {
+    const glob = matchPrivatePath(settings.privatePaths, item.path, workspaceRoots);
+    if (glob) return { what: `chip '${item.label}'`, glob };
+  }
+  return undefined;
 }
 
 /** "daily budget $1.00 reached ($1.02 spent)", or undefined when under every cap (0 = no cap). */
