@@ -1,5 +1,5 @@
 // Everything the extension does beyond its status bar: the daemon connection (vscode-languageclient,
-// ws, the zod protocol schemas), inline completion, chat, refactors, keys, the model picker, the
+// ws, the zod protocol schemas), inline completion, chat, inline edits and refactors, keys, the model picker, the
 // Models view and Add Local Model, the walkthrough, the budget in the status bar and the usage view.
 // Bundled on its own (dist/extension/features.cjs) and required by extension.ts right after
 // activate() returns, or earlier by the first Gearbox command or API use: activation itself stays
@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { registerBudgetStatus } from './budget';
 import { registerChatView } from './chat/chat-view';
 import { DaemonConnection } from './daemon-connection';
+import { InlineEdits } from './edit/inline-edit';
 import { registerDaemonConfigCommand } from './daemon-config';
 import { inlineCompletionMiddleware } from './inline-completion';
 import { registerKeyCommands } from './keys';
@@ -48,9 +49,11 @@ export function activateFeatures({ context, log, statusBar }: FeatureHost): Feat
   context.subscriptions.push(conn.onDidChangeState((s) => statusBar.setState(s, conn.lastError)));
 
   syncKeys = registerKeyCommands(context, conn).syncKeys;
-  registerRefactorCommands(context, conn);
+  const inlineEdits = new InlineEdits(conn);
+  context.subscriptions.push(inlineEdits);
+  registerRefactorCommands(context, conn, inlineEdits);
   registerModelPicker(context, conn);
-  context.subscriptions.push(registerChatView(context, conn));
+  context.subscriptions.push(registerChatView(context, conn, inlineEdits));
   context.subscriptions.push(registerUsageView(context, conn));
   const downloads = new DownloadWatcher(conn, statusBar);
   context.subscriptions.push(downloads);

@@ -2,7 +2,7 @@
 // these schemas; a message failing its schema is dropped and logged.
 // zod/mini (tree-shakable): this module is bundled into the webview, where full zod would add ~800 KB.
 import * as z from 'zod/mini';
-import type { Hint as WireHint } from './protocol';
+import type { ContextItemKind, Hint as WireHint } from './protocol';
 
 const str = (max: number, min = 0) => z.string().check(z.minLength(min), z.maxLength(max));
 const num = () => z.number();
@@ -28,6 +28,56 @@ export const ContextChip = z.object({
 });
 export type ContextChip = z.infer<typeof ContextChip>;
 
+/** shared/protocol.ts's ContextItemKind in zod/mini (a test checks that they list the same values). */
+export const ChipKind = z.enum([
+  'editor',
+  'file',
+  'selection',
+  'open',
+  'problems',
+  'terminal',
+  'symbol',
+  'codebase',
+] satisfies ContextItemKind[]);
+export type ChipKind = z.infer<typeof ChipKind>;
+
+/** The kinds the chat input's @ menu offers (the editor's chip comes by itself). */
+export const MentionKind = z.enum(['file', 'selection', 'open', 'problems', 'terminal', 'symbol', 'codebase']);
+export type MentionKind = z.infer<typeof MentionKind>;
+
+const Pos = z.object({ line: nonneg(), character: nonneg() });
+
+/**
+ * A chip of the chat: what it shows (label, size in tokens) and what to read again to rebuild it (files,
+ * range, query), never its content: this is also what the history keeps.
+ */
+export const ChipRef = z.object({
+  id: Id,
+  kind: ChipKind,
+  label: str(500),
+  /** Longer description for the tooltip (full path, lines, what a search found). */
+  detail: opt(str(4000)),
+  /** Its size as sent, in tokens (chars / 4, as the router counts). */
+  tokens: nonneg(),
+  /** The files it read (file, selection, editor, symbol: one; open: each; problems of a file: one). */
+  uris: opt(arr(str(10_000), 200)),
+  range: opt(z.object({ start: Pos, end: Pos })),
+  /** What was asked: the @codebase search, the @symbol name. */
+  query: opt(str(2000)),
+  /** @problems: of one file or of the workspace. */
+  scope: opt(z.enum(['file', 'workspace'])),
+});
+export type ChipRef = z.infer<typeof ChipRef>;
+
+/** The chips' total against what the chosen model can take (both in tokens). */
+export const ContextBudget = z.object({
+  tokens: nonneg(),
+  limit: nonneg(),
+  /** The model whose window sets the limit (Auto: the largest available). */
+  model: str(300),
+});
+export type ContextBudget = z.infer<typeof ContextBudget>;
+
 /** shared/protocol.ts's Hint in zod/mini (a test checks that they list the same values). */
 export const Hint = z.enum(['local', 'best', 'stronger'] satisfies WireHint[]);
 
@@ -40,6 +90,10 @@ export const UserTurn = z.object({
   hint: opt(Hint),
   /** The model the user had picked (absent: Auto). */
   model: opt(z.string()),
+  /** The chips sent with it (references, not contents). */
+  chips: opt(arr(ChipRef, 100)),
+  /** What was cut to fit the model's context window, said to the user. */
+  notice: opt(str(4000)),
 });
 export type UserTurn = z.infer<typeof UserTurn>;
 
@@ -99,7 +153,10 @@ export const WebviewToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('retryStronger') }),
   /** null = Auto (the router picks). */
   z.object({ type: z.literal('selectModel'), model: z.nullable(str(300)) }),
-  z.object({ type: z.literal('removeContext') }),
+  /** Removes a chip (the editor's too, until the selection or the editor changes). */
+  z.object({ type: z.literal('removeChip'), id: Id }),
+  /** An @ mention picked in the input: the extension asks what exactly (a file, a search...) and adds a chip. */
+  z.object({ type: z.literal('addContext'), kind: MentionKind, draft: opt(str(1_000_000)) }),
   z.object({ type: z.literal('newChat') }),
   z.object({ type: z.literal('refreshModels') }),
   z.object({ type: z.literal('copyCode'), code: Code }),
@@ -117,7 +174,8 @@ export const HostToWebview = z.discriminatedUnion('type', [
     turns: z.array(Turn),
     models: z.array(ModelOption),
     selectedModel: z.nullable(z.string()),
-    context: z.nullable(ContextChip),
+    chips: arr(ChipRef, 200),
+    budget: opt(ContextBudget),
     streaming: z.boolean(),
     connection: opt(ConnectionStateSchema),
   }),
@@ -127,7 +185,13 @@ export const HostToWebview = z.discriminatedUnion('type', [
     selectedModel: z.nullable(z.string()),
     error: opt(z.string()),
   }),
-  z.object({ type: z.literal('context'), context: z.nullable(ContextChip) }),
+  /** The chips of the next message, their total against the model's window, and why one could not be added. */
+  z.object({
+    type: z.literal('chips'),
+    chips: arr(ChipRef, 200),
+    budget: opt(ContextBudget),
+    notice: opt(str(4000)),
+  }),
   /** A turn was added or replaced (matched by id). */
   z.object({ type: z.literal('turn'), turn: Turn }),
   /** Turns were removed (a retry replaces the last answer; old turns trimmed). */

@@ -65,15 +65,15 @@ export function startApp(opts: AppOptions): ChatApp {
         setStreaming(m.streaming);
         setConnection(m.connection);
         composer.setModels(m.models, m.selectedModel);
-        composer.setChip(m.context);
+        composer.setChips(m.chips, m.budget);
         turns.reset(m.turns);
         return;
       case 'models':
         composer.setModels(m.models, m.selectedModel);
         composer.setModelListError(m.error);
         return;
-      case 'context':
-        composer.setChip(m.context);
+      case 'chips':
+        composer.setChips(m.chips, m.budget, m.notice);
         return;
       case 'turn':
         turns.upsert(m.turn);
@@ -107,7 +107,7 @@ export function startApp(opts: AppOptions): ChatApp {
   win.addEventListener('message', onMessage);
 
   composer.setModels([], null);
-  composer.setChip(null);
+  composer.setChips([], undefined);
   turns.reset([]);
   setStreaming(false);
   setConnection(undefined);

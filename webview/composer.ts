@@ -1,7 +1,9 @@
-// The composer of the chat webview: the message input (with its draft kept in the webview state),
-// the model picker, the context chip, and send / stop (buttons, Enter, Escape).
-import type { ContextChip, ModelOption, WebviewToHost } from '../shared/webview-protocol';
+// The composer of the chat webview: the message input (with its draft kept in the webview state and
+// its @ menu), the model picker, the chips, and send / stop (buttons, Enter, Escape).
+import type { ChipRef, ContextBudget, ModelOption, WebviewToHost } from '../shared/webview-protocol';
+import { renderChips } from './chips';
 import type { Dom } from './dom';
+import { createMentionMenu } from './mentions';
 
 export interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -23,7 +25,7 @@ export interface Composer {
   setModels(models: readonly ModelOption[], selected: string | null): void;
   /** Says in the picker's tooltip why the model list may be incomplete (nothing: it is complete). */
   setModelListError(error: string | undefined): void;
-  setChip(chip: ContextChip | null): void;
+  setChips(chips: readonly ChipRef[], budget: ContextBudget | undefined, notice?: string): void;
   setStreaming(on: boolean): void;
   focus(): void;
   /** Fits the input's height to its text. */
@@ -51,14 +53,20 @@ export function createComposer({ dom, api, send }: ComposerOptions): Composer {
   const chipRow = el('div', 'gb-context-row');
   const input = el('textarea', 'gb-input');
   input.setAttribute('aria-label', 'Message');
-  input.placeholder = 'Ask Gearbox… (Enter to send, Shift+Enter for a new line)';
+  input.placeholder = 'Ask Gearbox… (@ adds context; Enter to send, Shift+Enter for a new line)';
   input.rows = 3;
+  const mentions = createMentionMenu(dom, input, (kind, text) => {
+    saveDraft();
+    send({ type: 'addContext', kind, ...(text.trim() ? { draft: text } : {}) });
+  });
   const actions = el('div', 'gb-composer-actions');
+  const mentionBtn = button('@', 'gb-mention-button', () => mentions.open(), 'Add context');
+  mentionBtn.title = 'Add context: a file, the selection, problems, the terminal, a symbol, a code search';
   const sendBtn = button('Send', 'gb-send gb-primary', () => submit());
   const stopBtn = button('Stop', 'gb-stop', () => send({ type: 'stop' }));
   stopBtn.hidden = true;
-  actions.append(sendBtn, stopBtn);
-  footer.append(chipRow, input, actions);
+  actions.append(mentionBtn, sendBtn, stopBtn);
+  footer.append(chipRow, mentions.element, input, actions);
 
   const saved = (api.getState() ?? {}) as DraftState;
   if (typeof saved.draft === 'string') input.value = saved.draft;
@@ -81,8 +89,10 @@ export function createComposer({ dom, api, send }: ComposerOptions): Composer {
   input.addEventListener('input', () => {
     saveDraft();
     autosize();
+    mentions.update();
   });
   input.addEventListener('keydown', (e) => {
+    if (mentions.handleKey(e)) return;
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       submit();
@@ -128,21 +138,6 @@ export function createComposer({ dom, api, send }: ComposerOptions): Composer {
     picker.value = selectedModel ?? '';
   }
 
-  function renderChip(chip: ContextChip | null): void {
-    chipRow.textContent = '';
-    if (!chip) {
-      chipRow.hidden = true;
-      return;
-    }
-    chipRow.hidden = false;
-    const c = el('span', 'gb-chip');
-    if (chip.detail) c.title = chip.detail;
-    const label = el('span', 'gb-chip-label', chip.label);
-    const remove = button('×', 'gb-chip-remove', () => send({ type: 'removeContext' }), 'Remove context');
-    c.append(el('span', 'gb-chip-icon', '⌗'), label, remove);
-    chipRow.append(c);
-  }
-
   return {
     picker,
     element: footer,
@@ -154,7 +149,9 @@ export function createComposer({ dom, api, send }: ComposerOptions): Composer {
     setModelListError(error) {
       picker.title = error ? `Could not list models: ${error}` : PICKER_TITLE;
     },
-    setChip: renderChip,
+    setChips(chips, budget, notice) {
+      renderChips(dom, chipRow, chips, budget, notice, send);
+    },
     setStreaming(on) {
       streaming = on;
       stopBtn.hidden = !on;

@@ -2,6 +2,7 @@
 // status, retry), streams answer text (re-rendered at most once per animation frame) and adds the
 // code-block actions (copy, insert, apply) to the code in answers.
 import type { AssistantTurn, Turn, UserTurn, WebviewToHost } from '../shared/webview-protocol';
+import { tokensText } from './chips';
 import type { Dom } from './dom';
 import type { MarkdownRenderer } from './render';
 
@@ -27,8 +28,8 @@ export interface Turns {
 }
 
 const EMPTY_TEXT =
-  'Ask about your code. The selection (or the whole file) of the active editor is attached; ' +
-  'Gearbox picks the cheapest model that is good enough.';
+  'Ask about your code. The selection (or the whole file) of the active editor is attached; type @ to add ' +
+  'files, problems, the terminal, symbols or a code search. Gearbox picks the cheapest model that is good enough.';
 
 export function createTurns({ win, dom, md, send }: TurnsOptions): Turns {
   const { el, button } = dom;
@@ -64,15 +65,26 @@ export function createTurns({ win, dom, md, send }: TurnsOptions): Turns {
     const notes: string[] = [];
     if (t.hint === 'stronger') notes.push('retried with a stronger model');
     if (t.model) notes.push(`model: ${t.model}`);
-    if (t.context || notes.length) {
+    if (t.context || t.chips?.length || notes.length) {
       const meta = el('div', 'gb-user-meta');
       if (t.context) {
         const c = el('span', 'gb-user-context', `⌗ ${t.context.label}`);
         if (t.context.detail) c.title = t.context.detail;
         meta.append(c);
       }
+      for (const chip of t.chips ?? []) {
+        const c = el('span', 'gb-user-context', `${chip.label} · ${tokensText(chip.tokens)}`);
+        c.dataset.kind = chip.kind;
+        if (chip.detail) c.title = chip.detail;
+        meta.append(c);
+      }
       if (notes.length) meta.append(el('span', 'gb-user-note', notes.join(' · ')));
       box.append(meta);
+    }
+    if (t.notice) {
+      const n = el('div', 'gb-user-notice', t.notice);
+      n.setAttribute('role', 'note');
+      box.append(n);
     }
     return box;
   }
@@ -174,12 +186,14 @@ export function createTurns({ win, dom, md, send }: TurnsOptions): Turns {
       copy.textContent = 'Copied';
       win.setTimeout(() => (copy.textContent = 'Copy'), 1500);
     });
+    const apply = button('Apply', 'gb-code-action gb-apply', () =>
+      send({ type: 'applyCode', code: text(), ...(lang ? { language: lang } : {}) }),
+    );
+    apply.title = 'Replace the selected lines, or merge into the whole file (shown as a diff to accept or reject)';
     bar.append(
       copy,
       button('Insert at Cursor', 'gb-code-action', () => send({ type: 'insertCode', code: text() })),
-      button('Apply to Selection', 'gb-code-action', () =>
-        send({ type: 'applyCode', code: text(), ...(lang ? { language: lang } : {}) }),
-      ),
+      apply,
     );
     pre.replaceWith(wrap);
     wrap.append(bar, pre);

@@ -1,14 +1,19 @@
-// The sidebar chat (view `gearbox.chat`): a webview with a strict CSP, the editor context chip,
-// code block actions and the chat commands. The conversation itself lives in ChatController.
+// The sidebar chat (view `gearbox.chat`): a webview with a strict CSP, the editor's chip and the @
+// mentions (chip-sources.ts), code block actions (Apply streams into the inline diff) and the chat
+// commands. The conversation itself lives in ChatController.
 import * as vscode from 'vscode';
 import { z } from 'zod';
 import { CodeContext } from '../../shared/protocol';
 import type { HostToWebview } from '../../shared/webview-protocol';
 import type { GearboxClient } from '../client-api';
+import { mergeByAnchors } from '../core/anchor-merge';
+import { editRegion } from '../core/edit-region';
+import type { InlineEdits } from '../edit/inline-edit';
 import { webviewHtml } from '../webview-html';
-import { previewAndApply, PREVIEW_SCHEME } from '../edit-preview';
-import { buildAttachedContext, chipLabel, isEmptyRange, lineSpan, type AttachedContext } from './context';
-import { ChatController, contextLabel, type CodeActionKind } from './controller';
+import { ChipSources } from './chip-sources';
+import { editorFileChip, rangeChip, type ResolvedChip } from './chips';
+import { capText, chipLabel, isEmptyRange, lineSpan, MAX_CONTEXT_CHARS } from './context';
+import { ChatController, type CodeActionKind } from './controller';
 import { HistoryStore } from './history';
 
 const CHAT_VIEW_ID = 'gearbox.chat';
@@ -17,9 +22,16 @@ const CHAT_VIEW_ID = 'gearbox.chat';
 const ChatSendArgs = z.object({ message: z.string().min(1).max(1_000_000), context: CodeContext.optional() });
 
 /** Editors whose documents are not code the user is working on. */
-const IGNORED_SCHEMES = new Set(['output', 'debug', 'vscode-scm', 'comment', 'vscode-chat-code-block', PREVIEW_SCHEME]);
+const IGNORED_SCHEMES = new Set(['output', 'debug', 'vscode-scm', 'comment', 'vscode-chat-code-block']);
 
-export function registerChatView(context: vscode.ExtensionContext, client: GearboxClient): vscode.Disposable {
+/** The editor's chip keeps this id: removing it is remembered until the selection or the editor changes. */
+const EDITOR_CHIP_ID = 'editor';
+
+export function registerChatView(
+  context: vscode.ExtensionContext,
+  client: GearboxClient,
+  inlineEdits: InlineEdits,
+): vscode.Disposable {
   const disposables: vscode.Disposable[] = [];
   const log = client.log;
   const distRoot = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview');
@@ -60,20 +72,27 @@ export function registerChatView(context: vscode.ExtensionContext, client: Gearb
     return undefined;
   };
 
-  const snapshotContext = (): AttachedContext | undefined => {
-    const ed = liveEditor() ?? (lastEditor && !lastEditor.document.isClosed ? lastEditor : undefined);
+  const currentEditor = () => liveEditor() ?? (lastEditor && !lastEditor.document.isClosed ? lastEditor : undefined);
+
+  /** The editor's chip with its content: the selection's lines, or the whole file (capped). */
+  const snapshotContext = (): ResolvedChip | undefined => {
+    const ed = currentEditor();
     if (!ed) return undefined;
     const doc = ed.document;
-    const selection = ed.selection;
-    return buildAttachedContext({
-      uri: doc.uri.toString(),
-      fileName: doc.isUntitled ? doc.uri.path || 'untitled' : doc.fileName,
-      languageId: doc.languageId,
-      text: doc.getText(),
-      selection: toRange(selection),
-      selectedText: selection.isEmpty ? undefined : doc.getText(selection),
-    });
+    const sel = ed.selection;
+    const path = doc.isUntitled ? doc.uri.path || 'untitled' : vscode.workspace.asRelativePath(doc.uri);
+    const base = { uri: doc.uri.toString(), path, languageId: doc.languageId };
+    if (sel.isEmpty) {
+      if (!doc.getText().trim()) return undefined;
+      return editorFileChip(EDITOR_CHIP_ID, { ...base, text: doc.getText() });
+    }
+    const text = doc.getText(new vscode.Range(sel.start.line, 0, sel.end.line, sel.end.character));
+    if (!doc.getText(sel).trim()) return undefined;
+    const chip = rangeChip(EDITOR_CHIP_ID, 'editor', { ...base, text }, toRange(sel));
+    return chip;
   };
+  const chips = new ChipSources({ client, editor: currentEditor });
+  disposables.push(chips);
 
   // ---------- the conversation ----------
   const store = new HistoryStore(context.workspaceState, {}, (why) => log.warn(`chat history: ${why}`));
@@ -88,6 +107,18 @@ export function registerChatView(context: vscode.ExtensionContext, client: Gearb
     post,
     newCancellation: () => new vscode.CancellationTokenSource(),
     currentContext: snapshotContext,
+    pickContext: (kind, draft) => chips.pick(kind, draft),
+    resolveRefs: async (refs) => {
+      const out: ResolvedChip[] = [];
+      for (const ref of refs) {
+        const chip = await chips.resolve(ref).catch((err: Error) => {
+          log.warn(`chat: could not read ${ref.label} again: ${err.message}`);
+          return undefined;
+        });
+        if (chip) out.push(chip);
+      }
+      return out;
+    },
     codeAction: (kind, code, language) => codeAction(kind, code, language),
   });
 
@@ -108,10 +139,23 @@ export function registerChatView(context: vscode.ExtensionContext, client: Gearb
     const name = doc.isUntitled ? doc.uri.path || 'untitled' : doc.fileName;
     const range = toRange(sel);
     const label = chipLabel(name, range);
-    const detail = isEmptyRange(range)
+    const whole = isEmptyRange(range);
+    const detail = whole
       ? `${vscode.workspace.asRelativePath(doc.uri)} — whole file`
       : `${vscode.workspace.asRelativePath(doc.uri)} — lines ${lineSpan(range).first}–${lineSpan(range).last}`;
-    controller.editorContextChanged(key, { label, detail });
+    // The size as it will be sent: the selection's lines, or the file up to the cap.
+    const chars = whole
+      ? Math.min(doc.getText().length, MAX_CONTEXT_CHARS)
+      : capText(doc.getText(new vscode.Range(sel.start.line, 0, sel.end.line, sel.end.character))).text.length;
+    controller.editorContextChanged(key, {
+      id: EDITOR_CHIP_ID,
+      kind: 'editor',
+      label,
+      detail,
+      tokens: Math.ceil(chars / 4),
+      uris: [doc.uri.toString()],
+      range,
+    });
   };
   let chipTimer: ReturnType<typeof setTimeout> | undefined;
   const scheduleChip = () => {
@@ -171,25 +215,36 @@ export function registerChatView(context: vscode.ExtensionContext, client: Gearb
         await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false });
       return;
     }
-    // applyCode: the selection, or the code the last request was about when nothing is selected.
-    let range: vscode.Range | undefined = editor.selection.isEmpty ? undefined : editor.selection;
-    const last = controller.lastRequestContext;
-    if (!range && last?.selection && last.uri === editor.document.uri.toString()) {
-      const s = last.selection;
-      range = new vscode.Range(s.start.line, s.start.character, s.end.line, s.end.character);
-    }
-    if (!range) {
-      void vscode.window.showWarningMessage(
-        'Gearbox: select the code to replace, then choose "Apply to Selection" again.',
-      );
+    await applyCode(editor, code);
+  }
+
+  /**
+   * Apply: a selection's lines are replaced by the block; without one the block is merged into the
+   * whole file (its anchors first, else a local model writes the merged file). Either way the change
+   * shows as the inline diff, hunk by hunk.
+   */
+  async function applyCode(editor: vscode.TextEditor, code: string): Promise<void> {
+    const doc = editor.document;
+    const lines = { lineCount: doc.lineCount, lineText: (l: number) => doc.lineAt(l).text };
+    if (!editor.selection.isEmpty) {
+      const region = editRegion(lines, toRange(editor.selection));
+      await inlineEdits.showProposal(editor, region, code, 'Apply');
       return;
     }
-    const label = chipLabel(editor.document.fileName, toRange(range));
-    try {
-      await previewAndApply({ uri: editor.document.uri, range, newText: code, title: `Gearbox: Apply to ${label}` });
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Gearbox: could not apply the code: ${(err as Error).message}`);
+    const last = doc.lineCount - 1;
+    const whole = {
+      startLine: 0,
+      endLine: doc.lineCount,
+      requestRange: { start: { line: 0, character: 0 }, end: { line: last, character: doc.lineAt(last).text.length } },
+      keep: [],
+    };
+    const merged = mergeByAnchors(doc.getText(), code);
+    if (merged !== undefined) {
+      await inlineEdits.showProposal(editor, whole, merged, 'Apply');
+      return;
     }
+    // The anchors do not match: a local model merges (a daemon request, routed and checked like any).
+    await inlineEdits.streamEdit(editor, whole, { kind: 'merge', instruction: code, hint: 'local', title: 'Apply' });
   }
 
   // ---------- the webview ----------
@@ -257,12 +312,7 @@ export function registerChatView(context: vscode.ExtensionContext, client: Gearb
         return;
       }
       await reveal(false);
-      const ctx = args.data.context;
-      await controller.send(
-        args.data.message,
-        ctx,
-        ctx ? { label: contextLabel(ctx), ...(ctx.uri ? { detail: ctx.uri } : {}) } : undefined,
-      );
+      await controller.send(args.data.message, args.data.context);
     }),
   );
 

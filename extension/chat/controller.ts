@@ -15,14 +15,18 @@ import {
   parseWebviewToHost,
   type AnswerRoute,
   type AssistantTurn,
-  type ContextChip,
+  type ChipRef,
+  type ContextBudget,
   type HostToWebview,
+  type MentionKind,
   type ModelOption,
   type Turn,
   type UserTurn,
   type WebviewToHost,
 } from '../../shared/webview-protocol';
-import type { AttachedContext } from './context';
+import { ChipTray } from './chip-tray';
+import { chipBudget, estimateTokens, fitToBudget, rangeChip, type ResolvedChip } from './chips';
+import { sliceRange } from './context';
 import { trimHistory, type HistoryLimits, type HistoryStore } from './history';
 
 export interface CancellationLike {
@@ -39,8 +43,15 @@ export interface ChatControllerDeps {
   /** Posts to the webview; returns false (or nothing) when there is no view to receive it. */
   post(message: HostToWebview): unknown;
   newCancellation(): CancellationLike;
-  /** The code currently attached from the editor (selection or whole file), built on demand. */
-  currentContext(): AttachedContext | undefined;
+  /** The editor's chip with its content (selection or whole file), read when a message is sent. */
+  currentContext(): ResolvedChip | undefined;
+  /**
+   * An @ mention: asks what exactly (a file, a search...) and reads it. A string says why nothing
+   * could be added (shown to the user); undefined: the user cancelled.
+   */
+  pickContext(kind: MentionKind, draft: string | undefined): Promise<ResolvedChip | string | undefined>;
+  /** The chips of a stored message read again (a retry after a reload): references → content. */
+  resolveRefs(refs: readonly ChipRef[]): Promise<ResolvedChip[]>;
   codeAction(kind: CodeActionKind, code: string, language?: string): void | Promise<void>;
   /** Limits for the history kept in memory and stored. */
   historyLimits?: Partial<HistoryLimits>;
@@ -60,14 +71,16 @@ interface ActiveStream {
 
 export class ChatController {
   private turns: Turn[];
-  private lastContext: CodeContext | undefined;
+  /** The chips of the last message: references (what the history keeps) and, in memory, their content. */
+  private lastChips: ChipRef[];
+  private lastResolved: ResolvedChip[] | undefined;
   private selectedModel: string | null;
   private models: ModelOption[] = [];
+  /** Context window per chat model id, from the catalog. */
+  private windows = new Map<string, number>();
   private modelsError: string | undefined;
   private active: ActiveStream | undefined;
-  private chip: ContextChip | null = null;
-  private chipKey = '';
-  private contextRemoved = false;
+  private readonly tray = new ChipTray();
   private connection: ConnectionState | undefined;
   private saving: Promise<unknown> = Promise.resolve();
   private counter = 0;
@@ -76,7 +89,7 @@ export class ChatController {
   constructor(private readonly deps: ChatControllerDeps) {
     const state = deps.store.load();
     this.turns = state.turns;
-    this.lastContext = state.lastContext;
+    this.lastChips = state.lastChips ?? [];
     this.selectedModel = state.selectedModel;
     this.newId =
       deps.newId ??
@@ -91,10 +104,6 @@ export class ChatController {
   }
   get model(): string | null {
     return this.selectedModel;
-  }
-  /** The code context sent with the last request (for Apply to Selection without a selection). */
-  get lastRequestContext(): CodeContext | undefined {
-    return this.lastContext;
   }
   /** Resolves when pending history writes are done. */
   flush(): Promise<unknown> {
@@ -137,10 +146,11 @@ export class ChatController {
       case 'selectModel':
         this.selectModel(m.model);
         return;
-      case 'removeContext':
-        this.contextRemoved = true;
-        this.chip = null;
-        this.deps.post({ type: 'context', context: null });
+      case 'removeChip':
+        if (this.tray.remove(m.id)) this.postChips();
+        return;
+      case 'addContext':
+        await this.addContext(m.kind, m.draft);
         return;
       case 'newChat':
         this.newChat();
@@ -162,7 +172,8 @@ export class ChatController {
       turns: this.turns,
       models: this.models,
       selectedModel: this.selectedModel,
-      context: this.chip,
+      chips: this.tray.refs(),
+      ...this.budgetField(),
       streaming: this.streaming,
       ...(this.connection ? { connection: this.connection } : {}),
     });
@@ -174,15 +185,58 @@ export class ChatController {
    * The editor's attachable context changed (`key` identifies it: uri + selection). A chip the user
    * removed stays removed until the selection or the editor changes.
    */
-  editorContextChanged(key: string, chip: ContextChip | null): void {
-    if (key !== this.chipKey) {
-      this.chipKey = key;
-      this.contextRemoved = false;
+  editorContextChanged(key: string, chip: ChipRef | null): void {
+    if (this.tray.editorChanged(key, chip)) this.postChips();
+  }
+
+  /** An @ mention from the input: the chip it resolves to joins the tray, or the user is told why not. */
+  async addContext(kind: MentionKind, draft?: string): Promise<void> {
+    let picked: ResolvedChip | string | undefined;
+    try {
+      picked = await this.deps.pickContext(kind, draft);
+    } catch (err) {
+      picked = `Could not add @${kind}: ${(err as Error).message}`;
     }
-    const next = this.contextRemoved ? null : chip;
-    if (JSON.stringify(next) === JSON.stringify(this.chip)) return;
-    this.chip = next;
-    this.deps.post({ type: 'context', context: next });
+    if (picked === undefined) return;
+    if (typeof picked === 'string') {
+      this.postChips(picked);
+      return;
+    }
+    this.tray.add(picked);
+    this.postChips();
+  }
+
+  private postChips(notice?: string): void {
+    this.deps.post({ type: 'chips', chips: this.tray.refs(), ...this.budgetField(), ...(notice ? { notice } : {}) });
+  }
+
+  /** The model whose window the chips must fit: the picked one, else (Auto) the largest available. */
+  private budgetModel(): { model: string; window: number } | undefined {
+    if (this.selectedModel) {
+      const w = this.windows.get(this.selectedModel);
+      return w ? { model: this.selectedModel, window: w } : undefined;
+    }
+    let best: { model: string; window: number } | undefined;
+    for (const m of this.models) {
+      const w = this.windows.get(m.id);
+      if (m.available && w && (!best || w > best.window)) best = { model: m.id, window: w };
+    }
+    return best;
+  }
+
+  /** Tokens the chips may take with the conversation so far, for the model they must fit. */
+  private chipLimit(): { model: string; limit: number } | undefined {
+    const m = this.budgetModel();
+    if (!m) return undefined;
+    const conversation = buildMessages(this.turns).reduce((n, x) => n + estimateTokens(x.content), 0);
+    return { model: m.model, limit: chipBudget(m.window, conversation) };
+  }
+
+  private budgetField(): { budget?: ContextBudget } {
+    const limit = this.chipLimit();
+    if (!limit) return {};
+    const tokens = this.tray.refs().reduce((n, c) => n + c.tokens, 0);
+    return { budget: { tokens, limit: limit.limit, model: limit.model } };
   }
 
   setConnection(state: ConnectionState): void {
@@ -197,7 +251,9 @@ export class ChatController {
   async refreshModels(): Promise<void> {
     try {
       const { models } = await this.deps.client.request('gearbox/models', { task: 'chat' });
-      this.models = models.filter((m) => m.tasks.includes('chat')).map(toOption);
+      const chat = models.filter((m) => m.tasks.includes('chat'));
+      this.models = chat.map(toOption);
+      this.windows = new Map(chat.map((m) => [m.id, m.contextWindow]));
       this.modelsError = undefined;
     } catch (err) {
       this.modelsError = (err as Error).message || 'could not list models';
@@ -214,28 +270,39 @@ export class ChatController {
   selectModel(model: string | null): void {
     this.selectedModel = model && model !== 'auto' ? model : null;
     this.persist();
+    // Another model, another window: the chips' budget follows.
+    this.postChips();
   }
 
   // ---------- conversation ----------
 
-  /** Sends a user message: with `context` given it is used instead of the editor's chip. */
-  async send(text: string, context?: CodeContext, chip?: ContextChip): Promise<void> {
+  /**
+   * Sends a user message with the tray's chips (the editor's, read now, and the @ ones); with
+   * `context` given (a command's, e.g. Explain) that code is sent instead of the editor's chip.
+   */
+  async send(text: string, context?: CodeContext): Promise<void> {
     const message = text.trim();
     if (!message) return;
     if (this.active) this.stop();
-    let attached: AttachedContext | undefined;
-    if (context) attached = { context, chip: chip ?? { label: contextLabel(context) } };
-    else if (!this.contextRemoved && this.chip) attached = this.deps.currentContext();
+    const editor = context
+      ? chipOfContext(this.newId(), context)
+      : this.tray.hasEditorChip
+        ? this.deps.currentContext()
+        : undefined;
+    const chips = [...(editor ? [editor] : []), ...this.tray.addedChips()];
+    this.tray.clearAdded();
     const turn: UserTurn = {
       id: this.newId(),
       role: 'user',
       text: message,
-      ...(attached ? { context: attached.chip } : {}),
+      ...(chips.length ? { chips: chips.map((c) => c.ref) } : {}),
       ...(this.selectedModel ? { model: this.selectedModel } : {}),
     };
     this.turns.push(turn);
-    this.lastContext = attached?.context;
+    this.lastChips = chips.map((c) => c.ref);
+    this.lastResolved = chips;
     this.deps.post({ type: 'turn', turn });
+    this.postChips();
     await this.answer(turn);
   }
 
@@ -276,7 +343,8 @@ export class ChatController {
     this.stop();
     this.active = undefined;
     this.turns = [];
-    this.lastContext = undefined;
+    this.lastChips = [];
+    this.lastResolved = undefined;
     this.postInit();
     this.persist();
   }
@@ -293,7 +361,21 @@ export class ChatController {
   }
 
   private async answer(user: UserTurn, hint?: 'stronger'): Promise<void> {
+    // The last message's chips: in memory since it was sent, else (after a reload) read again.
+    const chips = this.lastResolved ?? (this.lastChips.length ? await this.deps.resolveRefs(this.lastChips) : []);
+    this.lastResolved = chips;
     const messages = buildMessages(this.turns);
+    const limit = this.chipLimit();
+    const fitted = limit
+      ? fitToBudget(chips, limit.limit, limit.model)
+      : { items: chips.flatMap((c) => c.items), notice: undefined };
+    if ((user.notice ?? undefined) !== fitted.notice) {
+      const { notice: _old, ...rest } = user;
+      const updated: UserTurn = { ...rest, ...(fitted.notice ? { notice: fitted.notice } : {}) };
+      const i = this.turns.findIndex((t) => t.id === user.id);
+      if (i >= 0) this.turns[i] = updated;
+      this.deps.post({ type: 'turn', turn: updated });
+    }
     const answer: AssistantTurn = { id: this.newId(), role: 'assistant', text: '', status: 'streaming' };
     this.turns.push(answer);
     const cancellation = this.deps.newCancellation();
@@ -306,7 +388,7 @@ export class ChatController {
     const params: ChatParams = {
       streamId: active.streamId,
       messages,
-      ...(this.lastContext ? { context: this.lastContext } : {}),
+      ...(fitted.items.length ? { contextItems: fitted.items } : {}),
       ...(user.model ? { model: user.model } : {}),
       ...(hint ? { hint } : {}),
     };
@@ -386,7 +468,7 @@ export class ChatController {
   private trimInMemory(): void {
     const before = this.turns;
     const trimmed = trimHistory(
-      { turns: before, selectedModel: this.selectedModel, lastContext: this.lastContext },
+      { turns: before, selectedModel: this.selectedModel, lastChips: this.lastChips },
       this.deps.store.limits,
     );
     if (trimmed.turns.length === before.length) return;
@@ -400,7 +482,7 @@ export class ChatController {
     const snapshot = {
       turns: [...this.turns],
       selectedModel: this.selectedModel,
-      ...(this.lastContext ? { lastContext: this.lastContext } : {}),
+      ...(this.lastChips.length ? { lastChips: this.lastChips } : {}),
     };
     this.saving = this.saving
       .then(() => this.deps.store.save(snapshot))
@@ -444,6 +526,27 @@ function fromResult(r: ChatResult): Partial<AssistantTurn> {
     costUsd: r.costUsd,
     latencyMs: r.latencyMs,
     ...(r.attempts.length ? { attempts: r.attempts.slice(0, 50) } : {}),
+  };
+}
+
+/** A command's code context (Explain) as a chip: the selection's text, or the text as sent. */
+export function chipOfContext(id: string, ctx: CodeContext): ResolvedChip | undefined {
+  const text = ctx.text ?? '';
+  const part = ctx.selection ? sliceRange(text, ctx.selection) : text;
+  if (!part.trim()) return undefined;
+  const label = contextLabel(ctx);
+  const path = label.replace(/:\d+(-\d+)?$/, '');
+  const range = ctx.selection ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const f = {
+    uri: ctx.uri ?? 'untitled:code',
+    path,
+    text: part,
+    ...(ctx.languageId ? { languageId: ctx.languageId } : {}),
+  };
+  const chip = rangeChip(id, 'selection', f, range);
+  return {
+    ref: { ...chip.ref, label, ...(ctx.uri ? {} : { uris: [] }) },
+    items: chip.items.map((i) => ({ ...i, label, ...(ctx.uri ? {} : { uri: undefined }) })),
   };
 }
 

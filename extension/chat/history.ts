@@ -1,7 +1,6 @@
 // Chat history per workspace over a Memento-like store (vscode's workspaceState), with size caps.
 import { z } from 'zod';
-import { CodeContext } from '../../shared/protocol';
-import { Turn } from '../../shared/webview-protocol';
+import { ChipRef, Turn } from '../../shared/webview-protocol';
 
 export interface MementoLike {
   get<T>(key: string): T | undefined;
@@ -21,8 +20,11 @@ const DEFAULT_HISTORY_LIMITS: HistoryLimits = { maxTurns: 200, maxChars: 1_500_0
 
 export interface HistoryState {
   turns: Turn[];
-  /** The code attached to the last request, so a retry after a reload sends it again. */
-  lastContext?: CodeContext;
+  /**
+   * The chips of the last request, as references (files, ranges, queries; never their content), so
+   * that a retry after a reload reads them again.
+   */
+  lastChips?: ChipRef[];
   /** The model picked in the header (null / absent = Auto). */
   selectedModel: string | null;
 }
@@ -30,7 +32,7 @@ export interface HistoryState {
 const Stored = z.object({
   version: z.literal(1),
   turns: z.array(z.unknown()),
-  lastContext: z.unknown().optional(),
+  lastChips: z.unknown().optional(),
   selectedModel: z.string().nullable().optional(),
 });
 
@@ -71,10 +73,12 @@ export class HistoryStore {
       turns.push(turn);
     }
     if (dropped) this.onInvalid(`dropped ${dropped} invalid turn(s) from the stored chat history`);
-    const ctx = CodeContext.safeParse(parsed.data.lastContext);
+    const stored = Array.isArray(parsed.data.lastChips) ? parsed.data.lastChips : [];
+    const chips = stored.map((c) => ChipRef.safeParse(c));
+    const lastChips = chips.every((c) => c.success) ? chips.map((c) => c.data!) : [];
     return {
       turns,
-      lastContext: parsed.data.lastContext !== undefined && ctx.success ? ctx.data : undefined,
+      ...(lastChips.length ? { lastChips } : {}),
       selectedModel: parsed.data.selectedModel ?? null,
     };
   }
@@ -97,12 +101,12 @@ export function trimHistory(state: HistoryState, limits: HistoryLimits = DEFAULT
   let turns = state.turns.map((t) =>
     t.text.length > perTurnMax ? { ...t, text: t.text.slice(0, perTurnMax) + TRUNCATED_NOTE } : t,
   );
-  let lastContext = state.lastContext;
-  if (lastContext && JSON.stringify(lastContext).length > limits.maxChars / 3) lastContext = undefined;
+  let lastChips = state.lastChips;
+  if (lastChips && JSON.stringify(lastChips).length > limits.maxChars / 3) lastChips = undefined;
 
   if (turns.length > limits.maxTurns) turns = turns.slice(turns.length - limits.maxTurns);
   const sizes = turns.map((t) => JSON.stringify(t).length + 1);
-  let total = sizes.reduce((a, b) => a + b, 0) + (lastContext ? JSON.stringify(lastContext).length : 0) + 100;
+  let total = sizes.reduce((a, b) => a + b, 0) + (lastChips ? JSON.stringify(lastChips).length : 0) + 100;
   let start = 0;
   while (start < turns.length && total > limits.maxChars) {
     total -= sizes[start]!;
@@ -110,5 +114,5 @@ export function trimHistory(state: HistoryState, limits: HistoryLimits = DEFAULT
   }
   while (start < turns.length && turns[start]!.role === 'assistant') start++;
   turns = turns.slice(start);
-  return { turns, selectedModel: state.selectedModel, ...(lastContext ? { lastContext } : {}) };
+  return { turns, selectedModel: state.selectedModel, ...(lastChips ? { lastChips } : {}) };
 }

@@ -7,8 +7,9 @@ import {
   type ChatControllerDeps,
 } from '../../extension/chat/controller';
 import { HISTORY_KEY, HistoryStore, type MementoLike } from '../../extension/chat/history';
+import { fileChip, rangeChip, type ResolvedChip } from '../../extension/chat/chips';
 import { ErrorCodes, type ChatParams, type ChatResult, type ModelInfo } from '../../shared/protocol';
-import type { HostToWebview, Turn } from '../../shared/webview-protocol';
+import type { ChipRef, HostToWebview, MentionKind, Turn } from '../../shared/webview-protocol';
 
 class Memento implements MementoLike {
   data = new Map<string, unknown>();
@@ -84,15 +85,11 @@ class Harness {
   actions: [string, string][] = [];
   memento: Memento;
   controller: ChatController;
-  context: ChatControllerDeps['currentContext'] = () => ({
-    chip: { label: 'app.py:2-3' },
-    context: {
-      uri: 'file:///app.py',
-      languageId: 'python',
-      text: 'a\nb\nc\n',
-      selection: { start: { line: 1, character: 0 }, end: { line: 2, character: 1 } },
-    },
-  });
+  context: ChatControllerDeps['currentContext'] = () =>
+    rangeChip('editor', 'editor', { uri: 'file:///app.py', path: 'app.py', languageId: 'python', text: 'b\nc' }, SEL);
+  /** What the @ menu's picks resolve to, by kind. */
+  picks: Partial<Record<MentionKind, ResolvedChip | string>> = {};
+  resolved: ChipRef[][] = [];
   private ids = 0;
 
   constructor(
@@ -121,6 +118,11 @@ class Harness {
         return c;
       },
       currentContext: () => this.context(),
+      pickContext: async (kind) => this.picks[kind],
+      resolveRefs: async (refs) => {
+        this.resolved.push([...refs]);
+        return refs.map((r) => fileChip(r.id, { uri: r.uris?.[0] ?? 'file:///x', path: 'again.py', text: 'again' }));
+      },
       codeAction: (kind, code) => void this.actions.push([kind, code]),
       newId: () => `id${++this.ids}`,
     });
@@ -137,6 +139,22 @@ class Harness {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+const SEL = { start: { line: 1, character: 0 }, end: { line: 2, character: 1 } };
+const chatModel = (id: string, available: boolean): ModelInfo => ({
+  id,
+  provider: id.split('/')[0]!,
+  providerKind: 'local',
+  displayName: id,
+  tier: 1,
+  contextWindow: 8000,
+  inputPricePerMTok: 0,
+  outputPricePerMTok: 0,
+  local: true,
+  private: true,
+  tasks: ['chat'],
+  available,
+});
+const editorChip = (label = 'app.py:2-3', id = 'editor'): ChipRef => ({ id, kind: 'editor', label, tokens: 1 });
 
 describe('chat controller', () => {
   it('sends with the attached context, forwards chunks of its stream, shows the result', async () => {
@@ -147,14 +165,17 @@ describe('chat controller', () => {
       self.controller.onChunk({ streamId: params.streamId, delta: 'lo' });
       return result('Hello');
     });
-    h.controller.editorContextChanged('k1', { label: 'app.py:2-3' });
+    h.controller.editorContextChanged('k1', editorChip());
     h.controller.handleMessage({ type: 'send', text: '  What does this do?  ' });
     await tick();
     await h.controller.flush();
     const [p] = h.chats();
     assert.deepEqual(p!.messages, [{ role: 'user', content: 'What does this do?' }]);
-    assert.equal(p!.context?.uri, 'file:///app.py');
-    assert.ok(p!.context?.selection);
+    assert.equal(p!.context, undefined, 'chips go as context items');
+    assert.deepEqual(
+      p!.contextItems?.map((i) => [i.kind, i.uri, i.text, i.label]),
+      [['editor', 'file:///app.py', 'b\nc', 'app.py:2-3']],
+    );
     assert.equal(p!.model, undefined);
     assert.equal(p!.hint, undefined);
     assert.deepEqual(
@@ -171,23 +192,101 @@ describe('chat controller', () => {
     assert.equal(a.route?.summary, 'simple question → local/qwen');
     assert.deepEqual(a.usage, { inputTokens: 12, outputTokens: 3 });
     const user = h.controller.conversation[0]!;
-    assert.equal(user.role === 'user' && user.context?.label, 'app.py:2-3');
+    assert.deepEqual(user.role === 'user' && user.chips?.map((c) => c.label), ['app.py:2-3']);
+    assert.ok(!JSON.stringify(user).includes('b\\nc'), 'the turn keeps the chip, not its content');
     assert.equal(p!.streamId, a.id);
   });
 
   it('a removed chip sends no context until the selection changes', async () => {
     const h = new Harness(async () => result('ok'));
-    h.controller.editorContextChanged('k1', { label: 'app.py:2-3' });
-    h.controller.handleMessage({ type: 'removeContext' });
-    assert.deepEqual(h.of('context').at(-1), { type: 'context', context: null });
-    h.controller.editorContextChanged('k1', { label: 'app.py:2-3' });
-    assert.deepEqual(h.of('context').at(-1), { type: 'context', context: null });
+    h.controller.editorContextChanged('k1', editorChip());
+    h.controller.handleMessage({ type: 'removeChip', id: 'editor' });
+    await tick();
+    assert.deepEqual(h.of('chips').at(-1)?.chips, []);
+    h.controller.editorContextChanged('k1', editorChip());
+    assert.deepEqual(h.of('chips').at(-1)?.chips, []);
     await h.controller.send('hi');
-    assert.equal(h.chats()[0]!.context, undefined);
-    h.controller.editorContextChanged('k2', { label: 'app.py:5' });
-    assert.deepEqual(h.of('context').at(-1), { type: 'context', context: { label: 'app.py:5' } });
+    assert.equal(h.chats()[0]!.contextItems, undefined);
+    h.controller.editorContextChanged('k2', editorChip('app.py:5'));
+    assert.deepEqual(
+      h
+        .of('chips')
+        .at(-1)
+        ?.chips.map((c) => c.label),
+      ['app.py:5'],
+    );
     await h.controller.send('again');
-    assert.ok(h.chats()[1]!.context);
+    assert.ok(h.chats()[1]!.contextItems?.length);
+  });
+
+  it('@ mentions add chips that go with the next message only; a failed pick says why', async () => {
+    const h = new Harness(async () => result('ok'));
+    h.context = () => undefined;
+    h.picks.file = fileChip('f1', { uri: 'file:///ws/dates.ts', path: 'src/dates.ts', text: 'export const d = 1;' });
+    h.picks.terminal = 'No terminal is open: run the command in a terminal, then add @terminal.';
+    h.controller.handleMessage({ type: 'addContext', kind: 'file' });
+    await tick();
+    const shown = h.of('chips').at(-1)!;
+    assert.deepEqual(
+      shown.chips.map((c) => [c.kind, c.label, c.tokens]),
+      [['file', '@file src/dates.ts', 5]],
+    );
+    h.controller.handleMessage({ type: 'addContext', kind: 'terminal' });
+    await tick();
+    assert.match(h.of('chips').at(-1)!.notice ?? '', /No terminal is open/);
+    assert.equal(h.of('chips').at(-1)!.chips.length, 1, 'the failed pick added nothing');
+    await h.controller.send('what is d?');
+    assert.deepEqual(
+      h.chats()[0]!.contextItems?.map((i) => [i.kind, i.uri, i.label]),
+      [['file', 'file:///ws/dates.ts', '@file src/dates.ts']],
+    );
+    assert.deepEqual(h.of('chips').at(-1)!.chips, [], 'sent chips leave the tray');
+    await h.controller.send('and now?');
+    assert.equal(h.chats()[1]!.contextItems, undefined);
+    // Removing an added chip before sending.
+    h.controller.handleMessage({ type: 'addContext', kind: 'file' });
+    await tick();
+    h.controller.handleMessage({ type: 'removeChip', id: 'f1' });
+    await tick();
+    assert.deepEqual(h.of('chips').at(-1)!.chips, []);
+  });
+
+  it("checks the chips against the chosen model's window, trims them and says so on the turn", async () => {
+    const h = new Harness(async (method) => {
+      if (method === 'gearbox/models') {
+        return {
+          models: [
+            { ...chatModel('local/small', true), contextWindow: 4096 },
+            { ...chatModel('openai/big', true), contextWindow: 128_000 },
+          ],
+        };
+      }
+      return result('ok');
+    });
+    await h.controller.refreshModels();
+    h.context = () => undefined;
+    const big = 'line of code\n'.repeat(1500); // ~4,900 tokens
+    h.picks.file = fileChip('f1', { uri: 'file:///a.ts', path: 'a.ts', text: big });
+    h.picks.open = fileChip('f2', { uri: 'file:///b.ts', path: 'b.ts', text: 'const b = 2;\n' });
+    h.controller.handleMessage({ type: 'addContext', kind: 'file' });
+    await tick();
+    // Auto: the largest available window; it fits.
+    assert.deepEqual(h.of('chips').at(-1)!.budget?.model, 'openai/big');
+    h.controller.handleMessage({ type: 'selectModel', model: 'local/small' });
+    const budget = h.of('chips').at(-1)!.budget!;
+    assert.equal(budget.model, 'local/small');
+    assert.ok(budget.tokens > budget.limit, JSON.stringify(budget));
+    h.controller.handleMessage({ type: 'addContext', kind: 'open' });
+    await tick();
+    await h.controller.send('summarise');
+    const items = h.chats()[0]!.contextItems!;
+    const sent = items.reduce((n, i) => n + Math.ceil(i.text.length / 4), 0);
+    assert.ok(sent <= budget.limit, `${sent} tokens sent, limit ${budget.limit}`);
+    assert.match(items[0]!.text, /trimmed to fit the context window/);
+    assert.equal(items.length, 1, 'the chip after the cut one is left out');
+    const user = h.controller.conversation[0]!;
+    assert.ok(user.role === 'user');
+    assert.match(user.notice ?? '', /local\/small's window.*@file a\.ts cut to .* tokens; left out: @file b\.ts/);
   });
 
   it('sends the picked model; Auto sends none', async () => {
@@ -291,7 +390,7 @@ describe('chat controller', () => {
     const [first, second] = h.chats();
     assert.equal(second!.hint, 'stronger');
     assert.deepEqual(second!.messages, first!.messages);
-    assert.deepEqual(second!.context, first!.context);
+    assert.deepEqual(second!.contextItems, first!.contextItems);
     assert.deepEqual(h.of('removeTurns').at(-1), { type: 'removeTurns', ids: [firstAnswer] });
     assert.equal(h.controller.conversation.length, 2);
     assert.equal(h.lastAnswer().model, 'anthropic/claude');
@@ -303,8 +402,9 @@ describe('chat controller', () => {
     const memento = new Memento();
     const h = new Harness(async () => result('remembered'), memento);
     h.controller.selectModel('local/qwen');
-    h.controller.editorContextChanged('k', { label: 'app.py:2-3' });
+    h.controller.editorContextChanged('k', editorChip());
     await h.controller.send('remember me');
+    assert.ok(!JSON.stringify([...memento.data.values()]).includes('b\\nc'), 'history keeps no chip content');
     await h.controller.flush();
     const reloaded = new Harness(async () => result('x'), memento);
     assert.deepEqual(
@@ -317,9 +417,13 @@ describe('chat controller', () => {
     const init = reloaded.of('init')[0]!;
     assert.equal(init.turns.length, 2);
     assert.equal(init.selectedModel, 'local/qwen');
-    // Retry after a reload still sends the stored context.
+    // Retry after a reload reads the stored chips again and sends them.
     await reloaded.controller.retry('stronger');
-    assert.ok(reloaded.chats()[0]!.context?.uri);
+    assert.deepEqual(
+      reloaded.resolved.map((refs) => refs.map((r) => r.label)),
+      [['app.py:2-3']],
+    );
+    assert.equal(reloaded.chats()[0]!.contextItems?.[0]?.text, 'again');
     reloaded.controller.handleMessage({ type: 'newChat' });
     await reloaded.controller.flush();
     assert.equal(reloaded.controller.conversation.length, 0);
@@ -411,12 +515,15 @@ describe('chat controller', () => {
     const ctx = {
       uri: 'file:///src/lib%20x.ts',
       languageId: 'typescript',
+      text: Array.from({ length: 12 }, (_, i) => `line ${i}`).join('\n'),
       selection: { start: { line: 4, character: 0 }, end: { line: 9, character: 0 } },
     };
     await h.controller.send('Explain', ctx);
-    assert.deepEqual(h.chats()[0]!.context, ctx);
+    const [item] = h.chats()[0]!.contextItems!;
+    assert.equal(item!.uri, ctx.uri);
+    assert.equal(item!.text, 'line 4\nline 5\nline 6\nline 7\nline 8\n');
     const u = h.controller.conversation[0]!;
-    assert.equal(u.role === 'user' && u.context?.label, 'lib x.ts:5-9');
+    assert.deepEqual(u.role === 'user' && u.chips?.map((c) => c.label), ['lib x.ts:5-9']);
     assert.equal(contextLabel({ text: 'x' }), 'code');
   });
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { Turn } from '../../shared/webview-protocol';
+import type { ChipRef, Turn } from '../../shared/webview-protocol';
 import {
   MAX_CONTEXT_CHARS,
   buildAttachedContext,
@@ -33,19 +33,28 @@ const a = (id: string, text = 'a', status: 'done' | 'streaming' = 'done'): Turn 
 });
 
 describe('chat history store', () => {
-  it('round-trips turns, the last context and the model pick', async () => {
+  it('round-trips turns, the last chips (references, not contents) and the model pick', async () => {
     const m = new FakeMemento();
     const store = new HistoryStore(m);
     assert.deepEqual(store.load(), { turns: [], selectedModel: null });
-    const lastContext = { uri: 'file:///a.py', languageId: 'python', text: 'x = 1' };
-    await store.save({ turns: [u('1'), a('2')], selectedModel: 'local/qwen', lastContext });
+    const lastChips: ChipRef[] = [
+      { id: 'c1', kind: 'file', label: '@file a.py', tokens: 3, uris: ['file:///a.py'] },
+      { id: 'c2', kind: 'codebase', label: '@codebase parse (2)', tokens: 90, query: 'parse dates' },
+    ];
+    const chips = [{ id: 'c1', kind: 'file' as const, label: '@file a.py', tokens: 3, uris: ['file:///a.py'] }];
+    const asked: Turn = { id: '1', role: 'user', text: 'q', chips };
+    await store.save({ turns: [asked, a('2')], selectedModel: 'local/qwen', lastChips });
     const again = new HistoryStore(m).load();
     assert.deepEqual(
       again.turns.map((t) => t.id),
       ['1', '2'],
     );
     assert.equal(again.selectedModel, 'local/qwen');
-    assert.deepEqual(again.lastContext, lastContext);
+    assert.deepEqual(again.lastChips, lastChips);
+    assert.deepEqual(again.turns[0]!.role === 'user' && again.turns[0]!.chips, chips);
+    // What is stored has no room for content: a chip with text is not a chip.
+    m.data.set(HISTORY_KEY, { version: 1, turns: [], selectedModel: null, lastChips: [{ ...lastChips[0], text: 1 }] });
+    assert.deepEqual(new HistoryStore(m).load().lastChips?.[0], lastChips[0]);
   });
 
   it('marks an answer that was streaming at reload as interrupted', async () => {
@@ -85,11 +94,20 @@ describe('chat history store', () => {
     const turns: Turn[] = [];
     for (let i = 0; i < 50; i++) turns.push(u(`u${i}`, 'q'.repeat(100)), a(`a${i}`, 'x'.repeat(900)));
     turns.push(u('big', 'y'.repeat(50_000)));
-    await store.save({ turns, selectedModel: null, lastContext: { text: 'z'.repeat(100_000) } });
+    const lastChips = Array.from(
+      { length: 200 },
+      (_, i): ChipRef => ({
+        id: `c${i}`,
+        kind: 'file',
+        label: `@file ${'z'.repeat(400)}`,
+        tokens: 1,
+      }),
+    );
+    await store.save({ turns, selectedModel: null, lastChips });
     const raw = JSON.stringify(m.data.get(HISTORY_KEY));
     assert.ok(raw.length <= 20_000, `stored ${raw.length} chars`);
     const loaded = store.load();
-    assert.equal(loaded.lastContext, undefined, 'an oversized context is not stored');
+    assert.equal(loaded.lastChips, undefined, 'oversized chip references are not stored');
     assert.match(loaded.turns.at(-1)!.text, /truncated in history/);
   });
 
@@ -98,7 +116,7 @@ describe('chat history store', () => {
     const store = new HistoryStore(m);
     await store.save({ turns: [u('1')], selectedModel: 'm' });
     await store.clear('m');
-    assert.deepEqual(store.load(), { turns: [], selectedModel: 'm', lastContext: undefined });
+    assert.deepEqual(store.load(), { turns: [], selectedModel: 'm' });
   });
 });
 

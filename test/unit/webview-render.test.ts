@@ -164,7 +164,7 @@ describe('webview app (jsdom)', () => {
   });
 
   it('streams an answer, shows Stop while streaming, Escape stops', () => {
-    deliver({ type: 'init', turns: [], models: [], selectedModel: null, context: null, streaming: false });
+    deliver({ type: 'init', turns: [], models: [], selectedModel: null, chips: [], streaming: false });
     deliver({ type: 'turn', turn: user });
     deliver({ type: 'turn', turn: answer });
     deliver({ type: 'streaming', streaming: true });
@@ -184,7 +184,7 @@ describe('webview app (jsdom)', () => {
   });
 
   it('shows the model, route summary (expandable), usage and code block actions', () => {
-    deliver({ type: 'init', turns: [user, done], models: [], selectedModel: null, context: null, streaming: false });
+    deliver({ type: 'init', turns: [user, done], models: [], selectedModel: null, chips: [], streaming: false });
     const meta = doc().querySelector('.gb-answer-meta')!;
     assert.match(meta.textContent!, /anthropic\/claude-x/);
     assert.match(meta.textContent!, /multi-file reasoning → tier 2/);
@@ -198,7 +198,7 @@ describe('webview app (jsdom)', () => {
     assert.deepEqual(posted.at(-1), { type: 'copyCode', code: 'print("hi")' });
     button('Insert at Cursor')!.click();
     assert.deepEqual(posted.at(-1), { type: 'insertCode', code: 'print("hi")' });
-    button('Apply to Selection')!.click();
+    button('Apply')!.click();
     assert.deepEqual(posted.at(-1), { type: 'applyCode', code: 'print("hi")', language: 'python' });
     button('Retry with a stronger model')!.click();
     assert.deepEqual(posted.at(-1), { type: 'retryStronger' });
@@ -213,7 +213,7 @@ describe('webview app (jsdom)', () => {
       model: 'openai/x',
       error: { message: 'socket hang up', code: -32009 },
     };
-    deliver({ type: 'init', turns: [user, cut], models: [], selectedModel: null, context: null, streaming: false });
+    deliver({ type: 'init', turns: [user, cut], models: [], selectedModel: null, chips: [], streaming: false });
     const box = doc().querySelector('[data-id="a1"]')!;
     assert.match(box.querySelector('.gb-answer-body')!.textContent!, /partial answ/);
     assert.match(box.querySelector('.gb-answer-status')!.textContent!, /interrupted — retry/);
@@ -243,13 +243,80 @@ describe('webview app (jsdom)', () => {
     assert.deepEqual(posted.at(-1), { type: 'selectModel', model: 'local/qwen' });
   });
 
-  it('context chip with a remove button', () => {
-    deliver({ type: 'context', context: { label: 'app.py:10-24', detail: 'src/app.py' } });
-    assert.equal(doc().querySelector('.gb-chip-label')?.textContent, 'app.py:10-24');
-    (doc().querySelector('button[aria-label="Remove context"]') as HTMLButtonElement).click();
-    assert.deepEqual(posted.at(-1), { type: 'removeContext' });
-    deliver({ type: 'context', context: null });
+  it('chips with their size and a remove button, the budget, and a notice', () => {
+    deliver({
+      type: 'chips',
+      chips: [
+        { id: 'editor', kind: 'editor', label: 'app.py:10-24', detail: 'src/app.py', tokens: 120 },
+        { id: 'c2', kind: 'codebase', label: '@codebase parse dates (3)', tokens: 2400 },
+      ],
+      budget: { tokens: 2520, limit: 2000, model: 'local/small' },
+      notice: 'No problems in the workspace right now.',
+    });
+    const labels = Array.from(doc().querySelectorAll('.gb-chip-label')).map((e) => e.textContent);
+    assert.deepEqual(labels, ['app.py:10-24', '@codebase parse dates (3)']);
+    assert.deepEqual(
+      Array.from(doc().querySelectorAll('.gb-chip-tokens')).map((e) => e.textContent),
+      ['120', '2.4k'],
+    );
+    assert.match(
+      doc().querySelector('.gb-budget.gb-over')!.textContent!,
+      /2\.5k of 2\.0k tokens for local\/small.*trimmed/,
+    );
+    assert.match(doc().querySelector('.gb-notice')!.textContent!, /No problems/);
+    (doc().querySelector('button[aria-label="Remove @codebase parse dates (3)"]') as HTMLButtonElement).click();
+    assert.deepEqual(posted.at(-1), { type: 'removeChip', id: 'c2' });
+    deliver({ type: 'chips', chips: [] });
     assert.equal(doc().querySelector('.gb-chip'), null);
+    // A sent turn lists its chips (references) and the trimming notice.
+    deliver({
+      type: 'turn',
+      turn: {
+        id: 'u9',
+        role: 'user',
+        text: 'why?',
+        chips: [{ id: 'c2', kind: 'codebase', label: '@codebase parse dates (3)', tokens: 2400 }],
+        notice: 'Context trimmed to fit local/small',
+      },
+    });
+    const turn = doc().querySelector('[data-id="u9"]')!;
+    assert.match(turn.textContent!, /@codebase parse dates \(3\) · 2\.4k/);
+    assert.match(turn.querySelector('.gb-user-notice')!.textContent!, /trimmed/);
+  });
+
+  it('typing @ opens the mention menu; Enter picks a kind, which leaves the text and asks for the chip', () => {
+    const ta = input();
+    const menu = () => doc().querySelector('.gb-mentions') as HTMLElement;
+    const type = (text: string) => {
+      ta.value = text;
+      ta.setSelectionRange(text.length, text.length);
+      ta.dispatchEvent(new dom.window.Event('input'));
+    };
+    type('where are dates parsed? @');
+    assert.equal(menu().hidden, false);
+    assert.equal(menu().querySelectorAll('[role="option"]').length, 7);
+    type('where are dates parsed? @co');
+    assert.deepEqual(
+      Array.from(menu().querySelectorAll('.gb-mention-kind')).map((e) => e.textContent),
+      ['@codebase'],
+    );
+    key(ta, 'Enter');
+    assert.equal(menu().hidden, true);
+    assert.equal(ta.value, 'where are dates parsed? ');
+    assert.deepEqual(posted.at(-1), { type: 'addContext', kind: 'codebase', draft: 'where are dates parsed? ' });
+    assert.equal(posted.filter((m) => m.type === 'send').length, 0, 'Enter picked, it did not send');
+    // Routing hints are not kinds: the menu closes and Enter sends.
+    type('explain @best');
+    assert.equal(menu().hidden, true);
+    key(ta, 'Enter');
+    assert.deepEqual(posted.at(-1), { type: 'send', text: 'explain @best' });
+    // The @ button opens it too; arrows move, Escape closes.
+    button('@')!.click();
+    assert.equal(menu().hidden, false);
+    key(ta, 'ArrowDown');
+    assert.equal(menu().querySelector('.gb-active .gb-mention-kind')!.textContent, '@selection');
+    key(ta, 'Escape');
+    assert.equal(menu().hidden, true);
   });
 
   it('drops invalid messages and never renders injected HTML', () => {
@@ -269,7 +336,7 @@ describe('webview app (jsdom)', () => {
   });
 
   it('a retry replaces the last answer', () => {
-    deliver({ type: 'init', turns: [user, done], models: [], selectedModel: null, context: null, streaming: false });
+    deliver({ type: 'init', turns: [user, done], models: [], selectedModel: null, chips: [], streaming: false });
     deliver({ type: 'removeTurns', ids: ['a1'] });
     assert.equal(doc().querySelector('[data-id="a1"]'), null);
     deliver({ type: 'turn', turn: { ...user, hint: 'stronger' } });
