@@ -21,6 +21,7 @@ import {
   terminalChip,
   type TerminalRun,
 } from './chips';
+import { fuzzyFilter } from '../core/fuzzy';
 import { TerminalWatch } from './terminal-watch';
 
 /** The most files the @file picker lists (the Quick Pick filters them as the user types). */
@@ -106,18 +107,33 @@ export class ChipSources implements vscode.Disposable {
 
   private async pickFile(): Promise<ResolvedChip | undefined> {
     const uris = await vscode.workspace.findFiles('**/*', undefined, MAX_PICK_FILES);
-    const items = uris
-      .map((uri) => {
-        const rel = vscode.workspace.asRelativePath(uri, false);
-        const slash = rel.lastIndexOf('/');
-        return { label: rel.slice(slash + 1), description: slash > 0 ? rel.slice(0, slash) : '', uri };
-      })
-      .sort((a, b) => a.label.localeCompare(b.label));
-    const picked = await vscode.window.showQuickPick(items, {
-      title: 'Gearbox: @file — attach a file to the chat',
-      placeHolder: 'Type to search the workspace (fuzzy)',
-      matchOnDescription: true,
+    const files = uris
+      .map((uri) => ({ uri, rel: vscode.workspace.asRelativePath(uri, false) }))
+      .sort((a, b) => a.rel.localeCompare(b.rel));
+    type Item = vscode.QuickPickItem & { uri: vscode.Uri };
+    const qp = vscode.window.createQuickPick<Item>();
+    qp.title = 'Gearbox: @file — attach a file to the chat';
+    qp.placeholder = 'Type to search the workspace (fuzzy: "blng" finds billing.py)';
+    // Ranked by our fuzzy match (Quick Pick's own filter wants contiguous text): shown as ranked.
+    const show = (query: string) => {
+      qp.items = fuzzyFilter(files, query, (f) => f.rel).map((f): Item => {
+        const slash = f.rel.lastIndexOf('/');
+        return {
+          label: f.rel.slice(slash + 1),
+          description: slash > 0 ? f.rel.slice(0, slash) : '',
+          uri: f.uri,
+          alwaysShow: true,
+        };
+      });
+    };
+    const picked = await new Promise<Item | undefined>((resolve) => {
+      qp.onDidChangeValue(show);
+      qp.onDidAccept(() => resolve(qp.selectedItems[0] ?? qp.activeItems[0]));
+      qp.onDidHide(() => resolve(undefined));
+      show('');
+      qp.show();
     });
+    qp.dispose();
     if (!picked) return undefined;
     return fileChip(this.id(), await readFile(picked.uri));
   }

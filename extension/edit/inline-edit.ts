@@ -159,6 +159,9 @@ export class InlineEdits implements vscode.Disposable {
   }
 
   private begin(editor: vscode.TextEditor, region: EditRegion, title: string): InlineDiffSession {
+    // The selection's highlight would hide the diff's colours: the cursor goes to the region's start.
+    const start = new vscode.Position(region.startLine, 0);
+    editor.selection = new vscode.Selection(start, start);
     const session = new InlineDiffSession(
       editor,
       region,

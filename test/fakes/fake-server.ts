@@ -35,6 +35,8 @@ export type Script =
       stallAfter?: number;
       /** Tool calls the answer makes after its text (each in the provider's own wire form). */
       toolCalls?: FakeToolCall[];
+      /** Hold the stream after `after` text chunks until `until` resolves (to look at a half-streamed answer). */
+      hold?: { after: number; until: Promise<unknown> };
     }
   | {
       kind: 'error';
@@ -267,6 +269,7 @@ export async function startFakeServer(format: WireFormat, opts: FakeServerOption
     for (let i = 0; i < pieces.length; i++) {
       if (script.cutAfter !== undefined && sent >= script.cutAfter) return cut();
       if (script.stallAfter !== undefined && sent >= script.stallAfter) return;
+      if (script.hold && sent === script.hold.after) await script.hold.until;
       await pause(script.delayMs ?? opts.delayMs ?? 0);
       if (res.destroyed) return;
       await write(frames.chunk(pieces[i] ?? '', i, i === pieces.length - 1));

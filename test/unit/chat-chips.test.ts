@@ -14,6 +14,7 @@ import {
 } from '../../extension/chat/chips';
 import { MAX_CONTEXT_CHARS } from '../../extension/chat/context';
 import { editRegion } from '../../extension/core/edit-region';
+import { fuzzyFilter, fuzzyScore } from '../../extension/core/fuzzy';
 
 const f = (path: string, text: string) => ({ uri: `file:///ws/${path}`, path, text, languageId: 'typescript' });
 const r = (sl: number, sc: number, el: number, ec: number) => ({
@@ -189,5 +190,30 @@ describe('inline edit region', () => {
       requestRange: r(3, 7, 3, 7),
       keep: ['x = a()'],
     });
+  });
+});
+
+describe('@file fuzzy matching', () => {
+  const paths = [
+    'src/billing.py',
+    'src/bill_utils/__init__.py',
+    'docs/building.md',
+    'tests/test_billing.py',
+    'README.md',
+  ];
+
+  it('matches the query as a subsequence, typos of omission included, file names first', () => {
+    assert.deepEqual(fuzzyFilter(paths, 'billng', (p) => p).slice(0, 2), ['src/billing.py', 'tests/test_billing.py']);
+    assert.equal(fuzzyScore('xyz', 'src/billing.py'), undefined);
+    assert.deepEqual(
+      fuzzyFilter(paths, 'rdme', (p) => p),
+      ['README.md'],
+    );
+    assert.equal(fuzzyFilter(paths, '', (p) => p).length, paths.length);
+  });
+
+  it('word starts and runs score higher than scattered letters', () => {
+    assert.ok(fuzzyScore('tb', 'tests/test_billing.py')! > fuzzyScore('tb', 'src/attributes.py')!);
+    assert.ok(fuzzyScore('bil', 'src/billing.py')! > fuzzyScore('bil', 'docs/bigfile.md')!);
   });
 });

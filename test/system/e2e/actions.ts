@@ -239,6 +239,18 @@ export const ChatActions = {
     return frame;
   },
 
+  /** Types "@" and the start of a kind into the composer and picks it from the @ menu with Enter. */
+  async mention(e2e: CodeServerE2E, kind: string): Promise<void> {
+    const chat = ChatSelectors.frame(e2e.page);
+    const input = ChatSelectors.input(chat);
+    await input.click();
+    await input.press('End');
+    await input.pressSequentially(`@${kind.slice(0, 3)}`, { delay: 30 });
+    await ChatSelectors.mentionOption(chat, kind).waitFor({ state: 'visible', timeout: 10_000 });
+    await e2e.screenshot(`mention-${kind}`);
+    await input.press('Enter');
+  },
+
   /** Types a message into the chat's composer and clicks Send. */
   async ask(e2e: CodeServerE2E, text: string): Promise<void> {
     const chat = ChatSelectors.frame(e2e.page);

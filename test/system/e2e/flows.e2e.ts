@@ -171,7 +171,7 @@ describe('flow 3: refactor from the editor context menu', function () {
     workspaceSettings: { 'gearbox.models.refactor': MODELS.fakeLarge },
   });
 
-  it('select → right-click → Gearbox → Simplify → diff → Accept → file changed → Undo restores', async () => {
+  it('select → right-click → Gearbox → Simplify → inline diff → Accept → file changed → Undo restores', async () => {
     const e2e = cs.get();
     e2e.fake.setScript((body) =>
       JSON.stringify(body.messages).includes('Simplify')
@@ -197,15 +197,15 @@ describe('flow 3: refactor from the editor context menu', function () {
     await e2e.screenshot('context-menu');
     await simplify.click();
 
-    // The diff editor opens, with Accept / Reject (notification or modal buttons).
-    await WorkbenchSelectors.diffEditor(e2e.page).waitFor({ timeout: 60_000 });
-    const accept = WorkbenchSelectors.promptButton(e2e.page, /^Accept$/);
+    // The answer streams into an inline diff in the editor: Accept / Reject over the hunk.
+    const editor = EditorSelectors.active(e2e.page);
+    const accept = EditorSelectors.codeLens(editor, /^Accept$/);
     await accept.first().waitFor({ state: 'visible', timeout: 60_000 });
-    await e2e.screenshot('diff');
+    await e2e.screenshot('inline-diff');
     await accept.first().click();
-    await WorkbenchSelectors.diffEditor(e2e.page)
-      .waitFor({ state: 'detached', timeout: 15_000 })
-      .catch(() => undefined);
+    await EditorSelectors.codeLens(editor, /^(Accept|Reject)$/)
+      .first()
+      .waitFor({ state: 'detached', timeout: 15_000 });
     await WorkbenchSelectors.activeTab(e2e.page, 'logic.py').waitFor({ timeout: 15_000 });
     await e2e.screenshot('accepted');
     const changed = await EditorActions.saveAndRead(e2e, 'logic.py', SOURCE);

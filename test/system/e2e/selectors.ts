@@ -105,6 +105,11 @@ export const EditorSelectors = {
     editor.locator('.ghost-text-decoration, .ghost-text-decoration-preview, .ghost-text'),
   /** The ghost text's first decoration: visible while a suggestion shows. */
   ghostText: (editor: Locator): Locator => editor.locator('.ghost-text-decoration, .ghost-text').first(),
+  /** Code lenses of the editor (the inline diff's Accept / Reject), optionally only those whose text matches. */
+  codeLens: (editor: Locator, text?: RegExp): Locator => {
+    const lenses = editor.locator('.codelens-decoration a, .codelens-decoration span');
+    return text === undefined ? lenses : lenses.filter({ hasText: text });
+  },
 };
 
 /** The Gearbox chat webview (its contract: textarea[aria-label=Message], Send / Stop, .gb-answer and parts). */
@@ -123,6 +128,15 @@ export const ChatSelectors = {
   streamingAnswers: (chat: FrameLocator): Locator => chat.locator('.gb-answer.gb-status-streaming'),
   finishedAnswers: (chat: FrameLocator): Locator => chat.locator('.gb-answer:not(.gb-status-streaming)'),
   doneAnswers: (chat: FrameLocator): Locator => chat.locator('.gb-answer.gb-status-done'),
+  /** The @ menu of the input and its entries ("@file", ...). */
+  mentionMenu: (chat: FrameLocator): Locator => chat.locator('.gb-mentions'),
+  mentionOption: (chat: FrameLocator, kind: string): Locator =>
+    chat.locator('.gb-mentions [role="option"]').filter({ hasText: `@${kind}` }),
+  /** The chips above the input, optionally only those whose label matches. */
+  chips: (chat: FrameLocator, label?: RegExp): Locator => {
+    const chips = chat.locator('.gb-context-row .gb-chip');
+    return label === undefined ? chips : chips.filter({ hasText: label });
+  },
   /** Parts of one answer. */
   body: (answer: Locator): Locator => answer.locator('.gb-answer-body'),
   meta: (answer: Locator): Locator => answer.locator('.gb-answer-meta'),
