@@ -121,7 +121,9 @@ describe('chat context and inline edit (issue 14)', function () {
     assert.ok(sent.includes('def from_stamp(text):'), `the found function is in the prompt: ${sent}`);
   });
 
-  it('Ctrl+I: the answer streams into an inline diff; accept one hunk, reject the other; one Undo restores', async () => {
+  const inlineTitle =
+    'Ctrl+I: the answer streams into an inline diff; accept one hunk, reject the other; one Undo restores';
+  it(inlineTitle, async () => {
     const e2e = cs.get();
     // The answer holds after its first two lines until the flow has seen them in the editor.
     let release!: () => void;
