@@ -1,19 +1,8 @@
-// The chips row of the chat input: each chip with its kind, label and size in tokens, and × to remove
-// it; under them the total against the model's window (marked when it will be trimmed) and a notice
-// (a chip that could not be added, and why).
-import type { ChipKind, ChipRef, ContextBudget, WebviewToHost } from '../shared/webview-protocol';
+// The chips row of the chat input: each chip with its label (which names its kind), its size in
+// tokens and × to remove it; under them the total against the model's window (marked when it will be
+// trimmed) and a notice (a chip that could not be added, and why).
+import type { ChipRef, ContextBudget, WebviewToHost } from '../shared/webview-protocol';
 import type { Dom } from './dom';
-
-const ICONS: Record<ChipKind, string> = {
-  editor: '⌗',
-  file: '📄',
-  selection: '⌗',
-  open: '🗂',
-  problems: '⚠',
-  terminal: '›_',
-  symbol: 'ƒ',
-  codebase: '🔍',
-};
 
 /** "1.2k" tokens, as the chips show sizes. */
 export function tokensText(n: number): string {
@@ -37,7 +26,6 @@ export function renderChips(
     c.dataset.kind = chip.kind;
     if (chip.detail) c.title = chip.detail;
     c.append(
-      el('span', 'gb-chip-icon', ICONS[chip.kind]),
       el('span', 'gb-chip-label', chip.label),
       el('span', 'gb-chip-tokens', tokensText(chip.tokens)),
       button('×', 'gb-chip-remove', () => send({ type: 'removeChip', id: chip.id }), `Remove ${chip.label}`),

@@ -245,9 +245,11 @@ export const ChatActions = {
     const input = ChatSelectors.input(chat);
     await input.click();
     await input.press('End');
-    await input.pressSequentially(`@${kind.slice(0, 3)}`, { delay: 30 });
+    await input.pressSequentially('@', { delay: 30 });
     await ChatSelectors.mentionOption(chat, kind).waitFor({ state: 'visible', timeout: 10_000 });
     await e2e.screenshot(`mention-${kind}`);
+    await input.pressSequentially(kind.slice(0, 3), { delay: 30 });
+    await ChatSelectors.mentionMenu(chat).locator('[role="option"]').nth(1).waitFor({ state: 'detached' });
     await input.press('Enter');
   },
 
