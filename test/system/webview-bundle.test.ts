@@ -45,14 +45,14 @@ describe('webview bundle (built)', () => {
       ],
       models: [],
       selectedModel: null,
-      context: { label: 'app.py:10-24' },
+      chips: [{ id: 'editor', kind: 'editor', label: 'app.py:10-24', tokens: 40 }],
       streaming: false,
     });
     const doc = win.document as Document;
     assert.equal(doc.querySelector('img'), null);
     assert.match(doc.querySelector('.gb-answer-meta')!.textContent!, /local\/m.*easy → local/);
     assert.ok(doc.querySelector('.hljs-keyword'));
-    assert.ok(doc.querySelector('button[aria-label="Remove context"]'));
+    assert.ok(doc.querySelector('button[aria-label="Remove app.py:10-24"]'));
     dom.window.close();
   });
 });
