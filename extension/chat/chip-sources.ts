@@ -253,13 +253,19 @@ export class ChipSources implements vscode.Disposable {
 
   private async searchChip(id: string, query: string): Promise<ResolvedChip | undefined> {
     const found = await this.deps.client.request('gearbox/index/search', { query, k: CODEBASE_RESULTS });
-    return codebaseChip(id, query, found.results.map(toHit));
+    const multiRoot = found.folders.length > 1;
+    return codebaseChip(
+      id,
+      query,
+      found.results.map((h) => toHit(h, multiRoot)),
+    );
   }
 
   /** Builds the workspace's index the first time, with its progress in a notification. */
   private async ensureIndex(): Promise<void> {
-    const status = await this.deps.client.request('gearbox/index/status', {});
-    if (status.state === 'ready' || (status.builtAt && status.state !== 'none')) return;
+    const { folders } = await this.deps.client.request('gearbox/index/status', {});
+    // Each folder of a multi-root workspace has its own index; one never built means a build (of those).
+    if (folders.every((f) => f.builtAt !== null && f.state !== 'none')) return;
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Gearbox: indexing the workspace for @codebase' },
       async (progress) => {
@@ -279,8 +285,9 @@ export class ChipSources implements vscode.Disposable {
   }
 }
 
-function toHit(h: IndexSearchHit) {
-  return { uri: h.uri, path: h.path, range: h.range, snippet: h.snippet };
+/** A search hit for a chip; in a multi-root workspace its path starts with its folder's name. */
+function toHit(h: IndexSearchHit, multiRoot: boolean) {
+  return { uri: h.uri, path: multiRoot ? `${h.folder.name}/${h.path}` : h.path, range: h.range, snippet: h.snippet };
 }
 
 async function readFile(uri: vscode.Uri): Promise<FileText> {
