@@ -95,7 +95,7 @@ const thetaLocal = capabilityOf(catalog.find((m) => m.id === 'local/qwen2.5-code
 const thetaFrontier = capabilityOf(catalog.find((m) => m.id === 'openai/gpt-5')!).theta;
 const tasks = held.map((i) => {
   const b = trueB(i) + gauss();
-  return { est: difficultyToTheta(score(i)), pL: sig(thetaLocal - b), pF: sig(thetaFrontier - b) };
+  return { est: difficultyToTheta(score(i), i.task), pL: sig(thetaLocal - b), pF: sig(thetaFrontier - b) };
 });
 const qF = tasks.reduce((s, t) => s + t.pF, 0) / tasks.length;
 const qL = tasks.reduce((s, t) => s + t.pL, 0) / tasks.length;

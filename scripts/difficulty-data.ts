@@ -2,15 +2,20 @@
 // scripts/calibrate-difficulty.ts (fits on train only) and bench/routing-quality.ts (reports held-out).
 //
 // Committed, written by us: scripts/data/editor-prompts.jsonl (train), scripts/data/request-shapes.jsonl
-// (short function tasks vs long open-ended requests, train and held-out), scripts/data/contest-heldout.jsonl
-// (contest problems, held-out only). Public, read from outside the repo when present (never committed):
-// LeetCode statements (../shared/datasets, 20 % held out by a hash of the id), MBPP (train) and
-// HumanEval (held-out) under /work/.cache-data/difficulty or $GEARBOX_DIFFICULTY_DATA.
+// (short function tasks vs long open-ended requests, train and held-out), scripts/data/function-stubs.jsonl
+// (code-shaped function tasks, train and dev), scripts/data/contest-heldout.jsonl (contest problems,
+// held-out only). Public, read from outside the repo when present (never committed): LeetCode
+// statements (../shared/datasets, 20 % held out by a hash of the id), MBPP (train, as its one-sentence
+// text and again as code-shaped prompts, scripts/code-shaped.ts), LeetCodeDataset's other releases and
+// doocs/leetcode's problems (train: only problems the shared file does not hold, so none of its
+// held-out 20 %), and HumanEval (held-out), under /work/.cache-data/difficulty or
+// $GEARBOX_DIFFICULTY_DATA.
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import type { TaskKind } from '../shared/protocol';
+import { CODE_SHAPES, codeShapedPrompt } from './code-shaped';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The given shared/ folder: beside the checkout (CI, /work/main) or two up (a worktree under /work/wt). */
@@ -29,10 +34,16 @@ export interface Item {
   domain: Domain;
   /** Where it came from, for reports. */
   source: string;
+  /**
+   * The data set it belongs to, for weighting: a public set and the rows derived from it (LeetCode
+   * from three releases, MBPP as text and as code) weigh as one.
+   */
+  family: string;
   task: TaskKind;
   label: Label;
   prompt: string;
-  split: 'train' | 'heldout';
+  /** 'dev': ours, never fitted, compared between variants while developing; 'heldout': checked only at the end. */
+  split: 'train' | 'dev' | 'heldout';
 }
 
 export interface Loaded {
@@ -51,6 +62,90 @@ function jsonl(file: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+function gzJsonl(file: string): unknown[] {
+  return zlib
+    .gunzipSync(fs.readFileSync(file))
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as unknown);
+}
+
+/** A statement's first words, normalised: the same problem under another id is still the same problem. */
+function opening(statement: string): string {
+  return statement
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim()
+    .slice(0, 120);
+}
+
+/**
+ * The shared file's statements as word sets: a problem whose words overlap one of them by more than
+ * 80 % (Jaccard) is that problem reworded or renamed, and must not reach the training data.
+ */
+class WordSets {
+  private sets: Set<string>[] = [];
+  private byWord = new Map<string, number[]>();
+  add(text: string): void {
+    const words = wordSet(text);
+    const i = this.sets.push(words) - 1;
+    for (const w of words) {
+      const list = this.byWord.get(w);
+      if (list) list.push(i);
+      else this.byWord.set(w, [i]);
+    }
+  }
+  nearDuplicate(text: string): boolean {
+    const words = wordSet(text);
+    const shared = new Map<number, number>();
+    for (const w of words) for (const i of this.byWord.get(w) ?? []) shared.set(i, (shared.get(i) ?? 0) + 1);
+    for (const [i, n] of shared) if (n / (words.size + this.sets[i]!.size - n) > 0.8) return true;
+    return false;
+  }
+}
+
+function wordSet(statement: string): Set<string> {
+  return new Set(
+    statement
+      .split('Please complete the following')[0]!
+      .toLowerCase()
+      .match(/[a-z]+/g) ?? [],
+  );
+}
+
+/** A row of newfacade/LeetCodeDataset (its releases differ in where difficulty and the text live). */
+interface LeetCodeDatasetRow {
+  task_id: string;
+  difficulty?: string;
+  meta?: { difficulty?: string };
+  query?: string;
+  problem_description?: string;
+  starter_code?: string;
+}
+
+const COMPLETE = '\u00a0\nPlease complete the following python code precisely:\n```python\n';
+
+/**
+ * The shared file's shape: the description without its examples and constraints, then the starter
+ * code. Later releases carry the full description and a longer query; they are cut to that shape.
+ */
+function leetcodeStatement(r: LeetCodeDatasetRow): string | undefined {
+  if (r.query?.includes('Please complete the following python code precisely')) return r.query;
+  let description = r.problem_description;
+  let starter = r.starter_code;
+  if (!description && r.query) {
+    const q = /### Question:\n([\s\S]*?)\n### Format:[\s\S]*?```python\n([\s\S]*?)```/.exec(r.query);
+    if (!q) return undefined;
+    description = q[1];
+    starter = q[2];
+  }
+  if (!description || !starter) return undefined;
+  const cut = description.search(/\n\s*Example 1:|\n\s*Constraints:/);
+  const text = (cut >= 0 ? description.slice(0, cut) : description).trimEnd();
+  return `${text}\n${COMPLETE}${starter.trimEnd()}\n\`\`\``;
+}
+
 /** FNV-1a of the id: a split that never changes when the file is reordered or grows. */
 function heldOutById(id: string, percent: number): boolean {
   let h = 0x811c9dc5;
@@ -67,6 +162,7 @@ export function loadAll(): Loaded {
     items.push({
       domain: 'editor',
       source: 'editor-prompts',
+      family: 'editor-prompts',
       task: r.task as TaskKind,
       label: LABELS[r.label as string]!,
       prompt: r.prompt as string,
@@ -76,6 +172,19 @@ export function loadAll(): Loaded {
     items.push({
       domain: r.kind === 'function' ? 'function' : 'open-request',
       source: 'request-shapes',
+      family: 'request-shapes',
+      task: 'chat',
+      label: LABELS[r.label as string]!,
+      prompt: r.prompt as string,
+      split: r.split as Item['split'],
+    });
+  // Function stubs as editors and benchmarks write them (signature, docstring or doc comment,
+  // examples), in several languages; written by us, not taken from any benchmark.
+  for (const r of jsonl(data('function-stubs.jsonl')))
+    items.push({
+      domain: 'function',
+      source: 'function-stubs',
+      family: 'function-stubs',
       task: 'chat',
       label: LABELS[r.label as string]!,
       prompt: r.prompt as string,
@@ -85,46 +194,102 @@ export function loadAll(): Loaded {
     items.push({
       domain: 'contest',
       source: 'contest-heldout',
+      family: 'contest-heldout',
       task: 'chat',
       label: LABELS[r.label as string]!,
       prompt: r.prompt as string,
       split: 'heldout',
     });
 
+  const sharedIds = new Set<string>();
+  const sharedOpenings = new Set<string>();
+  const sharedWords = new WordSets();
   if (fs.existsSync(LEETCODE_FILE)) {
-    const text = zlib.gunzipSync(fs.readFileSync(LEETCODE_FILE)).toString('utf8');
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      const r = JSON.parse(line) as { id: string; difficulty: string; statement: string };
+    for (const r of gzJsonl(LEETCODE_FILE) as { id: string; difficulty: string; statement: string }[]) {
+      sharedIds.add(r.id);
+      sharedOpenings.add(opening(r.statement));
+      sharedWords.add(r.statement);
       const label = LABELS[r.difficulty];
       if (label === undefined) continue;
       const split = heldOutById(r.id, 20) ? 'heldout' : 'train';
-      items.push({ domain: 'leetcode', source: 'leetcode', task: 'chat', label, prompt: r.statement, split });
+      items.push({
+        domain: 'leetcode',
+        source: 'leetcode',
+        family: 'leetcode',
+        task: 'chat',
+        label,
+        prompt: r.statement,
+        split,
+      });
     }
   } else missing.push(`LeetCode statements (${LEETCODE_FILE})`);
 
+  // Other LeetCode problems, train only: LeetCodeDataset's other releases, then doocs/leetcode's
+  // (scripts/prepare-leetcode-doocs.ts), each problem once, none the shared file holds (by id or by
+  // its opening words). Without the shared file there is no telling which problems its held-out
+  // split holds, so these are skipped too.
+  const extra = (source: string, id: string, label: Label | undefined, prompt: string | undefined) => {
+    if (!prompt || label === undefined || seen.has(id)) return;
+    seen.add(id);
+    if (sharedIds.has(id) || sharedOpenings.has(opening(prompt)) || sharedWords.nearDuplicate(prompt)) return;
+    items.push({ domain: 'leetcode', source, family: 'leetcode', task: 'chat', label, prompt, split: 'train' });
+  };
+  const seen = new Set<string>();
+  const lcd = path.join(PUBLIC_DIR, 'lcd');
+  if (fs.existsSync(lcd) && sharedIds.size) {
+    for (const f of fs.readdirSync(lcd).sort()) {
+      if (!f.endsWith('.jsonl.gz')) continue;
+      for (const r of gzJsonl(path.join(lcd, f)) as LeetCodeDatasetRow[]) {
+        // Two releases spell Medium "Meidum".
+        const label = { ...LABELS, Meidum: 1 as const }[r.difficulty ?? r.meta?.difficulty ?? ''];
+        extra('leetcode-extra', r.task_id, label, leetcodeStatement(r));
+      }
+    }
+  } else missing.push(`LeetCodeDataset releases (${lcd})`);
+  const doocs = path.join(PUBLIC_DIR, 'doocs-leetcode.jsonl');
+  if (fs.existsSync(doocs) && sharedIds.size)
+    for (const r of jsonl(doocs))
+      extra('leetcode-doocs', r.id as string, LABELS[r.difficulty as string], r.statement as string);
+  else missing.push(`doocs/leetcode statements (${doocs})`);
+
   const mbpp = path.join(PUBLIC_DIR, 'mbpp.jsonl');
   if (fs.existsSync(mbpp))
-    for (const r of jsonl(mbpp))
+    for (const r of jsonl(mbpp)) {
       items.push({
         domain: 'function',
         source: 'mbpp',
+        family: 'mbpp',
         task: 'chat',
         label: 0,
         prompt: r.text as string,
         split: 'train',
       });
+      const id = Number(r.task_id);
+      const shaped = codeShapedPrompt(
+        { text: r.text as string, code: r.code as string, tests: r.test_list as string[] },
+        CODE_SHAPES[id % CODE_SHAPES.length]!,
+        1 + (id % 3),
+      );
+      if (shaped)
+        items.push({
+          domain: 'function',
+          source: 'mbpp-code',
+          family: 'mbpp',
+          task: 'chat',
+          label: 0,
+          prompt: shaped,
+          split: 'train',
+        });
+    }
   else missing.push(`MBPP (${mbpp})`);
 
   const humaneval = path.join(PUBLIC_DIR, 'HumanEval.jsonl.gz');
   if (fs.existsSync(humaneval)) {
-    const text = zlib.gunzipSync(fs.readFileSync(humaneval)).toString('utf8');
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      const r = JSON.parse(line) as { prompt: string };
+    for (const r of gzJsonl(humaneval) as { prompt: string }[]) {
       items.push({
         domain: 'function',
         source: 'humaneval',
+        family: 'humaneval',
         task: 'chat',
         label: 0,
         prompt: r.prompt,

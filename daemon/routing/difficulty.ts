@@ -11,6 +11,7 @@
 // fitting (FEATURES[i].sign), so adding "race condition" or more code never lowers the score.
 import type { RouteReason, TaskKind } from '../../shared/protocol';
 import lexicon from './lexicon.json' with { type: 'json' };
+import { ASKS, scanRequest, type TermIndex } from './request-scan';
 import fitted from './weights.json' with { type: 'json' };
 
 export type Hint = 'local' | 'best' | 'stronger';
@@ -44,40 +45,12 @@ export function estimateTokens(text: string | undefined): number {
 }
 
 interface Lexicon {
-  asks: AskCategory[];
   languages: { hard: string[]; easy: string[] };
   code: { branchWords: string[]; keywords: string[] };
 }
 const LEXICON = lexicon as Lexicon;
 
-interface AskCategory {
-  feature: string;
-  /** +1: weight constrained >= 0 (a hard ask); -1: constrained <= 0 (an easy ask). */
-  sign: 1 | -1;
-  detail: string;
-  /**
-   * Word stems: a word matches when it starts with one ("optimis" covers optimise/optimisation).
-   * A trailing `$` means the whole word (or its plural), so "race$" is not "racer" or "racetrack".
-   */
-  stems: string[];
-}
-
-// What the request asks for (lexicon.json). Each category counts once, so repeating a word does
-// not stack; easy and hard categories add independently, so adding a hard ask never lowers the score.
-const ASKS: AskCategory[] = LEXICON.asks;
 const N_ASKS = ASKS.length;
-
-// First-character index of stems, so each word is compared against a handful of stems at most.
-const STEMS_BY_FIRST = new Map<string, { stem: string; whole: boolean; cat: number }[]>();
-ASKS.forEach((c, cat) => {
-  for (const raw of c.stems) {
-    const whole = raw.endsWith('$');
-    const stem = whole ? raw.slice(0, -1) : raw;
-    let list = STEMS_BY_FIRST.get(stem[0]!);
-    if (!list) STEMS_BY_FIRST.set(stem[0]!, (list = []));
-    list.push({ stem, whole, cat });
-  }
-});
 
 /** Languages where the same request tends to be harder (manual memory, type-level or hardware code). */
 const HARD_LANGUAGES = new Set(LEXICON.languages.hard);
@@ -160,26 +133,47 @@ const SIGNATURE = new RegExp(
     '\\)\\s*(?:->|:)\\s*[A-Za-z[]',
   ].join('|'),
 );
-/** Worked examples: doctest prompts, `f(x) == y`, `f(x) -> y`, "e.g.", "Example:". */
-const EXAMPLES = />>>|\)\s{0,3}(?:==|->|=>|returns?)\s|\be\.g\.|\bexample:|\bfor example\b/i;
-/** 10^5, 10^9 + 7, 2 * 10^5, 1e5 and up. */
-const LARGE_LIMITS = /\b10\s?\^\s?(?:[5-9]|1\d)\b|\b\de(?:[5-9]|1\d)\b|\bmodulo\b/i;
+/** Worked examples: doctests, `f(x) == y`, `f(x) -> y`, `f(x) ➞ y`, "e.g.", "Example:", "Examples:", "Example 1:". */
+const EXAMPLES = />>>|\)\s{0,3}(?:==|->|=>|➞|→|returns?)\s|\be\.g\.|\bexamples?(?:\s\d{1,2})?:|\bfor example\b/i;
+/**
+ * Contest-size limits: 10^5, 10^9 + 7, 2 * 10^5, 1e5 and up, "modulo"; also as they read when
+ * copied from a web page that set the exponent as a superscript ("109 + 7", "<= 105").
+ */
+const LARGE_LIMITS = new RegExp(
+  [
+    '\\b10\\s?\\^\\s?(?:[5-9]|1\\d)\\b',
+    '\\b\\de(?:[5-9]|1\\d)\\b',
+    '\\bmodulo\\b',
+    '\\b109\\s?\\+\\s?7\\b',
+    '<=?\\s?(?:\\d\\s?\\*\\s?)?10[5-9]\\b',
+  ].join('|'),
+  'i',
+);
 
 export interface Features {
   /** One value per FEATURES entry, in that order. */
   x: Float64Array;
+  /** Indices of the learned vocabulary terms the request's prose uses (into the table passed in). */
+  terms: number[];
   /** What the values were computed from, for the reasons' details. */
   info: { words: number; tokens: number; complexity?: Complexity; language?: string; depth: number; hint?: Hint };
 }
 
-/** The one feature extractor: the router and the calibration script both call it. */
-export function extractFeatures(input: DifficultyInput): Features {
+/**
+ * The one feature extractor: the router and the calibration script both call it. `terms` is the
+ * learned vocabulary (weights.json); the calibration passes the one it is fitting.
+ */
+export function extractFeatures(input: DifficultyInput, terms: TermIndex = TERM_INDEX): Features {
   const x = new Float64Array(FEATURES.length);
   let words = 0;
+  let termHits: number[] = [];
+  let codeTokens = 0;
   // A completion's prompt is the code before the cursor, not a request: words in it ask nothing.
   if (input.task !== 'completion') {
-    const scan = scanRequest(input.prompt);
+    const scan = scanRequest(input.prompt, terms);
     words = scan.words;
+    termHits = scan.terms;
+    codeTokens = Math.ceil(scan.codeChars / 4);
     x[I_PROMPT] = Math.min(PROMPT_LENGTH_CAP, Math.log2(1 + words / 8));
     let hard = 0;
     for (let i = 0; i < N_ASKS; i++) {
@@ -195,7 +189,8 @@ export function extractFeatures(input: DifficultyInput): Features {
     if (LARGE_LIMITS.test(text)) x[I_LIMITS] = 1;
   }
 
-  const selTokens = estimateTokens(input.selectionText);
+  // Code pasted into the request (a stub, a snippet) counts like a selection.
+  const selTokens = estimateTokens(input.selectionText) + codeTokens;
   const tokens = input.task === 'completion' ? estimateTokens(input.prompt) + selTokens : selTokens;
   // Log-scaled: going from 100 to 1k tokens matters much more than 10k to 11k.
   x[I_SIZE] =
@@ -216,7 +211,7 @@ export function extractFeatures(input: DifficultyInput): Features {
   const depth = Math.max(0, Math.floor(input.conversationDepth ?? 0));
   x[I_CONV] = Math.min(6.667, depth);
   const hint = input.hint ?? hintInText(input.prompt);
-  return { x, info: { words, tokens, complexity: c, language: lang, depth, hint } };
+  return { x, terms: termHits, info: { words, tokens, complexity: c, language: lang, depth, hint } };
 }
 
 // ---------- weights ----------
@@ -224,19 +219,50 @@ export function extractFeatures(input: DifficultyInput): Features {
 interface WeightsFile {
   intercept: { chat: number; refactor: number };
   weights: Record<string, number>;
-  /** The score's logit → task difficulty b on the capability scale (capabilities.json): b = intercept + slope·logit. */
-  theta: { intercept: number; slope: number; min: number; max: number };
+  /**
+   * Learned vocabulary: words (outside lexicon.json's asks) whose presence moves the logit, each
+   * with the sign it was selected with (>= 0: words of hard contest problems, <= 0: of easy ones).
+   */
+  terms?: Record<string, number>;
+  /** The score's logit → task difficulty b on the capability scale (capabilities.json). */
+  theta: ThetaMap;
 }
 const W = fitted as unknown as WeightsFile;
 
+/** The learned vocabulary: word → index, and each term's weight. */
+export const TERM_INDEX: TermIndex = new Map(Object.keys(W.terms ?? {}).map((t, i) => [t, i]));
+const TERM_NAMES = Object.keys(W.terms ?? {});
+const TERM_WEIGHTS = Float64Array.from(Object.values(W.terms ?? {}));
+/** Terms named in a reason's detail, most weighty first. */
+const TERMS_SHOWN = 4;
+
+/**
+ * How a score's logit becomes a task difficulty b on the capability scale: a line,
+ * b = intercept + slope·(logit − refactorShift for a refactor), clamped to [min, max]. The fit rates
+ * a refactor harder than a chat with the same words; our editor labels say the same label is as
+ * hard for both, so a refactor's logit is moved back before the line.
+ */
+export interface ThetaMap {
+  intercept: number;
+  slope: number;
+  refactorShift: number;
+  min: number;
+  max: number;
+}
+
+/** b for a logit under a map (the router's and the calibration's one evaluation). */
+export function thetaFromLogit(map: ThetaMap, logit: number, task: TaskKind): number {
+  const z = logit - (task === 'refactor' ? map.refactorShift : 0);
+  return Math.min(map.max, Math.max(map.min, map.intercept + map.slope * z));
+}
+
 /**
  * A difficulty score in [0, 1] as a task difficulty b on the capability scale, so that a model of
- * capability θ solves it with P = σ(θ − b). Linear in the score's logit; calibrated with the weights.
+ * capability θ solves it with P = σ(θ − b). Calibrated with the weights (weights.json `theta`).
  */
-export function difficultyToTheta(score: number): number {
+export function difficultyToTheta(score: number, task: TaskKind = 'chat'): number {
   const s = Math.min(0.999, Math.max(0.001, score));
-  const b = W.theta.intercept + W.theta.slope * Math.log(s / (1 - s));
-  return Math.min(W.theta.max, Math.max(W.theta.min, b));
+  return thetaFromLogit(W.theta, Math.log(s / (1 - s)), task);
 }
 
 /** Logit of a task before any feature: chat and refactor are fitted; a completion continues code the user is typing. */
@@ -306,6 +332,7 @@ export function estimateDifficulty(input: DifficultyInput): Difficulty {
     z += contribution;
     reasons.push({ feature: FEATURES[i]!.name, weight: round3(contribution), detail: detailFor(i, f, input.task) });
   }
+  z += termReasons(f.terms, reasons);
   let score = 1 / (1 + Math.exp(-z));
 
   const hint = f.info.hint;
@@ -345,6 +372,31 @@ export function estimateDifficulty(input: DifficultyInput): Difficulty {
   return { score: round3(score), reasons, escalation };
 }
 
+/**
+ * The learned vocabulary's contribution as (at most) two reasons, one for the words of hard problems
+ * and one for the words of easy ones, each naming its weightiest words. Returns the summed logit.
+ */
+function termReasons(hits: readonly number[], reasons: RouteReason[]): number {
+  if (!hits.length) return 0;
+  let total = 0;
+  for (const sign of [1, -1]) {
+    const mine = hits.filter((t) => Math.sign(TERM_WEIGHTS[t]!) === sign);
+    if (!mine.length) continue;
+    const sum = mine.reduce((s, t) => s + TERM_WEIGHTS[t]!, 0);
+    total += sum;
+    const shown = [...mine]
+      .sort((a, b) => Math.abs(TERM_WEIGHTS[b]!) - Math.abs(TERM_WEIGHTS[a]!))
+      .slice(0, TERMS_SHOWN);
+    const words = shown.map((t) => TERM_NAMES[t]).join(', ') + (mine.length > TERMS_SHOWN ? ', …' : '');
+    reasons.push({
+      feature: sign > 0 ? 'vocabulary:hard' : 'vocabulary:easy',
+      weight: round3(sum),
+      detail: `${sign > 0 ? 'words of hard problems' : 'words of easy problems'}: ${words}`,
+    });
+  }
+  return total;
+}
+
 /** `@best` wins over `@local` when both are typed: a user asking for quality rarely wants less. */
 export function hintInText(text: string): Hint | undefined {
   if (!text.includes('@')) return undefined;
@@ -352,68 +404,6 @@ export function hintInText(text: string): Hint | undefined {
   if (/(^|\s)@local\b/.test(text)) return 'local';
   if (/(^|\s)@stronger\b/.test(text)) return 'stronger';
   return undefined;
-}
-
-/**
- * Which ask categories the text hits, and how many words it has. One pass over words (letters,
- * digits, hyphens, underscores; "what does" and "what is" are joined so they can be matched as
- * stems); no backtracking regex.
- */
-function scanRequest(text: string): { hits: boolean[]; words: number; requirements: number } {
-  const hits = new Array<boolean>(N_ASKS).fill(false);
-  const lower = text.toLowerCase();
-  let start = -1;
-  let prev = '';
-  let words = 0;
-  // Sentence ends, list items and the words that add one more demand; the first sentence is the ask itself.
-  let requirements = -1;
-  let lineStart = true;
-  for (let i = 0; i <= lower.length; i++) {
-    const ch = i < lower.length ? lower.charCodeAt(i) : 32;
-    if (ch === 10) lineStart = true;
-    else if (lineStart && ch !== 32 && ch !== 9) {
-      lineStart = false;
-      // "- item", "* item", "1. item" at a line start
-      if (ch === 45 || ch === 42 || (ch >= 48 && ch <= 57 && lower.charCodeAt(i + 1) === 46)) requirements++;
-    }
-    if ((ch === 46 || ch === 63 || ch === 33) && words > 0) {
-      const next = lower.charCodeAt(i + 1);
-      if (i + 1 >= lower.length || next === 32 || next === 10) requirements++;
-    } else if (ch === 44 || ch === 59) requirements += 0.5;
-    const wordChar = (ch >= 97 && ch <= 122) || (ch >= 48 && ch <= 57) || ch === 45 || ch === 95;
-    if (wordChar) {
-      if (start < 0) start = i;
-      continue;
-    }
-    if (start < 0) continue;
-    const word = lower.slice(start, i);
-    start = -1;
-    words++;
-    if (REQUIREMENT_WORDS.has(word)) requirements++;
-    matchWord(word, hits);
-    if (prev === 'what' && (word === 'does' || word === 'is')) matchWord(`what-${word}`, hits);
-    // "race condition" also as "race-condition", "exactly once"
-    else if (prev.length > 1) matchOne(`${prev}-${word}`, hits);
-    prev = word;
-  }
-  return { hits, words, requirements: Math.max(0, requirements) };
-}
-
-const REQUIREMENT_WORDS = new Set(['should', 'must', 'also', 'needs', 'need', 'want', 'support', 'supports', 'handle']);
-
-function matchWord(word: string, hits: boolean[]): void {
-  matchOne(word, hits);
-  // "race-condition", "thread-safe": the parts count too.
-  if (word.includes('-')) for (const part of word.split('-')) if (part) matchOne(part, hits);
-}
-
-function matchOne(word: string, hits: boolean[]): void {
-  const list = STEMS_BY_FIRST.get(word[0]!);
-  if (!list) return;
-  for (const { stem, whole, cat } of list) {
-    if (hits[cat]) continue;
-    if (whole ? word === stem || word === `${stem}s` : word.startsWith(stem)) hits[cat] = true;
-  }
 }
 
 export interface Complexity {

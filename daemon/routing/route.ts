@@ -106,8 +106,8 @@ const EXPECTED_OUTPUT: Record<TaskKind, number> = { completion: 48, chat: 600, r
  * The lowest tier whose fallback capability meets the target at this difficulty (3 when none does):
  * what "needs tier N" means now that models are chosen by expected success, not by tier.
  */
-export function requiredTierFor(difficulty: number, quality = 5, escalation = 0): number {
-  return tierForTheta(difficultyToTheta(difficulty) + escalation * ESCALATION_STEP, targetForQuality(quality));
+export function requiredTierFor(difficulty: number, quality = 5, escalation = 0, task: TaskKind = 'chat'): number {
+  return tierForTheta(difficultyToTheta(difficulty, task) + escalation * ESCALATION_STEP, targetForQuality(quality));
 }
 
 function tierForTheta(b: number, target: number): number {
@@ -160,7 +160,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   // Escalation (earlier failures, 'stronger'): each makes the request count as harder, on top of the score.
   const escalation =
     hint === 'hint:best' || hint === 'hint:local' ? 0 : Math.min(MAX_ESCALATION, difficulty.escalation);
-  const b = difficultyToTheta(difficulty.score) + escalation * ESCALATION_STEP;
+  const b = difficultyToTheta(difficulty.score, task) + escalation * ESCALATION_STEP;
   // @best asks for the strongest model: no target can be met, so the best available is taken.
   const target = targetForQuality(quality);
   const bar = hint === 'hint:best' ? 1.01 : target;

@@ -12,6 +12,7 @@ import {
   type DifficultyInput,
   type RouteInput,
 } from '../../daemon/routing';
+import { askSigns } from '../../daemon/routing/request-scan';
 import weightsFile from '../../daemon/routing/weights.json' with { type: 'json' };
 import { model } from '../helpers/catalog-models';
 
@@ -93,6 +94,13 @@ const decide = (
   RouteDecision.parse(d); // every decision must be valid on the wire
   return d;
 };
+
+/** ROC AUC of positives over negatives; ties count half. */
+function rankAuc(pos: number[], neg: number[]): number {
+  let wins = 0;
+  for (const p of pos) for (const n of neg) wins += p > n ? 1 : p === n ? 0.5 : 0;
+  return wins / (pos.length * neg.length);
+}
 
 describe('estimateDifficulty', () => {
   const score = (i: DifficultyInput) => estimateDifficulty(i).score;
@@ -250,11 +258,12 @@ describe('calibrated weights', () => {
     metrics: {
       leetcodeCvAucHardVsEasy: { mean: number } | null;
       editorCvAucHardVsEasy: { mean: number };
-      heldout: { contestHardVsEasy: number; functionVsOpenRequest: number };
     };
     theta: { intercept: number; slope: number; min: number; max: number };
     intercept: { chat: number; refactor: number };
     weights: Record<string, number>;
+    vocabularySize: number;
+    terms: Record<string, number>;
   };
 
   it('carries its provenance: k, train and held-out sizes, AUCs, the map onto the θ scale, date', () => {
@@ -262,16 +271,47 @@ describe('calibrated weights', () => {
     assert.ok(file.datasets.train['editor-prompts']!.n >= 150 && file.datasets.train['request-shapes']!.n >= 40);
     assert.ok(file.datasets.heldout['contest-heldout']!.n >= 40 && file.datasets.heldout['request-shapes']!.n >= 40);
     assert.match(file.createdAt, /^\d{4}-\d{2}-\d{2}$/);
-    // Better than chance on held-out data (the numbers themselves are in the file and the README).
+    // Better than chance when cross-validated (held-out numbers are bench/routing-quality.ts's, not the fit's).
     assert.ok((file.metrics.leetcodeCvAucHardVsEasy?.mean ?? 1) > 0.6);
     assert.ok(file.metrics.editorCvAucHardVsEasy.mean > 0.8);
-    assert.ok(file.metrics.heldout.contestHardVsEasy > 0.8 && file.metrics.heldout.functionVsOpenRequest > 0.8);
     // Harder-looking requests must map to harder tasks on the θ scale, within a bounded range.
     assert.ok(file.theta.slope > 0 && file.theta.min < file.theta.max);
+    // A bounded vocabulary: the file stays small enough to read and to ship.
+    assert.ok(Object.keys(file.terms).length <= file.vocabularySize);
     assert.ok(
-      fs.statSync(new URL('../../daemon/routing/weights.json', import.meta.url)).size < 8192,
+      fs.statSync(new URL('../../daemon/routing/weights.json', import.meta.url)).size < 16_384,
       'weights.json stays small',
     );
+  });
+
+  it('ranks our committed held-out sets above chance: contest Hard over Easy, open requests over functions', () => {
+    const rows = fs
+      .readFileSync(new URL('../../scripts/data/contest-heldout.jsonl', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { label: string; prompt: string });
+    const shapes = fs
+      .readFileSync(new URL('../../scripts/data/request-shapes.jsonl', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { split: string; kind: string; prompt: string })
+      .filter((r) => r.split === 'heldout');
+    const s = (prompt: string) => estimateDifficulty({ task: 'chat', prompt }).score;
+    const prompts = (rs: { prompt: string }[]) => rs.map((r) => s(r.prompt));
+    const hard = prompts(rows.filter((r) => r.label === 'hard'));
+    const easy = prompts(rows.filter((r) => r.label === 'easy'));
+    assert.ok(hard.length >= 20 && easy.length >= 20);
+    assert.ok(rankAuc(hard, easy) > 0.8);
+    const open = prompts(shapes.filter((r) => r.kind !== 'function'));
+    const fn = prompts(shapes.filter((r) => r.kind === 'function'));
+    assert.ok(open.length >= 20 && fn.length >= 20);
+    assert.ok(rankAuc(open, fn) > 0.8);
+  });
+
+  it('keeps the learned vocabulary from lowering a hard ask: no word of a hard category weighs below 0', () => {
+    assert.ok(Object.keys(file.terms).length > 0);
+    for (const [word, w] of Object.entries(file.terms))
+      if (askSigns(word).includes(1)) assert.ok(w >= 0, `${word}: ${w}`);
   });
 
   it('has a weight for every fitted feature, with the sign each feature is constrained to', () => {
@@ -372,7 +412,7 @@ describe('calibrated weights', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { label: string; task: 'chat' | 'refactor'; prompt: string });
     const tier = (r: (typeof rows)[number]) =>
-      requiredTierFor(estimateDifficulty({ task: r.task, prompt: r.prompt }).score);
+      requiredTierFor(estimateDifficulty({ task: r.task, prompt: r.prompt }).score, 5, 0, r.task);
     const easy = rows.filter((r) => r.label === 'easy');
     const hard = rows.filter((r) => r.label === 'hard');
     assert.ok(easy.filter((r) => tier(r) <= 1).length >= 0.6 * easy.length);
@@ -384,7 +424,14 @@ describe('calibrated weights', () => {
 
 describe('route', () => {
   it('sends an easy chat to a local model', () => {
-    const d = decide({ task: 'chat', prompt: EASY_CHAT, selectionText: code(10) });
+    // A 7B coder of a known family (θ from its published size ladder). LOCAL_7B's unknown family
+    // takes the size curve's θ, about a logit weaker: at target 0.75 it is a fallback for everyday chat.
+    const coder = { ...LOCAL_7B, id: 'local/coder-qwen-7b', displayName: 'Qwen2.5-Coder-7B-Instruct' };
+    const d = decide({ task: 'chat', prompt: EASY_CHAT, selectionText: code(10) }, [
+      LOCAL_SMALL,
+      coder,
+      ...CATALOG.filter((m) => !m.local),
+    ]);
     assert.equal(d.pinned, false);
     assert.ok(d.model?.startsWith('local/'), d.summary);
     assert.ok(d.requiredTier <= 1);
