@@ -3,9 +3,16 @@
 //
 // Expected cost = the price of this answer + P(fail) × the price of the escalation that would
 // follow a failure: the cheapest model more likely to succeed that still meets the target (else the
-// strongest). It is money only: a free model that fails and escalates to another free one costs
-// nothing, so among free models the cheapest-to-run one that meets the target wins (for completions
-// that is also the fastest), and the target alone guards quality.
+// strongest). It is money first; what decides between models of the same price depends on the task:
+// - chat and refactor: the stronger. A demanding user given two free local models (a 7B and a 32B
+//   coder, say) both meeting the bar expects the better answer, not the weaker one because its
+//   failure would "only" cost a free retry: a failed answer costs them a read, a retry and time.
+//   So a model is not a first choice while one of the same price is more likely to succeed, an
+//   escalation is priced only to a model that costs more per answer (at an equal price the stronger
+//   one is the first choice, not the retry), and among equal expected costs P decides.
+// - completion: the smallest adequate. Completions are latency-bound and thrown away on the next
+//   keystroke; among free models meeting the target the weakest is also the fastest, and a miss
+//   costs nothing but the next suggestion. Escalating to a stronger free model is priced at $0.
 import type { CandidateEstimate, ModelInfo } from '../../shared/protocol';
 import { type CapabilityAdjustments, capabilityOf, successProbability } from './capability';
 
@@ -26,7 +33,10 @@ export interface ChoiceInput {
   target: number;
   /** Price of this answer on a model, USD. */
   price: (m: ModelInfo) => number;
-  /** Among models meeting the target at equal expected cost, the weakest (the fastest) rather than the strongest. */
+  /**
+   * Completions: among models meeting the target at the same price, the weakest (the fastest) rather
+   * than the strongest, and escalating to a stronger model of the same price costs nothing.
+   */
   preferSmall?: boolean;
   adjustments?: CapabilityAdjustments;
 }
@@ -62,25 +72,19 @@ export function chooseByExpectedCost(input: ChoiceInput): Choice {
   const thetaOf = (s: Scored) => s.est.capability.theta + (input.adjustments?.theta?.[s.m.id] ?? 0);
   const meets = (s: Scored) => p(s) >= target;
 
-  // Escalation price per model: the cheapest model with a higher P that meets the target, else the
-  // strongest other model, else this one again. Walk from the strongest down, tracking the cheapest so far.
+  // Escalation price per model: the cheapest model with a higher P that meets the target (for
+  // chat and refactor, one that also costs more per answer), else the strongest other model, else
+  // this one again.
   const byP = [...scored].sort((x, y) => p(y) - p(x) || x.est.priceUsd - y.est.priceUsd);
   const strongest = byP[0]!;
-  let cheapestAbove = Infinity;
-  for (let i = 0; i < byP.length; ) {
-    let j = i;
-    while (j < byP.length && p(byP[j]!) === p(byP[i]!)) j++;
-    for (let k = i; k < j; k++) {
-      const s = byP[k]!;
-      const esc = Number.isFinite(cheapestAbove)
-        ? cheapestAbove
-        : s === strongest
-          ? (byP[1]?.est.priceUsd ?? s.est.priceUsd)
-          : strongest.est.priceUsd;
-      s.est.expectedCostUsd = s.est.priceUsd + (1 - p(s)) * esc;
-    }
-    for (let k = i; k < j; k++) if (meets(byP[k]!)) cheapestAbove = Math.min(cheapestAbove, byP[k]!.est.priceUsd);
-    i = j;
+  for (const s of scored) {
+    let esc = Infinity;
+    for (const o of scored)
+      if (p(o) > p(s) && meets(o) && (input.preferSmall || o.est.priceUsd > s.est.priceUsd))
+        esc = Math.min(esc, o.est.priceUsd);
+    if (!Number.isFinite(esc))
+      esc = s === strongest ? (byP[1]?.est.priceUsd ?? s.est.priceUsd) : strongest.est.priceUsd;
+    s.est.expectedCostUsd = s.est.priceUsd + (1 - p(s)) * esc;
   }
 
   const local = (s: Scored) => Number(s.m.local);
@@ -99,7 +103,14 @@ export function chooseByExpectedCost(input: ChoiceInput): Choice {
     local(y) - local(x) ||
     cmp(x.m.id, y.m.id);
 
-  const meeting = scored.filter(meets).sort(byCost);
+  // Chat and refactor: a model meeting the target is not the first choice while another of the same
+  // price is more likely to succeed. The rest keep the expected-cost order as fallbacks (with the
+  // first choice gone, the weaker free model is the cheapest stand-in again).
+  const byExpectedCost = scored.filter(meets).sort(byCost);
+  const dominated = (x: Scored) =>
+    !input.preferSmall && byExpectedCost.some((o) => o.est.priceUsd === x.est.priceUsd && p(o) > p(x));
+  const first = byExpectedCost.find((x) => !dominated(x));
+  const meeting = first ? [first, ...byExpectedCost.filter((x) => x !== first)] : byExpectedCost;
   const below = scored.filter((s) => !meets(s)).sort(byStrength);
   const bar = (meeting.length ? target : p(below[0]!)) - FALLBACK_MARGIN;
   const ordered = [...meeting, ...below.filter((s) => p(s) >= bar)];

@@ -183,6 +183,33 @@ describe('expected-cost choice', () => {
     assert.ok(est('cloud/flaky').expectedCostUsd > est('cloud/solid').expectedCostUsd);
   });
 
+  it('at the same price, takes the stronger for chat and refactor, the smaller for completions', () => {
+    const big = model('local/big', { inputPricePerMTok: 0, outputPricePerMTok: 0, capability: cap(1.8) });
+    // b = -1: local/small P ≈ 0.81, local/big ≈ 0.94, both free and meeting 0.75; the cloud is stronger still.
+    const strong = chooseByExpectedCost({ candidates: [local, big, cheap, top], b: -1, target: 0.75, price });
+    assert.equal(strong.ordered[0]!.model, 'local/big');
+    assert.equal(strong.ordered[1]!.model, 'local/small', 'the weaker free model stays a fallback');
+    const small = chooseByExpectedCost({
+      candidates: [local, big, cheap, top],
+      b: -1,
+      target: 0.75,
+      price,
+      preferSmall: true,
+    });
+    assert.equal(small.ordered[0]!.model, 'local/small');
+    // Two paid models at the same price: the one more likely to succeed.
+    const twin = model('cloud/cheap-twin', { inputPricePerMTok: 1, capability: cap(2.2) });
+    assert.equal(
+      chooseByExpectedCost({ candidates: [cheap, twin, top], b: 0, target: 0.75, price }).ordered[0]!.model,
+      'cloud/cheap-twin',
+    );
+    // Money still comes first: a free model meeting the target beats stronger paid ones.
+    assert.equal(
+      chooseByExpectedCost({ candidates: [local, cheap, top], b: -1, target: 0.75, price }).ordered[0]!.model,
+      'local/small',
+    );
+  });
+
   it('takes the best available when none meets the target', () => {
     const c = chooseByExpectedCost({ candidates: all, b: 4, target: 0.75, price });
     assert.equal(c.meetsTarget, false);

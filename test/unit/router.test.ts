@@ -459,7 +459,7 @@ describe('route', () => {
     assert.ok(d.fallbacks.some((f) => !f.startsWith('local/')));
   });
 
-  it('picks the cheapest model meeting the target: the smallest for completions, a free one for easy chat', () => {
+  it('picks the cheapest model meeting the target: the smallest for completions, the strongest free for chat', () => {
     const cap = (theta: number) => ({ theta, sd: 0.3, source: 'family' as const, basis: 'test' });
     const small = { ...LOCAL_SMALL, capability: cap(0.3) };
     const big = model('local/coder-14b', {
@@ -471,10 +471,16 @@ describe('route', () => {
     });
     const nano = { ...NANO, capability: cap(1.0) };
     const catalog = [small, big, nano];
+    // Completions: both free models meet the target; the smaller answers faster.
     assert.equal(decide({ task: 'completion', prompt: 'const x = ' }, catalog).model, 'local/coder-1.5b');
-    const easy = decide({ task: 'chat', prompt: 'rename this variable' }, catalog);
-    assert.ok(easy.model?.startsWith('local/') && easy.meetsTarget, easy.summary);
-    assert.equal(easy.runnerUp?.model, 'local/coder-14b', 'the runner-up is the cheapest model that would do better');
+    // Chat and refactor: at the same price ($0) the stronger one, whose answer is more likely right.
+    for (const task of ['chat', 'refactor'] as const) {
+      const easy = decide({ task, prompt: 'rename this variable' }, catalog);
+      assert.equal(easy.model, 'local/coder-14b', easy.summary);
+      assert.ok(easy.meetsTarget && easy.fallbacks[0] === 'local/coder-1.5b', easy.summary);
+      // Money first: a free model meeting the target beats a stronger paid one.
+      assert.equal(decide({ task, prompt: 'rename this variable' }, [small, nano]).model, 'local/coder-1.5b');
+    }
   });
 
   it('uses a cloud model for completions when no local one serves them', () => {
