@@ -1,5 +1,6 @@
 // Router decision latency: 100k route() decisions (difficulty estimate + policy + secret scan),
-// p50/p99, written to bench/results/router.json. Not a test: timings vary by machine.
+// p50/p99, written to bench/results/router.json with the machine's load average before and after
+// (a p99 on a busy machine measures the machine). Not a test: timings vary by machine.
 //   node --import tsx bench/router-bench.ts [decisions]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,11 +47,16 @@ const asks = [
   'why does this deadlock under load',
 ];
 const inputs: RouteInput[] = [];
+// Every fourth request carries a function stub with doctests in the prompt (code lines are read apart).
+const stub = (i: number) =>
+  `\n\ndef f${i}(xs: list, k: int) -> int:\n    """Count items above k.\n    >>> f${i}([1, 5, 7], 4)\n    2\n    """\n`;
 for (let i = 0; i < 64; i++) {
   const a = asks[i % asks.length]!;
   inputs.push({
     task: i % 3 === 0 ? 'refactor' : 'chat',
-    prompt: `${a}. ${'Some context about what the code is for and what I tried. '.repeat(1 + (i % 4))}`,
+    prompt:
+      `${a}. ${'Some context about what the code is for and what I tried. '.repeat(1 + (i % 4))}` +
+      (i % 4 ? '' : stub(i)),
     selectionText: code.slice(0, 1200 + (i % 9) * 80),
     languageId: i % 5 === 0 ? 'rust' : 'typescript',
     conversationDepth: i % 4,
@@ -99,8 +105,11 @@ function measure(name: string, fn: (i: number) => unknown, n = N): Stat {
 console.log(
   `catalog: ${catalog.length} models; chat input ~${inputs[0]!.prompt.length + inputs[0]!.selectionText!.length} chars`,
 );
+const loadBefore = os.loadavg().map((x) => Math.round(x * 100) / 100);
 const results = {
   date: new Date().toISOString(),
+  cpus: os.cpus().length,
+  loadAvg1m5m15mBefore: loadBefore,
   node: process.version,
   cpu: os.cpus()[0]?.model ?? 'unknown',
   catalogModels: catalog.length,
@@ -114,7 +123,11 @@ const results = {
     Math.min(N, 20_000),
   ),
 };
+const withLoad = { ...results, loadAvg1m5m15mAfter: os.loadavg().map((x) => Math.round(x * 100) / 100) };
+console.log(
+  `load average (1, 5, 15 min) before ${loadBefore.join(' ')}, after ${withLoad.loadAvg1m5m15mAfter.join(' ')}`,
+);
 const ok = results.route.p99Us < results.budgetP99Us;
 console.log(`route p99 ${results.route.p99Us} µs: ${ok ? 'within' : 'OVER'} the ${results.budgetP99Us} µs budget`);
 fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-fs.writeFileSync(path.join(root, 'bench/results/router.json'), `${JSON.stringify(results, null, 2)}\n`);
+fs.writeFileSync(path.join(root, 'bench/results/router.json'), `${JSON.stringify(withLoad, null, 2)}\n`);

@@ -77,11 +77,19 @@ export function chooseByExpectedCost(input: ChoiceInput): Choice {
   // this one again.
   const byP = [...scored].sort((x, y) => p(y) - p(x) || x.est.priceUsd - y.est.priceUsd);
   const strongest = byP[0]!;
+  // Models meeting the target, cheapest first: the first one past the price floor with a higher P
+  // is the escalation (usually found within a few steps, so no n² pass over a 50-model catalog).
+  const meetingByPrice = scored
+    .filter(meets)
+    .map((s) => ({ price: s.est.priceUsd, p: p(s) }))
+    .sort((x, y) => x.price - y.price);
   for (const s of scored) {
     let esc = Infinity;
-    for (const o of scored)
-      if (p(o) > p(s) && meets(o) && (input.preferSmall || o.est.priceUsd > s.est.priceUsd))
-        esc = Math.min(esc, o.est.priceUsd);
+    for (const o of meetingByPrice)
+      if (o.p > p(s) && (input.preferSmall || o.price > s.est.priceUsd)) {
+        esc = o.price;
+        break;
+      }
     if (!Number.isFinite(esc))
       esc = s === strongest ? (byP[1]?.est.priceUsd ?? s.est.priceUsd) : strongest.est.priceUsd;
     s.est.expectedCostUsd = s.est.priceUsd + (1 - p(s)) * esc;
