@@ -74,25 +74,29 @@ export function chooseByExpectedCost(input: ChoiceInput): Choice {
 
   // Escalation price per model: the cheapest model with a higher P that meets the target (for
   // chat and refactor, one that also costs more per answer), else the strongest other model, else
-  // this one again.
+  // this one again. Walk from the strongest down, in groups of equal P, keeping the prices of the
+  // models above that meet the target in ascending order: the escalation is the first price past
+  // this model's floor.
   const byP = [...scored].sort((x, y) => p(y) - p(x) || x.est.priceUsd - y.est.priceUsd);
   const strongest = byP[0]!;
-  // Models meeting the target, cheapest first: the first one past the price floor with a higher P
-  // is the escalation (usually found within a few steps, so no n² pass over a 50-model catalog).
-  const meetingByPrice = scored
-    .filter(meets)
-    .map((s) => ({ price: s.est.priceUsd, p: p(s) }))
-    .sort((x, y) => x.price - y.price);
-  for (const s of scored) {
-    let esc = Infinity;
-    for (const o of meetingByPrice)
-      if (o.p > p(s) && (input.preferSmall || o.price > s.est.priceUsd)) {
-        esc = o.price;
-        break;
-      }
-    if (!Number.isFinite(esc))
-      esc = s === strongest ? (byP[1]?.est.priceUsd ?? s.est.priceUsd) : strongest.est.priceUsd;
-    s.est.expectedCostUsd = s.est.priceUsd + (1 - p(s)) * esc;
+  const above: number[] = [];
+  for (let i = 0; i < byP.length; ) {
+    let j = i;
+    while (j < byP.length && p(byP[j]!) === p(byP[i]!)) j++;
+    for (let k = i; k < j; k++) {
+      const s = byP[k]!;
+      const at = firstAbove(above, input.preferSmall ? -Infinity : s.est.priceUsd);
+      const esc =
+        at < above.length
+          ? above[at]!
+          : s === strongest
+            ? (byP[1]?.est.priceUsd ?? s.est.priceUsd)
+            : strongest.est.priceUsd;
+      s.est.expectedCostUsd = s.est.priceUsd + (1 - p(s)) * esc;
+    }
+    for (let k = i; k < j; k++)
+      if (meets(byP[k]!)) above.splice(firstAbove(above, byP[k]!.est.priceUsd), 0, byP[k]!.est.priceUsd);
+    i = j;
   }
 
   const local = (s: Scored) => Number(s.m.local);
@@ -114,11 +118,13 @@ export function chooseByExpectedCost(input: ChoiceInput): Choice {
   // Chat and refactor: a model meeting the target is not the first choice while another of the same
   // price is more likely to succeed. The rest keep the expected-cost order as fallbacks (with the
   // first choice gone, the weaker free model is the cheapest stand-in again).
-  const byExpectedCost = scored.filter(meets).sort(byCost);
-  const dominated = (x: Scored) =>
-    !input.preferSmall && byExpectedCost.some((o) => o.est.priceUsd === x.est.priceUsd && p(o) > p(x));
-  const first = byExpectedCost.find((x) => !dominated(x));
-  const meeting = first ? [first, ...byExpectedCost.filter((x) => x !== first)] : byExpectedCost;
+  const meeting = scored.filter(meets).sort(byCost);
+  if (!input.preferSmall) {
+    const bestAtPrice = new Map<number, number>();
+    for (const x of meeting) bestAtPrice.set(x.est.priceUsd, Math.max(bestAtPrice.get(x.est.priceUsd) ?? 0, p(x)));
+    const first = meeting.findIndex((x) => p(x) >= bestAtPrice.get(x.est.priceUsd)!);
+    if (first > 0) meeting.unshift(...meeting.splice(first, 1));
+  }
   const below = scored.filter((s) => !meets(s)).sort(byStrength);
   const bar = (meeting.length ? target : p(below[0]!)) - FALLBACK_MARGIN;
   const ordered = [...meeting, ...below.filter((s) => p(s) >= bar)];
@@ -135,6 +141,18 @@ export function chooseByExpectedCost(input: ChoiceInput): Choice {
     ...(runnerUp ? { runnerUp: runnerUp.est } : {}),
     tooWeak,
   };
+}
+
+/** Index of the first value in an ascending array greater than x (binary search). */
+function firstAbove(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** "$0", "$0.002", "$0.0004", "$1.20": two significant digits below a cent. */
