@@ -13,6 +13,7 @@ import {
   type RouteInput,
 } from '../../daemon/routing';
 import { askSigns } from '../../daemon/routing/request-scan';
+import { auc } from '../../scripts/difficulty-data';
 import weightsFile from '../../daemon/routing/weights.json' with { type: 'json' };
 import { model } from '../helpers/catalog-models';
 
@@ -94,13 +95,6 @@ const decide = (
   RouteDecision.parse(d); // every decision must be valid on the wire
   return d;
 };
-
-/** ROC AUC of positives over negatives; ties count half. */
-function rankAuc(pos: number[], neg: number[]): number {
-  let wins = 0;
-  for (const p of pos) for (const n of neg) wins += p > n ? 1 : p === n ? 0.5 : 0;
-  return wins / (pos.length * neg.length);
-}
 
 describe('estimateDifficulty', () => {
   const score = (i: DifficultyInput) => estimateDifficulty(i).score;
@@ -301,11 +295,11 @@ describe('calibrated weights', () => {
     const hard = prompts(rows.filter((r) => r.label === 'hard'));
     const easy = prompts(rows.filter((r) => r.label === 'easy'));
     assert.ok(hard.length >= 20 && easy.length >= 20);
-    assert.ok(rankAuc(hard, easy) > 0.8);
+    assert.ok(auc(hard, easy) > 0.8);
     const open = prompts(shapes.filter((r) => r.kind !== 'function'));
     const fn = prompts(shapes.filter((r) => r.kind === 'function'));
     assert.ok(open.length >= 20 && fn.length >= 20);
-    assert.ok(rankAuc(open, fn) > 0.8);
+    assert.ok(auc(open, fn) > 0.8);
   });
 
   it('keeps the learned vocabulary from lowering a hard ask: no word of a hard category weighs below 0', () => {
