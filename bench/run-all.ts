@@ -14,6 +14,7 @@ const takesModel = new Set(['fim', 'decode', 'memory']);
 
 const benches: { name: string; file: string; args?: string[] }[] = [
   { name: 'router', file: 'router-bench.ts' },
+  { name: 'tokens', file: 'tokens.ts' },
   { name: 'completion-privacy', file: 'completion-privacy.ts' },
   { name: 'overhead', file: 'overhead.ts' },
   { name: 'api-overhead', file: 'api-overhead.ts' },

@@ -35,7 +35,9 @@ import { withTaskDefaults } from './models/task-defaults';
 import { attachContext, firstCodeBlock, type InsertionPoint, proseAround, refactorMessages } from './prompts';
 import { ProviderRegistry } from './providers/registry';
 import { completionPrivacy, privacyFacts, redactForCloud, type PrivacyScope } from './request-privacy';
-import { hintInText, route, SecretScanCache, type Decision, type RouteInput } from './routing';
+import { hintInText, route, SecretScanCache, type Decision, type RequestTokens, type RouteInput } from './routing';
+import { countRequestTokens, routeCandidates } from './tokens/request-tokens';
+import { TokenCounter } from './tokens/token-counter';
 import { VERSION } from './version';
 
 export interface EngineOptions {
@@ -75,6 +77,8 @@ export class Engine {
   private readonly log: Logger;
   readonly startedAt = Date.now();
   readonly ledger: UsageLedger;
+  /** Every token count the daemon makes: routing, usage the providers did not report, clients' counts. */
+  readonly tokens: TokenCounter;
   /** Secret scans of inline completion prompts, line by line across keystrokes (every connection's). */
   private readonly completionScans = new SecretScanCache();
 
@@ -86,9 +90,11 @@ export class Engine {
       env: opts.env ?? process.env,
       logger: opts.logger,
     });
+    this.tokens = new TokenCounter({ modelHost: opts.modelHost, logger: opts.logger.child({ component: 'tokens' }) });
     this.runner = new FallbackRunner({
       providers: this.providers,
       modelHost: opts.modelHost,
+      tokens: this.tokens,
       logger: opts.logger,
       providerIdleMs: opts.config.timeouts.providerIdleMs,
     });
@@ -101,6 +107,7 @@ export class Engine {
   /** A reloaded or edited config: local models, timeouts and defaults apply from the next request. */
   updateConfig(config: DaemonConfig): void {
     this.opts.config = config;
+    this.tokens.forgetLocal();
   }
 
   /** "No model can serve": the route's summary plus the fixes (as text and as error data). */
@@ -166,14 +173,18 @@ export class Engine {
   private async decide(
     input: RequestRoute,
     settings: WorkspaceSettings,
-  ): Promise<{ decision: Decision; catalog: ModelInfo[] }> {
+    signal?: AbortSignal,
+  ): Promise<{ decision: Decision; catalog: ModelInfo[]; tokens: ReadonlyMap<string, RequestTokens> }> {
     const catalog = await this.catalog();
     await this.ledger.ready;
     // Spent today / this month (every workspace), for the router's budget caps (settings.budget).
     // Where the workspace leaves a task on "auto", the daemon-wide default (gearbox models default) holds.
     const withDefaults = withTaskDefaults(settings, this.opts.config.defaults.models);
-    const decision = route({ ...input, settings: withDefaults, budget: this.ledger.budgetState() }, catalog);
-    return { decision, catalog };
+    // Counted here, per candidate's tokenizer, so that the router only reads numbers.
+    const candidates = routeCandidates(catalog, { ...input, settings: withDefaults });
+    const tokens = await countRequestTokens(this.tokens, input, candidates, signal);
+    const decision = route({ ...input, settings: withDefaults, budget: this.ledger.budgetState(), tokens }, catalog);
+    return { decision, catalog, tokens };
   }
 
   // ---------- chat & refactor ----------
@@ -190,7 +201,7 @@ export class Engine {
     );
     const lastUserIndex = messages.findLastIndex((m) => m.role === 'user');
     const lastUser = params.messages.findLast((m) => m.role === 'user')?.content ?? '';
-    const { decision, catalog } = await this.decide(
+    const { decision, catalog, tokens } = await this.decide(
       {
         task: 'chat',
         // What the request asks, for its difficulty: the new message and the code attached to it...
@@ -209,6 +220,7 @@ export class Engine {
         ...privacyFacts(ctx, params.context?.uri, params.context?.private),
       },
       ctx.settings,
+      ctx.signal,
     );
     // 'redact': a model that is not local gets every part with its secrets redacted, the attached
     // code and each chip by its own file's rules (.env).
@@ -228,6 +240,7 @@ export class Engine {
       task: 'chat',
       decision,
       catalog,
+      tokens,
       messages,
       cloudMessages,
       maxTokens: params.maxTokens ?? 2048,
@@ -260,7 +273,7 @@ export class Engine {
     }
     const insertAt = code ? undefined : ctx.insertAt;
     const messages = refactorMessages(params.kind, params.instruction, code, params.languageId, ctx.fileName, insertAt);
-    const { decision, catalog } = await this.decide(
+    const { decision, catalog, tokens } = await this.decide(
       {
         task: 'refactor',
         prompt: `${params.kind}: ${params.instruction ?? ''}`,
@@ -274,6 +287,7 @@ export class Engine {
         ...privacyFacts(ctx, params.uri),
       },
       ctx.settings,
+      ctx.signal,
     );
     const redact = (text: string) => redactForCloud(text, params.uri);
     const cloudMessages = decision.redactSecrets
@@ -290,6 +304,7 @@ export class Engine {
       task: 'refactor',
       decision,
       catalog,
+      tokens,
       messages,
       cloudMessages,
       maxTokens: 4096,
@@ -378,8 +393,9 @@ export class Engine {
         secrets: privacy.secrets,
       },
       ctx.settings,
+      ctx.signal,
     );
-    const { catalog } = decided;
+    const { catalog, tokens } = decided;
     const withheld = privacy.withheld.privatePath + privacy.withheld.secret;
     const decision: Decision = withheld
       ? {
@@ -450,6 +466,7 @@ export class Engine {
       task: 'completion',
       decision,
       catalog,
+      tokens,
       messages: messages(prefix, req.suffix),
       cloudMessages: messages(privacy.cloud.prefix, privacy.cloud.suffix),
       maxTokens,
@@ -489,8 +506,7 @@ export class Engine {
           workspace: ctx.workspace ?? 'cli',
           task,
           model,
-          usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
-          estimated: usage.estimated,
+          usage,
           latencyMs: Date.now() - started,
           decision,
           outcome,

@@ -20,23 +20,20 @@ import type { ModelHostApi } from './model-host-api';
 import type { ProviderRegistry } from './providers/registry';
 import { withRetries } from './providers/retry';
 import { redactMessages } from './request-privacy';
+import type { RequestTokens } from './routing';
+import { leastExact, type TokenCounter } from './tokens/token-counter';
 import type { LedgerOutcome } from './usage/record';
 
-/** Usage as measured, or `estimated` when a stream stopped before the provider reported it. */
-type RecordedUsage = Usage & { estimated?: boolean };
-/** Records a request that reached a model (the usage ledger). */
-export type RecordOutcome = (
-  model: ModelInfo,
-  usage: RecordedUsage,
-  outcome: LedgerOutcome,
-  errorCode?: number,
-) => void;
+/** Records a request that reached a model (the usage ledger); `usage.estimatedBy` says when we counted it. */
+export type RecordOutcome = (model: ModelInfo, usage: Usage, outcome: LedgerOutcome, errorCode?: number) => void;
 
 export interface FallbackRequest {
   task: TaskKind;
   decision: RouteDecision;
   /** The catalog the decision was made from. */
   catalog: ModelInfo[];
+  /** What the request sends in each candidate's tokens, as the router read them (a fallback's own count). */
+  tokens?: ReadonlyMap<string, RequestTokens>;
   messages: ChatMessage[];
   /**
    * What a model that is not local gets instead (secrets redacted per settings.secrets, context it
@@ -61,6 +58,8 @@ export interface FallbackRunnerOptions {
   logger: Logger;
   /** A provider stream that sends nothing for this long is cut. */
   providerIdleMs: number;
+  /** Counts the tokens of answers that stopped (or came) without usage. */
+  tokens: TokenCounter;
 }
 
 type Generate = (
@@ -114,7 +113,7 @@ export class FallbackRunner {
         };
       } catch (err) {
         if (signal.aborted) {
-          req.record(model, partialUsage(decision, streamed), 'cancelled', ErrorCodes.RequestCancelled);
+          req.record(model, this.partialUsage(model, req, streamed), 'cancelled', ErrorCodes.RequestCancelled);
           throw abortError();
         }
         if (!model.local) this.opts.providers.health.recordFailure(model.provider);
@@ -126,7 +125,7 @@ export class FallbackRunner {
           streamedChars: streamed.length,
         });
         if (streamed.length > 0) {
-          req.record(model, partialUsage(decision, streamed), 'error', ErrorCodes.StreamInterrupted);
+          req.record(model, this.partialUsage(model, req, streamed), 'error', ErrorCodes.StreamInterrupted);
           throw new GearboxError(ErrorCodes.StreamInterrupted, `${model.id} stopped mid-answer: ${message}`, {
             partialText: streamed,
             model: model.id,
@@ -146,6 +145,20 @@ export class FallbackRunner {
       last ? `${last.model} failed: ${last.error}` : `Every candidate model failed: ${detail}`,
       { attempts },
     );
+  }
+
+  /**
+   * Tokens of an answer that stopped midway (no usage reported): what the request sends, as the
+   * router counted it for this model, and the streamed text in this model's tokens.
+   */
+  private partialUsage(model: ModelInfo, req: FallbackRequest, streamed: string): Usage {
+    if (!streamed) return { inputTokens: 0, outputTokens: 0 };
+    const sent = req.tokens?.get(model.id) ?? {
+      input: req.decision.estimatedInputTokens,
+      method: req.decision.inputTokensMethod,
+    };
+    const out = this.opts.tokens.countSync(model, streamed);
+    return { inputTokens: sent.input, outputTokens: out.tokens, estimatedBy: leastExact(sent.method, out.method) };
   }
 
   private generator(model: ModelInfo, messages: ChatMessage[], req: FallbackRequest): Generate {
@@ -182,6 +195,8 @@ export class FallbackRunner {
               temperature,
               signal,
               idleTimeoutMs,
+              // A stream that reports no usage is counted with this model's tokenizer.
+              countTokens: (text) => this.opts.tokens.countSync(model, text),
               ...(req.tools?.length ? { tools: req.tools, toolChoice: req.toolChoice } : {}),
             },
             (d) => {
@@ -233,12 +248,6 @@ function apiModelName(model: ModelInfo, provider: ProviderConfig): string {
   if (user) return user.name;
   const prefix = `${provider.id}/`;
   return model.id.startsWith(prefix) ? model.id.slice(prefix.length) : model.id;
-}
-
-/** Tokens of a request that stopped mid-answer (no usage reported): the prompt estimate and the streamed text. */
-function partialUsage(decision: RouteDecision, streamed: string): RecordedUsage {
-  if (!streamed) return { inputTokens: 0, outputTokens: 0 };
-  return { inputTokens: decision.estimatedInputTokens, outputTokens: Math.ceil(streamed.length / 4), estimated: true };
 }
 
 function abortError(): Error {

@@ -69,6 +69,11 @@ export interface ModelHostApi {
     req: { modelId: string; texts: string[] },
     signal?: AbortSignal,
   ): Promise<{ dims: number; vectors: number[][] }>;
+  /** Tokens of each text in a local model's own vocabulary; optional (fakes may leave it out). */
+  tokenize?(
+    req: { modelId: string; texts: string[]; open?: 'wait' | 'background' },
+    signal?: AbortSignal,
+  ): Promise<{ counts: number[]; source: 'loaded' | 'vocab-only' | 'opening' }>;
   unload(modelId: string): Promise<void>;
   /** Drop sequences of a client (on disconnect). */
   releaseSession(sessionKeyPrefix: string): Promise<void>;

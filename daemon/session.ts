@@ -55,6 +55,7 @@ import { changeWorkspaceFolders, workspaceFoldersOf } from './codebase/workspace
 import { WorkspaceSettingsSync } from './workspace-settings';
 import type { ModelManager } from './models/manager';
 import { registerModelRequests, type Handle } from './models/requests';
+import { countForClient } from './tokens/count-request';
 
 export interface SessionHost {
   engine: Engine;
@@ -260,6 +261,9 @@ export class Session {
 
     this.handle('gearbox/status', async () =>
       this.host.engine.status({ port: this.host.port(), clients: this.host.clientCount() }),
+    );
+    this.handle('gearbox/tokens/count', async (p) =>
+      countForClient(this.host.engine.tokens, await this.host.engine.catalog(), p),
     );
     this.handle('gearbox/models', async (p) => {
       const all = await this.host.engine.catalog();

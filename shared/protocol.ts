@@ -112,9 +112,19 @@ export type ToolChoice = z.infer<typeof ToolChoice>;
 export const FinishReason = z.enum(['stop', 'length', 'tool-calls']);
 export type FinishReason = z.infer<typeof FinishReason>;
 
+/**
+ * How a token count was made: 'exact' with the model's own tokenizer, 'approximate' with a related
+ * tokenizer and a stated ratio (no local tokenizer exists for the model, or its own could not run),
+ * 'chars4' at four characters a token (no tokenizer ran at all).
+ */
+export const TokenCountMethod = z.enum(['exact', 'approximate', 'chars4']);
+export type TokenCountMethod = z.infer<typeof TokenCountMethod>;
+
 export const Usage = z.object({
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
+  /** Set when Gearbox counted these itself (the model or provider reported none): how it counted. */
+  estimatedBy: TokenCountMethod.optional(),
 });
 export type Usage = z.infer<typeof Usage>;
 
@@ -249,7 +259,10 @@ export const RouteDecision = z.object({
   summary: z.string(),
   /** The model was pinned by workspace settings or the request, bypassing the router. */
   pinned: z.boolean(),
+  /** What the request sends, in the chosen model's tokens (none chosen: the largest candidate's count). */
   estimatedInputTokens: z.number().int().nonnegative(),
+  /** How estimatedInputTokens was counted. */
+  inputTokensMethod: TokenCountMethod,
   /** Secrets were found and the workspace chose 'redact': closed models get a redacted prompt. */
   redactSecrets: z.boolean().optional(),
   /** Where secrets were found (kinds only, never the values). */
@@ -679,6 +692,26 @@ export const UsageResult = z.object({
 });
 export type UsageResult = z.infer<typeof UsageResult>;
 
+// ---------- token counts (gearbox/tokens/count) ----------
+
+/** Tokens of texts as a model would count them (vscode.lm's provideTokenCount asks this). */
+export const TokensCountParams = z.object({
+  texts: z.array(z.string().max(4_000_000)).min(1).max(10_000),
+  /** A catalog model id; absent: any model the router may pick (with hint 'local': any local one). */
+  model: z.string().min(1).max(500).optional(),
+  hint: Hint.optional(),
+});
+export type TokensCountParams = z.infer<typeof TokensCountParams>;
+
+export const TokensCountResult = z.object({
+  /** For a router's choice (no model named), the largest count over the models it may pick. */
+  tokens: count,
+  method: TokenCountMethod,
+  /** The tokenizer, for people: "o200k_base", "local/qwen's own (GGUF vocabulary)", … */
+  tokenizer: z.string(),
+});
+export type TokensCountResult = z.infer<typeof TokensCountResult>;
+
 // ---------- local code search (gearbox/index/*) ----------
 
 /** Kinds of secret the daemon's scanner tells apart (daemon/routing/secrets.ts SecretKind). */
@@ -811,8 +844,9 @@ export const IndexSearchHit = z.object({
   /** The chunk's text as the file holds it now. */
   snippet: z.string(),
   score: z.number(),
-  /** Rough token count of the snippet (chars / 4, as the router estimates). */
+  /** The snippet's size in tokens: o200k_base, a stand-in for whichever model reads it ('approximate'). */
   tokens: count,
+  tokensMethod: TokenCountMethod,
   /** Which rankings found it. */
   matchedBy: z.array(z.enum(['bm25', 'embedding'])),
   /** Privacy of the snippet: a chat that uses it must stay local when any of these is set. */
@@ -1150,6 +1184,7 @@ export const Protocol = {
   'gearbox/shutdown': request('clientToServer', ShutdownDaemonParams, ShutdownDaemonResult),
   'gearbox/modelProgress': notification('serverToClient', ModelProgressParams),
   'gearbox/usage': request('clientToServer', UsageParams, UsageResult),
+  'gearbox/tokens/count': request('clientToServer', TokensCountParams, TokensCountResult),
   'gearbox/index/build': request('clientToServer', IndexBuildParams, IndexBuildResult),
   'gearbox/index/status': request('clientToServer', IndexStatusParams, IndexStatusResult),
   'gearbox/index/search': request('clientToServer', IndexSearchParams, IndexSearchResult),

@@ -52,12 +52,18 @@ export function formatDecision(d: RouteDecision): string {
   const lines = [
     `${d.task}: ${d.model ?? 'no model'}${d.pinned ? ' (pinned)' : ''}`,
     `  ${d.summary}`,
-    `  difficulty ${d.difficulty.toFixed(2)} → tier ${d.requiredTier}, ~${d.estimatedInputTokens} input tokens`,
+    `  difficulty ${d.difficulty.toFixed(2)} → tier ${d.requiredTier}, ${inputTokens(d)}`,
     ...d.reasons.map((r) => `  ${r.weight >= 0 ? '+' : ''}${r.weight.toFixed(2)} ${r.feature}: ${r.detail}`),
   ];
   if (d.fallbacks.length) lines.push(`  fallbacks: ${d.fallbacks.join(', ')}`);
   if (d.rejected.length) lines.push('  rejected:', ...rejectedLines(d.rejected));
   return lines.join('\n');
+}
+
+/** "1234 input tokens" when counted by the model's own tokenizer, else "~1234 input tokens (approximate)". */
+function inputTokens(d: RouteDecision): string {
+  const n = `${d.estimatedInputTokens} input tokens`;
+  return d.inputTokensMethod === 'exact' ? n : `~${n} (${d.inputTokensMethod})`;
 }
 
 /** Rejections grouped: dozens of "no API key" lines for one provider say less than one line. */

@@ -40,7 +40,10 @@ export async function toSearchHits(
       range: { start: { line: hit.startLine, character: 0 }, end: { line: end, character: lines[end]!.length } },
       snippet,
       score: hit.score,
+      // A first size; the daemon sizes the results it returns again with o200k_base (session-handlers.ts),
+      // so that no worker loads the tokenizer's ranks.
       tokens: estimateTokens(snippet),
+      tokensMethod: 'chars4',
       matchedBy: hit.matchedBy,
       privatePath: matchPrivatePath(settings.privatePaths, abs, root) !== undefined,
       privateCode: settings.privateCode,

@@ -32,6 +32,7 @@ import type { Logger } from '../log';
 import { requestSignal, timeoutError } from '../rpc-errors';
 import type { FolderIndex } from './folder-index';
 import type { CodebaseIndexes } from './indexes';
+import { snippetSizer } from '../tokens/snippet-tokens';
 import type { ProgressEvent } from './workspace-index';
 
 type Handle = <M extends RequestMethod>(
@@ -180,6 +181,9 @@ export function registerCodebaseHandlers(deps: CodebaseSessionDeps): { dispose()
         .flatMap(({ folder, found }) => (found ? found.hits.map((h) => ({ folder, ...h })) : []))
         .sort((a, b) => b.score - a.score)
         .slice(0, k);
+      // Sized here, not in the workers: the tokenizer's ranks load once, in the daemon.
+      const size = await snippetSizer();
+      for (const r of results) Object.assign(r, size(r.snippet));
       return {
         results,
         ranking: answers.some((a) => a.found?.ranking === 'hybrid') ? 'hybrid' : 'bm25',

@@ -12,12 +12,14 @@ import type { ServerLimits } from '../config';
 import type { Engine } from '../engine';
 import { LogThrottle } from '../log-throttle';
 import { clip, type Logger } from '../log';
-import type { ApiCall } from './api-call';
+import { countForClient } from '../tokens/count-request';
+import { type ApiCall, modelChoice } from './api-call';
 import { type ApiKeyStore, UntrustedKeyFileError } from './api-keys';
 import { ApiResponse } from './api-response';
 import { messages } from './anthropic-messages';
 import { MessagesRequest, messagesOf } from './anthropic-schemas';
 import { type ApiDialect, ApiError, errorBody, formatZod, toApiError } from './errors';
+import { headerText } from './gearbox-info';
 import { listModels } from './models';
 import { chatCompletions } from './openai-chat';
 import { completions } from './openai-completions';
@@ -240,13 +242,32 @@ const anthropic: Handler = (call, body: MessagesRequest, out) => messages(call, 
 
 /** count_tokens takes a Messages request without max_tokens. */
 const CountTokensRequest = MessagesRequest.omit({ max_tokens: true, stream: true });
-/** An estimate (about four characters a token, as the router counts): no tokenizer runs for this. */
-const countTokens: Handler = async (_call, body: z.infer<typeof CountTokensRequest>, out) => {
-  const msgs = messagesOf({ ...body, max_tokens: 1 });
-  const chars =
-    msgs.reduce((n, m) => n + m.content.length + (m.toolCalls ?? []).reduce((k, c) => k + c.arguments.length, 0), 0) +
-    JSON.stringify(body.tools ?? []).length;
-  out.json(200, { input_tokens: Math.ceil(chars / 4) });
+/**
+ * The request's text (messages, tool calls, tool definitions) in the named model's tokens, or, for
+ * gearbox/auto and gearbox/local, the largest count over the models the router may pick. The
+ * x-gearbox-token-count header says how it was counted (exact, approximate, chars4).
+ */
+const countTokens: Handler = async (call, body: z.infer<typeof CountTokensRequest>, out) => {
+  const choice = await modelChoice(call.engine, body.model);
+  const texts = messagesOf({ ...body, max_tokens: 1 }).flatMap((m) => [
+    m.content,
+    ...(m.toolCalls ?? []).map((c) => c.name + c.arguments),
+  ]);
+  if (body.tools?.length) texts.push(JSON.stringify(body.tools));
+  const counted = await countForClient(
+    call.engine.tokens,
+    await call.engine.catalog(),
+    {
+      texts: texts.length ? texts : [''],
+      ...(choice.kind === 'pinned' ? { model: choice.id } : choice.kind === 'local' ? { hint: 'local' } : {}),
+    },
+    call.signal,
+  );
+  out.json(
+    200,
+    { input_tokens: counted.tokens },
+    { 'x-gearbox-token-count': counted.method, 'x-gearbox-tokenizer': headerText(counted.tokenizer) },
+  );
 };
 
 /** The body as JSON, at most `maxBytes`; too large is a 413 and malformed JSON a 400, both in the API's shape. */

@@ -30,6 +30,7 @@ import {
   type ParentMessage,
 } from './messages';
 import { resolveThreadCount } from './threads';
+import { TokenizeResult } from './tokenize-messages';
 
 export interface ModelHostClientOptions {
   /** Path of the child script (daemon/model-host/main.ts, or the bundled model-host.mjs). */
@@ -193,6 +194,17 @@ export class ModelHostClient implements ModelHostApi {
   /** Unit vectors for `texts` from a local model configured for the 'embedding' task. */
   async embed(req: { modelId: string; texts: string[] }, signal?: AbortSignal): Promise<EmbedResult> {
     return this.request({ type: 'embed', req }, EmbedResult, { signal });
+  }
+
+  /** Tokens of each text in a local model's own vocabulary (loaded, or read without its weights). */
+  async tokenize(
+    req: { modelId: string; texts: string[]; open?: 'wait' | 'background' },
+    signal?: AbortSignal,
+  ): Promise<TokenizeResult> {
+    return this.request({ type: 'tokenize', req }, TokenizeResult, {
+      signal,
+      timeoutMs: Math.min(this.requestTimeoutMs, 15_000),
+    });
   }
 
   async unload(modelId: string): Promise<void> {

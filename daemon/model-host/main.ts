@@ -9,6 +9,7 @@ import { EmbeddingHost } from './embedding';
 import { ParentMessage, type ChildMessage, type ConfigureMessage } from './messages';
 import { ModelLoader, errorMessage, type LogFn } from './model-loader';
 import { Sequences } from './sequences';
+import { Vocabularies } from './vocab';
 
 if (!process.send) {
   process.stderr.write('model-host: must be started by the Gearbox daemon (child_process.fork with an IPC channel)\n');
@@ -25,6 +26,7 @@ const log: LogFn = (level, msg, fields) => send({ type: 'log', level, msg, field
 /** Set by the first `configure`: the loaded models, and the work on their sequences. */
 let host: { loader: ModelLoader; sequences: Sequences } | undefined;
 let embedder: EmbeddingHost | undefined;
+let vocabs: Vocabularies | undefined;
 /** Requests running here; `abortAt` is set when the parent aborted one (reported back once it stopped). */
 const running = new Map<number, { controller: AbortController; kind: string; abortAt?: number }>();
 /** Epoch ms with sub-ms precision, comparable across processes on this machine. */
@@ -110,6 +112,12 @@ function configure(msg: ConfigureMessage): void {
   const loader = new ModelLoader(msg, log);
   host = { loader, sequences: new Sequences(loader, log) };
   embedder = new EmbeddingHost(msg, log, () => loader.getLlama());
+  vocabs = new Vocabularies(
+    msg,
+    log,
+    (id) => loader.loaded(id)?.model,
+    () => loader.getLlama(),
+  );
   // Start the native backend now so the first request and status() need not wait for it.
   loader.getLlama().then(
     (llama) => log('info', 'llama.cpp backend ready', { gpu: llama.gpu || 'cpu', threads: msg.threads }),
@@ -123,6 +131,7 @@ async function shutdown(): Promise<void> {
   shuttingDown = true;
   for (const r of running.values()) r.controller.abort(abortError());
   await embedder?.dispose().catch(() => {});
+  await vocabs?.dispose().catch(() => {});
   await host?.loader.dispose().catch(() => {});
   process.exit(0);
 }
@@ -191,6 +200,12 @@ function onMessage(raw: unknown): void {
         return embedder!.embed(msg.req, signal);
       });
       return;
+    case 'tokenize':
+      void serve(msg.id, msg.type, (signal) => {
+        configured();
+        return vocabs!.tokenize(msg.req, signal);
+      });
+      return;
     case 'unload':
       void serve(msg.id, msg.type, async () => {
         await configured().loader.unload(msg.modelId);
@@ -216,9 +231,11 @@ function onMessage(raw: unknown): void {
       void serve(msg.id, msg.type, () => configured().loader.hardware());
       return;
     case 'setModels':
-      void Promise.all([configured().loader.setModels(msg.models), embedder?.setModels(msg.models)]).catch((err) =>
-        log('warn', 'updating the model list failed', { error: errorMessage(err) }),
-      );
+      void Promise.all([
+        configured().loader.setModels(msg.models),
+        embedder?.setModels(msg.models),
+        vocabs?.setModels(msg.models),
+      ]).catch((err) => log('warn', 'updating the model list failed', { error: errorMessage(err) }));
       return;
     case 'abort': {
       const r = running.get(msg.id);

@@ -2,6 +2,7 @@
 // Both ends validate every message they receive: a bug on one side shows up as a clear error, not as undefined fields.
 import { z } from 'zod';
 import { LocalModelConfigSchema } from '../config';
+import { TokenizeMessage } from './tokenize-messages';
 
 const RequestId = z.number().int().nonnegative();
 
@@ -94,6 +95,7 @@ export const ParentMessage = z.discriminatedUnion('type', [
   PrefillMessage,
   ChatMessageRequest,
   EmbedMessage,
+  TokenizeMessage,
   UnloadMessage,
   ReleaseSessionMessage,
   StatusMessage,

@@ -1,9 +1,10 @@
 // The streaming loop shared by every provider: deadlines, cancellation, text accumulation,
 // usage (reported or estimated) and error mapping. Providers only open the SDK stream and
 // say what each event means.
-import type { FinishReason, ToolCall } from '../../shared/protocol';
+import type { FinishReason, ToolCall, Usage } from '../../shared/protocol';
 import type { ProviderChatRequest, ProviderChatResult } from './chat-provider';
 import type { Logger } from '../log';
+import { chars4, leastExact } from '../tokens/token-counter';
 import { ProviderError, toProviderError } from './errors';
 import { StreamWatch } from './stream-watch';
 
@@ -29,11 +30,6 @@ export interface StreamChatParams<E> {
   open(signal: AbortSignal): Promise<AsyncIterable<E>>;
   read(event: E): StreamStep;
   onDelta(text: string): void;
-}
-
-/** Rough token count used when a server reports no usage: about four characters a token. */
-function estimateTokens(chars: number): number {
-  return Math.ceil(chars / 4);
 }
 
 class DeltaHandlerError extends Error {
@@ -106,14 +102,15 @@ export async function streamChat<E>(p: StreamChatParams<E>): Promise<ProviderCha
     watch.dispose();
   }
 
-  if (inputTokens === undefined || outputTokens === undefined) {
-    p.logger.debug('provider sent no usage; estimated from characters', {
+  const usage = reportedOrCounted(p.req, inputTokens, outputTokens, text);
+  if (usage.estimatedBy) {
+    p.logger.debug('provider sent no usage; counted it here', {
       provider: p.providerId,
       model: p.req.model,
       estimated: true,
+      estimatedBy: usage.estimatedBy,
     });
   }
-  const inputChars = p.req.messages.reduce((n, m) => n + m.content.length, 0);
   const toolCalls: ToolCall[] = [...calls.entries()]
     .sort(([a], [b]) => a - b)
     // A call the stream never named cannot be run: it is dropped (the text says what happened).
@@ -121,11 +118,38 @@ export async function streamChat<E>(p: StreamChatParams<E>): Promise<ProviderCha
     .map(([index, c]) => ({ id: c.id || `call_${index}`, name: c.name, arguments: c.arguments || '{}' }));
   return {
     text,
-    usage: {
-      inputTokens: inputTokens ?? estimateTokens(inputChars),
-      outputTokens: outputTokens ?? estimateTokens(text.length),
-    },
+    usage,
     ...(toolCalls.length ? { toolCalls } : {}),
     finishReason: finishReason ?? (toolCalls.length ? 'tool-calls' : 'stop'),
   };
+}
+
+/**
+ * The usage the server reported, with what it left out counted by the model's tokenizer (the
+ * request's countTokens; chars / 4 without one): the messages' text and tool calls, and the answer.
+ */
+function reportedOrCounted(
+  req: ProviderChatRequest,
+  inputTokens: number | undefined,
+  outputTokens: number | undefined,
+  answer: string,
+): Usage {
+  if (inputTokens !== undefined && outputTokens !== undefined) return { inputTokens, outputTokens };
+  const count = req.countTokens ?? ((t: string) => chars4([t]));
+  let method: Usage['estimatedBy'];
+  const counted = (t: string) => {
+    const c = count(t);
+    method = method ? leastExact(method, c.method) : c.method;
+    return c.tokens;
+  };
+  let input = inputTokens;
+  if (input === undefined) {
+    input = 0;
+    for (const m of req.messages) {
+      input += counted(m.content);
+      for (const call of m.toolCalls ?? []) input += counted(call.name + call.arguments);
+    }
+  }
+  const output = outputTokens ?? counted(answer);
+  return { inputTokens: input, outputTokens: output, ...(method ? { estimatedBy: method } : {}) };
 }

@@ -15,12 +15,14 @@ export {
 } from './difficulty';
 export {
   route,
+  outputReserve,
   requiredTierFor,
   budgetExceeded,
   scanRequestSecrets,
   ESCALATION_STEP,
   type BudgetState,
   type Decision,
+  type RequestTokens,
   type RouteInput,
   type SecretFinding,
   type RouteContextItem,

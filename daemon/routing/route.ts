@@ -10,6 +10,7 @@ import type {
   RouteDecision,
   RouteReason,
   TaskKind,
+  TokenCountMethod,
   WorkspaceSettings,
 } from '../../shared/protocol';
 import { type CapabilityAdjustments, capabilityOf, successProbability, tierCapability } from './capability';
@@ -45,6 +46,15 @@ export interface RouteContextItem {
   /** Its file (a URI or path), absent for text not from a file (terminal output). */
   path?: string;
   text: string;
+}
+
+/** What a request sends, in one model's tokens (daemon/tokens counts it before routing). */
+export interface RequestTokens {
+  /** Everything the request sends: prompt, selection, file, extraTexts and context items. */
+  input: number;
+  /** The selection alone: a refactor's answer is about as long. */
+  selection: number;
+  method: TokenCountMethod;
 }
 
 export interface RouteInput extends DifficultyInput {
@@ -85,6 +95,12 @@ export interface RouteInput extends DifficultyInput {
   fileSecrets?: SecretKind[];
   /** This user's learned capability shifts (issue 12 part 4); absent: the shipped estimates. */
   adjustments?: CapabilityAdjustments;
+  /**
+   * What the request sends in each candidate's own tokens, by model id, counted before routing so
+   * that routing stays synchronous (daemon/tokens/request-tokens.ts). A model without an entry is
+   * counted at about four characters a token, and the decision says so ('chars4').
+   */
+  tokens?: ReadonlyMap<string, RequestTokens>;
 }
 
 /**
@@ -99,6 +115,13 @@ export const ESCALATION_STEP = 1;
 
 /** Room left for the answer when checking context windows. */
 const OUTPUT_RESERVE: Record<TaskKind, number> = { completion: 256, chat: 2048, refactor: 1024 };
+
+/** The room a context-window check leaves for the answer: a refactor's is about its selection's size. */
+export function outputReserve(task: TaskKind, selectionTokens: number): number {
+  return task === 'refactor'
+    ? Math.min(16_384, Math.max(OUTPUT_RESERVE.refactor, Math.ceil(selectionTokens * 1.2)))
+    : OUTPUT_RESERVE[task];
+}
 /** Expected answer length, for comparing prices. */
 const EXPECTED_OUTPUT: Record<TaskKind, number> = { completion: 48, chat: 600, refactor: 400 };
 
@@ -167,19 +190,31 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   const requiredTier = hint === 'hint:best' ? 3 : hint === 'hint:local' ? 0 : tierForTheta(b, target);
 
   const selTokens = estimateTokens(input.selectionText);
-  const estimatedInputTokens =
-    estimateTokens(input.prompt) +
-    selTokens +
-    estimateTokens(input.fileText) +
-    (input.extraTexts ?? []).reduce((n, t) => n + estimateTokens(t), 0) +
-    (input.contextItems ?? []).reduce((n, item) => n + estimateTokens(item.text), 0);
-  const outputReserve =
-    task === 'refactor'
-      ? Math.min(16_384, Math.max(OUTPUT_RESERVE.refactor, Math.ceil(selTokens * 1.2)))
-      : OUTPUT_RESERVE[task];
-  const expectedOutput = task === 'refactor' ? Math.max(EXPECTED_OUTPUT.refactor, selTokens) : EXPECTED_OUTPUT[task];
-  const cost = (m: ModelInfo) =>
-    (estimatedInputTokens * m.inputPricePerMTok + expectedOutput * m.outputPricePerMTok) / 1e6;
+  const byChars: RequestTokens = {
+    input:
+      estimateTokens(input.prompt) +
+      selTokens +
+      estimateTokens(input.fileText) +
+      (input.extraTexts ?? []).reduce((n, t) => n + estimateTokens(t), 0) +
+      (input.contextItems ?? []).reduce((n, item) => n + estimateTokens(item.text), 0),
+    selection: selTokens,
+    method: 'chars4',
+  };
+  // Each model is checked and priced by its own count: one model's tokens are not another's.
+  const tokensOf = (m: ModelInfo): RequestTokens => input.tokens?.get(m.id) ?? byChars;
+  const expectedOutput = (t: RequestTokens) =>
+    task === 'refactor' ? Math.max(EXPECTED_OUTPUT.refactor, t.selection) : EXPECTED_OUTPUT[task];
+  const cost = (m: ModelInfo) => {
+    const t = tokensOf(m);
+    return (t.input * m.inputPricePerMTok + expectedOutput(t) * m.outputPricePerMTok) / 1e6;
+  };
+  // The decision's count: the chosen model's; with none chosen, the largest (the one that did not fit, if any).
+  const counted = (m: ModelInfo | undefined): Pick<Decision, 'estimatedInputTokens' | 'inputTokensMethod'> => {
+    let t = m ? tokensOf(m) : undefined;
+    if (!t && input.tokens) for (const c of input.tokens.values()) if (!t || c.input > t.input) t = c;
+    t ??= byChars;
+    return { estimatedInputTokens: t.input, inputTokensMethod: t.method };
+  };
 
   const privateCode = input.privateCode === true || settings.privateCode === true;
   const localOnly = settings.routing?.mode === 'local-only' || hint === 'hint:local';
@@ -254,7 +289,6 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
     difficulty: difficulty.score,
     requiredTier,
     reasons,
-    estimatedInputTokens,
     targetSuccess: target,
     ...extra,
   };
@@ -273,6 +307,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
     if (!m) {
       return {
         ...base,
+        ...counted(undefined),
         model: null,
         fallbacks: [],
         rejected: [],
@@ -285,6 +320,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
       // Privacy, secrets and budget rules hold for pins too: the summary says which one blocked it.
       return {
         ...base,
+        ...counted(m),
         model: null,
         fallbacks: [],
         rejected: [blocked],
@@ -297,6 +333,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
     const meets = est.expectedSuccess >= target;
     return {
       ...base,
+      ...counted(m),
       model: m.id,
       fallbacks: [],
       rejected: [],
@@ -333,12 +370,14 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
       });
       continue;
     }
-    if (estimatedInputTokens + outputReserve > m.contextWindow) {
+    const t = tokensOf(m);
+    const reserve = outputReserve(task, t.selection);
+    if (t.input + reserve > m.contextWindow) {
       rejected.push({
         model: m.id,
         reason: 'context-too-small',
         detail:
-          `~${estimatedInputTokens} input + ${outputReserve} output tokens` +
+          `${t.method === 'exact' ? '' : '~'}${t.input} input (${t.method}) + ${reserve} output tokens` +
           ` exceed its ${m.contextWindow}-token window`,
       });
       continue;
@@ -351,7 +390,15 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
       servesTask === 0
         ? `no model can serve ${task}: no model in the catalog serves ${task}`
         : `no model can serve ${task}: ${explainRejections(rejected)}`;
-    return { ...base, model: null, fallbacks: [], rejected, pinned: false, summary: `${summary} — ${why}${noteText}` };
+    return {
+      ...base,
+      ...counted(undefined),
+      model: null,
+      fallbacks: [],
+      rejected,
+      pinned: false,
+      summary: `${summary} — ${why}${noteText}`,
+    };
   }
 
   // Completions are latency-bound and frequent: a local model answers them whenever one can.
@@ -398,6 +445,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
 
   return {
     ...base,
+    ...counted(ok.find((m) => m.id === chosen.model)),
     model: chosen.model,
     fallbacks: ordered.slice(1).map((e) => e.model),
     rejected,

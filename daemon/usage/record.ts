@@ -3,7 +3,7 @@
 // error messages (they can echo keys), only ids, numbers and short reason names.
 import { z } from 'zod';
 import { costUsd } from '../catalog/catalog';
-import { TaskKind, type ModelInfo, type RouteDecision, type Usage } from '../../shared/protocol';
+import { TaskKind, TokenCountMethod, type ModelInfo, type RouteDecision, type Usage } from '../../shared/protocol';
 
 export const LEDGER_RECORD_VERSION = 1;
 
@@ -22,8 +22,10 @@ export const LedgerRecord = z.object({
   local: z.boolean(),
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
-  /** Token counts are estimates (the request did not finish, so no usage was reported). */
+  /** Token counts are ours, not the model's or provider's (none was reported: a cut stream, a server without usage). */
   estimated: z.boolean().optional(),
+  /** How they were counted, with `estimated` (absent on records written before tokenizers). */
+  estimatedBy: TokenCountMethod.optional(),
   costUsd: z.number().nonnegative(),
   latencyMs: z.number().nonnegative(),
   difficulty: z.number().min(0).max(1),
@@ -79,8 +81,8 @@ export interface RequestOutcome {
   workspace: string;
   task: TaskKind;
   model: ModelInfo;
+  /** `usage.estimatedBy` marks counts we made ourselves. */
   usage: Usage;
-  estimated?: boolean;
   latencyMs: number;
   decision: Pick<RouteDecision, 'difficulty' | 'reasons'>;
   outcome: LedgerOutcome;
@@ -104,7 +106,7 @@ export function buildRecord(o: RequestOutcome): LedgerRecord {
     local: o.model.local,
     inputTokens: Math.max(0, Math.round(o.usage.inputTokens)),
     outputTokens: Math.max(0, Math.round(o.usage.outputTokens)),
-    ...(o.estimated ? { estimated: true } : {}),
+    ...(o.usage.estimatedBy ? { estimated: true, estimatedBy: o.usage.estimatedBy } : {}),
     costUsd: actual,
     latencyMs: Math.max(0, Math.round(o.latencyMs)),
     difficulty: Math.min(1, Math.max(0, o.decision.difficulty)),

@@ -182,14 +182,15 @@ export function callInput(call: ToolCall): object {
   }
 }
 
-/**
- * Tokens in a text or message. The daemon has no tokenizer endpoint yet, so this is the estimate the
- * router uses everywhere (about four characters a token), not a model's own count.
- */
-export function estimateTokens(input: string | LmMessage): number {
-  if (typeof input === 'string') return Math.ceil(input.length / 4);
-  const text = toChatMessages([input])
+/** The text of a string or message as Gearbox sends it (text, tool calls, tool results), for counting. */
+export function lmText(input: string | LmMessage): string {
+  if (typeof input === 'string') return input;
+  return toChatMessages([input])
     .map((m) => m.content + (m.toolCalls ?? []).map((c) => c.name + c.arguments).join(''))
     .join('');
-  return Math.ceil(text.length / 4);
+}
+
+/** About four characters a token: only while the daemon, which has the tokenizers, cannot be asked. */
+export function estimateTokens(input: string | LmMessage): number {
+  return Math.ceil(lmText(input).length / 4);
 }

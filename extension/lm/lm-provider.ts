@@ -9,6 +9,7 @@ import {
   callInput,
   estimateTokens,
   LM_VENDOR,
+  lmText,
   type LmMessage,
   type LmModelInfo,
   type LmTool,
@@ -62,6 +63,8 @@ export function registerLanguageModelProvider(
     return false;
   }
   const changed = new vscode.EventEmitter<void>();
+  /** The last count fell back to chars / 4 (logged once until a count works again). */
+  let countFailed = false;
   let stateSub: vscode.Disposable | undefined;
   const watchState = (c: GearboxClient) => {
     // Models depend on the daemon (its catalog, keys): ask VS Code to list them again when it connects.
@@ -114,8 +117,24 @@ export function registerLanguageModelProvider(
         sub.dispose();
       }
     },
-    async provideTokenCount(_model, text) {
-      return estimateTokens(text);
+    async provideTokenCount(model, text, token) {
+      // The daemon counts with the model's own tokenizer (for Auto and Local: the largest count
+      // over the models the router may pick); chars / 4 only while it cannot be asked.
+      try {
+        const counted = await client().request(
+          'gearbox/tokens/count',
+          { texts: [lmText(text)], ...routingFor(model.id) },
+          token,
+        );
+        countFailed = false;
+        return counted.tokens;
+      } catch (err) {
+        if (token.isCancellationRequested) throw new vscode.CancellationError();
+        if (!countFailed)
+          log.warn(`token counts: the daemon cannot count (${(err as Error).message}); chars / 4 for now`);
+        countFailed = true;
+        return estimateTokens(text);
+      }
     },
   };
   context.subscriptions.push(lm.registerLanguageModelChatProvider(LM_VENDOR, provider), changed, {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { countTokens as o200k } from 'gpt-tokenizer/encoding/o200k_base';
 import { FileChangeType } from 'vscode-languageserver';
 import { CancellationTokenSource, type DaemonClient } from '../../daemon/cli/client';
 import { ErrorCodes, type IndexProgressParams } from '../../shared/protocol';
@@ -99,7 +100,8 @@ describe('code search through the daemon (gearbox/index/*)', function () {
     assert.deepEqual(hit.folder, { root, name: path.basename(root) });
     assert.equal(hit.privatePath, true);
     assert.ok(hit.snippet.includes('export function hashPassword'));
-    assert.ok(hit.tokens > 0);
+    // Sized by the daemon with o200k_base, a stand-in for whichever model will read it, and labelled so.
+    assert.deepEqual([hit.tokens, hit.tokensMethod], [o200k(hit.snippet), 'approximate']);
     const st = only(await c.request('gearbox/index/status', {}));
     assert.equal(st.state, 'ready');
     assert.ok(st.indexBytes > 0);

@@ -55,6 +55,7 @@ const route = {
   summary: 'simple question → local/qwen',
   pinned: false,
   estimatedInputTokens: 12,
+  inputTokensMethod: 'exact' as const,
 };
 
 function result(text: string, model = 'local/qwen'): ChatResult {

@@ -19,6 +19,7 @@ const DECISION: RouteDecision = {
   summary: 'difficulty 0.42 (asks to debug) → openai/mini',
   pinned: false,
   estimatedInputTokens: 1234,
+  inputTokensMethod: 'approximate',
 };
 
 describe('CLI output', () => {
@@ -59,7 +60,9 @@ describe('CLI output', () => {
   it('route: one line, or the explanation with rejections grouped', () => {
     assert.equal(formatRouteLine(DECISION), `chat: openai/mini — ${DECISION.summary}`);
     const lines = formatDecision(DECISION).split('\n');
-    assert.ok(lines.includes('  difficulty 0.42 → tier 1, ~1234 input tokens'));
+    assert.ok(lines.includes('  difficulty 0.42 → tier 1, ~1234 input tokens (approximate)'));
+    const exact = formatDecision({ ...DECISION, inputTokensMethod: 'exact' }).split('\n');
+    assert.ok(exact.includes('  difficulty 0.42 → tier 1, 1234 input tokens'));
     assert.ok(lines.includes('  +0.60 asks:debug: asks to debug'));
     assert.ok(lines.includes('  fallbacks: openai/nano'));
     assert.ok(lines.includes('    xai/a, xai/b and 1 more: no-key (no API key for xai)'), lines.join('\n'));

@@ -4,8 +4,11 @@ import { GearboxError } from '../../daemon/gearbox-error';
 import { silentLogger } from '../../daemon/log';
 import type { LocalChatRequest, ModelHostApi } from '../../daemon/model-host-api';
 import { ProviderRegistry } from '../../daemon/providers/registry';
+import { loadBpe } from '../../daemon/tokens/bpe';
+import { TokenCounter } from '../../daemon/tokens/token-counter';
+import { STAND_IN_RATIO } from '../../daemon/tokens/tokenizers';
 import type { LedgerOutcome } from '../../daemon/usage/record';
-import { ErrorCodes, type ModelInfo, type RouteDecision } from '../../shared/protocol';
+import { ErrorCodes, type ModelInfo, type RouteDecision, type TokenCountMethod } from '../../shared/protocol';
 import { FakeModelHost } from '../fakes/fake-model-host';
 import { model } from '../helpers/catalog-models';
 
@@ -28,17 +31,26 @@ function decision(over: Partial<RouteDecision> = {}): RouteDecision {
     summary: 'test decision',
     pinned: false,
     estimatedInputTokens: 100,
+    inputTokensMethod: 'chars4',
     ...over,
   };
 }
 
 function setup(host: ModelHostApi) {
-  const records: { model: string; outcome: LedgerOutcome; errorCode?: number; estimated?: boolean; out: number }[] = [];
+  const records: {
+    model: string;
+    outcome: LedgerOutcome;
+    errorCode?: number;
+    estimatedBy?: TokenCountMethod;
+    in?: number;
+    out: number;
+  }[] = [];
   const runner = new FallbackRunner({
     providers: new ProviderRegistry({ configured: [], env: {}, logger: silentLogger }),
     modelHost: host,
     logger: silentLogger,
     providerIdleMs: 60_000,
+    tokens: new TokenCounter({ modelHost: host, logger: silentLogger }),
   });
   const deltas: [string, string][] = [];
   const request = (over: Partial<FallbackRequest> = {}): FallbackRequest => ({
@@ -50,7 +62,14 @@ function setup(host: ModelHostApi) {
     signal: new AbortController().signal,
     onDelta: (d, m) => deltas.push([m, d]),
     record: (m, usage, outcome, errorCode) =>
-      records.push({ model: m.id, outcome, errorCode, estimated: usage.estimated, out: usage.outputTokens }),
+      records.push({
+        model: m.id,
+        outcome,
+        errorCode,
+        estimatedBy: usage.estimatedBy,
+        in: usage.inputTokens,
+        out: usage.outputTokens,
+      }),
     ...over,
   });
   return { runner, records, deltas, request };
@@ -151,8 +170,12 @@ describe('fallback runner', () => {
     const host = new FailingHost();
     host.cutAfter = 'The answer is';
     const { runner, records, request } = setup(host);
+    // The fake host has no tokenizer: the streamed text is counted by the o200k_base stand-in, and the
+    // prompt as the router counted it for this model.
+    const o200k = await loadBpe('o200k_base');
+    const tokens = new Map([['local/a', { input: 321, selection: 0, method: 'exact' as const }]]);
     await assert.rejects(
-      runner.run(request()),
+      runner.run(request({ tokens })),
       (e: unknown) =>
         e instanceof GearboxError &&
         e.code === ErrorCodes.StreamInterrupted &&
@@ -163,8 +186,9 @@ describe('fallback runner', () => {
       model: 'local/a',
       outcome: 'error',
       errorCode: ErrorCodes.StreamInterrupted,
-      estimated: true,
-      out: Math.ceil('The answer is'.length / 4),
+      estimatedBy: 'approximate',
+      in: 321,
+      out: Math.ceil(o200k('The answer is') * STAND_IN_RATIO.other),
     });
   });
 

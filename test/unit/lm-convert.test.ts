@@ -81,7 +81,7 @@ describe('vscode.lm provider mapping', () => {
     assert.deepEqual(routingFor('openai/gpt-5'), { model: 'openai/gpt-5' });
   });
 
-  it('estimates tokens at four characters each (no tokenizer endpoint yet)', () => {
+  it('falls back to four characters a token while the daemon cannot count', () => {
     assert.equal(estimateTokens('12345678'), 2);
     assert.equal(estimateTokens({ role: 1, content: [{ value: '123456789' }] }), 3);
   });
