@@ -167,11 +167,18 @@ const N = quick ? 300 : 3000;
 const candidates = routeCandidates(catalog, { task: 'chat', settings });
 // The local model's vocabulary is open (an earlier count opened it), as in a running daemon.
 await counter.count(catalog.find((m) => m.id === 'local/qwen')!, ['open the vocabulary']);
-const inputs = Array.from({ length: 64 }, (_, i) => chat(i, TURNS));
-const counted = await Promise.all(inputs.map((x) => countRequestTokens(counter, x, candidates)));
 const us = (ms: number[]) => summarize(ms.map((x) => x * 1000));
-const routeOnly = us(await time((i) => route(inputs[i % 64]!, catalog), N));
-const routeReading = us(await time((i) => route({ ...inputs[i % 64]!, tokens: counted[i % 64]! }, catalog), N));
+/** route() itself, as bench/router-bench.ts measures it, without and with counts to read. */
+async function routeCost(turns: number) {
+  const inputs = Array.from({ length: 64 }, (_, i) => chat(i, turns));
+  const counted = await Promise.all(inputs.map((x) => countRequestTokens(counter, x, candidates)));
+  for (let i = 0; i < 2000; i++) route({ ...inputs[i % 64]!, tokens: counted[i % 64]! }, catalog); // JIT warm-up
+  const alone = us(await time((i) => route(inputs[i % 64]!, catalog), N));
+  const reading = us(await time((i) => route({ ...inputs[i % 64]!, tokens: counted[i % 64]! }, catalog), N));
+  return { alone, reading };
+}
+const short = await routeCost(0);
+const { alone: routeOnly, reading: routeReading } = await routeCost(TURNS);
 const countThenRoute = async (input: RouteInput) => {
   const tokens = await countRequestTokens(counter, input, candidates);
   return route({ ...input, tokens }, catalog);
@@ -180,12 +187,14 @@ const countThenRoute = async (input: RouteInput) => {
 const warm = summarize(await time((i) => countThenRoute(chat(10_000 + i, TURNS)), N / 10));
 // Nothing counted before (a long conversation's first request to this daemon).
 const cold = summarize(await time((i) => countThenRoute(chat(20_000 + i, TURNS, 30_000 + i * TURNS)), N / 30));
-printTable(`router decision: chat of ${TURNS} earlier turns (~15 KB in all), ${candidates.length} candidates`, [
+printTable(`router decision, ${candidates.length} candidates: a 2 KB message, and one after ${TURNS} turns (~15 KB)`, [
   ['', 'p50', 'p99', 'unit'],
-  ['route() alone, chars / 4 (before)', routeOnly.p50, routeOnly.p99, 'µs'],
-  ['route() reading the counts', routeReading.p50, routeReading.p99, 'µs'],
-  ['count + route, earlier turns cached', warm.p50, warm.p99, 'ms'],
-  ['count + route, nothing cached', cold.p50, cold.p99, 'ms'],
+  ['2 KB message: route() alone, chars / 4 (before)', short.alone.p50, short.alone.p99, 'µs'],
+  ['2 KB message: route() reading the counts', short.reading.p50, short.reading.p99, 'µs'],
+  [`${TURNS} turns: route() alone, chars / 4 (before)`, routeOnly.p50, routeOnly.p99, 'µs'],
+  [`${TURNS} turns: route() reading the counts`, routeReading.p50, routeReading.p99, 'µs'],
+  [`${TURNS} turns: count + route, earlier turns cached`, warm.p50, warm.p99, 'ms'],
+  [`${TURNS} turns: count + route, nothing cached`, cold.p50, cold.p99, 'ms'],
 ]);
 
 // ---------- how far chars / 4 is ----------
@@ -223,6 +232,7 @@ writeResult('tokens', {
   cacheHitUs: hits,
   router: {
     candidates: candidates.length,
+    shortMessageUs: short,
     turns: TURNS,
     routeOnlyUs: routeOnly,
     routeReadingUs: routeReading,

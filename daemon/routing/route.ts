@@ -122,6 +122,7 @@ export function outputReserve(task: TaskKind, selectionTokens: number): number {
     ? Math.min(16_384, Math.max(OUTPUT_RESERVE.refactor, Math.ceil(selectionTokens * 1.2)))
     : OUTPUT_RESERVE[task];
 }
+
 /** Expected answer length, for comparing prices. */
 const EXPECTED_OUTPUT: Record<TaskKind, number> = { completion: 48, chat: 600, refactor: 400 };
 
