@@ -24,10 +24,15 @@ export interface RequestTexts {
  * Counts for every model in `candidates`. A local model's own count (the model host's) is asked for
  * only when the request could overflow its window: its UTF-8 bytes bound its tokens from above
  * (+1 a text for a leading-space marker), so when bytes and the answer's room fit, no count can
- * change the decision, local models cost nothing, and the stand-in serves (this covers every
- * keystroke's completion). When it is asked for and the model is neither loaded nor its vocabulary
- * open, the stand-in counts this time and the vocabulary opens in the background: a routing
- * decision never waits seconds for it. Both cases are labelled 'approximate'.
+ * change the decision, local models cost nothing, and the stand-in serves. When it is asked for
+ * and the model is neither loaded nor its vocabulary open, the stand-in counts this time and the
+ * vocabulary opens in the background: a routing decision never waits seconds for it. Both cases
+ * are labelled 'approximate'.
+ *
+ * Inline completions are not counted (the router's chars / 4, labelled 'chars4'): they run at every
+ * keystroke against a ~1 ms budget that a count of their 2,000-character prompt would take a third
+ * of, the prompt fits every window, and the same text's price differs between models only by the
+ * stand-ins' ratios.
  */
 export async function countRequestTokens(
   counter: TokenCounter,
@@ -35,6 +40,7 @@ export async function countRequestTokens(
   candidates: readonly ModelInfo[],
   signal?: AbortSignal,
 ): Promise<Map<string, RequestTokens>> {
+  if (req.task === 'completion') return new Map();
   const texts = [
     req.prompt ?? '',
     req.selectionText ?? '',

@@ -8,6 +8,7 @@ import { countTokens as o200k } from 'gpt-tokenizer/encoding/o200k_base';
 import { silentLogger } from '../../daemon/log';
 import { streamChat } from '../../daemon/providers/stream-chat';
 import { route } from '../../daemon/routing';
+import { countRequestTokens } from '../../daemon/tokens/request-tokens';
 import { TokenCache } from '../../daemon/tokens/token-cache';
 import { chars4, leastExact, TokenCounter } from '../../daemon/tokens/token-counter';
 import { STAND_IN_RATIO, tokenizerFor } from '../../daemon/tokens/tokenizers';
@@ -138,6 +139,28 @@ describe('token counts', () => {
     assert.equal(counted.model, 'cloud/big');
     assert.deepEqual([counted.estimatedInputTokens, counted.inputTokensMethod], [4000, 'exact']);
     assert.equal(counted.chosen?.priceUsd, (4000 * 1 + 600 * 4) / 1e6, 'priced with its own count');
+  });
+
+  it('counts a request per candidate before routing; local models by the stand-in when their bytes fit', async () => {
+    const c = counter();
+    const catalog = [
+      model('openai/gpt-5', {}),
+      model('anthropic/claude-sonnet-5', { providerKind: 'anthropic' }),
+      model('local/small', { contextWindow: 8192 }),
+    ];
+    const req = { task: 'chat' as const, prompt: TEXTS[0]!, selectionText: TEXTS[1]!, extraTexts: [TEXTS[2]!] };
+    const counts = await countRequestTokens(c, req, catalog);
+    const raw = sum((t) => o200k(t, PLAIN), TEXTS);
+    assert.deepEqual(counts.get('openai/gpt-5'), { input: raw, selection: o200k(TEXTS[1]!), method: 'exact' });
+    assert.deepEqual(counts.get('anthropic/claude-sonnet-5'), {
+      input: Math.ceil(raw * STAND_IN_RATIO.anthropic),
+      selection: Math.ceil(o200k(TEXTS[1]!) * STAND_IN_RATIO.anthropic),
+      method: 'approximate',
+    });
+    // A few hundred bytes cannot overflow an 8k window: no model host is asked (there is none here).
+    assert.equal(counts.get('local/small')?.method, 'approximate');
+    // Inline completions are not counted: the router's chars / 4 is labelled as such.
+    assert.equal((await countRequestTokens(c, { task: 'completion', prompt: TEXTS[1]! }, catalog)).size, 0);
   });
 
   it('a stream without usage is counted by the model tokenizer it was given, and marked', async () => {
