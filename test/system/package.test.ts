@@ -88,14 +88,16 @@ describe('packaging (npm run package → platform .vsix)', function () {
     );
   });
 
-  it('package.json main points at an included file and depends on node-llama-cpp only', () => {
+  it('package.json main points at an included file; depends only on the two run-time loaded packages', () => {
     const pkg = JSON.parse(mod.readZipEntry(vsix, 'extension/package.json')!.toString('utf8')) as {
       main: string;
       dependencies: Record<string, string>;
       devDependencies?: unknown;
     };
     assert.ok(names.has(`extension/${path.posix.normalize(pkg.main)}`), `main ${pkg.main} not in the .vsix`);
-    assert.deepEqual(Object.keys(pkg.dependencies), ['node-llama-cpp']);
+    // Everything else is bundled: node-llama-cpp (native, loaded by the model host) and the tree-sitter
+    // runtime whose .wasm files code search loads from disk are the only packages the .vsix ships.
+    assert.deepEqual(Object.keys(pkg.dependencies).sort(), ['@vscode/tree-sitter-wasm', 'node-llama-cpp']);
     assert.equal(pkg.devDependencies, undefined);
   });
 
