@@ -8,6 +8,7 @@ import { countTokens as o200k } from 'gpt-tokenizer/encoding/o200k_base';
 import { silentLogger } from '../../daemon/log';
 import { streamChat } from '../../daemon/providers/stream-chat';
 import { route } from '../../daemon/routing';
+import { countBounded, LONG_RUN } from '../../daemon/tokens/bpe';
 import { countRequestTokens } from '../../daemon/tokens/request-tokens';
 import { TokenCache } from '../../daemon/tokens/token-cache';
 import { chars4, leastExact, TokenCounter } from '../../daemon/tokens/token-counter';
@@ -69,6 +70,23 @@ describe('token counts', () => {
       method: 'exact',
       tokenizer: 'cl100k_base',
     });
+  });
+
+  it('counts a run of one character class in pieces: 1 MiB of one letter, dashes or spaces', async () => {
+    // BPE within one pre-token is quadratic: unsplit, the first of these would hold the daemon for minutes.
+    const count = (t: string) => o200k(t, PLAIN);
+    for (const ch of ['a', '-', ' ']) {
+      const run = ch.repeat(1024 * 1024);
+      const pieces = Math.ceil(run.length / LONG_RUN);
+      const last = run.length - (pieces - 1) * LONG_RUN;
+      const expected = (pieces - 1) * count(ch.repeat(LONG_RUN)) + count(ch.repeat(last));
+      const [before, after] = ch === ' ' ? ['x', 'y'] : ['x ', ' y'];
+      assert.equal(countBounded(before + run + after, count), count(before) + expected + count(after), `'${ch}'`);
+    }
+    // Ordinary text has no such run and keeps its exact count.
+    const code = TEXTS.join('\n').repeat(50);
+    assert.equal(countBounded(code, count), count(code));
+    assert.equal((await counter().count(model('openai/gpt-5', {}), [code])).tokens, count(code));
   });
 
   it('counts Claude and Gemini with the o200k_base stand-in times its ratio, and says so', async () => {
