@@ -157,10 +157,19 @@ async function fetchRest(
 ): Promise<void> {
   const { remote } = opts;
   const stall = new AbortController();
-  let timer = setTimeout(() => stall.abort(new StallError()), opts.stallMs);
+  // The timer fires late when the daemon itself could not run (a busy machine, a laptop waking up),
+  // and timers run before the loop reads its sockets: bytes that arrived meanwhile would be dropped
+  // with the connection and fetched again. So the verdict waits for setImmediate, after the loop has
+  // read what the socket holds (poke() clears it); only a connection with nothing waiting is stalled.
+  let verdict: NodeJS.Immediate | undefined;
+  const stalled = () => {
+    verdict = setImmediate(() => stall.abort(new StallError()));
+  };
+  let timer = setTimeout(stalled, opts.stallMs);
   const poke = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => stall.abort(new StallError()), opts.stallMs);
+    clearImmediate(verdict);
+    timer = setTimeout(stalled, opts.stallMs);
   };
   const signal = AbortSignal.any([opts.signal, stall.signal]);
   const fh = await fs.promises.open(partial, 'a');
@@ -219,7 +228,9 @@ async function fetchRest(
             `${opts.label}: the hub sent more than the ${remote.size} bytes it announced; the download was discarded`,
           );
         }
-        await fh.write(chunk);
+        // Written before the next chunk is read, without yielding: an error ends the body stream
+        // and drops the chunks it still queues, so a chunk not yet on disk would be fetched twice.
+        writeAll(fh.fd, chunk);
         state.hash.update(chunk);
         state.have += chunk.length;
         opts.onProgress(state.have, remote.size);
@@ -236,8 +247,13 @@ async function fetchRest(
     await fh.sync();
   } finally {
     clearTimeout(timer);
+    clearImmediate(verdict);
     await fh.close().catch(() => {});
   }
+}
+
+function writeAll(fd: number, chunk: Uint8Array): void {
+  for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
 }
 
 function verifyAndPlace(opts: DownloadFileOptions, partial: string, metaFile: string, sha256: string): void {

@@ -1,8 +1,10 @@
 // A Hugging Face hub on loopback, speaking what the daemon's downloader asks for: the tree API
 // (`/api/models/<owner>/<repo>/tree/<rev>[/<dir>]`, with LFS size and sha256) and the files
 // (`/<owner>/<repo>/resolve/<rev>/<path>`, HEAD and GET with Range). It counts the bytes it serves,
-// and a test can script the next GET of a file: pause after N bytes (until released), or cut the
-// connection after N bytes. It can also publish a wrong size or sha256.
+// per response too, and a test can script the next GET of a file: pause after N bytes (until released,
+// or until the client drops the connection), or cut the connection after N bytes; or stall a file at an
+// offset: whichever response reaches it first goes silent there, the connection open, until the client
+// hangs up. It can also publish a wrong size or sha256.
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -23,7 +25,7 @@ export interface HubFileSpec {
 }
 
 export interface GetScript {
-  /** Stop sending after this many bytes of the response, until `release()`. */
+  /** Stop sending after this many bytes of the response, until `release()` or the client hangs up. */
   pauseAt?: number;
   /** Destroy the connection after this many bytes of the response. */
   cutAt?: number;
@@ -33,6 +35,12 @@ export interface HubRequest {
   method: string;
   path: string;
   range?: string;
+  /** For a GET of a file: the offset in the file of the first byte of the response. */
+  offset: number;
+  /** Body bytes sent in answer to this request. */
+  served: number;
+  /** The client closed the connection while a pause held the response. */
+  dropped: boolean;
 }
 
 interface Entry extends HubFileSpec {
@@ -40,10 +48,20 @@ interface Entry extends HubFileSpec {
   sha256: string;
 }
 
-export class FakeHfHub extends EventEmitter<{ paused: [path: string, bytes: number]; cut: [path: string] }> {
+type HubEvents = {
+  /** A GET of a file arrived (emitted before any byte is sent). */
+  get: [path: string, request: HubRequest];
+  paused: [path: string, bytes: number];
+  /** The client hung up on a paused response. */
+  dropped: [path: string, request: HubRequest];
+  cut: [path: string];
+};
+
+export class FakeHfHub extends EventEmitter<HubEvents> {
   readonly requests: HubRequest[] = [];
   private readonly files = new Map<string, Entry>();
   private readonly scripts = new Map<string, GetScript[]>();
+  private readonly stalls = new Map<string, number>();
   private readonly served = new Map<string, number>();
   private releases: (() => void)[] = [];
   private readonly server: http.Server;
@@ -79,6 +97,15 @@ export class FakeHfHub extends EventEmitter<{ paused: [path: string, bytes: numb
     this.scripts.set(key, [...(this.scripts.get(key) ?? []), script]);
   }
 
+  /**
+   * The first response of `repo/path` to reach byte `offset` of the file sends nothing more and keeps
+   * the connection open until the client hangs up (a response dropped before reaching it leaves the
+   * stall for the next one).
+   */
+  stallAt(repo: string, path: string, offset: number): void {
+    this.stalls.set(`${repo}/${path}`, offset);
+  }
+
   /** Lets paused responses go on. */
   release(): void {
     const waiting = this.releases;
@@ -107,11 +134,19 @@ export class FakeHfHub extends EventEmitter<{ paused: [path: string, bytes: numb
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://hub');
     const pathname = decodeURIComponent(url.pathname);
-    this.requests.push({ method: req.method ?? 'GET', path: pathname, range: req.headers.range });
+    const request: HubRequest = {
+      method: req.method ?? 'GET',
+      path: pathname,
+      range: req.headers.range,
+      offset: 0,
+      served: 0,
+      dropped: false,
+    };
+    this.requests.push(request);
     const tree = /^\/api\/models\/([^/]+)\/([^/]+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(pathname);
     if (tree && req.method === 'GET') return this.tree(`${tree[1]}/${tree[2]}`, tree[4] ?? '', res);
     const resolve = /^\/([^/]+)\/([^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(pathname);
-    if (resolve) return this.file(`${resolve[1]}/${resolve[2]}/${resolve[4]}`, req, res);
+    if (resolve) return this.file(`${resolve[1]}/${resolve[2]}/${resolve[4]}`, request, req, res);
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Not Found' }));
   }
 
@@ -138,7 +173,7 @@ export class FakeHfHub extends EventEmitter<{ paused: [path: string, bytes: numb
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(entries));
   }
 
-  private file(key: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+  private file(key: string, request: HubRequest, req: http.IncomingMessage, res: http.ServerResponse): void {
     const f = this.files.get(key);
     if (!f) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Entry not found');
@@ -169,33 +204,58 @@ export class FakeHfHub extends EventEmitter<{ paused: [path: string, bytes: numb
       return;
     }
     const script = this.scripts.get(key)?.shift() ?? {};
-    void this.stream(key, f, start, end, script, res);
+    request.offset = start;
+    this.emit('get', key, request);
+    void this.stream(key, f, { start, end }, script, request, res);
   }
 
-  private async stream(key: string, f: Entry, start: number, end: number, script: GetScript, res: http.ServerResponse) {
+  private async stream(
+    key: string,
+    f: Entry,
+    { start, end }: { start: number; end: number },
+    script: GetScript,
+    request: HubRequest,
+    res: http.ServerResponse,
+  ) {
     let sent = 0;
     const count = (n: number) => {
       sent += n;
+      request.served += n;
       this.served.set(key, (this.served.get(key) ?? 0) + n);
     };
     const write = (chunk: Buffer) =>
       new Promise<void>((resolve, reject) => res.write(chunk, (err) => (err ? reject(err) : resolve())));
+    const stall = this.stalls.get(key);
+    const stallHere = stall !== undefined && script.pauseAt === undefined && script.cutAt === undefined;
+    const stopAt = stallHere ? stall - start : (script.pauseAt ?? script.cutAt);
     try {
       for await (const raw of fs.createReadStream(f.file, { start, end, highWaterMark: 64 * 1024 })) {
         let chunk = raw as Buffer;
-        const stopAt = script.pauseAt ?? script.cutAt;
         if (stopAt !== undefined && sent < stopAt && sent + chunk.length >= stopAt) {
           const head = chunk.subarray(0, stopAt - sent);
           await write(head);
           count(head.length);
           chunk = chunk.subarray(head.length);
+          if (stallHere) this.stalls.delete(key);
           if (script.cutAt !== undefined) {
             res.socket?.destroy();
             this.emit('cut', key);
             return;
           }
           this.emit('paused', key, sent);
-          await new Promise<void>((resolve) => this.releases.push(resolve));
+          await new Promise<void>((resolve) => {
+            const onClose = () => {
+              request.dropped = true;
+              this.emit('dropped', key, request);
+              resolve();
+            };
+            if (res.destroyed) return onClose();
+            res.once('close', onClose);
+            this.releases.push(() => {
+              res.off('close', onClose);
+              resolve();
+            });
+          });
           if (res.destroyed) return;
         }
         if (!chunk.length) continue;

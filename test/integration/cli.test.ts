@@ -24,7 +24,7 @@ interface Run {
 
 function gearbox(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [bin, ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
     if (stdin !== undefined) child.stdin!.end(stdin);
@@ -33,7 +33,7 @@ function gearbox(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promis
 }
 
 describe('gearbox CLI (built bundle)', function () {
-  this.timeout(120_000);
+  this.timeout(300_000); // a hang guard: doctor runs the CLI four times (42 s under load)
   let fake: FakeServer;
   let env: NodeJS.ProcessEnv;
   let runtimeDir: string;

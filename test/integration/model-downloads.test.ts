@@ -13,7 +13,7 @@ import { CancellationTokenSource } from 'vscode-jsonrpc';
 import type { DaemonClient } from '../../daemon/cli/client';
 import { AUTO_DOWNLOAD_MARKER } from '../../daemon/models/manager';
 import { ErrorCodes, ModelErrorData, type LocalModelEntry } from '../../shared/protocol';
-import { startFakeHfHub, type FakeHfHub } from '../fakes/fake-hf-hub';
+import { startFakeHfHub, type FakeHfHub, type HubRequest } from '../fakes/fake-hf-hub';
 import { FakeModelHost } from '../fakes/fake-model-host';
 import { startFakeOpenAI } from '../fakes/fake-openai';
 import type { FakeServer } from '../fakes/fake-server';
@@ -70,6 +70,21 @@ describe('local model downloads (fake Hugging Face hub)', function () {
   };
 
   const fimPath = () => path.join(work, 'models', 'hf', 'gearbox-test', 'tiny-fim-GGUF', 'tiny-fim.gguf');
+  /** For each GET of the FIM file, as it arrives: the bytes of it already on disk (in the .partial). */
+  const bytesOnDiskAtEachGet = () => {
+    const onDisk: number[] = [];
+    hub.on('get', (key) => {
+      if (key !== `${FIM.repo}/${FIM.path}`) return;
+      onDisk.push(fs.existsSync(`${fimPath()}.partial`) ? fs.statSync(`${fimPath()}.partial`).size : 0);
+    });
+    return onDisk;
+  };
+  /** Every GET asked for exactly the bytes not on disk yet: none that were kept is fetched again. */
+  const assertResumesAt = (gets: HubRequest[], onDisk: number[]) =>
+    assert.deepEqual(
+      gets.map((g) => g.range),
+      onDisk.map((n) => (n > 0 ? `bytes=${n}-` : undefined)),
+    );
   const entryOf = async (c: DaemonClient, id: string): Promise<LocalModelEntry> => {
     const list = await c.request('gearbox/models/list', {});
     const m = list.models.find((x) => x.id === id);
@@ -160,6 +175,7 @@ describe('local model downloads (fake Hugging Face hub)', function () {
 
   it('a connection cut mid-file is resumed from where it stopped', async () => {
     await start();
+    const onDisk = bytesOnDiskAtEachGet();
     hub.nextGet(FIM.repo, FIM.path, { cutAt: 5 * MiB + 123 });
     const cut = new Promise((resolve) => hub.once('cut', resolve));
     await a.request('gearbox/models/add', { source: { kind: 'preset', id: 'tiny-fim' }, download: false });
@@ -167,26 +183,35 @@ describe('local model downloads (fake Hugging Face hub)', function () {
     await cut;
     assert.equal(res.model.state, 'on-disk');
     const gets = hub.fileGets(FIM.repo, FIM.path);
-    assert.equal(gets.length, 2);
-    assert.equal(gets[1]!.range, `bytes=${5 * MiB + 123}-`);
+    assert.equal(gets[0]!.served, 5 * MiB + 123, 'the hub cut the first connection there');
+    assert.equal(gets[1]?.range, `bytes=${5 * MiB + 123}-`, 'every byte sent before the cut was kept');
+    assertResumesAt(gets, onDisk);
     assert.equal(hub.bytesServed(FIM.repo, FIM.path), modelSize, 'no byte fetched twice');
     assert.equal(createHash('sha256').update(fs.readFileSync(fimPath())).digest('hex'), modelSha);
   });
 
   it('a connection that stalls is dropped and the download resumes on a new one', async () => {
-    await start({ downloads: { stallSeconds: 0.2, retryDelayMs: 10, retries: 2 } });
-    // The hub sends 2 MiB and then nothing, connection open, until the test ends.
-    hub.nextGet(FIM.repo, FIM.path, { pauseAt: 2 * MiB });
+    // A busy machine can make a healthy connection look stalled for 0.2 s too, and drop it: that may
+    // add GETs (and retries, hence 5), each of which must still resume at exactly the bytes on disk.
+    await start({ downloads: { stallSeconds: 0.2, retryDelayMs: 10, retries: 5 } });
+    const onDisk = bytesOnDiskAtEachGet();
+    // At 2 MiB the hub sends nothing more, the connection open, until the daemon hangs up.
+    hub.stallAt(FIM.repo, FIM.path, 2 * MiB);
+    const dropped = new Promise<HubRequest>((resolve) => hub.once('dropped', (_key, req) => resolve(req)));
     await a.request('gearbox/models/add', { source: { kind: 'preset', id: 'tiny-fim' }, download: false });
     const res = await a.request('gearbox/models/download', { id: 'local/tiny-fim', wait: true });
+    const stalled = await dropped;
     assert.equal(res.model.state, 'on-disk');
+    assert.equal(stalled.offset + stalled.served, 2 * MiB, 'the daemon dropped the silent connection');
     const gets = hub.fileGets(FIM.repo, FIM.path);
-    assert.deepEqual(
-      gets.map((g) => g.range),
-      [undefined, `bytes=${2 * MiB}-`],
+    assert.equal(gets[gets.indexOf(stalled) + 1]?.range, `bytes=${2 * MiB}-`, 'and resumed where it stopped');
+    assertResumesAt(gets, onDisk);
+    assert.equal(createHash('sha256').update(fs.readFileSync(fimPath())).digest('hex'), modelSha);
+    const why = d.logs.filter((l) => l.includes('download interrupted; resuming') && l.includes(`"at":${2 * MiB}`));
+    assert.ok(
+      why.some((l) => l.includes('no data for 0.2 s')),
+      why.join('\n'),
     );
-    assert.equal(hub.bytesServed(FIM.repo, FIM.path), modelSize);
-    assert.ok(d.logs.some((l) => l.includes('download interrupted; resuming') && l.includes('no data for 0.2 s')));
   });
 
   it('two clients asking for the same model share one download', async () => {

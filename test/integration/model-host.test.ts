@@ -59,7 +59,8 @@ function longCodePrefix(lines: number): string {
 }
 
 describe('model host (real child process, tiny qwen2)', function () {
-  this.timeout(30_000);
+  // A hang guard: starting the child (tsx) and loading the model took over 30 s under stress-ng.
+  this.timeout(120_000);
   let tmp: string;
   let modelPath: string;
   let models: LocalModelConfig[];

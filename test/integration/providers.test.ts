@@ -250,7 +250,15 @@ for (const spec of specs) {
     it('fires the idle timeout when a stream stalls, and closes the connection', async () => {
       fake.enqueue({ kind: 'reply', chunks: ['one ', 'two ', 'three'], stallAfter: 1 });
       const closed = fake.nextAbort();
-      const err = await failure(chat({ idleTimeoutMs: 150 }));
+      // Only the stall is timed: the first chunk may take whatever a busy machine needs (the idle
+      // deadline also bounds the first byte unless a connect timeout is set).
+      const patient = createProvider(spec.config(fake.url), () => KEY, {
+        logger: silentLogger,
+        connectTimeoutMs: 60_000,
+      });
+      const err = await failure(
+        patient.chat({ model: 'test-model', messages: MESSAGES, maxTokens: 100, idleTimeoutMs: 150 }, () => {}),
+      );
       assert.equal(err.kind, 'timeout');
       assert.equal(err.code, ErrorCodes.Timeout);
       assert.equal(err.partialText, 'one ');

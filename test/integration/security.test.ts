@@ -411,7 +411,7 @@ describe('security: runtime dir and token', () => {
 });
 
 describe('security: API keys never leave the daemon', function () {
-  this.timeout(30_000);
+  this.timeout(120_000); // a hang guard: the real model host is several times slower under load
   const ENV_KEY = 'sk-envkey-' + 'Zq7Xv9Lw2Pn4Rt6Y';
   const SET_KEY = 'sk-setkey-' + 'Hb3Mk8Jd5Fs1Gq0W';
   const OPENAI_ENV_KEY = 'sk-openai-' + 'Cx2Vb7Nm4Lk9Jh3T';
@@ -554,7 +554,7 @@ describe('security: API keys never leave the daemon', function () {
 });
 
 describe('security: model files', function () {
-  this.timeout(30_000);
+  this.timeout(120_000); // a hang guard: the real model host is several times slower under load
 
   it('confines model sources to modelDirs: ../ and symlinks out are rejected clearly', async () => {
     const work = tempDir('gearbox-confine-');

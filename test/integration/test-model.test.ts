@@ -33,7 +33,7 @@ function kv(file: GgufFile, key: string): unknown {
 }
 
 describe('test-model generator', function () {
-  this.timeout(60_000);
+  this.timeout(120_000); // a hang guard: node-llama-cpp loads take several times longer under load
   let modelPath: string;
   let tmp: string;
 
