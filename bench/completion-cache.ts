@@ -346,7 +346,7 @@ async function inProcessPart(iterations = 20_000): Promise<InProcess> {
   const suggestion = 'hello_world(a, b) + compute_something_else(c)';
   const prefix = 'result = ';
   const run = async (onLatency: (ms: number) => void): Promise<Summary> => {
-    const mw = mod.inlineCompletionMiddleware({ log, onLatency })!;
+    const mw = mod.inlineCompletionMiddleware({ log, onLatency, ignored: () => {} }).provideInlineCompletionItems!;
     let lineText = prefix;
     const doc = { uri: vscode.Uri.file('/tmp/demo.py'), languageId: 'python', lineAt: () => ({ text: lineText }) };
     const token = new stub.CancellationTokenSource().token as any;

@@ -26,6 +26,9 @@ import { localModelCapability } from './catalog/gguf-identity';
 import type { DaemonConfig, LocalModelConfig } from './config';
 import { FallbackRunner, type FallbackRequest, type RecordOutcome } from './fallback-runner';
 import { GearboxError } from './gearbox-error';
+import { learningPathFor, LearningStore } from './learning/learning-store';
+import { newRequestId } from './learning/recent-requests';
+import { RoutingFeedback } from './learning/routing-feedback';
 import { UsageLedger } from './ledger';
 import type { Logger } from './log';
 import type { ModelHostApi } from './model-host-api';
@@ -66,6 +69,14 @@ export interface RequestContext {
   onProgress?: (model: string, phase: 'download' | 'load', progress: number) => void;
   /** Hears the route decision before the model runs (the HTTP API sends it in its headers). */
   onRoute?: (decision: RouteDecision) => void;
+  /** The connection asking: its answers may then be named by its feedback (gearbox/feedback). */
+  client?: string;
+}
+
+/** The answering model and whether it cost less than the frontier, filled in when the answer is recorded. */
+interface AnswerTrace {
+  model?: ModelInfo;
+  saved?: boolean;
 }
 
 /** What the engine fills in itself: the workspace's settings and the spend so far. */
@@ -79,12 +90,19 @@ export class Engine {
   readonly ledger: UsageLedger;
   /** Every token count the daemon makes: routing, usage the providers did not report, clients' counts. */
   readonly tokens: TokenCounter;
+  /** Learning from the user: feedback on answers, and the calibration it moves. */
+  readonly learning: RoutingFeedback;
   /** Secret scans of inline completion prompts, line by line across keystrokes (every connection's). */
   private readonly completionScans = new SecretScanCache();
 
   constructor(private readonly opts: EngineOptions) {
     this.log = opts.logger;
     this.ledger = opts.ledger ?? UsageLedger.inMemory({ logger: opts.logger });
+    this.learning = new RoutingFeedback({
+      ledger: this.ledger,
+      store: new LearningStore(learningPathFor(this.ledger.path), opts.logger),
+      logger: opts.logger,
+    });
     this.providers = new ProviderRegistry({
       configured: opts.config.providers,
       env: opts.env ?? process.env,
@@ -183,7 +201,18 @@ export class Engine {
     // Counted here, per candidate's tokenizer, so that the router only reads numbers.
     const candidates = routeCandidates(catalog, { ...input, settings: withDefaults });
     const tokens = await countRequestTokens(this.tokens, input, candidates, signal);
-    const decision = route({ ...input, settings: withDefaults, budget: this.ledger.budgetState(), tokens }, catalog);
+    // What this user's feedback taught (none with routing.learning off).
+    const adjustments = this.learning.adjustmentsFor(settings, input.task, input.languageId);
+    const decision = route(
+      {
+        ...input,
+        settings: withDefaults,
+        budget: this.ledger.budgetState(),
+        tokens,
+        ...(adjustments ? { adjustments } : {}),
+      },
+      catalog,
+    );
     return { decision, catalog, tokens };
   }
 
@@ -236,6 +265,8 @@ export class Engine {
         )
       : undefined;
     ctx.onRoute?.(decision);
+    const requestId = newRequestId();
+    const trace: AnswerTrace = {};
     const out = await this.run({
       task: 'chat',
       decision,
@@ -250,11 +281,12 @@ export class Engine {
       signal: ctx.signal,
       onDelta: ctx.onDelta,
       onProgress: ctx.onProgress,
-      record: this.recorder(ctx, 'chat', decision, catalog),
+      record: this.recorder(ctx, 'chat', decision, catalog, requestId, trace),
     });
     // An empty answer is a failure of that model: the next request goes one tier up.
     this.noteOutcome(ctx, 'chat', out.text.trim() !== '');
-    return { ...out, route: decision };
+    this.answered(ctx, 'chat', params.context?.languageId, decision, requestId, trace);
+    return { ...out, route: decision, requestId };
   }
 
   async refactor(
@@ -300,6 +332,8 @@ export class Engine {
           insertAt && { before: redact(insertAt.before), after: redact(insertAt.after) },
         )
       : undefined;
+    const requestId = newRequestId();
+    const trace: AnswerTrace = {};
     const out = await this.run({
       task: 'refactor',
       decision,
@@ -312,7 +346,7 @@ export class Engine {
       signal: ctx.signal,
       onDelta: ctx.onDelta ?? (() => {}),
       onProgress: ctx.onProgress,
-      record: this.recorder(ctx, 'refactor', decision, catalog),
+      record: this.recorder(ctx, 'refactor', decision, catalog, requestId, trace),
     });
     const replaces = params.kind !== 'explain' && params.kind !== 'tests';
     let edits: RefactorResult['edits'] = [];
@@ -331,7 +365,9 @@ export class Engine {
       this.noteOutcome(ctx, 'refactor', true);
       explanation = proseAround(out.text);
     }
+    this.answered(ctx, 'refactor', params.languageId, decision, requestId, trace);
     return {
+      requestId,
       edits,
       explanation,
       model: out.model,
@@ -379,7 +415,14 @@ export class Engine {
       maxTokens?: number;
     },
     ctx: RequestContext,
-  ): Promise<{ text: string; model: string; usage: Usage; route: RouteDecision; evaluatedPromptTokens?: number }> {
+  ): Promise<{
+    text: string;
+    model: string;
+    usage: Usage;
+    route: RouteDecision;
+    evaluatedPromptTokens?: number;
+    requestId: string;
+  }> {
     const prefix = contextHeader(req.context, req.uri) + req.filePrefix;
     // Scanned here (cached line by line), not by route(): this runs at every keystroke.
     const privacy = completionPrivacy(req, ctx, this.completionScans);
@@ -416,7 +459,9 @@ export class Engine {
     if (!decision.model) throw await this.noModelError('completion', decision);
     const model = catalog.find((m) => m.id === decision.model)!;
     const maxTokens = req.maxTokens ?? (req.multiline ? 128 : 48);
-    const record = this.recorder(ctx, 'completion', decision, catalog);
+    const requestId = newRequestId();
+    const trace: AnswerTrace = {};
+    const record = this.recorder(ctx, 'completion', decision, catalog, requestId, trace);
     if (model.local) {
       let r: Awaited<ReturnType<ModelHostApi['complete']>>;
       try {
@@ -445,12 +490,14 @@ export class Engine {
         throw err;
       }
       record(model, r.usage, 'ok');
+      this.answered(ctx, 'completion', req.languageId, decision, requestId, trace);
       return {
         text: r.text,
         model: model.id,
         usage: r.usage,
         route: decision,
         evaluatedPromptTokens: r.usage.evaluatedPromptTokens,
+        requestId,
       };
     }
     const messages = (p: string, s: string): ChatMessage[] => [
@@ -476,7 +523,8 @@ export class Engine {
       onProgress: ctx.onProgress,
       record,
     });
-    return { text: out.text, model: out.model, usage: out.usage, route: decision };
+    this.answered(ctx, 'completion', req.languageId, decision, requestId, trace);
+    return { text: out.text, model: out.model, usage: out.usage, route: decision, requestId };
   }
 
   /**
@@ -498,24 +546,55 @@ export class Engine {
    * Records each request that reached a model in the ledger, timed from now; a ledger failure
    * never fails the request.
    */
-  private recorder(ctx: RequestContext, task: TaskKind, decision: RouteDecision, catalog: ModelInfo[]): RecordOutcome {
+  private recorder(
+    ctx: RequestContext,
+    task: TaskKind,
+    decision: RouteDecision,
+    catalog: ModelInfo[],
+    requestId?: string,
+    trace?: AnswerTrace,
+  ): RecordOutcome {
     const started = Date.now();
     return (model, usage, outcome, errorCode) => {
-      void this.ledger
-        .record({
-          workspace: ctx.workspace ?? 'cli',
-          task,
-          model,
-          usage,
-          latencyMs: Date.now() - started,
-          decision,
-          outcome,
-          errorCode,
-          catalog,
-          allowedModels: ctx.settings.allowedModels,
-        })
-        .catch((err: Error) => this.log.warn('ledger record failed', { error: err.message }));
+      const rec = this.ledger.build({
+        workspace: ctx.workspace ?? 'cli',
+        task,
+        model,
+        usage,
+        latencyMs: Date.now() - started,
+        decision,
+        outcome,
+        errorCode,
+        catalog,
+        allowedModels: ctx.settings.allowedModels,
+        requestId,
+      });
+      if (trace && outcome === 'ok') Object.assign(trace, { model, saved: rec.costUsd < rec.counterfactualUsd });
+      void this.ledger.append(rec).catch((err: Error) => this.log.warn('ledger record failed', { error: err.message }));
     };
+  }
+
+  /** An answer the asking connection's feedback may name (see learning/routing-feedback.ts). */
+  private answered(
+    ctx: RequestContext,
+    task: TaskKind,
+    language: string | undefined,
+    decision: Decision,
+    requestId: string,
+    trace: AnswerTrace,
+  ): void {
+    if (!trace.model) return;
+    this.learning.answered({
+      requestId,
+      client: ctx.client,
+      workspace: ctx.workspace ?? 'cli',
+      task,
+      language,
+      model: trace.model,
+      difficulty: decision.difficulty,
+      b: decision.estimatedB ?? 0,
+      saved: trace.saved ?? false,
+    });
   }
 
   // ---------- status ----------

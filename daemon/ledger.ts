@@ -1,5 +1,6 @@
 // The usage ledger: one JSON line per request that reached a model (see daemon/usage/record.ts for
-// the fields and the counterfactual definition), appended to ledger.jsonl in the daemon's state dir.
+// the fields and the counterfactual definition), and one per feedback signal about an answer
+// (daemon/usage/feedback-record.ts), appended to ledger.jsonl in the daemon's state dir.
 //
 // Durability: the file is opened O_APPEND (mode 0600); each record is serialized to one line and
 // queued; the queue is drained by one write() of all queued lines followed by one fsync, so every
@@ -15,7 +16,9 @@ import { ErrorCodes, type UsageParams, type UsageResult } from '../shared/protoc
 import { GearboxError } from './gearbox-error';
 import { redact, silentLogger, type Logger } from './log';
 import { UsageAggregator, UsageRangeError } from './usage/aggregate';
+import { FeedbackRecord } from './usage/feedback-record';
 import { buildRecord, LedgerRecord, type RequestOutcome } from './usage/record';
+import { RoutingAggregator } from './usage/routing-stats';
 
 export { LedgerRecord, type RequestOutcome } from './usage/record';
 
@@ -44,13 +47,15 @@ export interface LedgerScan {
 }
 
 /**
- * Reads a ledger (or its first `endByte` bytes), calling onRecord for each valid record. Never
- * throws on content: torn and invalid lines are counted and skipped. A missing file is empty.
+ * Reads a ledger (or its first `endByte` bytes), calling onRecord for each valid request record and
+ * onFeedback for each feedback record (both count as records). Never throws on content: torn and
+ * invalid lines are counted and skipped. A missing file is empty.
  */
 export async function scanLedger(
   file: string,
   onRecord: (r: LedgerRecord) => void,
   endByte?: number,
+  onFeedback?: (f: FeedbackRecord) => void,
 ): Promise<LedgerScan> {
   const scan: LedgerScan = { records: 0, torn: 0, invalid: 0 };
   if (endByte === 0) return scan;
@@ -72,6 +77,16 @@ export async function scanLedger(
       json = JSON.parse(text);
     } catch {
       scan.invalid++;
+      return;
+    }
+    if ((json as { kind?: unknown } | null)?.kind === 'feedback') {
+      const fb = FeedbackRecord.safeParse(json);
+      if (!fb.success) {
+        scan.invalid++;
+        return;
+      }
+      scan.records++;
+      onFeedback?.(fb.data);
       return;
     }
     const parsed = LedgerRecord.safeParse(json);
@@ -104,6 +119,8 @@ export interface LedgerOptions {
 
 export class UsageLedger {
   readonly aggregator = new UsageAggregator();
+  /** Acceptance, escalation and savings over requests and feedback (gearbox/routing/stats). */
+  readonly routing = new RoutingAggregator();
   /** Lines skipped when the ledger was loaded (torn or invalid). */
   skippedLines = 0;
   writeErrors = 0;
@@ -158,7 +175,11 @@ export class UsageLedger {
         }
       }
       // Only the bytes present now: what this daemon appends is counted as it is recorded.
-      ledger.ready = scanLedger(file, (r) => ledger.aggregator.add(r), size).then(
+      const onRecord = (r: LedgerRecord) => {
+        ledger.aggregator.add(r);
+        ledger.routing.addRequest(r);
+      };
+      ledger.ready = scanLedger(file, onRecord, size, (f) => ledger.routing.addFeedback(f)).then(
         (scan) => {
           ledger.skippedLines = scan.torn + scan.invalid;
           if (scan.torn)
@@ -181,11 +202,27 @@ export class UsageLedger {
 
   /** Records one request outcome; resolves once it is durable (never rejects). */
   record(o: RequestOutcome): Promise<void> {
-    return this.append(buildRecord({ time: this.now(), ...o }));
+    return this.append(this.build(o));
+  }
+
+  /** The line a request outcome becomes, at the ledger's clock (not yet recorded: append it). */
+  build(o: RequestOutcome): LedgerRecord {
+    return buildRecord({ time: this.now(), ...o });
   }
 
   append(rec: LedgerRecord): Promise<void> {
     this.aggregator.add(rec);
+    this.routing.addRequest(rec);
+    return this.writeLine(rec);
+  }
+
+  /** Records one feedback signal; resolves once it is durable (never rejects). */
+  appendFeedback(rec: FeedbackRecord): Promise<void> {
+    this.routing.addFeedback(rec);
+    return this.writeLine(rec);
+  }
+
+  private writeLine(rec: LedgerRecord | FeedbackRecord): Promise<void> {
     if (this.path === null) return Promise.resolve();
     // Keys never belong here; redact() is a last line of defence for any registered secret.
     const line = `${redact(JSON.stringify(rec))}\n`;

@@ -19,6 +19,8 @@ import {
 } from 'vscode-languageserver';
 import { z } from 'zod';
 import {
+  COMPLETION_ACCEPTED_COMMAND,
+  CompletionAcceptedArgs,
   ErrorCodes,
   LspParams,
   Protocol,
@@ -171,6 +173,7 @@ export class Session {
       this.refusedDocuments.flush();
       this.chunks.close();
       for (const abort of this.inflightRequests) abort();
+      host.engine.learning.forgetClient(this.id);
       this.codebase?.dispose();
       this.conn.dispose();
       void host.engine.modelHost.releaseSession(`${this.id}:`).catch(() => {});
@@ -216,6 +219,8 @@ export class Session {
           },
           // Folders added later must count for privatePaths as much as the first ones.
           workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+          // Run by the editor when an inline completion is accepted (the item carries it).
+          executeCommandProvider: { commands: [COMPLETION_ACCEPTED_COMMAND] },
         },
         serverInfo: { name: 'gearbox', version: VERSION },
       };
@@ -242,6 +247,17 @@ export class Session {
     this.lspRequest('textDocument/inlineCompletion', (params, token) =>
       this.inlineCompletion(params.textDocument.uri, params.position, token),
     );
+
+    this.lspRequest('workspace/executeCommand', async (params) => {
+      const args = CompletionAcceptedArgs.safeParse(params.arguments);
+      if (params.command !== COMPLETION_ACCEPTED_COMMAND || !args.success)
+        return new ResponseError(ErrorCodes.InvalidParams, `unknown command ${params.command.slice(0, 200)}`);
+      await this.host.engine.learning.feedback(
+        { requestId: args.data[0], signal: 'completion-accepted' },
+        { client: this.id, settings: this.settings.current },
+      );
+      return null;
+    });
 
     this.lspRequest('textDocument/codeAction', (params): CodeAction[] => {
       const r = params.range;
@@ -282,6 +298,13 @@ export class Session {
         caps: this.settings.current.budget ?? { dailyUsd: 0, monthlyUsd: 0 },
       }),
     );
+    this.handle('gearbox/feedback', async (p) =>
+      this.host.engine.learning.feedback(p, { client: this.id, settings: this.settings.current }),
+    );
+    this.handle('gearbox/routing/stats', async (p) =>
+      this.host.engine.learning.stats(p, { workspaceId: this.workspaceId, settings: this.settings.current }),
+    );
+    this.handle('gearbox/routing/reset', async () => this.host.engine.learning.reset());
     if (this.host.models) {
       const handle: Handle = (method, fn) => this.handle(method, fn);
       const ids = async () => new Set((await this.host.engine.catalog()).map((m) => m.id));
@@ -418,6 +441,7 @@ export class Session {
         onProgress: this.progressReporter(),
         workspace: this.workspaceId,
         workspaceRoots: this.workspaceRoots,
+        client: this.id,
       });
     } catch (err) {
       if (rs.timedOut()) throw timeoutError(what, timeoutMs);
@@ -459,6 +483,7 @@ export class Session {
           onProgress: this.progressReporter(),
           workspace: this.workspaceId,
           workspaceRoots: this.workspaceRoots,
+          client: this.id,
         },
       );
       if (out.evaluatedPromptTokens !== undefined) this.prefill.completedWith(uri, out.model);
@@ -471,7 +496,17 @@ export class Session {
         evaluated: out.evaluatedPromptTokens,
       });
       if (!insertText) return { items: [] };
-      return { items: [{ insertText, range: { start: position, end: position } }] };
+      // The editor runs the command when the suggestion is accepted: feedback for the router.
+      const command = { title: 'Gearbox: completion accepted', command: COMPLETION_ACCEPTED_COMMAND };
+      return {
+        items: [
+          {
+            insertText,
+            range: { start: position, end: position },
+            command: { ...command, arguments: [out.requestId] },
+          },
+        ],
+      };
     } catch (err) {
       if (rs.timedOut()) throw toResponseError(timeoutError('Completion', this.host.timeouts.completionMs));
       throw toResponseError(err);

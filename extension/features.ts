@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { registerBudgetStatus } from './budget';
 import { registerChatView } from './chat/chat-view';
 import { DaemonConnection } from './daemon-connection';
+import { sendFeedback } from './feedback';
 import { InlineEdits } from './edit/inline-edit';
 import { registerDaemonConfigCommand } from './daemon-config';
 import { inlineCompletionMiddleware } from './inline-completion';
@@ -18,6 +19,7 @@ import { DownloadWatcher } from './models/downloads';
 import { registerModelsView } from './models/models-view';
 import { registerRefactorCommands } from './refactor';
 import type { StatusBar } from './status-bar';
+import { registerRoutingReset } from './usage/routing-reset';
 import { registerUsageView } from './usage/usage-view';
 import { openWalkthroughOnce, registerWalkthroughCommands } from './walkthrough';
 
@@ -37,9 +39,11 @@ export function activateFeatures({ context, log, statusBar }: FeatureHost): Feat
   const conn = new DaemonConnection({
     extensionPath: context.extensionPath,
     log,
-    middleware: {
-      provideInlineCompletionItems: inlineCompletionMiddleware({ log, onLatency: (ms) => statusBar.setLatency(ms) }),
-    },
+    middleware: inlineCompletionMiddleware({
+      log,
+      onLatency: (ms) => statusBar.setLatency(ms),
+      ignored: (requestId) => void sendFeedback(conn, requestId, 'completion-ignored'),
+    }),
     onConnected: async () => {
       await syncKeys?.();
       await openWalkthroughOnce(context, conn);
@@ -54,7 +58,8 @@ export function activateFeatures({ context, log, statusBar }: FeatureHost): Feat
   registerRefactorCommands(context, conn, inlineEdits);
   registerModelPicker(context, conn);
   context.subscriptions.push(registerChatView(context, conn, inlineEdits));
-  context.subscriptions.push(registerUsageView(context, conn));
+  const reset = registerRoutingReset(conn);
+  context.subscriptions.push(reset.disposable, registerUsageView(context, conn, reset.onDidReset));
   const downloads = new DownloadWatcher(conn, statusBar);
   context.subscriptions.push(downloads);
   registerModelsView(context, conn, downloads);

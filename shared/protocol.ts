@@ -120,6 +120,13 @@ export type FinishReason = z.infer<typeof FinishReason>;
 export const TokenCountMethod = z.enum(['exact', 'approximate', 'chars4']);
 export type TokenCountMethod = z.infer<typeof TokenCountMethod>;
 
+/**
+ * A daemon-made id of one answered request (chat, refactor, completion): feedback names it. Random,
+ * so it tells nothing about the request; valid only for the connection that made the request.
+ */
+export const RequestId = z.string().regex(/^r-[A-Za-z0-9_-]{6,64}$/, 'requestId: not a Gearbox request id');
+export type RequestId = z.infer<typeof RequestId>;
+
 export const Usage = z.object({
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
@@ -348,6 +355,8 @@ export const ChatResult = z.object({
   /** The tools the model called (the client runs them and sends the results back in 'tool' turns). */
   toolCalls: z.array(ToolCall).optional(),
   finishReason: FinishReason.optional(),
+  /** This answer's id, for gearbox/feedback (absent from daemons before routing learning). */
+  requestId: RequestId.optional(),
 });
 export type ChatResult = z.infer<typeof ChatResult>;
 
@@ -395,6 +404,8 @@ export const RefactorResult = z.object({
   usage: Usage,
   costUsd: z.number().nonnegative(),
   latencyMs: z.number().nonnegative(),
+  /** This answer's id, for gearbox/feedback. */
+  requestId: RequestId.optional(),
 });
 export type RefactorResult = z.infer<typeof RefactorResult>;
 
@@ -545,8 +556,21 @@ export const WorkspaceSettings = z.object({
             'Cost/quality knob: `0` = cheapest, `10` = best quality. It sets the chance of success the router ' +
             'asks of a model (0 → 55 %, 5 → 75 %, 10 → 95 %).',
         }),
+      // On unless set false; optional in the type, so settings objects written before it still type-check.
+      learning: z
+        .boolean()
+        .default(true)
+        .optional()
+        .meta({
+          markdownDescription:
+            'Learn from your feedback (a refactor diff accepted or rejected, **Retry with a stronger model**, ' +
+            'a chat code block applied or copied, ghost text taken or passed over): each model’s capability and ' +
+            'the difficulty of your kind of requests are adjusted for you, on this machine only. Off: routing ' +
+            'uses the published estimates alone and nothing is learned. **Gearbox: Reset Routing Calibration** ' +
+            'forgets what was learned.',
+        }),
     })
-    .default({ mode: 'auto', quality: 5 }),
+    .default({ mode: 'auto', quality: 5, learning: true }),
   privateCode: z
     .boolean()
     .default(false)
@@ -711,6 +735,153 @@ export const TokensCountResult = z.object({
   tokenizer: z.string(),
 });
 export type TokensCountResult = z.infer<typeof TokensCountResult>;
+
+// ---------- learning from the user (gearbox/feedback, gearbox/routing/*) ----------
+
+/**
+ * What the user did with an answer. Failures: 'retried-stronger' (Retry with a stronger model),
+ * 'edit-rejected' (every hunk of a refactor's inline diff rejected), 'completion-ignored' (ghost text
+ * passed over: another suggestion replaced it, or its file closed). Successes: 'edit-accepted',
+ * 'code-applied', 'code-inserted', 'code-copied' (a chat code block), 'completion-accepted'.
+ * 'edit-partial': some hunks accepted, some rejected.
+ */
+export const FeedbackSignal = z.enum([
+  'retried-stronger',
+  'edit-rejected',
+  'edit-partial',
+  'edit-accepted',
+  'code-applied',
+  'code-inserted',
+  'code-copied',
+  'completion-accepted',
+  'completion-ignored',
+]);
+export type FeedbackSignal = z.infer<typeof FeedbackSignal>;
+
+/** A signal about one of this connection's recent answers: its id and what happened, nothing of the prompt. */
+export const FeedbackParams = z.object({ requestId: RequestId, signal: FeedbackSignal }).strict();
+export type FeedbackParams = z.infer<typeof FeedbackParams>;
+
+/** Why a signal was not taken: not one of this connection's recent requests, or already given. */
+export const FeedbackRefusal = z.enum(['unknown-request', 'duplicate']);
+export type FeedbackRefusal = z.infer<typeof FeedbackRefusal>;
+
+export const FeedbackResult = z.object({
+  /** Written to the usage ledger. */
+  recorded: z.boolean(),
+  /** Moved the calibration (false with routing.learning off, or when refused). */
+  learned: z.boolean(),
+  refused: FeedbackRefusal.optional(),
+});
+export type FeedbackResult = z.infer<typeof FeedbackResult>;
+
+export const RoutingStatsParams = UsageParams;
+export type RoutingStatsParams = z.infer<typeof RoutingStatsParams>;
+
+/** Signals by kind, over a range. */
+const SignalCounts = z.record(FeedbackSignal, count);
+
+/** Acceptance and escalation of one model (or of one tier: `key` is then "tier N"). */
+export const RoutingRateRow = z.object({
+  key: z.string(),
+  /** null: only ledger lines from before tiers were recorded. */
+  tier: Tier.nullable(),
+  local: z.boolean().optional(),
+  /** Chat and refactor requests it answered in the range. */
+  requests: count,
+  completions: count,
+  signals: SignalCounts,
+  /** Answers (chat, refactor) taken, of those the user judged; partial counts half. null: none judged. */
+  acceptanceRate: z.number().min(0).max(1).nullable(),
+  /** Retried with a stronger model, of its chat and refactor requests. */
+  escalationRate: z.number().min(0).max(1).nullable(),
+  /** Ghost text taken, of the suggestions shown and settled. */
+  completionAcceptanceRate: z.number().min(0).max(1).nullable(),
+});
+export type RoutingRateRow = z.infer<typeof RoutingRateRow>;
+
+/** One model's capability for this user: the shipped θ and where feedback has moved it. */
+export const ModelCalibration = z.object({
+  model: z.string(),
+  /** The shipped estimate (published result, predecessor, family, size or tier). */
+  publishedTheta: z.number(),
+  /** The learned shift (bounded); θ used = publishedTheta + shift. */
+  shift: z.number(),
+  theta: z.number(),
+  /** How sure the learned θ is (posterior sd). */
+  sd: z.number().nonnegative(),
+  signals: count,
+  updatedAt: z.string(),
+});
+export type ModelCalibration = z.infer<typeof ModelCalibration>;
+
+/** How much harder (positive) or easier this user's requests of one task and language are than estimated. */
+export const DifficultyCalibration = z.object({
+  task: TaskKind,
+  language: z.string(),
+  shift: z.number(),
+  sd: z.number().nonnegative(),
+  signals: count,
+  updatedAt: z.string(),
+});
+export type DifficultyCalibration = z.infer<typeof DifficultyCalibration>;
+
+/**
+ * Savings after the answers that fail: the ledger's savings less the expected cost of redoing failed
+ * cheaper answers on the frontier model. The failure rate is a Beta posterior: the router's own
+ * expected success as a prior worth PRIOR_SIGNALS signals, updated by the user's signals.
+ */
+export const SavingsEstimate = z.object({
+  /** What the ledger says: frontier counterfactual − cost. */
+  ledgerUsd: z.number(),
+  /** After the expected redos, and its 90 % band. */
+  expectedUsd: z.number(),
+  lowUsd: z.number(),
+  highUsd: z.number(),
+  /** Failure rate of the cheaper chat and refactor answers: estimate and 90 % band. */
+  failureRate: z.number().min(0).max(1),
+  failureLow: z.number().min(0).max(1),
+  failureHigh: z.number().min(0).max(1),
+  /** Signals about those answers that went into it. */
+  judged: count,
+  /** Frontier price of the cheaper chat and refactor answers (what all redos would cost). */
+  atRiskUsd: usd,
+});
+export type SavingsEstimate = z.infer<typeof SavingsEstimate>;
+
+export const RoutingStatsResult = z.object({
+  since: z.string(),
+  until: z.string(),
+  workspace: z.enum(['current', 'all']),
+  /** routing.learning for this connection's workspace. */
+  learning: z.boolean(),
+  /** Where the calibration is kept (null: in memory only). */
+  statePath: z.string().nullable(),
+  /** The last reset (null: never). */
+  resetAt: z.string().nullable(),
+  byModel: z.array(RoutingRateRow),
+  byTier: z.array(RoutingRateRow),
+  models: z.array(ModelCalibration),
+  difficulty: z.array(DifficultyCalibration),
+  savings: SavingsEstimate,
+});
+export type RoutingStatsResult = z.infer<typeof RoutingStatsResult>;
+
+export const ResetRoutingParams = z.object({}).optional();
+export const ResetRoutingResult = z.object({
+  /** What was forgotten. */
+  models: count,
+  difficulty: count,
+  resetAt: z.string(),
+});
+export type ResetRoutingResult = z.infer<typeof ResetRoutingResult>;
+
+/**
+ * The command an inline completion item carries: the editor runs it when the suggestion is accepted
+ * (VS Code through workspace/executeCommand, which vscode-languageclient registers for it).
+ */
+export const COMPLETION_ACCEPTED_COMMAND = 'gearbox.completionAccepted';
+export const CompletionAcceptedArgs = z.tuple([RequestId]);
 
 // ---------- local code search (gearbox/index/*) ----------
 
@@ -1185,6 +1356,9 @@ export const Protocol = {
   'gearbox/modelProgress': notification('serverToClient', ModelProgressParams),
   'gearbox/usage': request('clientToServer', UsageParams, UsageResult),
   'gearbox/tokens/count': request('clientToServer', TokensCountParams, TokensCountResult),
+  'gearbox/feedback': request('clientToServer', FeedbackParams, FeedbackResult),
+  'gearbox/routing/stats': request('clientToServer', RoutingStatsParams, RoutingStatsResult),
+  'gearbox/routing/reset': request('clientToServer', ResetRoutingParams, ResetRoutingResult),
   'gearbox/index/build': request('clientToServer', IndexBuildParams, IndexBuildResult),
   'gearbox/index/status': request('clientToServer', IndexStatusParams, IndexStatusResult),
   'gearbox/index/search': request('clientToServer', IndexSearchParams, IndexSearchResult),
@@ -1262,6 +1436,9 @@ export const LspDidChangeConfigurationParams = z.object({ settings: z.unknown() 
 export const LspDidChangeWorkspaceFoldersParams = z.object({
   event: z.object({ added: z.array(WorkspaceFolder), removed: z.array(WorkspaceFolder) }),
 });
+export const LspExecuteCommandParams = z
+  .object({ command: z.string().max(200), arguments: z.array(z.unknown()).max(20).optional() })
+  .passthrough();
 export const LspDidChangeWatchedFilesParams = z.object({
   changes: z.array(z.object({ uri: z.string().min(1), type: z.number().int() }).passthrough()),
 });
@@ -1277,6 +1454,7 @@ export const LspParams = {
   'workspace/didChangeConfiguration': LspDidChangeConfigurationParams,
   'workspace/didChangeWorkspaceFolders': LspDidChangeWorkspaceFoldersParams,
   'workspace/didChangeWatchedFiles': LspDidChangeWatchedFilesParams,
+  'workspace/executeCommand': LspExecuteCommandParams,
 } as const;
 export type LspMethod = keyof typeof LspParams;
 export type LspParamsOf<M extends LspMethod> = z.infer<(typeof LspParams)[M]>;

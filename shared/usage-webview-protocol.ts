@@ -2,11 +2,56 @@
 // directions. Both ends validate with these schemas; a message failing its schema is dropped.
 // zod/mini: this module is bundled into the webview, where full zod would add ~800 KB.
 import * as z from 'zod/mini';
-import type { UsageResult } from './protocol';
+import type { RoutingStatsResult, UsageResult } from './protocol';
 
 const nonneg = () => z.number().check(z.nonnegative());
 const count = () => z.number().check(z.int(), z.nonnegative());
 const str = (max: number) => z.string().check(z.maxLength(max));
+const rate = () => z.nullable(z.number().check(z.gte(0), z.lte(1)));
+
+/** Acceptance and escalation of a model or a tier (shared/protocol RoutingRateRow, for display). */
+const RateRow = z.object({
+  key: str(500),
+  local: z.optional(z.boolean()),
+  requests: count(),
+  /** Answers taken / rejected (partial ones count half each way in the rate) and retried stronger. */
+  taken: count(),
+  rejected: count(),
+  escalations: count(),
+  acceptanceRate: rate(),
+  escalationRate: rate(),
+});
+
+/** Learning from the user: how the calibration moved, the rates, savings with their band. */
+export const RoutingSnapshot = z.object({
+  learning: z.boolean(),
+  resetAt: z.nullable(str(40)),
+  models: z
+    .array(
+      z.object({
+        model: str(500),
+        publishedTheta: z.number(),
+        theta: z.number(),
+        shift: z.number(),
+        signals: count(),
+      }),
+    )
+    .check(z.maxLength(200)),
+  difficulty: z
+    .array(z.object({ task: str(20), language: str(100), shift: z.number(), signals: count() }))
+    .check(z.maxLength(64)),
+  byModel: z.array(RateRow).check(z.maxLength(500)),
+  byTier: z.array(RateRow).check(z.maxLength(4)),
+  savings: z.object({
+    ledgerUsd: z.number(),
+    expectedUsd: z.number(),
+    lowUsd: z.number(),
+    highUsd: z.number(),
+    failureRate: nonneg(),
+    judged: count(),
+  }),
+});
+export type RoutingSnapshot = z.infer<typeof RoutingSnapshot>;
 
 export const UsageRange = z.enum(['7d', '30d', '90d']);
 export type UsageRange = z.infer<typeof UsageRange>;
@@ -42,6 +87,8 @@ export const UsageSnapshot = z.object({
     .array(z.object({ key: str(500), local: z.optional(z.boolean()), requests: count(), costUsd: nonneg() }))
     .check(z.maxLength(500)),
   budget: z.object({ dailyUsd: nonneg(), monthlyUsd: nonneg(), spentTodayUsd: nonneg(), spentMonthUsd: nonneg() }),
+  /** Absent: a daemon without routing learning. */
+  routing: z.optional(RoutingSnapshot),
 });
 export type UsageSnapshot = z.infer<typeof UsageSnapshot>;
 
@@ -50,6 +97,8 @@ export const UsageWebviewToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('refresh') }),
   z.object({ type: z.literal('setRange'), range: UsageRange }),
   z.object({ type: z.literal('setScope'), scope: UsageScope }),
+  /** Gearbox: Reset Routing Calibration (it asks first). */
+  z.object({ type: z.literal('resetCalibration') }),
 ]);
 export type UsageWebviewToHost = z.infer<typeof UsageWebviewToHost>;
 
@@ -60,8 +109,52 @@ export const UsageHostToWebview = z.discriminatedUnion('type', [
 ]);
 export type UsageHostToWebview = z.infer<typeof UsageHostToWebview>;
 
-/** The display subset of a gearbox/usage result. */
-export function toSnapshot(u: UsageResult): UsageSnapshot {
+/** The display subset of a gearbox/routing/stats result. */
+export function toRoutingSnapshot(r: RoutingStatsResult): RoutingSnapshot {
+  const row = (x: RoutingStatsResult['byModel'][number]) => {
+    const s = x.signals;
+    return {
+      key: x.key,
+      ...(x.local !== undefined ? { local: x.local } : {}),
+      requests: x.requests,
+      taken: s['edit-accepted'] + s['code-applied'] + s['code-inserted'] + s['code-copied'],
+      rejected: s['edit-rejected'] + s['retried-stronger'],
+      escalations: s['retried-stronger'],
+      acceptanceRate: x.acceptanceRate,
+      escalationRate: x.escalationRate,
+    };
+  };
+  return {
+    learning: r.learning,
+    resetAt: r.resetAt,
+    models: r.models.slice(0, 200).map((m) => ({
+      model: m.model,
+      publishedTheta: m.publishedTheta,
+      theta: m.theta,
+      shift: m.shift,
+      signals: m.signals,
+    })),
+    difficulty: r.difficulty.slice(0, 64).map((d) => ({
+      task: d.task,
+      language: d.language,
+      shift: d.shift,
+      signals: d.signals,
+    })),
+    byModel: r.byModel.slice(0, 500).map(row),
+    byTier: r.byTier.slice(0, 4).map(row),
+    savings: {
+      ledgerUsd: r.savings.ledgerUsd,
+      expectedUsd: r.savings.expectedUsd,
+      lowUsd: r.savings.lowUsd,
+      highUsd: r.savings.highUsd,
+      failureRate: r.savings.failureRate,
+      judged: r.savings.judged,
+    },
+  };
+}
+
+/** The display subset of a gearbox/usage result (and of gearbox/routing/stats, when there is one). */
+export function toSnapshot(u: UsageResult, routing?: RoutingStatsResult): UsageSnapshot {
   return {
     since: u.since,
     until: u.until,
@@ -82,5 +175,6 @@ export function toSnapshot(u: UsageResult): UsageSnapshot {
       costUsd: m.costUsd,
     })),
     budget: u.budget,
+    ...(routing ? { routing: toRoutingSnapshot(routing) } : {}),
   };
 }

@@ -122,6 +122,8 @@ export const AssistantTurn = z.object({
   latencyMs: opt(nonneg()),
   /** Models that failed before this one answered. */
   attempts: opt(arr(z.object({ model: z.string(), error: z.string() }), 50)),
+  /** The daemon's id of the request (what feedback about this answer names). */
+  requestId: opt(str(100)),
   error: opt(z.object({ message: str(20_000), code: opt(num()) })),
 });
 export type AssistantTurn = z.infer<typeof AssistantTurn>;
@@ -159,9 +161,10 @@ export const WebviewToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('addContext'), kind: MentionKind, draft: opt(str(1_000_000)) }),
   z.object({ type: z.literal('newChat') }),
   z.object({ type: z.literal('refreshModels') }),
-  z.object({ type: z.literal('copyCode'), code: Code }),
-  z.object({ type: z.literal('insertCode'), code: Code }),
-  z.object({ type: z.literal('applyCode'), code: Code, language: opt(str(100)) }),
+  /** A code block's action; `answerId`: the answer it is in (its feedback for the router). */
+  z.object({ type: z.literal('copyCode'), code: Code, answerId: opt(Id) }),
+  z.object({ type: z.literal('insertCode'), code: Code, answerId: opt(Id) }),
+  z.object({ type: z.literal('applyCode'), code: Code, language: opt(str(100)), answerId: opt(Id) }),
 ]);
 export type WebviewToHost = z.infer<typeof WebviewToHost>;
 

@@ -107,7 +107,7 @@ export function createTurns({ win, dom, md, send }: TurnsOptions): Turns {
     box.append(meta);
 
     const body = el('div', 'gb-answer-body gb-markdown');
-    renderBody(body, t.text);
+    renderBody(body, t.text, t.id);
     box.append(body);
 
     if (t.status === 'interrupted') {
@@ -168,12 +168,13 @@ export function createTurns({ win, dom, md, send }: TurnsOptions): Turns {
     return d;
   }
 
-  function renderBody(body: HTMLElement, text: string): void {
+  function renderBody(body: HTMLElement, text: string, answerId: string): void {
     body.innerHTML = md.render(text);
-    for (const pre of Array.from(body.querySelectorAll('pre'))) decorateCode(pre as HTMLElement);
+    for (const pre of Array.from(body.querySelectorAll('pre'))) decorateCode(pre as HTMLElement, answerId);
   }
 
-  function decorateCode(pre: HTMLElement): void {
+  /** The code's actions; each names its answer, whose feedback they are (copied, inserted, applied). */
+  function decorateCode(pre: HTMLElement, answerId: string): void {
     const code = pre.querySelector('code');
     if (!code) return;
     const lang = /(?:^|\s)language-([\w+#.-]+)/.exec(code.className)?.[1];
@@ -182,17 +183,17 @@ export function createTurns({ win, dom, md, send }: TurnsOptions): Turns {
     bar.append(el('span', 'gb-code-lang', lang ?? ''));
     const text = () => code.textContent ?? '';
     const copy = button('Copy', 'gb-code-action', () => {
-      send({ type: 'copyCode', code: text() });
+      send({ type: 'copyCode', code: text(), answerId });
       copy.textContent = 'Copied';
       win.setTimeout(() => (copy.textContent = 'Copy'), 1500);
     });
     const apply = button('Apply', 'gb-code-action gb-apply', () =>
-      send({ type: 'applyCode', code: text(), ...(lang ? { language: lang } : {}) }),
+      send({ type: 'applyCode', code: text(), answerId, ...(lang ? { language: lang } : {}) }),
     );
     apply.title = 'Replace the selected lines, or merge into the whole file (shown as a diff to accept or reject)';
     bar.append(
       copy,
-      button('Insert at Cursor', 'gb-code-action', () => send({ type: 'insertCode', code: text() })),
+      button('Insert at Cursor', 'gb-code-action', () => send({ type: 'insertCode', code: text(), answerId })),
       apply,
     );
     pre.replaceWith(wrap);
@@ -274,7 +275,7 @@ export function createTurns({ win, dom, md, send }: TurnsOptions): Turns {
       const box = turnElement(id);
       if (t?.role !== 'assistant' || !box) continue;
       const body = box.querySelector('.gb-answer-body') as HTMLElement | null;
-      if (body) renderBody(body, t.text);
+      if (body) renderBody(body, t.text, t.id);
       const model = box.querySelector('.gb-answer-model');
       if (model && t.model) model.textContent = t.model;
     }

@@ -17,6 +17,7 @@ import { connectToDaemon, type DaemonClient } from './client';
 import { lspCommand } from './lsp-command';
 import { buildNative, clearNative, doctorReport, formatDoctor, runSmoke } from './doctor';
 import { formatChatFooter, formatDecision, formatModels, formatRouteLine, formatStatus, formatUsage } from './format';
+import { formatRoutingReset, formatRoutingStats } from './routing-format';
 import { INDEX_USAGE, runIndexCommand } from './index-command';
 import { languageIdOf } from './language';
 import { cliWorkspaceFolder } from './workspace';
@@ -34,7 +35,8 @@ ${MODELS_USAGE}
   gearbox complete --file F --line L --col C [--json]      (1-based line and column)
   gearbox chat "message" [--file F] [--model M] [--json]
   gearbox route --task chat|refactor|completion [--file F] [--explain] [--json]   (prompt on stdin)
-  gearbox usage [--since 7d|30d|YYYY-MM-DD] [--workspace all|current] [--json]
+  gearbox usage [--since 7d|30d|YYYY-MM-DD] [--workspace all|current] [--routing] [--json]
+  gearbox usage --reset-routing      (forget what routing learned from your feedback)
 ${INDEX_USAGE}
   gearbox doctor [--json] [--build-native [--amx] | --clear-native]   (inference binary; opt-in build for this CPU)
   gearbox api-key [--label NAME] [--rotate] [--list] [--config FILE]   (key of the HTTP API under /v1)
@@ -287,15 +289,26 @@ async function cmdUsage(args: string[], runtimeDir: string): Promise<number> {
       since: { type: 'string', default: '7d' },
       workspace: { type: 'string', default: 'all' },
       json: { type: 'boolean', default: false },
+      routing: { type: 'boolean', default: false },
+      'reset-routing': { type: 'boolean', default: false },
     },
   });
   if (!UsageSince.safeParse(values.since).success)
     throw new UsageError('--since takes a number of days (7d, 30d) or a date (2024-05-01)');
   if (values.workspace !== 'all' && values.workspace !== 'current')
     throw new UsageError('--workspace must be all or current');
-  const res = await withClient(runtimeDir, (c) =>
-    c.request('gearbox/usage', { since: values.since, workspace: values.workspace as 'all' | 'current' }),
-  );
+  if (values['reset-routing']) {
+    const reset = await withClient(runtimeDir, (c) => c.request('gearbox/routing/reset', {}));
+    console.log(values.json ? JSON.stringify(reset, null, 2) : formatRoutingReset(reset));
+    return 0;
+  }
+  const range = { since: values.since, workspace: values.workspace as 'all' | 'current' };
+  if (values.routing) {
+    const stats = await withClient(runtimeDir, (c) => c.request('gearbox/routing/stats', range));
+    console.log(values.json ? JSON.stringify(stats, null, 2) : formatRoutingStats(stats));
+    return 0;
+  }
+  const res = await withClient(runtimeDir, (c) => c.request('gearbox/usage', range));
   if (values.json) console.log(JSON.stringify(res, null, 2));
   else console.log(formatUsage(res));
   return 0;

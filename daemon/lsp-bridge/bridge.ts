@@ -18,7 +18,14 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver';
 import { z } from 'zod';
-import { ErrorCodes, REFACTOR_CODE_ACTIONS, Range, RefactorKind, type RefactorResult } from '../../shared/protocol';
+import {
+  COMPLETION_ACCEPTED_COMMAND,
+  ErrorCodes,
+  REFACTOR_CODE_ACTIONS,
+  Range,
+  RefactorKind,
+  type RefactorResult,
+} from '../../shared/protocol';
 import type { DaemonClient } from '../cli/client';
 import { DEFAULT_SERVER_LIMITS } from '../config';
 import { DocumentStore } from '../documents';
@@ -119,6 +126,11 @@ export class LspBridge {
       return edit ? { ...action, edit } : action;
     });
     c.onExecuteCommand(async (p, token) => {
+      // An accepted inline completion: the daemon learns from it (the request is this bridge's).
+      if (p.command === COMPLETION_ACCEPTED_COMMAND) {
+        const d = await this.daemon();
+        return d.connection.sendRequest('workspace/executeCommand', p, token);
+      }
       if (p.command !== APPLY_REFACTOR_COMMAND)
         throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${p.command}`);
       const data = ActionData.safeParse(p.arguments?.[0]);
@@ -176,7 +188,7 @@ export class LspBridge {
           codeActionKinds: [CodeActionKind.Refactor, CodeActionKind.RefactorRewrite, CodeActionKind.RefactorExtract],
           resolveProvider: true,
         },
-        executeCommandProvider: { commands: [APPLY_REFACTOR_COMMAND] },
+        executeCommandProvider: { commands: [APPLY_REFACTOR_COMMAND, COMPLETION_ACCEPTED_COMMAND] },
       },
       serverInfo: { name: 'gearbox', version: VERSION },
     };

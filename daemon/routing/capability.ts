@@ -5,7 +5,7 @@
 // Where θ comes from, best first: the model's published run ('published'), its published
 // predecessor in the same line ('successor'), its open-weight family's size ladder ('family'), a
 // size-only curve over all families ('size'), else its tier ('tier'). Quantised GGUFs lose a little.
-// A per-user adjustment (learned from outcomes, later) is added on top and never stored here.
+// A per-user adjustment (learned from feedback, daemon/learning) is added on top, never stored here.
 import type { CapabilitySource, ModelCapability, ModelInfo } from '../../shared/protocol';
 import data from './capabilities.json' with { type: 'json' };
 
@@ -32,11 +32,13 @@ export interface LocalIdentity {
 }
 
 /**
- * Learned per-user corrections (issue 12, part 4): θ shifts per model id, added to the shipped
- * estimate. Absent: the shipped numbers alone.
+ * Learned per-user corrections (daemon/learning): θ shifts per model id, added to the shipped
+ * estimate, and how much harder this user's requests of this task and language are than estimated
+ * (added to b). Absent: the shipped numbers alone.
  */
 export interface CapabilityAdjustments {
   theta?: Readonly<Record<string, number>>;
+  difficultyOffset?: number;
 }
 
 /** The tier fallback: what a model of that tier is worth when nothing else is known about it. */
@@ -130,7 +132,7 @@ export function capabilityOf(
   return c;
 }
 
-/** θ with this user's learned shift applied (none yet: issue 12 part 4 adds the learning). */
+/** θ with this user's learned shift applied. */
 export function theta(
   m: Pick<ModelInfo, 'id' | 'tier' | 'displayName'> & { capability?: ModelCapability },
   adjustments?: CapabilityAdjustments,

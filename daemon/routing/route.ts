@@ -93,7 +93,7 @@ export interface RouteInput extends DifficultyInput {
    * file costs ~10 µs per KB). When given, fileText is not scanned again.
    */
   fileSecrets?: SecretKind[];
-  /** This user's learned capability shifts (issue 12 part 4); absent: the shipped estimates. */
+  /** This user's learned shifts (daemon/learning): θ per model, and this kind of request's difficulty offset. */
   adjustments?: CapabilityAdjustments;
   /**
    * What the request sends in each candidate's own tokens, by model id, counted before routing so
@@ -108,7 +108,12 @@ export interface RouteInput extends DifficultyInput {
  * `redactSecrets` is set when settings.secrets is 'redact' and the text holds a secret: the engine
  * must run redactSecrets() on what it sends to a model that is not local.
  */
-export type Decision = RouteDecision & { redactSecrets?: boolean; secrets?: SecretFinding[] };
+export type Decision = RouteDecision & {
+  redactSecrets?: boolean;
+  secrets?: SecretFinding[];
+  /** The difficulty on the θ scale as estimated (escalation included, no learned offset): what feedback learns from. */
+  estimatedB?: number;
+};
 
 /** Each earlier failure (or 'stronger') raises the request's difficulty by this much on the θ scale. */
 export const ESCALATION_STEP = 1;
@@ -184,7 +189,10 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   // Escalation (earlier failures, 'stronger'): each makes the request count as harder, on top of the score.
   const escalation =
     hint === 'hint:best' || hint === 'hint:local' ? 0 : Math.min(MAX_ESCALATION, difficulty.escalation);
-  const b = difficultyToTheta(difficulty.score, task) + escalation * ESCALATION_STEP;
+  const estimatedB = difficultyToTheta(difficulty.score, task) + escalation * ESCALATION_STEP;
+  // What this user's feedback taught about this kind of request (none for @best / @local).
+  const offset = hint === 'hint:best' || hint === 'hint:local' ? 0 : (input.adjustments?.difficultyOffset ?? 0);
+  const b = estimatedB + offset;
   // @best asks for the strongest model: no target can be met, so the best available is taken.
   const target = targetForQuality(quality);
   const bar = hint === 'hint:best' ? 1.01 : target;
@@ -225,6 +233,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   const reasons = difficulty.reasons.slice();
   const notes: string[] = [];
   if (escalation > 0) notes.push(`escalated +${escalation} step${escalation > 1 ? 's' : ''}`);
+  if (offset) notes.push(`${signed(offset)} difficulty learned from your feedback on ${task}s`);
 
   // Private paths: the attached file, or the file of any context item, matches a glob → only local or
   // private models; the detail names the chip that did it.
@@ -291,6 +300,7 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
     requiredTier,
     reasons,
     targetSuccess: target,
+    estimatedB,
     ...extra,
   };
   const estimateFor = (m: ModelInfo): CandidateEstimate => {
@@ -436,6 +446,8 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   const meets = chosen.expectedSuccess >= target;
   let because = `${chosen.model}: ${versus(chosen.expectedSuccess, target)}`;
   because += `, ${formatUsd(chosen.priceUsd)}`;
+  const learned = input.adjustments?.theta?.[chosen.model];
+  if (learned) because += ` (θ ${signed(learned)} from your feedback)`;
   if (!meets) because += hint === 'hint:best' ? ' (asked for the best model)' : ' (the best available)';
   if (runnerUp)
     because += `; ${runnerUp.model} would be ${runnerUp.expectedSuccess.toFixed(2)} at ${formatUsd(runnerUp.priceUsd)}`;
@@ -555,4 +567,9 @@ function versus(p: number, target: number): string {
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/** "+0.31", "−0.42": a learned shift as the explanation shows it. */
+function signed(x: number): string {
+  return `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(2)}`;
 }

@@ -3,7 +3,15 @@
 // error messages (they can echo keys), only ids, numbers and short reason names.
 import { z } from 'zod';
 import { costUsd } from '../catalog/catalog';
-import { TaskKind, TokenCountMethod, type ModelInfo, type RouteDecision, type Usage } from '../../shared/protocol';
+import {
+  RequestId,
+  TaskKind,
+  Tier,
+  TokenCountMethod,
+  type ModelInfo,
+  type RouteDecision,
+  type Usage,
+} from '../../shared/protocol';
 
 export const LEDGER_RECORD_VERSION = 1;
 
@@ -41,6 +49,12 @@ export const LedgerRecord = z.object({
    */
   counterfactualUsd: z.number().nonnegative(),
   counterfactualModel: z.string().max(500).nullable(),
+  /** The answer's id (what feedback names); absent on records written before routing learning. */
+  requestId: RequestId.optional(),
+  /** The model's tier, for acceptance and escalation by tier. */
+  tier: Tier.optional(),
+  /** The router's expected success for the model that answered, when it was the one chosen. */
+  expectedSuccess: z.number().min(0).max(1).optional(),
 });
 export type LedgerRecord = z.infer<typeof LedgerRecord>;
 
@@ -84,8 +98,9 @@ export interface RequestOutcome {
   /** `usage.estimatedBy` marks counts we made ourselves. */
   usage: Usage;
   latencyMs: number;
-  decision: Pick<RouteDecision, 'difficulty' | 'reasons'>;
+  decision: Pick<RouteDecision, 'difficulty' | 'reasons'> & Partial<Pick<RouteDecision, 'model' | 'expectedSuccess'>>;
   outcome: LedgerOutcome;
+  requestId?: RequestId;
   errorCode?: number;
   /** The catalog at the time of the request (for the counterfactual). */
   catalog: readonly ModelInfo[];
@@ -115,5 +130,10 @@ export function buildRecord(o: RequestOutcome): LedgerRecord {
     ...(o.errorCode !== undefined && Number.isInteger(o.errorCode) ? { errorCode: o.errorCode } : {}),
     counterfactualUsd: cf.usd,
     counterfactualModel: cf.model,
+    ...(o.requestId ? { requestId: o.requestId } : {}),
+    tier: o.model.tier,
+    ...(o.decision.model === o.model.id && o.decision.expectedSuccess !== undefined
+      ? { expectedSuccess: o.decision.expectedSuccess }
+      : {}),
   };
 }

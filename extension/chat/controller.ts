@@ -24,6 +24,7 @@ import {
   type UserTurn,
   type WebviewToHost,
 } from '../../shared/webview-protocol';
+import { sendFeedback } from '../feedback';
 import { ChipTray } from './chip-tray';
 import { chipBudget, estimateTokens, fitToBudget, rangeChip, type ResolvedChip } from './chips';
 import { sliceRange } from './context';
@@ -36,6 +37,9 @@ export interface CancellationLike {
 }
 
 export type CodeActionKind = 'copyCode' | 'insertCode' | 'applyCode';
+
+/** What a code block action tells the router about the answer it is in. */
+const CODE_SIGNAL = { copyCode: 'code-copied', insertCode: 'code-inserted', applyCode: 'code-applied' } as const;
 
 export interface ChatControllerDeps {
   client: Pick<GearboxClient, 'request' | 'log'>;
@@ -162,6 +166,7 @@ export class ChatController {
       case 'insertCode':
       case 'applyCode':
         await this.deps.codeAction(m.type, m.code, m.type === 'applyCode' ? m.language : undefined);
+        void sendFeedback(this.deps.client, this.requestIdOf(m.answerId), CODE_SIGNAL[m.type]);
         return;
     }
   }
@@ -320,6 +325,11 @@ export class ChatController {
       this.deps.client.log.info('chat view: nothing to retry');
       return;
     }
+    // "Retry with a stronger model": the answer it replaces was not good enough.
+    if (hint === 'stronger') {
+      const last = this.turns.slice(idx + 1).findLast((t) => t.role === 'assistant');
+      void sendFeedback(this.deps.client, last?.role === 'assistant' ? last.requestId : undefined, 'retried-stronger');
+    }
     const removed = this.turns.splice(idx + 1);
     if (removed.length) this.deps.post({ type: 'removeTurns', ids: removed.map((t) => t.id) });
     const user = this.turns[idx] as UserTurn;
@@ -416,6 +426,12 @@ export class ChatController {
     }
     this.trimInMemory();
     this.persist();
+  }
+
+  /** The daemon's request id of an answer in this conversation. */
+  private requestIdOf(answerId: string | undefined): string | undefined {
+    const t = answerId === undefined ? undefined : this.turns.find((x) => x.id === answerId);
+    return t?.role === 'assistant' ? t.requestId : undefined;
   }
 
   private currentAnswer(answer: AssistantTurn): AssistantTurn {
@@ -526,6 +542,7 @@ function fromResult(r: ChatResult): Partial<AssistantTurn> {
     costUsd: r.costUsd,
     latencyMs: r.latencyMs,
     ...(r.attempts.length ? { attempts: r.attempts.slice(0, 50) } : {}),
+    ...(r.requestId ? { requestId: r.requestId } : {}),
   };
 }
 

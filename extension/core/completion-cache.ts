@@ -7,6 +7,8 @@ export interface ShownSuggestion {
   /** Text of the line before the cursor when the suggestion was shown. */
   linePrefix: string;
   text: string;
+  /** The daemon's request that produced it (its accept command names it). */
+  requestId?: string;
   shownAt: number;
 }
 
@@ -37,6 +39,11 @@ export class CompletionCache {
     if (!s.text.startsWith(typed)) return undefined;
     const rest = s.text.slice(typed.length);
     return rest.length > 0 ? rest : undefined;
+  }
+
+  /** The request id of the suggestion kept for `uri` (what a cache hit shows again). */
+  requestIdOf(uri: string): string | undefined {
+    return this.byUri.get(uri)?.requestId;
   }
 
   forget(uri: string): void {

@@ -70,3 +70,12 @@ export function decidedLines(
 ): string[] {
   return applyHunks(oldLines, hunks, (h) => decided.get(h.id) === 'accepted');
 }
+
+export type Verdict = 'accepted' | 'rejected' | 'partial';
+
+/** What the user made of a decided proposal: every hunk taken, none, or some; undefined without hunks. */
+export function verdictOf(hunks: readonly Hunk[], decided: ReadonlyMap<number, Decision>): Verdict | undefined {
+  if (hunks.length === 0) return undefined;
+  const taken = hunks.filter((h) => decided.get(h.id) === 'accepted').length;
+  return taken === hunks.length ? 'accepted' : taken === 0 ? 'rejected' : 'partial';
+}

@@ -10,6 +10,8 @@ import {
   decidedLines,
   hunkAnchors,
   streamingHunks,
+  type Verdict,
+  verdictOf,
   type ViewLine,
   viewLines,
 } from '../core/inline-diff';
@@ -125,6 +127,11 @@ export class InlineDiffSession {
   /** Resolves when every write of the session reached the document. */
   settled(): Promise<void> {
     return this.writing;
+  }
+
+  /** What the user decided, once every hunk is (undefined for a proposal without changes). */
+  verdict(): Verdict | undefined {
+    return verdictOf(this.hunks, this.decided);
   }
 
   /** The region's text as it will be once decided (undecided hunks count as rejected). */

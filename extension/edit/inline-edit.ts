@@ -13,8 +13,13 @@ import {
 import type { GearboxClient } from '../client-api';
 import { answerCode } from '../core/answer-code';
 import { editRegion, type EditRegion } from '../core/edit-region';
+import type { Verdict } from '../core/inline-diff';
 import { errorCode, errorMessage } from '../core/refactor-logic';
+import { sendFeedback } from '../feedback';
 import { InlineDiffSession } from './inline-diff-session';
+
+/** What a decided inline diff tells the router about the answer behind it. */
+const VERDICT_SIGNAL = { accepted: 'edit-accepted', rejected: 'edit-rejected', partial: 'edit-partial' } as const;
 
 /** Set while the active editor shows an inline diff (keybindings of Accept All / Reject All). */
 const CONTEXT_KEY = 'gearbox.inlineDiffVisible';
@@ -32,6 +37,8 @@ export interface StreamedEdit {
 
 export class InlineEdits implements vscode.Disposable {
   private readonly sessions = new Map<string, InlineDiffSession>();
+  /** The daemon's request behind a session's proposal (absent for Apply: its code is the chat's). */
+  private readonly requestIds = new WeakMap<InlineDiffSession, string>();
   private readonly lensesChanged = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [];
   private counter = 0;
@@ -142,6 +149,7 @@ export class InlineEdits implements vscode.Disposable {
       return;
     }
     this.client.log.info(`${edit.title} of ${doc.uri.toString()} by ${result.model}: ${result.route.summary}`);
+    if (result.requestId) this.requestIds.set(session, result.requestId);
     session.propose(newText, true);
     await session.settled();
   }
@@ -167,8 +175,11 @@ export class InlineEdits implements vscode.Disposable {
       region,
       {
         changed: () => this.lensesChanged.fire(),
-        ended: (s) => {
+        ended: (s, outcome) => {
           if (this.sessions.get(s.uri.toString()) === s) this.sessions.delete(s.uri.toString());
+          // Only a diff the user decided says something about the answer (not one cut short).
+          const verdict: Verdict | undefined = outcome === 'finished' ? s.verdict() : undefined;
+          if (verdict) void sendFeedback(this.client, this.requestIds.get(s), VERDICT_SIGNAL[verdict]);
           this.lensesChanged.fire();
           this.updateContext();
         },

@@ -1,7 +1,8 @@
 // The Usage view (`gearbox.usage`): daily cost chart, local/closed split, savings and budget bars,
-// from `gearbox/usage`. A webview with a strict CSP (nonce'd script and stylesheet, nothing else);
-// every message in either direction is validated (shared/usage-webview-protocol.ts). Refreshes when
-// shown, shortly after a chat answer finishes streaming, and every 30 s while visible.
+// from `gearbox/usage`, and what routing learned from the user's feedback (`gearbox/routing/stats`).
+// A webview with a strict CSP (nonce'd script and stylesheet, nothing else); every message in either
+// direction is validated (shared/usage-webview-protocol.ts). Refreshes when shown, shortly after a
+// chat answer finishes streaming, after a calibration reset, and every 30 s while visible.
 import * as vscode from 'vscode';
 import {
   toSnapshot,
@@ -12,13 +13,18 @@ import {
 } from '../../shared/usage-webview-protocol';
 import type { GearboxClient } from '../client-api';
 import { webviewHtml } from '../webview-html';
+import { RESET_CALIBRATION_COMMAND } from './routing-reset';
 
 const USAGE_VIEW_ID = 'gearbox.usage';
 const POLL_MS = 30_000;
 /** After the last chat chunk: the answer is done and recorded by then. */
 const AFTER_CHAT_MS = 1500;
 
-export function registerUsageView(context: vscode.ExtensionContext, client: GearboxClient): vscode.Disposable {
+export function registerUsageView(
+  context: vscode.ExtensionContext,
+  client: GearboxClient,
+  onDidResetCalibration: vscode.Event<void>,
+): vscode.Disposable {
   const disposables: vscode.Disposable[] = [];
   const distRoot = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview');
   const log = client.log;
@@ -50,8 +56,16 @@ export function registerUsageView(context: vscode.ExtensionContext, client: Gear
     }
     inflight = true;
     try {
-      const u = await client.request('gearbox/usage', { since: range, workspace: scope });
-      post({ type: 'usage', range, scope, data: toSnapshot(u) });
+      const params = { since: range, workspace: scope };
+      const [u, routing] = await Promise.all([
+        client.request('gearbox/usage', params),
+        // A daemon without routing learning: the view shows usage alone.
+        client.request('gearbox/routing/stats', params).catch((err: Error) => {
+          log.warn(`usage view: gearbox/routing/stats failed: ${err.message}`);
+          return undefined;
+        }),
+      ]);
+      post({ type: 'usage', range, scope, data: toSnapshot(u, routing) });
     } catch (err) {
       post({ type: 'error', message: `Could not load usage: ${(err as Error).message}`.slice(0, 2000) });
     } finally {
@@ -84,6 +98,10 @@ export function registerUsageView(context: vscode.ExtensionContext, client: Gear
     } else if (m.type === 'setScope') {
       scope = m.scope;
       void context.globalState.update('gearbox.usage.scope', scope);
+    }
+    if (m.type === 'resetCalibration') {
+      void vscode.commands.executeCommand(RESET_CALIBRATION_COMMAND);
+      return;
     }
     if (m.type === 'ready') post({ type: 'loading' });
     void refresh();
@@ -124,6 +142,7 @@ export function registerUsageView(context: vscode.ExtensionContext, client: Gear
     client.onDidChangeState((s) => {
       if (s === 'running') void refresh();
     }),
+    onDidResetCalibration(() => void refresh()),
     vscode.commands.registerCommand('gearbox.showUsage', async () => {
       if (view) {
         view.show(false);

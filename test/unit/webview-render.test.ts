@@ -195,11 +195,12 @@ describe('webview app (jsdom)', () => {
     assert.match(doc().querySelector('.gb-user')!.textContent!, /app\.py:10-24/);
 
     button('Copy')!.click();
-    assert.deepEqual(posted.at(-1), { type: 'copyCode', code: 'print("hi")' });
+    // Each action names its answer: its feedback for the router.
+    assert.deepEqual(posted.at(-1), { type: 'copyCode', code: 'print("hi")', answerId: 'a1' });
     button('Insert at Cursor')!.click();
-    assert.deepEqual(posted.at(-1), { type: 'insertCode', code: 'print("hi")' });
+    assert.deepEqual(posted.at(-1), { type: 'insertCode', code: 'print("hi")', answerId: 'a1' });
     button('Apply')!.click();
-    assert.deepEqual(posted.at(-1), { type: 'applyCode', code: 'print("hi")', language: 'python' });
+    assert.deepEqual(posted.at(-1), { type: 'applyCode', code: 'print("hi")', answerId: 'a1', language: 'python' });
     button('Retry with a stronger model')!.click();
     assert.deepEqual(posted.at(-1), { type: 'retryStronger' });
   });

@@ -23,6 +23,7 @@ const ui = {
   onRange: (range: UsageRange) => send({ type: 'setRange', range }),
   onScope: (scope: UsageScope) => send({ type: 'setScope', scope }),
   onRefresh: () => send({ type: 'refresh' }),
+  onResetCalibration: () => send({ type: 'resetCalibration' }),
 };
 
 window.addEventListener('message', (ev: MessageEvent) => {

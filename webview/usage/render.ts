@@ -1,8 +1,13 @@
 // Renders the Usage view from a validated snapshot: a daily cost chart (inline SVG, cost against
-// what the frontier model would have cost), the local/closed split, savings, budget bars and the
-// top models. DOM building only (textContent, never HTML strings), so data cannot inject markup.
+// what the frontier model would have cost), the local/closed split, savings, budget bars, the top
+// models, and what routing learned from feedback (routing.ts). DOM building only (textContent,
+// never HTML strings), so data cannot inject markup.
 // Colours come from VS Code theme variables in styles.css; nothing here sets inline styles (CSP).
 import type { UsageHostToWebview, UsageRange, UsageScope, UsageSnapshot } from '../../shared/usage-webview-protocol';
+import { el, money } from './dom';
+import { routingSection } from './routing';
+
+export { money } from './dom';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -10,24 +15,7 @@ export interface UsageUi {
   onRange(range: UsageRange): void;
   onScope(scope: UsageScope): void;
   onRefresh(): void;
-}
-
-export function money(n: number): string {
-  const sign = n < 0 ? '-' : '';
-  const a = Math.abs(n);
-  return `${sign}$${a === 0 ? '0.00' : a >= 1 ? a.toFixed(2) : a >= 0.01 ? a.toFixed(3) : a.toFixed(5)}`;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  doc: Document,
-  tag: K,
-  cls?: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const e = doc.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
+  onResetCalibration(): void;
 }
 
 function svg(doc: Document, tag: string, attrs: Record<string, string | number>, cls?: string): SVGElement {
@@ -228,6 +216,7 @@ export function render(
     models.appendChild(list);
     out.push(models);
   }
+  if (u.routing) out.push(routingSection(doc, u.routing, ui));
   if (t.requests === 0) out.push(el(doc, 'div', 'gb-muted', 'No requests in this range yet.'));
   root.replaceChildren(...out);
 }
