@@ -221,7 +221,11 @@ export class CodeServerE2E {
       const ti = Date.now();
       if (vsix) e2e.installVsix(paths.node, paths.codeServer, vsix);
       else fs.symlinkSync(repoRoot, path.join(dirs.extensions, EXTENSION_FOLDER), 'dir');
-      if (opts.testRunner) fs.symlinkSync(RUNNER_SOURCE, path.join(dirs.extensions, RUNNER_FOLDER), 'dir');
+      if (opts.testRunner) {
+        fs.symlinkSync(RUNNER_SOURCE, path.join(dirs.extensions, RUNNER_FOLDER), 'dir');
+        // An install writes extensions.json, and from then on VS Code loads only the extensions it lists.
+        if (vsix) e2e.registerExtension(RUNNER_FOLDER);
+      }
       e2e.mark('install-extension', ti);
       await e2e.startCodeServer(paths.node, paths.codeServer);
     } catch (err) {
@@ -324,6 +328,22 @@ export class CodeServerE2E {
     const yaml = path.join(this.dirs.root, 'code-server.yaml');
     if (!fs.existsSync(yaml)) fs.writeFileSync(yaml, 'auth: none\n');
     return ['--config', yaml, '--user-data-dir', this.dirs.userData, '--extensions-dir', this.dirs.extensions];
+  }
+
+  /** Lists a folder of the extensions dir in its extensions.json, as an install would. */
+  private registerExtension(folder: string): void {
+    const file = path.join(this.dirs.extensions, 'extensions.json');
+    const listed = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[]) : [];
+    const manifest = JSON.parse(fs.readFileSync(path.join(this.dirs.extensions, folder, 'package.json'), 'utf8'));
+    const at = path.join(this.dirs.extensions, folder);
+    listed.push({
+      identifier: { id: `${manifest.publisher}.${manifest.name}` },
+      version: manifest.version,
+      location: { $mid: 1, fsPath: at, external: `file://${at}`, path: at, scheme: 'file' },
+      relativeLocation: folder,
+      metadata: { installedTimestamp: Date.now(), source: 'vsix' },
+    });
+    fs.writeFileSync(file, JSON.stringify(listed));
   }
 
   private installVsix(node: string, entry: string, vsix: string): void {
