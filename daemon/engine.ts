@@ -245,6 +245,7 @@ export class Engine {
         conversationDepth: params.messages.filter((m) => m.role === 'user').length - 1,
         hint: params.hint ?? hintInText(lastUser),
         pinnedModel: params.model,
+        tools: Boolean(params.tools?.length),
         priorFailures: this.priorFailures(ctx, 'chat'),
         ...privacyFacts(ctx, params.context?.uri, params.context?.private),
       },

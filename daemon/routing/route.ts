@@ -101,6 +101,8 @@ export interface RouteInput extends DifficultyInput {
    * counted at about four characters a token, and the decision says so ('chars4').
    */
   tokens?: ReadonlyMap<string, RequestTokens>;
+  /** The request offers tools (function calling): models that take them come first. */
+  tools?: boolean;
 }
 
 /**
@@ -179,6 +181,11 @@ export function scanRequestSecrets(
 /** Where a secret was found, for people: "selection", or "chip 'config.env'" for a context item. */
 function secretPlace(f: SecretFinding): string {
   return f.source !== undefined ? `chip '${f.source}'` : f.where;
+}
+
+/** Whether a model can be given tools: every cloud provider's API takes them; the model host does not. */
+export function takesTools(m: Pick<ModelInfo, 'local'>): boolean {
+  return !m.local;
 }
 
 export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decision {
@@ -412,9 +419,12 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
     };
   }
 
-  // Completions are latency-bound and frequent: a local model answers them whenever one can.
-  const locals = task === 'completion' ? ok.filter((m) => m.local) : [];
-  const pool = locals.length ? locals : ok;
+  // Completions are latency-bound and frequent: a local model answers them whenever one can. A request
+  // with tools wants a model that can call them: the model host runs no function calling, so local
+  // models answer it only when no model that takes tools may.
+  const preferred =
+    task === 'completion' ? ok.filter((m) => m.local) : input.tools ? ok.filter((m) => takesTools(m)) : [];
+  const pool = preferred.length ? preferred : ok;
   // Among models meeting the target at equal expected cost, a completion wants the weakest (the fastest).
   const smallFirst = task === 'completion';
   const choose = (candidates: ModelInfo[]) =>
@@ -429,10 +439,10 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   const choice = choose(pool);
   const ordered = [...choice.ordered];
   const tooWeak = [...choice.tooWeak];
-  if (locals.length) {
-    const cloud = choose(ok.filter((m) => !m.local));
-    ordered.push(...cloud.ordered);
-    tooWeak.push(...cloud.tooWeak);
+  if (preferred.length) {
+    const rest = choose(ok.filter((m) => !preferred.includes(m)));
+    ordered.push(...rest.ordered);
+    tooWeak.push(...rest.tooWeak);
   }
   for (const w of tooWeak)
     rejected.push({
@@ -451,7 +461,9 @@ export function route(input: RouteInput, catalog: readonly ModelInfo[]): Decisio
   if (!meets) because += hint === 'hint:best' ? ' (asked for the best model)' : ' (the best available)';
   if (runnerUp)
     because += `; ${runnerUp.model} would be ${runnerUp.expectedSuccess.toFixed(2)} at ${formatUsd(runnerUp.priceUsd)}`;
-  if (locals.length) because += '; completions stay local';
+  if (preferred.length && task === 'completion') because += '; completions stay local';
+  else if (preferred.length) because += '; the request has tools: models that take them first';
+  else if (input.tools) because += '; the request has tools, but no model allowed here takes them: sent without';
   let tail = '';
   if (privateCode && !privateGlob && !secretsForceLocal) tail += '; private code stays on local/private models';
   tail += noteText;

@@ -232,6 +232,26 @@ describe('HTTP API', function () {
       ]);
     });
 
+    it('gearbox/auto: a request with tools goes to a model that takes them, not to the local one', async () => {
+      const messages = [{ role: 'user' as const, content: 'rename x to count' }];
+      const plain = await openai.chat.completions.create({ model: 'gearbox/auto', messages });
+      assert.equal(plain.model, 'local/tiny');
+      fake.enqueue({
+        kind: 'reply',
+        toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }],
+      });
+      const r = await openai.chat.completions.create({
+        model: 'gearbox/auto',
+        messages,
+        tools: [{ type: 'function', function: WEATHER }],
+      });
+      assert.notEqual(r.model, 'local/tiny');
+      assert.equal(r.choices[0]?.message.tool_calls?.[0]?.type, 'function');
+      const gearbox = (r as unknown as { gearbox: { tools: string; route: { summary: string } } }).gearbox;
+      assert.equal(gearbox.tools, 'passed');
+      assert.match(gearbox.route.summary, /the request has tools: models that take them first/);
+    });
+
     it('gearbox/local answers locally in text: tools are not offered, earlier tool turns arrive as text', async () => {
       const before = host.calls.length;
       const r = await openai.chat.completions.create({

@@ -445,6 +445,23 @@ describe('route', () => {
     assert.match(d.summary, /concurrency/);
   });
 
+  it('gives a chat with tools to a model that takes them; local ones only when no such model may serve it', () => {
+    const coder = { ...LOCAL_7B, id: 'local/coder-qwen-7b', displayName: 'Qwen2.5-Coder-7B-Instruct' };
+    const catalog = [LOCAL_SMALL, coder, ...CATALOG.filter((m) => !m.local)];
+    const plain = decide({ task: 'chat', prompt: EASY_CHAT }, catalog);
+    assert.ok(plain.model?.startsWith('local/'), plain.summary);
+    const withTools = decide({ task: 'chat', prompt: EASY_CHAT, tools: true }, catalog);
+    assert.ok(withTools.model && !withTools.model.startsWith('local/'), withTools.summary);
+    assert.match(withTools.summary, /the request has tools: models that take them first/);
+    // The local models stay as fallbacks, after every model that takes tools.
+    const firstLocal = withTools.fallbacks.findIndex((f) => f.startsWith('local/'));
+    assert.ok(firstLocal > 0 && withTools.fallbacks.slice(firstLocal).every((f) => f.startsWith('local/')));
+    // Private code may only go to local models: the answer comes without tools, and the summary says so.
+    const privateTools = decide({ task: 'chat', prompt: EASY_CHAT, tools: true, privateCode: true }, catalog);
+    assert.ok(privateTools.model?.startsWith('local/'), privateTools.summary);
+    assert.match(privateTools.summary, /no model allowed here takes them/);
+  });
+
   it('keeps completions local even when they look hard', () => {
     const d = decide({ task: 'completion', prompt: code(150), hint: 'stronger', priorFailures: 3 });
     assert.equal(d.model, 'local/coder-1.5b');
