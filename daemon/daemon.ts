@@ -203,17 +203,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       api: {
         engine,
         keys: new ApiKeyStore(apiKeysPath(opts.configPath)),
-        settings: config.defaults,
-        timeouts: config.timeouts,
+        settings: () => configStore.current.defaults,
+        timeouts: () => configStore.current.timeouts,
       },
       sessionHost: {
         engine,
         logger,
-        // Read at each connection: a config edit reaches the clients that connect after it.
-        get defaults() {
-          return configStore.current.defaults;
-        },
-        timeouts: config.timeouts,
+        defaults: () => configStore.current.defaults,
+        timeouts: () => configStore.current.timeouts,
         requestShutdown: () => void stop('client request'),
         codebase,
         models: manager,

@@ -64,8 +64,9 @@ export interface SessionHost {
   logger: Logger;
   port: () => number;
   clientCount: () => number;
-  defaults: WorkspaceSettings;
-  timeouts: { completionMs: number; chatMs: number };
+  /** The config's `defaults`, read at each use: a config edit applies to open connections too. */
+  defaults: () => WorkspaceSettings;
+  timeouts: () => { completionMs: number; chatMs: number };
   /** A client asked the daemon to exit (gearbox stop). */
   requestShutdown: () => void;
   /** Rate limit and send-buffer limits (default: DEFAULT_SERVER_LIMITS). */
@@ -317,7 +318,7 @@ export class Session {
       return { ok: true };
     });
     this.handle('gearbox/chat', (p, token) =>
-      this.withSignal(token, this.host.timeouts.chatMs, 'Chat', (ctx) => {
+      this.withSignal(token, this.host.timeouts().chatMs, 'Chat', (ctx) => {
         let first = true;
         return this.host.engine
           .chat(p, {
@@ -333,7 +334,7 @@ export class Session {
       }),
     );
     this.handle('gearbox/refactor', (p, token) =>
-      this.withSignal(token, this.host.timeouts.chatMs, 'Refactor', (ctx) => {
+      this.withSignal(token, this.host.timeouts().chatMs, 'Refactor', (ctx) => {
         const text = p.text ?? this.docs.get(p.uri)?.getText();
         if (text === undefined) throw this.notOpen(p.uri, 'and no text was sent');
         const code = sliceRange(text, p.range);
@@ -460,7 +461,7 @@ export class Session {
     const doc = this.docs.get(uri);
     if (!doc) throw toResponseError(this.notOpen(uri, '(send textDocument/didOpen first)'));
     this.inflightCompletion.get(uri)?.();
-    const rs = requestSignal(token, this.host.timeouts.completionMs);
+    const rs = requestSignal(token, this.host.timeouts().completionMs);
     this.inflightCompletion.set(uri, rs.abort);
     const started = Date.now();
     try {
@@ -508,7 +509,7 @@ export class Session {
         ],
       };
     } catch (err) {
-      if (rs.timedOut()) throw toResponseError(timeoutError('Completion', this.host.timeouts.completionMs));
+      if (rs.timedOut()) throw toResponseError(timeoutError('Completion', this.host.timeouts().completionMs));
       throw toResponseError(err);
     } finally {
       rs.dispose();

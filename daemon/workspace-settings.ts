@@ -1,7 +1,8 @@
 // One connection's workspace settings (the `gearbox` section): sent with initializationOptions,
 // then pulled with workspace/configuration when the client supports it (again on each change),
 // else taken from what didChangeConfiguration pushes. Invalid settings are refused as a whole,
-// with a warning to the user, and the previous ones stay.
+// with a warning to the user, and the previous ones stay. The daemon's defaults underneath are read
+// at each use: a config edit (privatePaths, allowedModels) applies to open connections at once.
 import { WorkspaceSettings } from '../shared/protocol';
 import type { Logger } from './log';
 
@@ -14,19 +15,25 @@ export interface SettingsClient {
 }
 
 export class WorkspaceSettingsSync {
-  private settings: WorkspaceSettings;
+  /** The client's `gearbox` section as last accepted; undefined until one arrives. */
+  private section: Record<string, unknown> | undefined;
+  private merged: { defaults: WorkspaceSettings; settings: WorkspaceSettings } | undefined;
   private canPull = false;
 
   constructor(
-    private readonly defaults: WorkspaceSettings,
+    private readonly defaults: () => WorkspaceSettings,
     private readonly client: SettingsClient,
     private readonly log: Logger,
-  ) {
-    this.settings = defaults;
-  }
+  ) {}
 
   get current(): WorkspaceSettings {
-    return this.settings;
+    const defaults = this.defaults();
+    if (this.merged?.defaults !== defaults) {
+      const parsed = this.section ? WorkspaceSettings.safeParse({ ...defaults, ...this.section }) : undefined;
+      // The client's section was valid over the earlier defaults; over new ones that reject it, the defaults hold.
+      this.merged = { defaults, settings: parsed?.success ? parsed.data : defaults };
+    }
+    return this.merged.settings;
   }
 
   /** At `initialize`: whether the client answers workspace/configuration, and its initial settings. */
@@ -54,15 +61,17 @@ export class WorkspaceSettingsSync {
   }
 
   private apply(raw: unknown, source: string): void {
-    const merged = { ...this.defaults, ...(typeof raw === 'object' && raw ? raw : {}) };
-    const parsed = WorkspaceSettings.safeParse(merged);
+    const section = typeof raw === 'object' && raw ? (raw as Record<string, unknown>) : {};
+    const defaults = this.defaults();
+    const parsed = WorkspaceSettings.safeParse({ ...defaults, ...section });
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       this.log.warn('invalid workspace settings ignored', { source, why });
       this.client.warn(`Gearbox: invalid settings ignored (${why})`);
       return;
     }
-    this.settings = parsed.data;
+    this.section = section;
+    this.merged = { defaults, settings: parsed.data };
     this.log.info('settings applied', { source, pinned: parsed.data.models, mode: parsed.data.routing.mode });
   }
 }

@@ -28,9 +28,12 @@ import { ChatCompletionRequest, CompletionRequest } from './openai-schemas';
 export interface HttpApiOptions {
   engine: Engine;
   keys: ApiKeyStore;
-  /** Settings API requests run under: the config's `defaults` (budget, allowed models, privacy). */
-  settings: WorkspaceSettings;
-  timeouts: { completionMs: number; chatMs: number };
+  /**
+   * Settings API requests run under: the config's `defaults` (budget, allowed models, privacy), read at
+   * each request so that a config edit applies to the next one.
+   */
+  settings: () => WorkspaceSettings;
+  timeouts: () => { completionMs: number; chatMs: number };
   limits: ServerLimits;
   logger: Logger;
   port: () => number;
@@ -133,9 +136,9 @@ export class HttpApi {
       return out.json(200, await listModels(this.opts.engine, d));
     }
     const routes: Record<string, { schema: z.ZodType; timeoutMs: number; run: Handler }> = {
-      '/v1/chat/completions': { schema: ChatCompletionRequest, timeoutMs: this.opts.timeouts.chatMs, run: chat },
-      '/v1/completions': { schema: CompletionRequest, timeoutMs: this.opts.timeouts.completionMs, run: complete },
-      '/v1/messages': { schema: MessagesRequest, timeoutMs: this.opts.timeouts.chatMs, run: anthropic },
+      '/v1/chat/completions': { schema: ChatCompletionRequest, timeoutMs: this.opts.timeouts().chatMs, run: chat },
+      '/v1/completions': { schema: CompletionRequest, timeoutMs: this.opts.timeouts().completionMs, run: complete },
+      '/v1/messages': { schema: MessagesRequest, timeoutMs: this.opts.timeouts().chatMs, run: anthropic },
       '/v1/messages/count_tokens': { schema: CountTokensRequest, timeoutMs: 10_000, run: countTokens },
     };
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
@@ -159,7 +162,7 @@ export class HttpApi {
       if (!res.writableFinished) ctrl.abort();
     };
     res.once('close', onClose);
-    const call: ApiCall = { engine: this.opts.engine, label, settings: this.opts.settings, signal: ctrl.signal };
+    const call: ApiCall = { engine: this.opts.engine, label, settings: this.opts.settings(), signal: ctrl.signal };
     try {
       await route.run(call, parsed.data as never, out);
     } catch (err) {
@@ -208,7 +211,7 @@ export class HttpApi {
     return {
       retryAfterSec: () => {
         const now = new Date();
-        const caps = this.opts.settings.budget;
+        const caps = this.opts.settings().budget;
         const spent = this.opts.engine.ledger.budgetState();
         const daily = caps.dailyUsd > 0 && spent.spentTodayUsd >= caps.dailyUsd;
         const next = daily

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseJsonc } from 'jsonc-parser';
 import { ConfigStore } from '../../daemon/config-store';
+import { ApiKeyStore, apiKeysPath } from '../../daemon/http-api/api-keys';
 import type { GearboxError } from '../../daemon/gearbox-error';
 import { ErrorCodes } from '../../shared/protocol';
 import { FakeModelHost } from '../fakes/fake-model-host';
@@ -152,6 +153,35 @@ describe('config.json owned by the running daemon', function () {
     assert.equal(changed.event, 'config.json changed on disk');
     const catalog = await a.request('gearbox/models', {});
     assert.equal(catalog.models.find((m) => m.id === 'local/hand')?.tier, 1, 'the router sees it');
+  });
+
+  it("a hand edit of the defaults applies to the HTTP API's next request and to open connections", async () => {
+    const a = await d.connect();
+    const events = recordNotifications(a, ['gearbox/models/changed']);
+    const key = new ApiKeyStore(apiKeysPath(file)).get();
+    const ask = () =>
+      fetch(`http://127.0.0.1:${d.port}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'local/mine', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    const before = await ask();
+    assert.equal(before.status, 200, await before.clone().text());
+    fs.writeFileSync(
+      file,
+      HAND_WRITTEN.replace(
+        '"autoDownload": false',
+        '"autoDownload": false, "defaults": { "allowedModels": ["local/other"] }',
+      ),
+    );
+    await events.waitFor('gearbox/models/changed', (p) => p.event === 'config.json changed on disk');
+    const after = await ask();
+    assert.equal(after.status, 403, await after.clone().text());
+    assert.equal(((await after.json()) as { error: { code: string } }).error.code, 'model_not_allowed');
+    // The connection opened before the edit routes under the new defaults too.
+    const routed = await a.request('gearbox/route', { task: 'chat', prompt: 'hi', model: 'local/mine' });
+    assert.equal(routed.model, null);
+    assert.equal(routed.rejected[0]?.reason, 'not-allowed');
   });
 
   it('a broken hand edit is reported with its field; the last good config stays in force', async () => {

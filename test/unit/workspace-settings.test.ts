@@ -5,7 +5,7 @@ import { WorkspaceSettings } from '../../shared/protocol';
 
 const DEFAULTS = WorkspaceSettings.parse({ privateCode: true });
 
-function setup(answer: () => Promise<unknown> = async () => undefined) {
+function setup(answer: () => Promise<unknown> = async () => undefined, defaults = () => DEFAULTS) {
   const warnings: string[] = [];
   const logs: string[] = [];
   let pulls = 0;
@@ -17,7 +17,7 @@ function setup(answer: () => Promise<unknown> = async () => undefined) {
     warn: (m) => warnings.push(m),
   };
   const sync = new WorkspaceSettingsSync(
-    DEFAULTS,
+    defaults,
     client,
     createLogger({ level: 'debug', write: (l) => logs.push(l) }),
   );
@@ -25,6 +25,16 @@ function setup(answer: () => Promise<unknown> = async () => undefined) {
 }
 
 describe('workspace settings of a connection', () => {
+  it("follows the daemon's defaults as they change: a config edit applies to an open connection", () => {
+    let defaults = DEFAULTS;
+    const { sync } = setup(undefined, () => defaults);
+    sync.initialize(false, { routing: { mode: 'local-only' } });
+    defaults = WorkspaceSettings.parse({ privatePaths: ['secret/**'] });
+    assert.deepEqual(sync.current.privatePaths, ['secret/**']);
+    assert.equal(sync.current.privateCode, false);
+    assert.equal(sync.current.routing.mode, 'local-only', "the client's own settings stay over the new defaults");
+  });
+
   it('starts from the defaults and takes the settings sent with initializationOptions over them', () => {
     const { sync } = setup();
     assert.deepEqual(sync.current, DEFAULTS);
