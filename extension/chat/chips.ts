@@ -262,8 +262,13 @@ export function fitToBudget(chips: readonly ResolvedChip[], limit: number, model
   for (const c of chips) {
     let kept = 0;
     let whole = true;
+    // A chip's tokens are the daemon's count for the model once it came (gearbox/tokens/count), the
+    // estimate until then: its items are sized at that chip's tokens per estimated token.
+    const estimated = c.items.reduce((n, i) => n + estimateTokens(i.text), 0);
+    const ratio = estimated > 0 && c.ref.tokens > 0 ? c.ref.tokens / estimated : 1;
+    const sizeOf = (text: string) => Math.ceil(estimateTokens(text) * ratio);
     for (const item of c.items) {
-      const size = estimateTokens(item.text);
+      const size = sizeOf(item.text);
       if (tokens + size <= limit) {
         items.push(item);
         tokens += size;
@@ -273,9 +278,9 @@ export function fitToBudget(chips: readonly ResolvedChip[], limit: number, model
       whole = false;
       const room = limit - tokens;
       if (room >= MIN_PART_TOKENS) {
-        const part = capText(item.text, room * 4 - TRIM_MARK.length).text;
+        const part = capText(item.text, Math.floor((room * 4) / ratio) - TRIM_MARK.length).text;
         items.push({ ...item, text: part + TRIM_MARK });
-        const used = estimateTokens(items[items.length - 1]!.text);
+        const used = sizeOf(items[items.length - 1]!.text);
         tokens += used;
         kept += used;
       }

@@ -88,6 +88,8 @@ export class ChatController {
   private connection: ConnectionState | undefined;
   private saving: Promise<unknown> = Promise.resolve();
   private counter = 0;
+  /** Bumped at each chip count: an answer for an older one is dropped. */
+  private countGeneration = 0;
   private readonly newId: () => string;
 
   constructor(private readonly deps: ChatControllerDeps) {
@@ -209,6 +211,35 @@ export class ChatController {
     }
     this.tray.add(picked);
     this.postChips();
+    void this.countChips();
+  }
+
+  /**
+   * The added chips' sizes in the tokens of the model they must fit, as the daemon counts them (Auto:
+   * the largest count over the models it may pick); the estimate stands until the answer comes.
+   */
+  private async countChips(): Promise<void> {
+    const generation = ++this.countGeneration;
+    const model = this.selectedModel ?? undefined;
+    let changed = false;
+    await Promise.all(
+      this.tray.addedChips().map(async (c) => {
+        try {
+          const r = await this.deps.client.request('gearbox/tokens/count', {
+            texts: c.items.map((i) => i.text),
+            ...(model ? { model } : {}),
+          });
+          // A newer count (another model picked, another chip added) or a chip gone: this one is stale.
+          if (generation !== this.countGeneration || !this.tray.addedChips().includes(c)) return;
+          if (c.ref.tokens === r.tokens) return;
+          c.ref = { ...c.ref, tokens: r.tokens };
+          changed = true;
+        } catch (err) {
+          this.deps.client.log.warn(`chat view: counting a chip's tokens failed: ${(err as Error).message}`);
+        }
+      }),
+    );
+    if (changed && generation === this.countGeneration) this.postChips();
   }
 
   private postChips(notice?: string): void {
@@ -275,8 +306,9 @@ export class ChatController {
   selectModel(model: string | null): void {
     this.selectedModel = model && model !== 'auto' ? model : null;
     this.persist();
-    // Another model, another window: the chips' budget follows.
+    // Another model, another window and another tokenizer: the chips' budget and sizes follow.
     this.postChips();
+    void this.countChips();
   }
 
   // ---------- conversation ----------

@@ -8,7 +8,14 @@ import {
 } from '../../extension/chat/controller';
 import { HISTORY_KEY, HistoryStore, type MementoLike } from '../../extension/chat/history';
 import { fileChip, rangeChip, type ResolvedChip } from '../../extension/chat/chips';
-import { ErrorCodes, type ChatParams, type ChatResult, type ModelInfo } from '../../shared/protocol';
+import {
+  ErrorCodes,
+  type ChatParams,
+  type ChatResult,
+  type ModelInfo,
+  type TokensCountParams,
+  type TokensCountResult,
+} from '../../shared/protocol';
 import type { ChipRef, HostToWebview, MentionKind, Turn } from '../../shared/webview-protocol';
 
 class Memento implements MementoLike {
@@ -108,6 +115,7 @@ class Harness {
         log: log as any,
         request: ((method: string, params: any, token?: CancellationLike['token']) => {
           this.calls.push({ method, params, token });
+          if (method === 'gearbox/tokens/count') return Promise.resolve(this.countTokens(params));
           return this.handler(method, params, token, this);
         }) as any,
       },
@@ -127,6 +135,10 @@ class Harness {
       codeAction: (kind, code) => void this.actions.push([kind, code]),
       newId: () => `id${++this.ids}`,
     });
+  }
+  /** The daemon's count: code takes more tokens than chars / 4 (three characters a token here). */
+  countTokens(p: TokensCountParams): TokensCountResult {
+    return { tokens: p.texts.reduce((n, t) => n + Math.ceil(t.length / 3), 0), method: 'exact', tokenizer: 'fake' };
   }
   chats() {
     return this.calls.filter((c) => c.method === 'gearbox/chat').map((c) => c.params as ChatParams);
@@ -227,11 +239,13 @@ describe('chat controller', () => {
     h.picks.terminal = 'No terminal is open: run the command in a terminal, then add @terminal.';
     h.controller.handleMessage({ type: 'addContext', kind: 'file' });
     await tick();
-    const shown = h.of('chips').at(-1)!;
+    // The estimate at once (19 characters / 4), then the daemon's count for the model (Auto: no model named).
     assert.deepEqual(
-      shown.chips.map((c) => [c.kind, c.label, c.tokens]),
-      [['file', '@file src/dates.ts', 5]],
+      h.of('chips').map((m) => m.chips.map((c) => [c.kind, c.label, c.tokens])),
+      [[['file', '@file src/dates.ts', 5]], [['file', '@file src/dates.ts', 7]]],
     );
+    const counted = h.calls.filter((c) => c.method === 'gearbox/tokens/count');
+    assert.deepEqual(counted.at(-1)?.params, { texts: ['export const d = 1;'] });
     h.controller.handleMessage({ type: 'addContext', kind: 'terminal' });
     await tick();
     assert.match(h.of('chips').at(-1)!.notice ?? '', /No terminal is open/);
@@ -281,7 +295,9 @@ describe('chat controller', () => {
     await tick();
     await h.controller.send('summarise');
     const items = h.chats()[0]!.contextItems!;
-    const sent = items.reduce((n, i) => n + Math.ceil(i.text.length / 4), 0);
+    // Counted for local/small (picked): the budget holds in the daemon's count, not only in chars / 4.
+    assert.equal(h.calls.filter((c) => c.method === 'gearbox/tokens/count').at(-1)?.params.model, 'local/small');
+    const sent = h.countTokens({ texts: items.map((i) => i.text) }).tokens;
     assert.ok(sent <= budget.limit, `${sent} tokens sent, limit ${budget.limit}`);
     assert.match(items[0]!.text, /trimmed to fit the context window/);
     assert.equal(items.length, 1, 'the chip after the cut one is left out');
