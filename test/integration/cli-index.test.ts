@@ -1,22 +1,12 @@
 // `gearbox index build|status|search` as a user types it, against the built bundle and a detached
 // daemon, so the index worker runs from dist/daemon/index-worker.mjs as it does once packaged.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { IndexBuildResult, IndexSearchResult, IndexStatusResult } from '../../shared/protocol';
 import { writeFixtureRepo } from '../fixtures/code-search-repo';
 import { tempDir } from '../helpers/daemon-harness';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(repo, 'dist', 'daemon', 'gearbox.mjs');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { buildBundles, type CliRun, runCli } from '../helpers/cli';
 
 describe('gearbox index (CLI, built bundle)', function () {
   this.timeout(120_000);
@@ -25,18 +15,10 @@ describe('gearbox index (CLI, built bundle)', function () {
   let tools: string;
   let env: NodeJS.ProcessEnv;
 
-  const gearbox = (args: string[], cwd = work): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [bin, ...args], { env, cwd, timeout: 90_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const gearbox = (args: string[], cwd = work): Promise<CliRun> => runCli(args, { env, cwd, timeoutMs: 90_000 });
 
   before(async () => {
-    await new Promise<void>((resolve, reject) => {
-      const b = spawn(process.execPath, [path.join(repo, 'scripts', 'build.mjs')], { cwd: repo, stdio: 'inherit' });
-      b.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`build failed: ${code}`))));
-    });
+    await buildBundles();
     work = tempDir('gearbox-cli-index-');
     app = path.join(work, 'app');
     tools = path.join(work, 'tools');

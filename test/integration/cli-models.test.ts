@@ -3,7 +3,6 @@
 // models add <preset>` downloads it (a line per 10% when stderr is not a terminal); then `gearbox
 // complete` is answered by that model.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,24 +10,13 @@ import { ModelsListResult, RecommendResult, StatusResult } from '../../shared/pr
 import { startFakeHfHub, type FakeHfHub } from '../fakes/fake-hf-hub';
 import { makeTestModel } from '../fixtures/make-test-model';
 import { tempDir } from '../helpers/daemon-harness';
+import { buildBundles, type CliRun, runCli } from '../helpers/cli';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(root, 'dist', 'daemon', 'gearbox.mjs');
 const PRESETS = path.join(root, 'test', 'fixtures', 'test-presets.json');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function gearbox(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    child.stdin!.end();
-  });
+function gearbox(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  return runCli(args, { env });
 }
 
 describe('gearbox models (built CLI, fake hub, real model host)', function () {
@@ -39,10 +27,7 @@ describe('gearbox models (built CLI, fake hub, real model host)', function () {
   let source: string;
 
   before(async () => {
-    await new Promise<void>((resolve, reject) => {
-      const b = spawn(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
-      b.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`build failed: ${code}`))));
-    });
+    await buildBundles();
     const model = makeTestModel({ shape: 'tiny' });
     hub = await startFakeHfHub();
     hub.add({ repo: 'gearbox-test/tiny-fim-GGUF', path: 'tiny-fim.gguf', file: model });

@@ -2,34 +2,18 @@
 // generated local GGUF model and a fake OpenAI-compatible server. Also: the model host killed
 // mid-request gives that request a clear error and the next one works.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connectToDaemon } from '../../daemon/cli/client';
 import { ErrorCodes } from '../../shared/protocol';
 import { startFakeOpenAI } from '../fakes/fake-openai';
 import type { FakeServer } from '../fakes/fake-server';
 import { makeTestModel } from '../fixtures/make-test-model';
 import { tempDir } from '../helpers/daemon-harness';
+import { buildBundles, type CliRun, runCli } from '../helpers/cli';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(root, 'dist', 'daemon', 'gearbox.mjs');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function gearbox(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    if (stdin !== undefined) child.stdin!.end(stdin);
-    else child.stdin!.end();
-  });
+function gearbox(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<CliRun> {
+  return runCli(args, { env, stdin });
 }
 
 describe('gearbox CLI (built bundle)', function () {
@@ -40,10 +24,7 @@ describe('gearbox CLI (built bundle)', function () {
   let work: string;
 
   before(async () => {
-    await new Promise<void>((resolve, reject) => {
-      const b = spawn(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
-      b.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`build failed: ${code}`))));
-    });
+    await buildBundles();
     const model = makeTestModel({ shape: 'tiny' });
     fake = await startFakeOpenAI({ apiKey: 'fake-key-1234567890' });
     work = tempDir('gearbox-cli-');

@@ -4,18 +4,16 @@
 // ledger, `gearbox/usage` and the CLI's `usage` command then show three records with the right
 // models, costs and savings (savings against the most expensive available tier-3 model).
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { scanLedger, type LedgerRecord } from '../../daemon/ledger';
 import { UsageResult, type ChatResult } from '../../shared/protocol';
 import { FakeModelHost } from '../fakes/fake-model-host';
 import { startFakeOpenAI } from '../fakes/fake-openai';
 import type { FakeServer } from '../fakes/fake-server';
 import { startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon-harness';
+import { buildBundles, runCli } from '../helpers/cli';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MID = { input: 0.5, output: 2 };
 const FRONTIER = { input: 5, output: 25 };
 const PREMIUM = { input: 15, output: 75 };
@@ -231,16 +229,9 @@ describe('routing end to end: local, mid-tier and frontier, then usage', functio
   });
 
   it('the CLI usage command (built bundle) shows the same numbers', async () => {
-    execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
-    const run = (args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(
-          process.execPath,
-          [path.join(root, 'dist', 'daemon', 'gearbox.mjs'), ...args],
-          { env: { PATH: process.env.PATH, GEARBOX_RUNTIME_DIR: d.runtimeDir, HOME: tempDir() }, timeout: 30_000 },
-          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-        );
-      });
+    await buildBundles();
+    const env = { PATH: process.env.PATH, GEARBOX_RUNTIME_DIR: d.runtimeDir, HOME: tempDir() };
+    const run = (args: string[]) => runCli(args, { env, timeoutMs: 30_000 });
     const json = await run(['usage', '--since', '7d', '--json']);
     assert.equal(json.code, 0, json.stderr);
     const u = UsageResult.parse(JSON.parse(json.stdout));

@@ -4,10 +4,8 @@
 // feedback; routing.learning off changes nothing; the state survives a restart; `gearbox usage
 // --routing` shows it and `--reset-routing` forgets it. Nothing of the prompt reaches the ledger.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { InlineCompletionList } from 'vscode-languageserver';
 import { LEARNING_FILE } from '../../daemon/learning/learning-store';
 import { scanLedger } from '../../daemon/ledger';
@@ -18,8 +16,8 @@ import { FakeModelHost } from '../fakes/fake-model-host';
 import { startFakeOpenAI } from '../fakes/fake-openai';
 import type { FakeServer } from '../fakes/fake-server';
 import { startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon-harness';
+import { buildBundles, runCli } from '../helpers/cli';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const URI = 'file:///work/geometry.py';
 const CODE = 'def area(w, h):\n    return w * h\n';
 const INSTRUCTION_MARKER = 'area(w: float';
@@ -220,19 +218,9 @@ describe('routing learns from feedback (daemon, fakes)', function () {
   });
 
   it('`gearbox usage --routing` shows it; `--reset-routing` forgets it and routing is as published again', async () => {
-    await new Promise<void>((resolve, reject) => {
-      const b = spawn(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
-      b.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`build failed: ${code}`))));
-    });
-    const run = (args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(
-          process.execPath,
-          [path.join(root, 'dist', 'daemon', 'gearbox.mjs'), ...args],
-          { env: { PATH: process.env.PATH, GEARBOX_RUNTIME_DIR: d.runtimeDir, HOME: tempDir() }, timeout: 30_000 },
-          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-        );
-      });
+    await buildBundles();
+    const env = { PATH: process.env.PATH, GEARBOX_RUNTIME_DIR: d.runtimeDir, HOME: tempDir() };
+    const run = (args: string[]) => runCli(args, { env, timeoutMs: 30_000 });
     const text = await run(['usage', '--routing']);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /learning on/);
