@@ -4,6 +4,7 @@
 import type { ChatHistoryItem, ChatWrapper, LlamaCompletion, LlamaContextSequence, Token } from 'node-llama-cpp';
 import { ErrorCodes } from '../../shared/protocol';
 import { GearboxError } from '../gearbox-error';
+import { CACHE_REUSE_MIN_CHUNK, planKvReuse } from './kv-reuse';
 import type {
   ChatMessageRequest,
   ChatResult,
@@ -285,6 +286,7 @@ async function runPrefill(
   tokens.pop();
   if (tokens.length === 0 || tokens.length >= seq.contextSize)
     return { evaluatedTokens: 0, skipped: 'prompt does not fit' };
+  await reuseCache(m, seq, tokens);
   await seq.adaptStateToTokens(tokens, false);
   let evaluated = 0;
   const CHUNK = 64;
@@ -299,15 +301,37 @@ async function runPrefill(
 
 /** The token layout LlamaCompletion builds for a prompt ([BOS] PRE prefix SUF suffix MID, or the plain prefix). */
 function promptTokens(m: LoadedModel, s: Session, prefix: string, suffix: string | undefined): Token[] {
-  const { model } = m;
-  const tokenize = (text: string): Token[] => model.tokenize(text, false, 'trimLeadingSpace');
-  const t = model.tokens;
+  const tokenize = (text: string): Token[] => m.model.tokenize(text, false, 'trimLeadingSpace');
+  const infill = suffix !== undefined && s.completion.infillSupported;
+  return layoutTokens(m, infill, tokenize(prefix), infill ? tokenize(suffix ?? '') : []);
+}
+
+function layoutTokens(m: LoadedModel, infill: boolean, prefix: Token[], suffix: Token[]): Token[] {
+  const t = m.model.tokens;
   const bos: Token[] = t.shouldPrependBosToken && t.bos != null ? [t.bos] : [];
-  if (suffix === undefined || !s.completion.infillSupported) return [...bos, ...tokenize(prefix)];
+  if (!infill) return [...bos, ...prefix];
   const pre = t.infill.prefix!;
   const suf = t.infill.suffix!;
-  if (t.infill.middle != null) return [...bos, pre, ...tokenize(prefix), suf, ...tokenize(suffix), t.infill.middle];
-  return [...bos, suf, ...tokenize(suffix), pre, ...tokenize(prefix)];
+  if (t.infill.middle != null) return [...bos, pre, ...prefix, suf, ...suffix, t.infill.middle];
+  return [...bos, suf, ...suffix, pre, ...prefix];
+}
+
+/**
+ * Keeps the cached chunks of the new prompt that moved down (lines deleted above them, the prefix
+ * window slid down) by erasing what lies between them: node-llama-cpp's eraseContextTokenRanges
+ * shifts the tokens after each erased range (a RoPE shift of their KV cells, no decode). Returns
+ * the tokens kept that a prefix match alone would have decoded again. Models whose cache cannot
+ * shift (recurrent ones, deepseek2's) keep only the common prefix, as before.
+ */
+async function reuseCache(m: LoadedModel, seq: LlamaContextSequence, tokens: readonly Token[]): Promise<number> {
+  const { model } = m;
+  // A prompt over the context is cut by LlamaCompletion into another layout than this one.
+  if (tokens.length >= seq.contextSize) return 0;
+  if (model.fileInsights.isRecurrent || model.fileInfo.metadata?.general?.architecture === 'deepseek2') return 0;
+  const plan = planKvReuse(seq.contextTokens, tokens, CACHE_REUSE_MIN_CHUNK);
+  if (plan.reused === 0) return 0;
+  await seq.eraseContextTokenRanges(plan.erase);
+  return plan.reused;
 }
 
 async function runCompletion(
@@ -328,6 +352,9 @@ async function runCompletion(
   const suffixTokens = infill ? tokenize(req.suffix ?? '') : [];
   const specials = infill ? 2 + (model.tokens.infill.middle != null ? 1 : 0) : 0;
   const promptTokens = Math.min(bos + specials + prefixTokens.length + suffixTokens.length, seq.contextSize);
+  // Before the meter starts: node-llama-cpp meters a shift as input tokens, though nothing is decoded.
+  // The last token is the request's own to decode (it samples from it).
+  await reuseCache(m, seq, layoutTokens(m, infill, prefixTokens, suffixTokens).slice(0, -1));
 
   const meterBefore = seq.tokenMeter.getState();
   let outputTokens = 0;

@@ -239,6 +239,29 @@ describe('model host (real child process, tiny qwen2)', function () {
       assert.equal(cold.text, r.text, 'a prefilled cache gives the same completion');
     });
 
+    it('after lines deleted far above, shifts the cached text below instead of evaluating it again', async () => {
+      const lines = longCodePrefix(60).split('\n');
+      const prefix = `${lines.join('\n')}const answer = compute(`;
+      const suffix = ');\nexport default answer;\n';
+      const req = { modelId: 'local/tiny', maxTokens: 6, temperature: 0 };
+      const first = await host.complete({ ...req, sessionKey: 'c1:reuse.ts', prefix, suffix }, () => {});
+      assert.equal(first.usage.evaluatedPromptTokens, first.usage.inputTokens);
+
+      // Three lines near the top deleted: everything below them is still cached, further up.
+      const edited = `${[...lines.slice(0, 2), ...lines.slice(5)].join('\n')}const answer = compute(`;
+      const reused = await host.complete({ ...req, sessionKey: 'c1:reuse.ts', prefix: edited, suffix }, () => {});
+      const cold = await host.complete({ ...req, sessionKey: 'c1:reuse-cold.ts', prefix: edited, suffix }, () => {});
+      assert.equal(cold.usage.evaluatedPromptTokens, cold.usage.inputTokens);
+      assert.equal(reused.usage.inputTokens, cold.usage.inputTokens);
+      // Left to evaluate: the suffix and FIM tokens after the shifted prefix (~12), not ~900 tokens.
+      assert.ok(
+        reused.usage.evaluatedPromptTokens < 20,
+        `evaluated ${reused.usage.evaluatedPromptTokens} of ${reused.usage.inputTokens} after the deletion`,
+      );
+      assert.ok(cold.text.length > 0);
+      assert.equal(reused.text, cold.text, 'greedy completion after the shift is the cold one');
+    });
+
     it('a completion request stops a running prefill of its session and keeps what it evaluated', async () => {
       const prefix = longCodePrefix(60);
       const key = { modelId: 'local/tiny', sessionKey: 'c1:prefill-race.ts' };
