@@ -45,6 +45,9 @@ for (const [name, text] of [
   ]);
 }
 
+// The picked chunks enter the context ring (the daemon does it when the user is idle).
+docs.contextRing.update(Number.POSITIVE_INFINITY);
+
 /** Per keystroke: the prompt at the cursor after typing one more character of a line. */
 function* keystrokes(n: number) {
   const line = '    const limit = Math.max(this.host.limits?.requestBurst ?? 0, 16); // typed\n';
@@ -53,7 +56,7 @@ function* keystrokes(n: number) {
   for (let i = 0; i < n; i++) {
     text = text.slice(0, at) + line[i % line.length]! + text.slice(at);
     at++;
-    yield buildCompletionPrompt(text, at, uri, docs.recentEdits());
+    yield buildCompletionPrompt(text, at, uri, docs.completionContext(uri));
   }
 }
 

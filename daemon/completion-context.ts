@@ -1,14 +1,13 @@
 // Builds the FIM prompt for an inline completion and cleans up what the model returns.
-// Layout keeps the KV cache warm: stable context (other files' recent edits) first, then the
-// file's prefix, with the cursor at the very end of the prompt; the suffix is bounded.
-import type { RecentEdit } from './documents';
+// Layout keeps the KV cache warm: stable context (chunks of other files, completion-ring.ts) first,
+// then the file's prefix, with the cursor at the very end of the prompt; the suffix is bounded.
 
 export interface CompletionPrompt {
   /** What a FIM model sees before the cursor: the context snippets, then the file's own prefix. */
   prefix: string;
   /** The file's own text before the cursor (bounded at a line start). */
   filePrefix: string;
-  /** Recent edits in other files that ride along, oldest first (already in `prefix`). */
+  /** Chunks of other files that ride along, oldest first (already in `prefix`). */
   context: ContextSnippet[];
   suffix: string;
   /** Cursor at an empty line or block start: a multi-line suggestion is welcome. */
@@ -17,7 +16,7 @@ export interface CompletionPrompt {
   lineSuffix: string;
 }
 
-/** A few lines of another file the user just edited. */
+/** A few lines of another file (opened, edited or copied from). */
 export interface ContextSnippet {
   uri: string;
   text: string;
@@ -31,7 +30,8 @@ export interface CompletionLimits {
 
 // FIM puts the suffix after the prefix, so every keystroke re-evaluates the whole suffix: ~640
 // chars (~10 lines, ~160 tokens) keeps what follows the cursor in view at a bounded cost per key.
-const DEFAULT_LIMITS: CompletionLimits = { maxPrefixChars: 6000, maxSuffixChars: 640, maxContextChars: 1500 };
+// The context budget holds the whole ring (4,000 chars) with its file headers.
+const DEFAULT_LIMITS: CompletionLimits = { maxPrefixChars: 6000, maxSuffixChars: 640, maxContextChars: 4500 };
 
 const BLOCK_OPENERS = /[{[(:]\s*$|=>\s*$|\b(do|then|else)\s*$/;
 
@@ -39,7 +39,8 @@ export function buildCompletionPrompt(
   text: string,
   offset: number,
   uri: string,
-  recent: readonly RecentEdit[],
+  /** Chunks of other files, oldest first (the document's own are skipped). */
+  extra: readonly ContextSnippet[],
   limits: CompletionLimits = DEFAULT_LIMITS,
 ): CompletionPrompt {
   const before = text.slice(0, offset);
@@ -66,22 +67,23 @@ export function buildCompletionPrompt(
     suffix = suffix.slice(0, lastNl > 0 ? lastNl + 1 : limits.maxSuffixChars);
   }
 
-  const context = contextFromEdits(uri, recent, limits.maxContextChars);
+  const context = fitContext(uri, extra, limits.maxContextChars);
   return { prefix: contextHeader(context, uri) + prefix, filePrefix: prefix, context, suffix, multiline, lineSuffix };
 }
 
-/** Snippets of other files the user just edited that fit the budget, oldest first. */
-function contextFromEdits(uri: string, recent: readonly RecentEdit[], budget: number): ContextSnippet[] {
+/** The newest chunks of other files that fit the budget, oldest first (the order of the ring). */
+function fitContext(uri: string, extra: readonly ContextSnippet[], budget: number): ContextSnippet[] {
   const out: ContextSnippet[] = [];
   let used = 0;
-  for (const e of recent) {
-    if (e.uri === uri) continue;
-    const size = `<|file_sep|>${shortName(e.uri)}\n`.length + e.snippet.length;
+  for (let i = extra.length - 1; i >= 0; i--) {
+    const c = extra[i]!;
+    if (c.uri === uri) continue;
+    const size = `<|file_sep|>${shortName(c.uri)}\n`.length + c.text.length + 1;
     if (used + size > budget) break;
-    out.push({ uri: e.uri, text: e.snippet });
+    out.push({ uri: c.uri, text: c.text });
     used += size;
   }
-  // Oldest first: the most recent snippet ends up closest to the cursor, older ones stay cached.
+  // Oldest first: the ring's oldest chunks lead the prompt, the most recent end up closest to the cursor.
   return out.reverse();
 }
 

@@ -2,7 +2,9 @@
 // completes in with a local model, the prompt at the edit (where the cursor is) is evaluated into
 // the file's session cache, as llama.vim does with `n_predict: 0`: by the time the debounced
 // completion request arrives only the last few tokens are left to evaluate. A newer edit or a real
-// request stops it (what it evaluated stays cached).
+// request stops it (what it evaluated stays cached). When the user has been idle for a while, the
+// chunks of other files picked meanwhile enter the completion context ring (completion-ring.ts)
+// and the prompt at the last edit is warmed with them, so no keystroke pays for the new context.
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { buildCompletionPrompt } from './completion-context';
 import type { DocumentStore } from './documents';
@@ -32,6 +34,9 @@ export class CompletionPrefill {
   /** Pending or running warm-up per document. */
   private readonly pending = new Map<string, Pending>();
   private disposed = false;
+  /** Where the user last typed, for the warm-up after the context ring changed. */
+  private lastEdit?: { uri: string; change: TextDocumentContentChangeEvent };
+  private idleTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: CompletionPrefillOptions) {}
 
@@ -42,9 +47,28 @@ export class CompletionPrefill {
 
   /** Schedules a warm-up after an edit; it replaces the document's previous one. */
   afterEdit(uri: string, changes: readonly TextDocumentContentChangeEvent[]): void {
-    const modelId = this.models.get(uri);
     const last = changes.at(-1);
-    if (this.disposed || !modelId || !last || !('range' in last)) return;
+    if (this.disposed || !last || !('range' in last)) return;
+    this.lastEdit = { uri, change: last };
+    this.armIdle();
+    this.warm(uri, last, this.opts.settleMs ?? 15);
+  }
+
+  /** Once the user is idle: picked chunks enter the context ring, and the last edit's prompt is warmed with them. */
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    const ring = this.opts.docs.contextRing;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.disposed || !ring.update(Date.now()) || !this.lastEdit) return;
+      this.warm(this.lastEdit.uri, this.lastEdit.change, 0);
+    }, ring.idleMs + 5);
+    this.idleTimer.unref?.();
+  }
+
+  private warm(uri: string, last: TextDocumentContentChangeEvent, delayMs: number): void {
+    const modelId = this.models.get(uri);
+    if (!modelId || !('range' in last)) return;
     this.stop(uri);
     const entry: Pending = { abort: new AbortController() };
     this.pending.set(uri, entry);
@@ -53,7 +77,7 @@ export class CompletionPrefill {
       const doc = this.opts.docs.get(uri);
       if (!doc || this.opts.completing(uri) || entry.abort.signal.aborted) return;
       const cursor = doc.offsetAt(last.range.start) + last.text.length;
-      const prompt = buildCompletionPrompt(doc.getText(), cursor, uri, this.opts.docs.recentEdits());
+      const prompt = buildCompletionPrompt(doc.getText(), cursor, uri, this.opts.docs.completionContext(uri));
       const started = Date.now();
       const log = this.opts.logger;
       void this.opts.engine
@@ -74,18 +98,20 @@ export class CompletionPrefill {
         .finally(() => {
           if (this.pending.get(uri) === entry) this.pending.delete(uri);
         });
-    }, this.opts.settleMs ?? 15);
+    }, delayMs);
   }
 
   /** The document was closed. */
   forget(uri: string): void {
     this.stop(uri);
     this.models.delete(uri);
+    if (this.lastEdit?.uri === uri) this.lastEdit = undefined;
   }
 
   /** The connection closed: stop every warm-up. */
   dispose(): void {
     this.disposed = true;
+    clearTimeout(this.idleTimer);
     for (const uri of [...this.pending.keys()]) this.stop(uri);
   }
 

@@ -5,6 +5,7 @@
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import type { DocumentLimitData } from '../shared/protocol';
+import { ChunkSource, ContextRing, type RingChunk } from './completion-ring';
 
 export interface RecentEdit {
   uri: string;
@@ -39,6 +40,8 @@ export class DocumentStore {
     },
     private readonly ringSize = 16,
     private readonly snippetRadius = 4,
+    /** Chunks of opened and edited documents, the extra context of completions in other files. */
+    readonly contextRing = new ContextRing(),
   ) {}
 
   /** Opens (or reopens) a document; over the cap it is not kept and the refusal is returned. */
@@ -52,8 +55,11 @@ export class DocumentStore {
       return this.refuse(uri, refusal);
     }
     this.refusedUris.delete(uri);
-    this.docs.set(uri, TextDocument.create(uri, languageId, version, text));
+    const doc = TextDocument.create(uri, languageId, version, text);
+    this.docs.set(uri, doc);
     this.chars = chars;
+    // An opened file's head (imports, declarations) is what other files' code most often refers to.
+    if (!prior) this.pickChunk(doc, 0, ChunkSource.Opened);
     return undefined;
   }
 
@@ -106,6 +112,17 @@ export class DocumentStore {
     return this.chars;
   }
 
+  /**
+   * The extra context of a completion in `uri`: the ring's chunks of other files, oldest first.
+   * Queued chunks enter the ring when the user is idle (CompletionPrefill warms the prompt then) or
+   * completes in another file than the one typed in; while the user types in `uri` the ring holds
+   * still, so the start of its prompt stays cached.
+   */
+  completionContext(uri: string, now = Date.now()): RingChunk[] {
+    this.contextRing.update(now, uri);
+    return this.contextRing.chunks(uri);
+  }
+
   /** Most recent first, at most one entry per (uri, nearby line). */
   recentEdits(): readonly RecentEdit[] {
     return [...this.ring].reverse();
@@ -130,7 +147,10 @@ export class DocumentStore {
       this.chars -= heldChars ?? doc.getText().length;
       this.docs.delete(uri);
     }
-    if (refused) for (let i = this.ring.length - 1; i >= 0; i--) if (this.ring[i]!.uri === uri) this.ring.splice(i, 1);
+    if (refused) {
+      for (let i = this.ring.length - 1; i >= 0; i--) if (this.ring[i]!.uri === uri) this.ring.splice(i, 1);
+      this.contextRing.forget(uri);
+    }
   }
 
   private refuse(uri: string, refusal: DocumentLimitData): DocumentLimitData {
@@ -151,6 +171,16 @@ export class DocumentStore {
     if (i >= 0) this.ring.splice(i, 1);
     this.ring.push({ uri: doc.uri, line, snippet, seq: ++this.seq });
     if (this.ring.length > this.ringSize) this.ring.shift();
+    this.contextRing.touch(Date.now(), doc.uri);
+    this.pickChunk(doc, line - Math.floor(this.contextRing.chunkLines / 2), ChunkSource.Edited);
+  }
+
+  /** Queues the ring chunk of `doc` that starts at `line` (kept inside the document). */
+  private pickChunk(doc: TextDocument, line: number, source: ChunkSource): void {
+    const n = this.contextRing.chunkLines;
+    const from = Math.max(0, Math.min(line, doc.lineCount - n));
+    const text = doc.getText({ start: { line: from, character: 0 }, end: { line: from + n, character: 0 } });
+    this.contextRing.pick(doc.uri, text, source);
   }
 }
 

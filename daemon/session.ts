@@ -466,7 +466,7 @@ export class Session {
     const started = Date.now();
     try {
       const text = doc.getText();
-      const prompt = buildCompletionPrompt(text, doc.offsetAt(position), uri, this.docs.recentEdits());
+      const prompt = buildCompletionPrompt(text, doc.offsetAt(position), uri, this.docs.completionContext(uri));
       const out = await this.host.engine.complete(
         {
           sessionKey: this.sessionKey(uri),

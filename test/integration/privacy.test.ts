@@ -297,7 +297,9 @@ describe('privacy on every path: chat, refactor, inline completion and route', f
       assert.equal(cloud.requests.length, 2);
       const sent = sentToCloud();
       assert.ok(!sent.includes(AWS_KEY), `the key was sent: ${sent.slice(0, 400)}`);
-      assert.equal(sent.match(/\[REDACTED:aws-access-key\]/g)?.length, 2, sent);
+      // Each file's own key, and settings.py's again in other.py's prompt: its opened head rides along as context.
+      assert.equal(sent.match(/\[REDACTED:aws-access-key\]/g)?.length, 3, sent);
+      assert.match(sent, /<\|file_sep\|>settings.py\\naws_access_key_id = \\"\[REDACTED:aws-access-key\]\\"/);
     });
 
     it('a key the cursor sits in is found whole', async () => {

@@ -32,7 +32,7 @@ describe('completion prompt', () => {
     assert.ok(p.suffix.endsWith('\n'));
   });
 
-  it("puts other files' recent edits before the prefix, never the current file", () => {
+  it("puts other files' chunks before the prefix, never the current file", () => {
     const store = new DocumentStore();
     store.open('file:///b.py', 'python', 1, 'import os\n\nCONST = 1\n');
     store.change('file:///b.py', 2, [
@@ -42,7 +42,9 @@ describe('completion prompt', () => {
     store.change('file:///a.py', 2, [
       { range: { start: { line: 0, character: 4 }, end: { line: 0, character: 5 } }, text: '2' },
     ]);
-    const p = buildCompletionPrompt('x = 2\n', 6, 'file:///a.py', store.recentEdits());
+    // Picked chunks enter the ring once the user is idle.
+    assert.equal(store.contextRing.update(Date.now() + 60_000), true);
+    const p = buildCompletionPrompt('x = 2\n', 6, 'file:///a.py', store.completionContext('file:///a.py'));
     assert.ok(p.prefix.includes('CONST = 42'));
     assert.ok(p.prefix.endsWith('x = 2\n'));
     assert.equal(p.prefix.split('x = 2').length, 2, 'current file appears once');
