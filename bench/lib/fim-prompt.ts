@@ -18,6 +18,12 @@ export interface FimScenarios {
   nextLine: FimPrompt;
   /** An edit far above the cursor (a renamed identifier near the top of the file). */
   farEdit: FimPrompt;
+  /** Lines deleted far above the cursor (three lines near the top of the file). */
+  farDelete: FimPrompt;
+  /** `cold` with chunks of other files before it (the completion context ring), nothing cached. */
+  coldExtra: FimPrompt;
+  /** `sameLine` with the same chunks before it. */
+  sameLineExtra: FimPrompt;
 }
 
 /** Source text the prompts are cut from: TypeScript of this repo (stable across runs of one commit). */
@@ -46,12 +52,37 @@ export function fimScenarios(variant = 0, prefixChars = 3400, suffixLines = 3): 
   // The far edit renames the first identifier-ish word of line 3.
   const third = nthLineStart(prefix, 2);
   const farEditPrefix = prefix.slice(0, third) + prefix.slice(third).replace(/[A-Za-z_]\w{3,}/, (w) => `${w}Renamed`);
+  const farDeletePrefix = prefix.slice(0, third) + prefix.slice(nthLineStart(prefix, 5));
+  const extra = extraContext(variant);
   return {
     cold: { prefix, suffix },
     sameLine: { prefix: prefix + typed, suffix: suffix.slice(1) },
     nextLine: { prefix: `${prefix + lineSuffix.replace(/\n$/, '')}\n    `, suffix: suffix.slice(lineSuffix.length) },
     farEdit: { prefix: farEditPrefix, suffix },
+    farDelete: { prefix: farDeletePrefix, suffix },
+    coldExtra: { prefix: extra + prefix, suffix },
+    sameLineExtra: { prefix: extra + prefix + typed, suffix: suffix.slice(1) },
   };
+}
+
+/**
+ * A full completion context ring as the daemon lays it out: `<|file_sep|>name` chunks of other
+ * files (32-line chunks of this repo's daemon/documents.ts, ~4,000 chars), then the file's header.
+ */
+function extraContext(variant: number): string {
+  const lines = fs.readFileSync(path.join(repoRoot, 'daemon', 'documents.ts'), 'utf8').split('\n');
+  const chunks: string[] = [];
+  let chars = 0;
+  for (let at = 0; at < lines.length; at += 32) {
+    const chunk = lines
+      .slice(at, at + 32)
+      .join('\n')
+      .slice(0, 1200);
+    if (chars + chunk.length > 4000) break;
+    chunks.push(`<|file_sep|>documents-${variant}-${at}.ts\n${chunk}`);
+    chars += chunk.length;
+  }
+  return `${chunks.join('\n')}\n<|file_sep|>completion-context.ts\n`;
 }
 
 function nthLineStart(s: string, n: number): number {
