@@ -1,5 +1,5 @@
 // The extra context of inline completions: a ring of chunks of other files the user opened, edited
-// or copied from (llama.vim / llama.vscode's design). The chunks go into the prompt before the
+// or selected and looked at (llama.vim / llama.vscode's design). The chunks go into the prompt before the
 // file's own prefix, so their KV cache stays warm across keystrokes, as long as the ring does not
 // change: new chunks wait in a queue and enter the ring together once the user has been idle for
 // a while (one re-evaluation of the prompt for all of them, done by the warm-up then) or moves on
@@ -8,8 +8,11 @@
 // drops its oldest chunks first.
 import type { ContextSnippet } from './completion-context';
 
-/** Why a chunk was picked (llama.vscode's opened / edited / yanked regions). */
-export const ChunkSource = { Opened: 'opened', Edited: 'edited', Copied: 'copied' } as const;
+/**
+ * Why a chunk was picked: llama.vscode's opened, edited and yanked regions. VS Code tells no one of a
+ * copy: the editor reports what the user selected or had the cursor in when leaving a file instead.
+ */
+export const ChunkSource = { Opened: 'opened', Edited: 'edited', Selected: 'selected', Viewed: 'viewed' } as const;
 export type ChunkSource = (typeof ChunkSource)[keyof typeof ChunkSource];
 
 export interface RingChunk extends ContextSnippet {

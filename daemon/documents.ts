@@ -1,20 +1,11 @@
-// Open documents of one connection, plus a ring of recent edits used as completion context. The
+// Open documents of one connection, plus the ring of their chunks used as completion context. The
 // store is capped (documents and characters): a client cannot make the daemon hold unbounded text.
 // A document over the cap is not kept at all, and a change that takes the store over it drops that
 // document; the store remembers only which URIs it refused, so that requests on them say why.
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
-import type { DocumentLimitData } from '../shared/protocol';
+import type { DocumentLimitData, Range } from '../shared/protocol';
 import { ChunkSource, ContextRing, type RingChunk } from './completion-ring';
-
-export interface RecentEdit {
-  uri: string;
-  /** Line where the edit happened (after applying it). */
-  line: number;
-  /** A few lines around the edit, as they read after the edit. */
-  snippet: string;
-  seq: number;
-}
 
 export interface DocumentLimits {
   maxDocuments: number;
@@ -28,18 +19,14 @@ const MAX_REFUSED_URI = 2048;
 
 export class DocumentStore {
   private readonly docs = new Map<string, TextDocument>();
-  private readonly ring: RecentEdit[] = [];
   private readonly refusedUris = new Map<string, DocumentLimitData>();
   private chars = 0;
-  private seq = 0;
 
   constructor(
     private readonly limits: DocumentLimits = {
       maxDocuments: Number.POSITIVE_INFINITY,
       maxChars: Number.POSITIVE_INFINITY,
     },
-    private readonly ringSize = 16,
-    private readonly snippetRadius = 4,
     /** Chunks of opened and edited documents, the extra context of completions in other files. */
     readonly contextRing = new ContextRing(),
   ) {}
@@ -123,11 +110,6 @@ export class DocumentStore {
     return this.contextRing.chunks(uri);
   }
 
-  /** Most recent first, at most one entry per (uri, nearby line). */
-  recentEdits(): readonly RecentEdit[] {
-    return [...this.ring].reverse();
-  }
-
   private over(count: number, chars: number): DocumentLimitData | undefined {
     const state = {
       openDocuments: this.docs.size,
@@ -148,7 +130,6 @@ export class DocumentStore {
       this.docs.delete(uri);
     }
     if (refused) {
-      for (let i = this.ring.length - 1; i >= 0; i--) if (this.ring[i]!.uri === uri) this.ring.splice(i, 1);
       this.contextRing.forget(uri);
     }
   }
@@ -162,15 +143,21 @@ export class DocumentStore {
     return refusal;
   }
 
+  /**
+   * A region of `uri` the user selected or had the cursor in (the editor reports it on leaving the file):
+   * its chunk, centred on a short region and from the start of a long one, waits to join the ring.
+   * False when the document is not held here.
+   */
+  pickRegion(uri: string, range: Range, source: ChunkSource): boolean {
+    const doc = this.docs.get(uri);
+    if (!doc) return false;
+    const lines = Math.max(1, range.end.line - range.start.line + 1);
+    const n = this.contextRing.chunkLines;
+    this.pickChunk(doc, lines >= n ? range.start.line : range.start.line - Math.floor((n - lines) / 2), source);
+    return true;
+  }
+
   private recordEdit(doc: TextDocument, line: number): void {
-    const from = Math.max(0, line - this.snippetRadius);
-    const to = Math.min(doc.lineCount, line + this.snippetRadius + 1);
-    const snippet = doc.getText({ start: { line: from, character: 0 }, end: { line: to, character: 0 } });
-    // Typing produces many edits on the same lines: keep one entry per region.
-    const i = this.ring.findIndex((e) => e.uri === doc.uri && Math.abs(e.line - line) <= this.snippetRadius);
-    if (i >= 0) this.ring.splice(i, 1);
-    this.ring.push({ uri: doc.uri, line, snippet, seq: ++this.seq });
-    if (this.ring.length > this.ringSize) this.ring.shift();
     this.contextRing.touch(Date.now(), doc.uri);
     this.pickChunk(doc, line - Math.floor(this.contextRing.chunkLines / 2), ChunkSource.Edited);
   }

@@ -245,6 +245,12 @@ export class Session {
       this.docs.close(p.textDocument.uri);
     });
 
+    // The editor says which region of a file the user selected or looked at before leaving it: a chunk of
+    // the completion context (privacy rules apply to it in each prompt it reaches, as to every chunk).
+    this.notification('gearbox/completion/pickContext', (p) => {
+      this.docs.pickRegion(p.textDocument.uri, p.range, p.source);
+    });
+
     this.lspRequest('textDocument/inlineCompletion', (params, token) =>
       this.inlineCompletion(params.textDocument.uri, params.position, token),
     );
@@ -416,6 +422,16 @@ export class Session {
     this.conn.onNotification(method, (raw: unknown) => {
       const parsed = parseParams(LspParams[method], method, raw);
       if (parsed.ok) fn(parsed.data as LspParamsOf<M>);
+      else this.badNotifications.hit(() => this.log.warn('notification ignored', { error: parsed.error.message }));
+    });
+  }
+
+  /** Registers a gearbox/* notification from the client; one whose params do not fit is ignored (and logged). */
+  private notification<M extends NotificationMethod>(method: M, fn: (params: ParamsOf<M>) => void): void {
+    const schema = (Protocol[method] as unknown as { params: z.ZodType }).params;
+    this.conn.onNotification(method, (raw: unknown) => {
+      const parsed = parseParams(schema, method, raw);
+      if (parsed.ok) fn(parsed.data as ParamsOf<M>);
       else this.badNotifications.hit(() => this.log.warn('notification ignored', { error: parsed.error.message }));
     });
   }

@@ -18,6 +18,11 @@ export interface GearboxClient {
     params: ParamsOf<M>,
     token?: vscode.CancellationToken,
   ): Promise<ResultOf<M>>;
+  /**
+   * Sends a gearbox/* notification (params validated) when the connection runs; while it does not, the
+   * notification is dropped: what it says is only worth something now.
+   */
+  notify<M extends NotificationMethod>(method: M, params: ParamsOf<M>): void;
   /** A validated gearbox/* notification handler; disposed with the extension. */
   onNotification<M extends NotificationMethod>(method: M, handler: (params: ParamsOf<M>) => void): vscode.Disposable;
   /** The extension's log (a LogOutputChannel). Never log keys. */

@@ -184,6 +184,14 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
     return entry.result.parse(raw) as ResultOf<M>;
   }
 
+  notify<M extends NotificationMethod>(method: M, params: ParamsOf<M>): void {
+    (Protocol[method] as unknown as { params: { parse(v: unknown): unknown } }).params.parse(params);
+    if (this.state !== 'running' || !this.client) return;
+    this.client
+      .sendNotification(method, params)
+      .catch((err: Error) => this.opts.log.debug(`${method}: ${err.message}`));
+  }
+
   onNotification<M extends NotificationMethod>(method: M, handler: (params: ParamsOf<M>) => void): vscode.Disposable {
     // vscode-jsonrpc keeps one handler per method: fan out here so several features can listen.
     let set = this.notificationHandlers.get(method);

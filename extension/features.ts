@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { registerBudgetStatus } from './budget';
 import { registerChatView } from './chat/chat-view';
+import { registerContextPicks } from './completion-context-picks';
 import { DaemonConnection } from './daemon-connection';
 import { sendFeedback } from './feedback';
 import { InlineEdits } from './edit/inline-edit';
@@ -54,7 +55,7 @@ export function activateFeatures({ context, log, statusBar }: FeatureHost): Feat
 
   syncKeys = registerKeyCommands(context, conn).syncKeys;
   const inlineEdits = new InlineEdits(conn);
-  context.subscriptions.push(inlineEdits);
+  context.subscriptions.push(inlineEdits, registerContextPicks(conn));
   registerRefactorCommands(context, conn, inlineEdits);
   registerModelPicker(context, conn);
   context.subscriptions.push(registerChatView(context, conn, inlineEdits));

@@ -716,6 +716,21 @@ export const UsageResult = z.object({
 });
 export type UsageResult = z.infer<typeof UsageResult>;
 
+// ---------- completion context (gearbox/completion/pickContext) ----------
+
+/**
+ * Where the user's attention was, for the extra context of completions in other files: 'selected',
+ * code the user selected (to copy, to read) in a file they then left; 'viewed', the region around the
+ * cursor of a file they left. The daemon cuts the chunk from its own copy of the open document.
+ */
+export const PickedContextSource = z.enum(['selected', 'viewed']);
+export const PickContextParams = z.object({
+  textDocument: z.object({ uri: z.string().min(1).max(8192) }),
+  range: Range,
+  source: PickedContextSource,
+});
+export type PickContextParams = z.infer<typeof PickContextParams>;
+
 // ---------- token counts (gearbox/tokens/count) ----------
 
 /** Tokens of texts as a model would count them (vscode.lm's provideTokenCount asks this). */
@@ -1363,6 +1378,7 @@ export const Protocol = {
   'gearbox/index/status': request('clientToServer', IndexStatusParams, IndexStatusResult),
   'gearbox/index/search': request('clientToServer', IndexSearchParams, IndexSearchResult),
   'gearbox/index/progress': notification('serverToClient', IndexProgressParams),
+  'gearbox/completion/pickContext': notification('clientToServer', PickContextParams),
   'gearbox/models/list': request('clientToServer', ModelsListParams, ModelsListResult),
   'gearbox/models/recommend': request('clientToServer', RecommendParams, RecommendResult),
   'gearbox/models/add': request('clientToServer', ModelsAddParams, ModelsAddResult),

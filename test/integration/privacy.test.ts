@@ -175,6 +175,33 @@ describe('privacy on every path: chat, refactor, inline completion and route', f
       assert.ok(sent.includes('def main'), sent);
     });
 
+    it("picked regions: a public file's ride along with a cloud completion, a private file's do not", async () => {
+      const c = await connect(settings);
+      // Line 45 is past the opened file's first chunk: only the pick brings it in.
+      const lines = Array.from({ length: 60 }, (_, i) => (i === 45 ? 'def picked_helper():' : `x${i} = ${i}`));
+      const lib = uriOf(ws, 'src/lib.py');
+      await open(c, lib, `${lines.join('\n')}\n`);
+      await open(c, billing(), BILLING);
+      const at = (line: number) => ({ start: { line, character: 0 }, end: { line, character: 4 } });
+      await c.connection.sendNotification('gearbox/completion/pickContext', {
+        textDocument: { uri: lib },
+        range: at(45),
+        source: 'selected',
+      });
+      await c.connection.sendNotification('gearbox/completion/pickContext', {
+        textDocument: { uri: billing() },
+        range: at(1),
+        source: 'viewed',
+      });
+      const app = uriOf(ws, 'src/app.py');
+      await open(c, app, 'def main():\n    \n');
+      await complete(c, app, 1, 4);
+      assert.equal(cloud.requests.length, 1, 'the public file is completed by the cloud model');
+      const sent = sentToCloud();
+      assert.match(sent, /<\|file_sep\|>lib.py\\n(x\d+ = \d+\\n)*def picked_helper\(\):/, sent);
+      assert.ok(!sent.includes('lookup_rate'), `the private file's chunk was sent: ${sent}`);
+    });
+
     it('the CLI: gearbox route --explain --file on a private file shows the privacy rejection', async () => {
       execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
       const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

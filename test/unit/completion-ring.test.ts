@@ -35,7 +35,7 @@ describe('completion context ring (chunks of other files)', () => {
       "a file's own chunks are left out",
     );
     ring.touch(9000, 'file:///a.ts');
-    ring.pick('file:///d.ts', code('d', 10), ChunkSource.Copied);
+    ring.pick('file:///d.ts', code('d', 10), ChunkSource.Selected);
     assert.equal(ring.update(9001, 'file:///b.ts'), true, 'a completion in another file than the one typed in');
     assert.deepEqual(
       ring.chunks('file:///b.ts').map((c) => c.uri),
@@ -100,7 +100,7 @@ describe('completion context ring (chunks of other files)', () => {
   it('puts the chunks before the file prefix, oldest first, with file headers; the newest win the budget', () => {
     const ring = new ContextRing({ idleMs: 0 });
     ring.pick('file:///src/b.ts', code('b', 3), ChunkSource.Opened);
-    ring.pick('file:///src/c.ts', code('c', 3), ChunkSource.Copied);
+    ring.pick('file:///src/c.ts', code('c', 3), ChunkSource.Selected);
     ring.update(1);
     const text = 'const a = 1;\nconst x = ';
     const p = buildCompletionPrompt(text, text.length, 'file:///src/a.ts', ring.chunks('file:///src/a.ts'));
@@ -124,7 +124,7 @@ describe('completion context ring (chunks of other files)', () => {
     const ring = new ContextRing({ idleMs: 0 });
     ring.pick('file:///w/secret/keys.ts', code('k', 3), ChunkSource.Opened);
     ring.pick('file:///w/.env', 'DATABASE_URL=postgres://app:hunter2hunter2@db/app', ChunkSource.Opened);
-    ring.pick('file:///w/api.ts', 'const key = "sk-proj-Zx9Qm3Lp7Rt2Vb8Nc4Hd6Jf1Kg5Ws0Ye";', ChunkSource.Copied);
+    ring.pick('file:///w/api.ts', 'const key = "sk-proj-Zx9Qm3Lp7Rt2Vb8Nc4Hd6Jf1Kg5Ws0Ye";', ChunkSource.Selected);
     ring.pick('file:///w/util.ts', code('u', 3), ChunkSource.Edited);
     ring.update(1);
     const text = 'const a = ';
@@ -141,7 +141,7 @@ describe('completion context ring (chunks of other files)', () => {
   });
 
   it('once the user is idle, moves picked chunks in and warms the last edit with them', async () => {
-    const docs = new DocumentStore(undefined, 16, 4, new ContextRing({ idleMs: 20 }));
+    const docs = new DocumentStore(undefined, new ContextRing({ idleMs: 20 }));
     const prefixes: string[] = [];
     let called: () => void = () => {};
     const engine = {
@@ -175,5 +175,22 @@ describe('completion context ring (chunks of other files)', () => {
     await warmed;
     assert.ok(prefixes[1]!.startsWith(`<|file_sep|>b.ts\n${code('b', 5)}`), prefixes[1]);
     prefill.dispose();
+  });
+  it('cuts the chunk of a region the editor picks: a short one centred, a long one from its start', () => {
+    const docs = new DocumentStore(undefined, new ContextRing({ chunkLines: 4 }));
+    const lines = Array.from({ length: 20 }, (_, i) => `line ${i}`);
+    docs.open('file:///p.ts', 'typescript', 1, `${lines.join('\n')}\n`);
+    const at = (from: number, to: number) => ({ start: { line: from, character: 0 }, end: { line: to, character: 3 } });
+    assert.ok(docs.pickRegion('file:///p.ts', at(10, 10), ChunkSource.Viewed));
+    assert.ok(docs.pickRegion('file:///p.ts', at(2, 15), ChunkSource.Selected));
+    assert.equal(docs.pickRegion('file:///never-opened.ts', at(0, 0), ChunkSource.Viewed), false);
+    const picked = docs.contextRing.queued().filter((c) => c.source !== ChunkSource.Opened);
+    assert.deepEqual(
+      picked.map((c) => [c.source, c.text]),
+      [
+        [ChunkSource.Viewed, 'line 9\nline 10\nline 11\nline 12'],
+        [ChunkSource.Selected, 'line 2\nline 3\nline 4\nline 5'],
+      ],
+    );
   });
 });
