@@ -11,7 +11,7 @@ import type { ChatMessage, FinishReason, ToolChoice } from '../../shared/protoco
 import { argumentsObject } from '../chat-tools';
 import type { ProviderConfig } from '../config';
 import type { ChatProvider, ProviderChatRequest } from './chat-provider';
-import { sdkTimeout, streamBase, type ProviderRuntime } from './runtime';
+import { KEYLESS_PLACEHOLDER, sdkTimeout, streamBase, type ProviderRuntime } from './runtime';
 import { streamChat, type StreamStep } from './stream-chat';
 
 /** The Messages API requires max_tokens. */
@@ -64,7 +64,8 @@ export function createAnthropicProvider(config: ProviderConfig, rt: ProviderRunt
     id: config.id,
     kind: config.kind,
     async chat(req, onDelta) {
-      const key = rt.resolveKey();
+      // Keyless (noKey) servers speak OpenAI's API; this SDK cannot go without a key, so it gets a dummy.
+      const key = rt.resolveKey() ?? KEYLESS_PLACEHOLDER;
       return streamChat<RawMessageStreamEvent>({
         ...streamBase(rt, config.id, key),
         req,

@@ -12,7 +12,7 @@ import type { ChatMessage, ToolChoice } from '../../shared/protocol';
 import { argumentsObject } from '../chat-tools';
 import type { ProviderConfig } from '../config';
 import type { ChatProvider, ProviderChatRequest } from './chat-provider';
-import { streamBase, type ProviderRuntime } from './runtime';
+import { KEYLESS_PLACEHOLDER, streamBase, type ProviderRuntime } from './runtime';
 import { streamChat, type StreamStep } from './stream-chat';
 
 export function createGeminiProvider(config: ProviderConfig, rt: ProviderRuntime): ChatProvider {
@@ -67,7 +67,8 @@ export function createGeminiProvider(config: ProviderConfig, rt: ProviderRuntime
     id: config.id,
     kind: config.kind,
     async chat(req, onDelta) {
-      const key = rt.resolveKey();
+      // Keyless (noKey) servers speak OpenAI's API; this SDK cannot go without a key, so it gets a dummy.
+      const key = rt.resolveKey() ?? KEYLESS_PLACEHOLDER;
       return streamChat<GenerateContentResponse>({
         ...streamBase(rt, config.id, key),
         req,

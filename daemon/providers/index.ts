@@ -17,9 +17,6 @@ export interface CreateProviderOptions {
   idleTimeoutMs?: number;
 }
 
-/** Placeholder sent to keyless self-hosted servers: the SDKs refuse to build a client without one. */
-const NO_KEY_PLACEHOLDER = 'none';
-
 const DEFAULT_ENV: Record<ProviderConfig['kind'], string | undefined> = {
   openai: 'OPENAI_API_KEY',
   anthropic: 'ANTHROPIC_API_KEY',
@@ -48,13 +45,14 @@ export function createProvider(
   const envVar = apiKeyEnvVar(config);
   const logger = opts.logger.child({ provider: config.id });
 
-  const resolveKey = (): string => {
+  const resolveKey = (): string | undefined => {
     const key = getKey()?.trim() || process.env[envVar]?.trim();
     if (key) {
       registerSecret(key);
       return key;
     }
-    if (config.noKey) return NO_KEY_PLACEHOLDER;
+    // A keyless server (Ollama, a team's vLLM without --api-key) gets no credentials at all.
+    if (config.noKey) return undefined;
     throw new ProviderError({
       providerId: config.id,
       kind: 'auth',

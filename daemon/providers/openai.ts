@@ -11,19 +11,22 @@ import type { ChatMessage, FinishReason, ToolChoice } from '../../shared/protoco
 import type { ProviderConfig } from '../config';
 import type { ChatProvider, ProviderChatRequest } from './chat-provider';
 import { ProviderError, toProviderError } from './errors';
-import { sdkTimeout, streamBase, type ProviderRuntime } from './runtime';
+import { KEYLESS_PLACEHOLDER, sdkTimeout, streamBase, type ProviderRuntime } from './runtime';
 import { streamChat } from './stream-chat';
 
 export function createOpenAIProvider(config: ProviderConfig, rt: ProviderRuntime): ChatProvider {
   const compatible = config.kind === 'openai-compatible';
-  let cached: { key: string; client: OpenAI } | undefined;
+  let cached: { key: string | undefined; client: OpenAI } | undefined;
   // Some compatible servers reject `stream_options`; remember it so we ask only once.
   let streamOptionsRejected = false;
 
-  const clientFor = (key: string): OpenAI => {
-    if (cached?.key === key) return cached.client;
+  const clientFor = (key: string | undefined): OpenAI => {
+    if (cached && cached.key === key) return cached.client;
     const client = new OpenAI({
-      apiKey: key,
+      // A keyless server gets no Authorization header at all: the SDK needs some key to start, and
+      // a null default header removes the one it would build from it.
+      apiKey: key ?? KEYLESS_PLACEHOLDER,
+      ...(key === undefined ? { defaultHeaders: { Authorization: null } } : {}),
       ...(config.baseUrl ? { baseURL: config.baseUrl } : {}),
       // The router owns retries (see retry.ts); SDK retries would hide failures and double waits.
       maxRetries: 0,
@@ -62,7 +65,7 @@ export function createOpenAIProvider(config: ProviderConfig, rt: ProviderRuntime
     ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
   });
 
-  const run = (req: ProviderChatRequest, key: string, onDelta: (t: string) => void, withUsage: boolean) =>
+  const run = (req: ProviderChatRequest, key: string | undefined, onDelta: (t: string) => void, withUsage: boolean) =>
     streamChat<ChatCompletionChunk>({
       ...streamBase(rt, config.id, key),
       req,
@@ -102,7 +105,10 @@ export function createOpenAIProvider(config: ProviderConfig, rt: ProviderRuntime
       try {
         return await run(req, key, onDelta, !streamOptionsRejected);
       } catch (err) {
-        const e = err instanceof ProviderError ? err : toProviderError(err, { providerId: config.id, apiKey: key });
+        const e =
+          err instanceof ProviderError
+            ? err
+            : toProviderError(err, { providerId: config.id, ...(key ? { apiKey: key } : {}) });
         if (!compatible || streamOptionsRejected || !rejectsStreamOptions(e)) throw err;
         streamOptionsRejected = true;
         rt.logger.info('server rejected stream_options; retrying without usage reporting', { provider: config.id });

@@ -22,7 +22,8 @@ export interface StreamStep {
 
 export interface StreamChatParams<E> {
   providerId: string;
-  apiKey: string;
+  /** Scrubbed from errors; absent for a keyless provider. */
+  apiKey?: string;
   logger: Logger;
   req: ProviderChatRequest;
   connectTimeoutMs?: number;

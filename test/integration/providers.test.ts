@@ -380,7 +380,7 @@ describe('provider: details', () => {
     assert.equal(log.level, 'debug');
   });
 
-  it('sends a placeholder key to keyless servers (noKey)', async () => {
+  it('sends no Authorization header to keyless servers (noKey)', async () => {
     const p = createProvider(
       { id: 'ollama', kind: 'openai-compatible', baseUrl: fake.url, noKey: true },
       () => undefined,
@@ -389,8 +389,23 @@ describe('provider: details', () => {
       },
     );
     const before = fake.requests.length;
+    const res = await p.chat({ model: 'qwen', messages: [{ role: 'user', content: 'hi' }] }, () => {});
+    assert.ok(res.text.length > 0);
+    assert.equal(fake.requests.length, before + 1);
+    const headers = fake.requests[before]!.headers;
+    assert.equal(headers.authorization, undefined, `got Authorization: ${headers.authorization}`);
+    assert.equal(headers['api-key'], undefined);
+  });
+
+  it('sends the key it was given to a keyless server (noKey with a key)', async () => {
+    const p = createProvider(
+      { id: 'ollama-keyed', kind: 'openai-compatible', baseUrl: fake.url, noKey: true },
+      () => KEY,
+      { logger: silentLogger },
+    );
+    const before = fake.requests.length;
     await p.chat({ model: 'qwen', messages: [{ role: 'user', content: 'hi' }] }, () => {});
-    assert.equal(fake.requests[before]!.headers.authorization, 'Bearer none');
+    assert.equal(fake.requests[before]!.headers.authorization, `Bearer ${KEY}`);
   });
 
   it('drops stream_options for a compatible server that rejects it', async () => {
