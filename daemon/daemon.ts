@@ -219,6 +219,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     });
     server = daemonServer;
     const port = await daemonServer.listen();
+    engine.catalogChanges.onChange((reasons) => daemonServer.broadcast('gearbox/catalogChanged', { reasons }));
     writeDiscovery(paths, {
       pid: process.pid,
       port,

@@ -9,6 +9,7 @@ import {
   type ChatMessage,
   type ChatParams,
   type ChatResult,
+  type EndpointConfig,
   type ModelInfo,
   type NoModelFix,
   type RefactorParams,
@@ -21,6 +22,7 @@ import {
   type WorkspaceSettings,
 } from '../shared/protocol';
 import { buildCatalog } from './catalog/catalog';
+import { CatalogChanges } from './catalog/catalog-changes';
 import { messageText, redactMessage, toolsText } from './chat-tools';
 import { localModelCapability } from './catalog/gguf-identity';
 import type { DaemonConfig, LocalModelConfig } from './config';
@@ -94,6 +96,8 @@ export class Engine {
   readonly learning: RoutingFeedback;
   /** Secret scans of inline completion prompts, line by line across keystrokes (every connection's). */
   private readonly completionScans = new SecretScanCache();
+  /** Fired whenever what catalog() answers changes; the server tells every client (gearbox/catalogChanged). */
+  readonly catalogChanges = new CatalogChanges();
 
   constructor(private readonly opts: EngineOptions) {
     this.log = opts.logger;
@@ -116,6 +120,20 @@ export class Engine {
       logger: opts.logger,
       providerIdleMs: opts.config.timeouts.providerIdleMs,
     });
+    opts.modelHost.onLoadedModelsChanged?.((change) => this.catalogChanges.fire(change));
+  }
+
+  /**
+   * Keys and OpenAI-compatible endpoints from a client (see ProviderRegistry.setKeys); the catalog
+   * changes when a provider gains or loses its key or an endpoint is new or different.
+   */
+  setKeys(keys: Record<string, string>, endpoints: EndpointConfig[] = []): string[] {
+    const providersBefore = JSON.stringify(this.providers.all);
+    const keyedBefore = this.providers.providersWithKeys().join('\n');
+    const keyed = this.providers.setKeys(keys, endpoints);
+    if (JSON.stringify(this.providers.all) !== providersBefore) this.catalogChanges.fire('endpoints');
+    if (keyed.join('\n') !== keyedBefore) this.catalogChanges.fire('keys');
+    return keyed;
   }
 
   get modelHost(): ModelHostApi {

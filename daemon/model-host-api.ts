@@ -82,6 +82,8 @@ export interface ModelHostApi {
   hardware?(signal?: AbortSignal): Promise<HardwareInfo>;
   /** Replaces the local model list (a model added, removed or downloaded); optional for fakes. */
   setModels?(models: LocalModelConfig[]): void;
+  /** Calls `fn` whenever a model was loaded or unloaded; returns the unsubscribe. Optional (fakes). */
+  onLoadedModelsChanged?(fn: (change: 'model-loaded' | 'model-unloaded') => void): () => void;
   dispose(): Promise<void>;
 }
 

@@ -200,7 +200,7 @@ export class DaemonServer {
     this.opts.onClientsChanged?.(this.sessions.size);
   }
 
-  /** A notification to every connected client (model downloads, config problems). */
+  /** A notification to every connected client (model downloads, config problems, catalog changes). */
   broadcast<M extends NotificationMethod>(method: M, params: ParamsOf<M>): void {
     for (const session of this.sessions) session.notify(method, params);
   }

@@ -297,7 +297,7 @@ export class Session {
       return this.host.engine.route(p, this.privacyScope(), { selectionText });
     });
     this.handle('gearbox/setKeys', async (p) => ({
-      providersWithKeys: this.host.engine.providers.setKeys(p.keys, p.endpoints),
+      providersWithKeys: this.host.engine.setKeys(p.keys, p.endpoints),
     }));
     this.handle('gearbox/usage', async (p) =>
       this.host.engine.ledger.usage(p, {

@@ -495,6 +495,21 @@ export const SetKeysResult = z.object({ providersWithKeys: z.array(z.string()) }
 export const ShutdownDaemonParams = z.object({}).optional();
 export const ShutdownDaemonResult = z.object({ ok: z.boolean() });
 
+/** What changed the model catalog (what gearbox/models lists, and whether each model is available or loaded). */
+export const CatalogChangeReason = z.enum([
+  'keys',
+  'endpoints',
+  'config',
+  'download',
+  'model-loaded',
+  'model-unloaded',
+]);
+export type CatalogChangeReason = z.infer<typeof CatalogChangeReason>;
+
+/** Sent to every client when the catalog changed: lists of models (chat view, model picker) ask again. */
+export const CatalogChangedParams = z.object({ reasons: z.array(CatalogChangeReason).min(1) });
+export type CatalogChangedParams = z.infer<typeof CatalogChangedParams>;
+
 /** Model load progress, also reported via window/workDoneProgress when the client supports it. */
 export const ModelProgressParams = z.object({
   model: z.string(),
@@ -1369,6 +1384,7 @@ export const Protocol = {
   'gearbox/setKeys': request('clientToServer', SetKeysParams, SetKeysResult),
   'gearbox/shutdown': request('clientToServer', ShutdownDaemonParams, ShutdownDaemonResult),
   'gearbox/modelProgress': notification('serverToClient', ModelProgressParams),
+  'gearbox/catalogChanged': notification('serverToClient', CatalogChangedParams),
   'gearbox/usage': request('clientToServer', UsageParams, UsageResult),
   'gearbox/tokens/count': request('clientToServer', TokensCountParams, TokensCountResult),
   'gearbox/feedback': request('clientToServer', FeedbackParams, FeedbackResult),

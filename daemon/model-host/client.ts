@@ -62,6 +62,8 @@ export interface ModelHostClientOptions {
 
 export type LocalCompletionResult = CompleteResult;
 
+export type LoadedModelsChange = 'model-loaded' | 'model-unloaded';
+
 /** A request this client aborted, as the child reports it once its work really stopped. */
 export interface AbortStopped {
   id: number;
@@ -142,6 +144,9 @@ export class ModelHostClient implements ModelHostApi {
   /** When each in-flight abort was sent, by request id, until the child reports the stop. */
   private readonly abortsSent = new Map<number, number>();
   private readonly stoppedListeners = new Set<(e: AbortStopped) => void>();
+  /** The models the child last said it has loaded. */
+  private loadedIds = new Set<string>();
+  private readonly loadedListeners = new Set<(change: LoadedModelsChange) => void>();
 
   constructor(private readonly opts: ModelHostClientOptions) {
     this.threads = resolveThreadCount(opts.threads);
@@ -258,6 +263,23 @@ export class ModelHostClient implements ModelHostApi {
         gpu: this.gpu,
         loaded: [],
       };
+    }
+  }
+
+  /** Calls `fn` whenever a model was loaded or unloaded (an idle unload, a crash too); returns the unsubscribe. */
+  onLoadedModelsChanged(fn: (change: LoadedModelsChange) => void): () => void {
+    this.loadedListeners.add(fn);
+    return () => this.loadedListeners.delete(fn);
+  }
+
+  private setLoaded(ids: readonly string[]): void {
+    const next = new Set(ids);
+    const loaded = ids.some((id) => !this.loadedIds.has(id));
+    const unloaded = [...this.loadedIds].some((id) => !next.has(id));
+    this.loadedIds = next;
+    for (const fn of this.loadedListeners) {
+      if (loaded) fn('model-loaded');
+      if (unloaded) fn('model-unloaded');
     }
   }
 
@@ -383,6 +405,8 @@ export class ModelHostClient implements ModelHostApi {
         clearTimeout(startTimer);
         if (this.child !== child) return;
         this.child = undefined;
+        // Whatever it had loaded is gone with it.
+        this.setLoaded([]);
         const how = signal ? `signal ${signal}` : `exit code ${code}`;
         if (this.stopping) {
           this.state = 'stopped';
@@ -419,6 +443,10 @@ export class ModelHostClient implements ModelHostApi {
   private onChildMessage(msg: Exclude<ChildMessage, { type: 'hello' }>): void {
     if (msg.type === 'log') {
       this.opts.logger[msg.level](msg.msg, { ...msg.fields, from: 'model-host' });
+      return;
+    }
+    if (msg.type === 'loadedModels') {
+      this.setLoaded(msg.ids);
       return;
     }
     if (msg.type === 'stopped') {

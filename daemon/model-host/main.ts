@@ -111,6 +111,7 @@ function configure(msg: ConfigureMessage): void {
   if (host) return;
   const loader = new ModelLoader(msg, log);
   host = { loader, sequences: new Sequences(loader, log) };
+  loader.onLoadedChanged(() => send({ type: 'loadedModels', ids: loader.loadedModels().map((m) => m.config.id) }));
   embedder = new EmbeddingHost(msg, log, () => loader.getLlama());
   vocabs = new Vocabularies(
     msg,

@@ -148,6 +148,9 @@ export const StoppedMessage = z.object({
 });
 export type StoppedMessage = z.infer<typeof StoppedMessage>;
 
+/** The models loaded now, sent whenever that changes (a load finished, an unload, an idle unload). */
+export const LoadedModelsMessage = z.object({ type: z.literal('loadedModels'), ids: z.array(z.string()) });
+
 export const ChildMessage = z.discriminatedUnion('type', [
   HelloMessage,
   ProgressMessage,
@@ -156,6 +159,7 @@ export const ChildMessage = z.discriminatedUnion('type', [
   ErrorMessage,
   LogMessage,
   StoppedMessage,
+  LoadedModelsMessage,
 ]);
 export type ChildMessage = z.infer<typeof ChildMessage>;
 

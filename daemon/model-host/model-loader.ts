@@ -42,6 +42,8 @@ export class ModelLoader {
   private readonly slots = new Map<string, ModelSlot>();
   private readonly models: Map<string, LocalModelConfig>;
   private readonly listeners: UnloadListener[] = [];
+  /** Told whenever the set of loaded models changed (the daemon's catalog shows what is loaded). */
+  private readonly loadedListeners: (() => void)[] = [];
   /** Recent llama.cpp warnings and errors: node-llama-cpp's load error says only "Failed to load model". */
   private readonly llamaProblems: { n: number; text: string }[] = [];
   private llamaLogCount = 0;
@@ -55,6 +57,14 @@ export class ModelLoader {
 
   onUnload(listener: UnloadListener): void {
     this.listeners.push(listener);
+  }
+
+  onLoadedChanged(listener: () => void): void {
+    this.loadedListeners.push(listener);
+  }
+
+  private loadedChanged(): void {
+    for (const l of this.loadedListeners) l();
   }
 
   getNlc(): Promise<Nlc> {
@@ -144,7 +154,10 @@ export class ModelLoader {
       const created: ModelSlot = { progress: new Set(), ready: undefined as unknown as Promise<LoadedModel> };
       created.ready = this.loadModel(config, created);
       created.ready.then(
-        (m) => (created.loaded = m),
+        (m) => {
+          created.loaded = m;
+          this.loadedChanged();
+        },
         () => {
           if (this.slots.get(modelId) === created) this.slots.delete(modelId);
         },
@@ -246,6 +259,7 @@ export class ModelLoader {
     await loaded.model.dispose().catch(() => {});
     for (const l of this.listeners) l.unloaded(loaded);
     this.log('info', 'model unloaded', { model: modelId });
+    this.loadedChanged();
   }
 
   /** The GPU backend and its memory (null on the CPU): what the daemon's recommendations are sized by. */

@@ -38,11 +38,19 @@ export class FakeModelHost implements ModelHostApi {
     this.startListeners.push(fn);
   }
 
+  private loadedListeners = new Set<(change: 'model-loaded' | 'model-unloaded') => void>();
+
+  onLoadedModelsChanged(fn: (change: 'model-loaded' | 'model-unloaded') => void): () => void {
+    this.loadedListeners.add(fn);
+    return () => this.loadedListeners.delete(fn);
+  }
+
   async load(modelId: string, onProgress?: (phase: 'download' | 'load', progress: number) => void): Promise<void> {
     if (!this.loaded.has(modelId)) {
       onProgress?.('load', 0);
       onProgress?.('load', 1);
       this.loaded.add(modelId);
+      for (const fn of this.loadedListeners) fn('model-loaded');
     }
   }
 
@@ -96,7 +104,7 @@ export class FakeModelHost implements ModelHostApi {
   }
 
   async unload(modelId: string) {
-    this.loaded.delete(modelId);
+    if (this.loaded.delete(modelId)) for (const fn of this.loadedListeners) fn('model-unloaded');
   }
   async releaseSession() {}
   async status(): Promise<ModelHostStatus> {

@@ -427,6 +427,8 @@ describe('model host (real child process, tiny qwen2)', function () {
   describe('crashes, timeouts, idle unload, dispose', () => {
     it('reports a kill -9 mid-request as ModelHostCrashed and restarts on the next request', async () => {
       const host = newClient();
+      const changes: string[] = [];
+      host.onLoadedModelsChanged((change) => changes.push(change));
       await host.load('local/tiny');
       const { pid } = await host.status();
       assert.ok(pid);
@@ -449,6 +451,8 @@ describe('model host (real child process, tiny qwen2)', function () {
         'The local model host crashed (signal SIGKILL) while running this request; it has been restarted — retry.',
       );
       assert.equal((await host.status()).state, 'crashed');
+      // What it had loaded went with it.
+      assert.deepEqual(changes, ['model-loaded', 'model-unloaded']);
 
       const r = await host.complete(
         { modelId: 'local/tiny', sessionKey: 'k:a.ts', prefix: 'let s = "', maxTokens: 4, temperature: 0 },
@@ -487,12 +491,23 @@ describe('model host (real child process, tiny qwen2)', function () {
       }
     });
 
-    it('unloads an idle model and disposes the child', async () => {
+    it('unloads an idle model, says so (catalog changes), and disposes the child', async () => {
       const logger = recordingLogger();
       const host = newClient({ idleUnloadMs: 50, logger });
+      const changes: string[] = [];
+      const unloadedEvent = new Promise<void>((resolve) =>
+        host.onLoadedModelsChanged((change) => {
+          changes.push(change);
+          if (change === 'model-unloaded') resolve();
+        }),
+      );
       await host.load('local/tiny');
+      // The child says what it loaded before it answers the load.
+      assert.deepEqual(changes, ['model-loaded']);
       const unloaded = await logger.waitFor('model unloaded');
       assert.equal(unloaded.model, 'local/tiny');
+      await unloadedEvent;
+      assert.deepEqual(changes, ['model-loaded', 'model-unloaded']);
       const st = await host.status();
       assert.deepEqual(st.loaded, []);
 
