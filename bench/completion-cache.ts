@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { NoticeGate } from '../extension/core/no-model-notice';
 import { EditorActions, StatusBarActions, WorkbenchActions } from '../test/system/e2e/actions';
 import type { CodeServerE2E } from '../test/system/e2e/launch';
 import { daemonCompletions, gearboxLogLines, setGearboxLogLevel } from './lib/code-server';
@@ -346,7 +347,8 @@ async function inProcessPart(iterations = 20_000): Promise<InProcess> {
   const suggestion = 'hello_world(a, b) + compute_something_else(c)';
   const prefix = 'result = ';
   const run = async (onLatency: (ms: number) => void): Promise<Summary> => {
-    const mw = mod.inlineCompletionMiddleware({ log, onLatency, ignored: () => {} }).provideInlineCompletionItems!;
+    const mw = mod.inlineCompletionMiddleware({ log, onLatency, ignored: () => {}, noModelGate: new NoticeGate() })
+      .provideInlineCompletionItems!;
     let lineText = prefix;
     const doc = { uri: vscode.Uri.file('/tmp/demo.py'), languageId: 'python', lineAt: () => ({ text: lineText }) };
     const token = new stub.CancellationTokenSource().token as any;

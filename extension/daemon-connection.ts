@@ -23,6 +23,7 @@ import { WebSocketMessageReader, WebSocketMessageWriter } from '../shared/ws-tra
 import { defaultRuntimeDir, type Discovery } from '../shared/discovery';
 import type { ConnectionState, GearboxClient } from './client-api';
 import { CrashPolicy } from './core/crash-policy';
+import { isExpectedFailure } from './core/request-failures';
 import { connectOrStartDaemon } from './core/daemon-locator';
 
 export interface DaemonConnectionOptions {
@@ -108,7 +109,7 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
         closed: () => this.onConnectionClosed(),
       },
     };
-    const client = new LanguageClient('gearbox', 'Gearbox', () => this.transports(), clientOptions);
+    const client = new GearboxLanguageClient('gearbox', 'Gearbox', () => this.transports(), clientOptions);
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) {
         this.lastError = undefined;
@@ -248,6 +249,25 @@ export class DaemonConnection implements GearboxClient, vscode.Disposable {
     await this.client?.stop(2000).catch(() => undefined);
     this.setState('stopped');
     this.stateEmitter.dispose();
+  }
+}
+
+/**
+ * vscode-languageclient shows every failed LSP request (an inline completion with no model, say) as a
+ * raw error popup. The daemon's own failures are expected, and the features explain them once with
+ * the fix; only those are kept out of the popup (still logged); anything else is a bug and shows.
+ */
+class GearboxLanguageClient extends LanguageClient {
+  override handleFailedRequest<T>(
+    type: Parameters<LanguageClient['handleFailedRequest']>[0],
+    token: Parameters<LanguageClient['handleFailedRequest']>[1],
+    error: unknown,
+    defaultValue: T,
+    showNotification = true,
+    throwOnCancel = false,
+  ): T {
+    const show = showNotification && !isExpectedFailure(error);
+    return super.handleFailedRequest(type, token, error, defaultValue, show, throwOnCancel);
   }
 }
 

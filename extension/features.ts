@@ -9,6 +9,7 @@ import { registerBudgetStatus } from './budget';
 import { registerChatView } from './chat/chat-view';
 import { registerContextPicks } from './completion-context-picks';
 import { DaemonConnection } from './daemon-connection';
+import { NoticeGate } from './core/no-model-notice';
 import { sendFeedback } from './feedback';
 import { InlineEdits } from './edit/inline-edit';
 import { registerDaemonConfigCommand } from './daemon-config';
@@ -37,11 +38,14 @@ export interface FeatureHost {
 /** Wires every feature up and returns the (not yet started) daemon connection. */
 export function activateFeatures({ context, log, statusBar }: FeatureHost): Features {
   let syncKeys: (() => Promise<void>) | undefined;
+  // One "no model" notification per window, however many completions fail (the first run has the walkthrough).
+  const noModelGate = new NoticeGate();
   const conn = new DaemonConnection({
     extensionPath: context.extensionPath,
     log,
     middleware: inlineCompletionMiddleware({
       log,
+      noModelGate,
       onLatency: (ms) => statusBar.setLatency(ms),
       ignored: (requestId) => void sendFeedback(conn, requestId, 'completion-ignored'),
     }),

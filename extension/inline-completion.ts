@@ -9,12 +9,17 @@ import { CompletionCache } from './core/completion-cache';
 import { CompletionFeedback } from './core/completion-feedback';
 import { delayUnlessCancelled } from './core/debounce';
 import { completionEnabledFor } from './core/language-filter';
+import { fixesOf, noModelNotice, type NoticeGate } from './core/no-model-notice';
+import { errorCode } from './core/request-failures';
+import { showNotice } from './notices';
 
 export interface InlineCompletionHooks {
   onLatency(ms: number): void;
   log: vscode.LogOutputChannel;
   /** A shown suggestion was passed over (gearbox/feedback 'completion-ignored'). */
   ignored(requestId: string): void;
+  /** The window's one "no model" notification (shared with the connect-time check). */
+  noModelGate: NoticeGate;
 }
 
 /** The request id an item's accept command names, if it is the daemon's. */
@@ -29,7 +34,6 @@ export function inlineCompletionMiddleware(
 ): Pick<Middleware, 'provideInlineCompletionItems' | 'executeCommand'> {
   const cache = new CompletionCache();
   const feedback = new CompletionFeedback(hooks.ignored);
-  let noModelNoticeShown = false;
 
   vscode.workspace.onDidCloseTextDocument((d) => {
     cache.forget(d.uri.toString());
@@ -93,21 +97,10 @@ export function inlineCompletionMiddleware(
       }
       return result;
     } catch (err) {
-      const code = (err as { code?: number }).code;
+      const code = errorCode(err);
       if (code === ErrorCodes.RequestCancelled || token.isCancellationRequested) return undefined;
-      if (code === ErrorCodes.NoModelAvailable && !noModelNoticeShown) {
-        noModelNoticeShown = true;
-        void vscode.window
-          .showInformationMessage(
-            'Gearbox has no model for inline completion: ' +
-              'configure a local GGUF model in the daemon config, or pick a model.',
-            'Select Model…',
-            'Open Logs',
-          )
-          .then((pick) => {
-            if (pick === 'Select Model…') void vscode.commands.executeCommand('gearbox.selectModel');
-            if (pick === 'Open Logs') hooks.log.show();
-          });
+      if (code === ErrorCodes.NoModelAvailable && hooks.noModelGate.take()) {
+        showNotice(noModelNotice('completion', fixesOf((err as { data?: unknown }).data)), hooks.log);
       }
       // Completion is best effort: a failure is logged, never shown as an error popup per keystroke.
       hooks.log.debug(`inline completion failed: ${(err as Error).message}`);

@@ -20,6 +20,27 @@ function currentSetting(task: TaskKind): string {
   return vscode.workspace.getConfiguration('gearbox').get<string>(`models.${task}`) || AUTO_MODEL;
 }
 
+function quickPickItems(models: ModelInfo[], task: TaskKind): ModelQuickPickItem[] {
+  const cfg = vscode.workspace.getConfiguration('gearbox');
+  const items = buildModelItems({
+    models,
+    task,
+    current: currentSetting(task),
+    allowedModels: cfg.get<string[]>('allowedModels') ?? [],
+  });
+  return items.map((i) =>
+    i.kind === 'separator'
+      ? { label: i.label, kind: vscode.QuickPickItemKind.Separator }
+      : {
+          label: i.label,
+          description: i.description,
+          detail: i.detail,
+          item: i,
+          ...(i.keyProvider ? { buttons: [SET_KEY_BUTTON] } : {}),
+        },
+  );
+}
+
 async function selectModel(client: GearboxClient, arg?: unknown): Promise<void> {
   // Optional argument: a task ('completion' | 'chat' | 'refactor') skips the first step.
   let task: TaskKind | undefined = arg === 'completion' || arg === 'chat' || arg === 'refactor' ? arg : undefined;
@@ -52,34 +73,27 @@ async function selectModel(client: GearboxClient, arg?: unknown): Promise<void> 
     return;
   }
 
-  const cfg = vscode.workspace.getConfiguration('gearbox');
-  const items = buildModelItems({
-    models,
-    task,
-    current: currentSetting(task),
-    allowedModels: cfg.get<string[]>('allowedModels') ?? [],
-  });
-  const qpItems: ModelQuickPickItem[] = items.map((i) =>
-    i.kind === 'separator'
-      ? { label: i.label, kind: vscode.QuickPickItemKind.Separator }
-      : {
-          label: i.label,
-          description: i.description,
-          detail: i.detail,
-          item: i,
-          ...(i.keyProvider ? { buttons: [SET_KEY_BUTTON] } : {}),
-        },
-  );
-
   const qp = vscode.window.createQuickPick<ModelQuickPickItem>();
   qp.title = `Gearbox: ${taskLabel} model`;
   const defaultPlaceholder = `Model for ${task} in this workspace (saved to .vscode/settings.json)`;
   qp.placeholder = defaultPlaceholder;
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
-  qp.items = qpItems;
-  const active = qpItems.find((i) => i.item?.current);
-  if (active) qp.activeItems = [active];
+  const show = (list: ModelInfo[]) => {
+    const activeId = qp.activeItems[0]?.item?.value;
+    const qpItems = quickPickItems(list, task);
+    qp.items = qpItems;
+    const active = qpItems.find((i) => (activeId ? i.item?.value === activeId : i.item?.current));
+    if (active) qp.activeItems = [active];
+  };
+  show(models);
+  // The catalog changed while the pick is open (a key set in another window, a download done): list it again.
+  const catalogChanged = client.onNotification('gearbox/catalogChanged', () => {
+    void client.request('gearbox/models', { task }).then(
+      (res) => show(res.models),
+      (err) => client.log.warn(`model picker: gearbox/models failed: ${errorMessage(err)}`),
+    );
+  });
 
   const chosen = await new Promise<string | undefined>((resolve) => {
     let done = false;
@@ -113,6 +127,7 @@ async function selectModel(client: GearboxClient, arg?: unknown): Promise<void> 
     });
     qp.onDidHide(() => {
       finish(undefined);
+      catalogChanged.dispose();
       qp.dispose();
     });
     qp.show();

@@ -1,29 +1,14 @@
 // Helpers for the benchmarks that drive a real VS Code through the e2e harness
 // (test/system/e2e/launch.ts and actions.ts): the extension's log files, and its log level.
-import fs from 'node:fs';
-import path from 'node:path';
 import { WorkbenchActions } from '../../test/system/e2e/actions';
-import type { CodeServerE2E } from '../../test/system/e2e/launch';
-import { WorkbenchSelectors } from '../../test/system/e2e/selectors';
+import { gearboxLogFiles, type CodeServerE2E } from '../../test/system/e2e/launch';
 
-/** Every Gearbox.log (the extension's LogOutputChannel) under the code-server user-data dir's logs. */
-export function gearboxLogFiles(userData: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name === 'Gearbox.log' && p.includes(`${path.sep}gearbox.gearbox${path.sep}`)) out.push(p);
-    }
-  };
-  const logs = path.join(userData, 'logs');
-  if (fs.existsSync(logs)) walk(logs);
-  return out.sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs);
-}
+export { gearboxLogFiles };
+import { WorkbenchSelectors } from '../../test/system/e2e/selectors';
 
 /** All lines of the extension's log files (every window so far). */
 export function gearboxLogLines(e2e: CodeServerE2E): string[] {
-  return gearboxLogFiles(e2e.dirs.userData).flatMap((f) => fs.readFileSync(f, 'utf8').split('\n'));
+  return e2e.extensionLogLines();
 }
 
 /**

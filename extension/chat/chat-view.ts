@@ -186,6 +186,8 @@ export function registerChatView(
       scheduleChip();
     }),
     client.onNotification('gearbox/chatChunk', (p) => controller.onChunk(p)),
+    // Keys, endpoints, config, downloads, loads: the model dropdown follows the daemon's catalog.
+    client.onNotification('gearbox/catalogChanged', () => void controller.refreshModels()),
     client.onDidChangeState((s) => controller.setConnection(s)),
     { dispose: () => chipTimer && clearTimeout(chipTimer) },
   );

@@ -472,6 +472,11 @@ export class CodeServerE2E {
     return processesWithEnv('GEARBOX_E2E_MARKER', this.marker);
   }
 
+  /** All lines of the extension's log files (the Gearbox LogOutputChannel, every window so far). */
+  extensionLogLines(): string[] {
+    return gearboxLogFiles(this.dirs.userData).flatMap((f) => fs.readFileSync(f, 'utf8').split('\n'));
+  }
+
   daemonLog(): string {
     try {
       return fs.readFileSync(path.join(this.dirs.runtime, 'daemon.log'), 'utf8');
@@ -562,6 +567,21 @@ export class CodeServerE2E {
     if (process.env.GEARBOX_E2E_KEEP !== '1') fs.rmSync(this.dirs.root, { recursive: true, force: true });
     else process.stderr.write(`e2e: kept ${this.dirs.root}\n`);
   }
+}
+
+/** Every Gearbox.log (the extension's LogOutputChannel) under a code-server user-data dir's logs, oldest first. */
+export function gearboxLogFiles(userData: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === 'Gearbox.log' && p.includes(`${path.sep}gearbox.gearbox${path.sep}`)) out.push(p);
+    }
+  };
+  const logs = path.join(userData, 'logs');
+  if (fs.existsSync(logs)) walk(logs);
+  return out.sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs);
 }
 
 /** Mocha helper: one code-server per describe block; screenshots on failure; always closed. */

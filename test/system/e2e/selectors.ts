@@ -50,6 +50,10 @@ export const WorkbenchSelectors = {
     const toasts = page.locator('.notification-toast');
     return text === undefined ? toasts : toasts.filter({ hasText: text });
   },
+  /** Notification toasts on screen (they hide after a while; the notification center keeps them all). */
+  notificationToasts: (page: Page): Locator => page.locator('.notifications-toasts .notification-toast'),
+  /** Every notification of the window, once the notification center is open. */
+  notificationCenterItems: (page: Page): Locator => page.locator('.notifications-center .notification-list-item'),
   /** A button of a notification or a modal dialog. */
   promptButton: (page: Page, label: RegExp): Locator =>
     page
@@ -123,6 +127,8 @@ export const ChatSelectors = {
   input: (chat: FrameLocator): Locator => chat.locator('textarea[aria-label="Message"]'),
   sendButton: (chat: FrameLocator): Locator => chat.getByRole('button', { name: 'Send', exact: true }),
   stopButton: (chat: FrameLocator): Locator => chat.getByRole('button', { name: 'Stop', exact: true }),
+  /** The model dropdown under the composer (Auto, then one option per chat model; unavailable ones disabled). */
+  modelPicker: (chat: FrameLocator): Locator => chat.locator('select.gb-model-picker'),
   userTurns: (chat: FrameLocator): Locator => chat.locator('.gb-user'),
   answers: (chat: FrameLocator): Locator => chat.locator('.gb-answer'),
   streamingAnswers: (chat: FrameLocator): Locator => chat.locator('.gb-answer.gb-status-streaming'),
