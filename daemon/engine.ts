@@ -26,7 +26,8 @@ import { CatalogChanges } from './catalog/catalog-changes';
 import { messageText, redactMessage, toolsText } from './chat-tools';
 import { localModelCapability } from './catalog/gguf-identity';
 import type { DaemonConfig, LocalModelConfig } from './config';
-import { FallbackRunner, type FallbackRequest, type RecordOutcome } from './fallback-runner';
+import { AnswerAbandoned, FallbackRunner, type FallbackRequest, type RecordOutcome } from './fallback-runner';
+import { CHAT_MAX_TOKENS, FenceWatch, refactorBudget, replacesSelection } from './answer-budget';
 import { GearboxError } from './gearbox-error';
 import { learningPathFor, LearningStore } from './learning/learning-store';
 import { newRequestId } from './learning/recent-requests';
@@ -293,7 +294,7 @@ export class Engine {
       tokens,
       messages,
       cloudMessages,
-      maxTokens: params.maxTokens ?? 2048,
+      maxTokens: params.maxTokens ?? CHAT_MAX_TOKENS,
       temperature: params.temperature,
       tools: params.tools,
       toolChoice: params.toolChoice,
@@ -308,6 +309,12 @@ export class Engine {
     return { ...out, route: decision, requestId };
   }
 
+  /**
+   * A refactor within its token budget (refactorBudget). An answer that must replace the selection
+   * stops as soon as it cannot become a code block (FenceWatch); that failure counts against the
+   * model like any other, and a request that streams nothing to its client is escalated right away:
+   * routed again one step harder (priorFailures), once, when that picks another model.
+   */
   async refactor(
     params: RefactorParams,
     code: string,
@@ -324,77 +331,117 @@ export class Engine {
     }
     const insertAt = code ? undefined : ctx.insertAt;
     const messages = refactorMessages(params.kind, params.instruction, code, params.languageId, ctx.fileName, insertAt);
-    const { decision, catalog, tokens } = await this.decide(
-      {
-        task: 'refactor',
-        prompt: `${params.kind}: ${params.instruction ?? ''}`,
-        selectionText: code,
-        // The code around an insertion point is sent too (and is the file's: its rules apply).
-        ...(insertAt ? { fileText: insertAt.before + insertAt.after } : {}),
-        languageId: params.languageId,
-        hint: params.hint,
-        pinnedModel: params.model,
-        priorFailures: this.priorFailures(ctx, 'refactor'),
-        ...privacyFacts(ctx, params.uri),
-      },
-      ctx.settings,
-      ctx.signal,
-    );
+    const replaces = replacesSelection(params.kind);
+    const maxTokens = refactorBudget(params.kind, code, params.maxTokens, params.instruction);
+    const route = () =>
+      this.decide(
+        {
+          task: 'refactor',
+          prompt: `${params.kind}: ${params.instruction ?? ''}`,
+          selectionText: code,
+          // The code around an insertion point is sent too (and is the file's: its rules apply).
+          ...(insertAt ? { fileText: insertAt.before + insertAt.after } : {}),
+          languageId: params.languageId,
+          hint: params.hint,
+          pinnedModel: params.model,
+          priorFailures: this.priorFailures(ctx, 'refactor'),
+          ...privacyFacts(ctx, params.uri),
+        },
+        ctx.settings,
+        ctx.signal,
+      );
     const redact = (text: string) => redactForCloud(text, params.uri);
-    const cloudMessages = decision.redactSecrets
-      ? refactorMessages(
-          params.kind,
-          params.instruction === undefined ? undefined : redact(params.instruction),
-          redact(code),
-          params.languageId,
-          ctx.fileName,
-          insertAt && { before: redact(insertAt.before), after: redact(insertAt.after) },
-        )
-      : undefined;
-    const requestId = newRequestId();
-    const trace: AnswerTrace = {};
-    const out = await this.run({
-      task: 'refactor',
-      decision,
-      catalog,
-      tokens,
-      messages,
-      cloudMessages,
-      maxTokens: 4096,
-      temperature: 0.2,
-      signal: ctx.signal,
-      onDelta: ctx.onDelta ?? (() => {}),
-      onProgress: ctx.onProgress,
-      record: this.recorder(ctx, 'refactor', decision, catalog, requestId, trace),
-    });
-    const replaces = params.kind !== 'explain' && params.kind !== 'tests';
+    let { decision, catalog, tokens } = await route();
+    for (let escalated = false; ; escalated = true) {
+      const cloudMessages = decision.redactSecrets
+        ? refactorMessages(
+            params.kind,
+            params.instruction === undefined ? undefined : redact(params.instruction),
+            redact(code),
+            params.languageId,
+            ctx.fileName,
+            insertAt && { before: redact(insertAt.before), after: redact(insertAt.after) },
+          )
+        : undefined;
+      const requestId = newRequestId();
+      const trace: AnswerTrace = {};
+      const answer = await this.refactorAnswer(params, {
+        task: 'refactor',
+        decision,
+        catalog,
+        tokens,
+        messages,
+        cloudMessages,
+        maxTokens,
+        temperature: 0.2,
+        signal: ctx.signal,
+        onDelta: ctx.onDelta ?? (() => {}),
+        ...(replaces ? { watch: () => new FenceWatch() } : {}),
+        onProgress: ctx.onProgress,
+        record: this.recorder(ctx, 'refactor', decision, catalog, requestId, trace),
+      });
+      if (answer.ok) {
+        if (replaces) this.noteOutcome(ctx, 'refactor', true);
+        this.answered(ctx, 'refactor', params.languageId, decision, requestId, trace);
+        return { requestId, ...answer.result };
+      }
+      this.noteOutcome(ctx, 'refactor', false);
+      // Nothing was shown to the client: try the next tier up now instead of after the user's retry.
+      if (!escalated && !decision.pinned && !params.streamId) {
+        const next = await route();
+        if (next.decision.model && next.decision.model !== decision.model) {
+          this.log.info('refactor escalated', { from: decision.model, to: next.decision.model, why: answer.error });
+          ({ decision, catalog, tokens } = next);
+          continue;
+        }
+      }
+      throw new GearboxError(
+        ErrorCodes.ProviderError,
+        `${answer.model} did not return a code block for this refactor (${answer.error}); ` +
+          'try again or pick a stronger model',
+        { text: answer.text },
+      );
+    }
+  }
+
+  /** One routed refactor answer: the result, or why it holds no code block when it must. */
+  private async refactorAnswer(
+    params: RefactorParams,
+    req: FallbackRequest,
+  ): Promise<
+    { ok: true; result: Omit<RefactorResult, 'requestId'> } | { ok: false; model: string; error: string; text: string }
+  > {
+    let out: Awaited<ReturnType<FallbackRunner['run']>>;
+    try {
+      out = await this.run(req);
+    } catch (err) {
+      if (err instanceof AnswerAbandoned) return { ok: false, model: err.model, error: err.why, text: err.partialText };
+      throw err;
+    }
     let edits: RefactorResult['edits'] = [];
     let explanation = out.text;
-    if (replaces) {
+    if (req.watch) {
       const block = firstCodeBlock(out.text);
       if (block === undefined) {
-        this.noteOutcome(ctx, 'refactor', false);
-        throw new GearboxError(
-          ErrorCodes.ProviderError,
-          `${out.model} did not return a code block for this refactor; try again or pick a stronger model`,
-          { text: out.text },
-        );
+        const why =
+          out.usage.outputTokens >= req.maxTokens ? `its ${req.maxTokens}-token budget ran out` : 'none in the answer';
+        return { ok: false, model: out.model, error: why, text: out.text };
       }
       edits = [{ range: params.range, newText: block }];
-      this.noteOutcome(ctx, 'refactor', true);
       explanation = proseAround(out.text);
     }
-    this.answered(ctx, 'refactor', params.languageId, decision, requestId, trace);
     return {
-      requestId,
-      edits,
-      explanation,
-      model: out.model,
-      provider: out.provider,
-      route: decision,
-      usage: out.usage,
-      costUsd: out.costUsd,
-      latencyMs: out.latencyMs,
+      ok: true,
+      result: {
+        edits,
+        explanation,
+        model: out.model,
+        provider: out.provider,
+        route: req.decision,
+        usage: out.usage,
+        costUsd: out.costUsd,
+        latencyMs: out.latencyMs,
+      },
     };
   }
 

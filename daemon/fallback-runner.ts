@@ -12,6 +12,7 @@ import {
   type Usage,
 } from '../shared/protocol';
 import { costUsd } from './catalog/catalog';
+import type { AnswerWatch } from './answer-budget';
 import { flattenToolTurns } from './chat-tools';
 import type { ProviderConfig } from './config';
 import { GearboxError } from './gearbox-error';
@@ -47,6 +48,8 @@ export interface FallbackRequest {
   toolChoice?: ToolChoice;
   signal: AbortSignal;
   onDelta: (delta: string, model: string) => void;
+  /** A fresh watch per model tried: when it says the answer is hopeless, that answer stops and fails. */
+  watch?: () => AnswerWatch;
   /** Model load progress of a local model. */
   onProgress?: (model: string, phase: 'download' | 'load', progress: number) => void;
   record: RecordOutcome;
@@ -66,6 +69,17 @@ type Generate = (
   onDelta: (text: string) => void,
   signal: AbortSignal,
 ) => Promise<{ text: string; usage: Usage } & Pick<ChatResult, 'toolCalls' | 'finishReason'>>;
+
+/** An answer stopped by its watch (FallbackRequest.watch): it could not have become what was asked. */
+export class AnswerAbandoned extends GearboxError {
+  constructor(
+    readonly model: string,
+    readonly why: string,
+    readonly partialText: string,
+  ) {
+    super(ErrorCodes.ProviderError, `${model} ${why}`, { model, partialText });
+  }
+}
 
 export class FallbackRunner {
   constructor(private readonly opts: FallbackRunnerOptions) {}
@@ -93,11 +107,24 @@ export class FallbackRunner {
         ? req.messages
         : (req.cloudMessages ?? (decision.redactSecrets ? redactMessages(req.messages) : req.messages));
       const gen = this.generator(model, sent, req);
+      const watch = req.watch?.();
+      // The attempt's own signal: the request's, or the watch giving up on this answer.
+      const attempt = new AbortController();
+      const stop = () => attempt.abort(signal.reason);
+      signal.addEventListener('abort', stop, { once: true });
+      if (signal.aborted) stop();
+      let abandoned: string | undefined;
       try {
         const res = await gen((d) => {
           streamed += d;
           req.onDelta(d, model.id);
-        }, signal);
+          const why = abandoned === undefined ? watch?.push(d) : undefined;
+          if (why !== undefined) {
+            abandoned = why;
+            attempt.abort();
+          }
+        }, attempt.signal);
+        if (abandoned !== undefined) throw new AnswerAbandoned(model.id, abandoned, streamed);
         this.opts.providers.health.recordSuccess(model.provider);
         req.record(model, res.usage, 'ok');
         return {
@@ -112,6 +139,11 @@ export class FallbackRunner {
           ...(res.finishReason ? { finishReason: res.finishReason } : {}),
         };
       } catch (err) {
+        if (abandoned !== undefined && !signal.aborted) {
+          this.opts.logger.info('answer abandoned', { task: req.task, model: model.id, why: abandoned });
+          req.record(model, this.partialUsage(model, req, streamed), 'error', ErrorCodes.ProviderError);
+          throw err instanceof AnswerAbandoned ? err : new AnswerAbandoned(model.id, abandoned, streamed);
+        }
         if (signal.aborted) {
           req.record(model, this.partialUsage(model, req, streamed), 'cancelled', ErrorCodes.RequestCancelled);
           throw abortError();
@@ -133,6 +165,8 @@ export class FallbackRunner {
         }
         attempts.push({ model: model.id, error: message });
         codes.push(typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : undefined);
+      } finally {
+        signal.removeEventListener('abort', stop);
       }
     }
     const detail = attempts.map((a) => `${a.model}: ${a.error}`).join('; ');

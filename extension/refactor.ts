@@ -3,7 +3,13 @@
 // the inline diff of the editor (edit/inline-edit.ts), where each hunk is accepted or rejected.
 import * as vscode from 'vscode';
 import type { GearboxClient } from './client-api';
-import { ErrorCodes, type Range as LspRange, type RefactorKind, type RefactorResult } from '../shared/protocol';
+import {
+  ErrorCodes,
+  EXPLAIN_MAX_TOKENS,
+  type Range as LspRange,
+  type RefactorKind,
+  type RefactorResult,
+} from '../shared/protocol';
 import {
   describeResult,
   errorCode,
@@ -64,6 +70,8 @@ export function registerRefactorCommands(
       await vscode.commands.executeCommand('gearbox.chat.send', {
         message: 'Explain this code',
         context: attached.context,
+        // An explanation is a few hundred tokens; asking for more in the chat gets the chat's budget.
+        maxTokens: EXPLAIN_MAX_TOKENS,
       });
       return;
     }

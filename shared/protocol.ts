@@ -387,8 +387,13 @@ export const RefactorParams = z.object({
   languageId: z.string().optional(),
   model: z.string().optional(),
   hint: Hint.optional(),
+  /** The answer's token budget; default: about twice the selection plus a margin (explain: EXPLAIN_MAX_TOKENS). */
+  maxTokens: z.number().int().positive().max(32_768).optional(),
 });
 export type RefactorParams = z.infer<typeof RefactorParams>;
+
+/** An explanation's token budget unless the request asks for more (the refactor kind, the editor's Explain). */
+export const EXPLAIN_MAX_TOKENS = 512;
 
 export const TextEdit = z.object({ range: Range, newText: z.string() });
 export type TextEdit = z.infer<typeof TextEdit>;

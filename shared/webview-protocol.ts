@@ -94,6 +94,8 @@ export const UserTurn = z.object({
   chips: opt(arr(ChipRef, 100)),
   /** What was cut to fit the model's context window, said to the user. */
   notice: opt(str(4000)),
+  /** The answer's token budget when the request set one (the editor's Explain); absent: the daemon's default. */
+  maxTokens: opt(z.int().check(z.positive(), z.maximum(32_768))),
 });
 export type UserTurn = z.infer<typeof UserTurn>;
 

@@ -3,7 +3,7 @@
 // commands. The conversation itself lives in ChatController.
 import * as vscode from 'vscode';
 import { z } from 'zod';
-import { CodeContext } from '../../shared/protocol';
+import { ChatParams, CodeContext } from '../../shared/protocol';
 import type { HostToWebview } from '../../shared/webview-protocol';
 import type { GearboxClient } from '../client-api';
 import { mergeByAnchors } from '../core/anchor-merge';
@@ -19,7 +19,12 @@ import { HistoryStore } from './history';
 const CHAT_VIEW_ID = 'gearbox.chat';
 
 /** Argument of the internal command `gearbox.chat.send` (used by the refactor "Explain" action). */
-const ChatSendArgs = z.object({ message: z.string().min(1).max(1_000_000), context: CodeContext.optional() });
+const ChatSendArgs = z.object({
+  message: z.string().min(1).max(1_000_000),
+  context: CodeContext.optional(),
+  /** The answer's token budget (Explain: EXPLAIN_MAX_TOKENS); absent: the daemon's chat default. */
+  maxTokens: ChatParams.shape.maxTokens,
+});
 
 /** Editors whose documents are not code the user is working on. */
 const IGNORED_SCHEMES = new Set(['output', 'debug', 'vscode-scm', 'comment', 'vscode-chat-code-block']);
@@ -314,7 +319,7 @@ export function registerChatView(
         return;
       }
       await reveal(false);
-      await controller.send(args.data.message, args.data.context);
+      await controller.send(args.data.message, args.data.context, args.data.maxTokens);
     }),
   );
 

@@ -316,8 +316,9 @@ export class ChatController {
   /**
    * Sends a user message with the tray's chips (the editor's, read now, and the @ ones); with
    * `context` given (a command's, e.g. Explain) that code is sent instead of the editor's chip.
+   * `maxTokens` bounds the answer (the editor's Explain asks for a short one), also when it is retried.
    */
-  async send(text: string, context?: CodeContext): Promise<void> {
+  async send(text: string, context?: CodeContext, maxTokens?: number): Promise<void> {
     const message = text.trim();
     if (!message) return;
     if (this.active) this.stop();
@@ -334,6 +335,7 @@ export class ChatController {
       text: message,
       ...(chips.length ? { chips: chips.map((c) => c.ref) } : {}),
       ...(this.selectedModel ? { model: this.selectedModel } : {}),
+      ...(maxTokens !== undefined ? { maxTokens } : {}),
     };
     this.turns.push(turn);
     this.lastChips = chips.map((c) => c.ref);
@@ -433,6 +435,7 @@ export class ChatController {
       ...(fitted.items.length ? { contextItems: fitted.items } : {}),
       ...(user.model ? { model: user.model } : {}),
       ...(hint ? { hint } : {}),
+      ...(user.maxTokens !== undefined ? { maxTokens: user.maxTokens } : {}),
     };
     let final: AssistantTurn;
     try {

@@ -13,6 +13,8 @@ export interface FakeHostCall {
   kind: 'complete' | 'chat';
   req: LocalCompletionRequest | LocalChatRequest;
   aborted: boolean;
+  /** Characters streamed to the caller before the answer ended (or was aborted). */
+  streamedChars: number;
 }
 
 export class FakeModelHost implements ModelHostApi {
@@ -78,7 +80,7 @@ export class FakeModelHost implements ModelHostApi {
     onDelta: (t: string) => void,
     signal?: AbortSignal,
   ) {
-    const call: FakeHostCall = { kind, req, aborted: false };
+    const call: FakeHostCall = { kind, req, aborted: false, streamedChars: 0 };
     this.calls.push(call);
     for (const l of this.startListeners) l(call);
     const abortError = () => Object.assign(new Error('aborted'), { name: 'AbortError' });
@@ -97,6 +99,7 @@ export class FakeModelHost implements ModelHostApi {
     for (const c of chunks) {
       if (signal?.aborted) throw abortError();
       if (this.chunkDelayMs) await Promise.race([new Promise((r) => setTimeout(r, this.chunkDelayMs)), waitAbort]);
+      call.streamedChars += c.length;
       onDelta(c);
     }
     const usage: GenerateUsage = { inputTokens: 10, outputTokens: chunks.length, evaluatedPromptTokens: 10 };

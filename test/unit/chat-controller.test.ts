@@ -10,6 +10,7 @@ import { HISTORY_KEY, HistoryStore, type MementoLike } from '../../extension/cha
 import { fileChip, rangeChip, type ResolvedChip } from '../../extension/chat/chips';
 import {
   ErrorCodes,
+  EXPLAIN_MAX_TOKENS,
   type ChatParams,
   type ChatResult,
   type ModelInfo,
@@ -542,6 +543,18 @@ describe('chat controller', () => {
     const u = h.controller.conversation[0]!;
     assert.deepEqual(u.role === 'user' && u.chips?.map((c) => c.label), ['lib x.ts:5-9']);
     assert.equal(contextLabel({ text: 'x' }), 'code');
+  });
+
+  it("Explain's short budget (gearbox.chat.send maxTokens) goes with its request and retries only", async () => {
+    const h = new Harness(async () => result('x'));
+    await h.controller.send('Explain this code', { text: 'f()' }, EXPLAIN_MAX_TOKENS);
+    assert.equal(h.chats()[0]!.maxTokens, EXPLAIN_MAX_TOKENS);
+    await h.controller.retry('stronger');
+    assert.equal(h.chats()[1]!.maxTokens, EXPLAIN_MAX_TOKENS);
+    assert.equal(h.chats()[1]!.hint, 'stronger');
+    // A follow-up question in the chat gets the chat's own budget.
+    await h.controller.send('Tell me more');
+    assert.equal(h.chats()[2]!.maxTokens, undefined);
   });
 
   it('buildMessages: answers the user saw, merged user turns, newest within budget', () => {
