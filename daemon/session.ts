@@ -336,7 +336,7 @@ export class Session {
               first = false;
             },
           })
-          .finally(() => this.chunks.flush());
+          .finally(() => this.chunks.end(p.streamId));
       }),
     );
     this.handle('gearbox/refactor', (p, token) =>
@@ -357,7 +357,7 @@ export class Session {
                 }
               : undefined,
           })
-          .finally(() => this.chunks.flush());
+          .finally(() => p.streamId && this.chunks.end(p.streamId));
       }),
     );
   }

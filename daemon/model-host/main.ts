@@ -5,6 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { ErrorCodes } from '../../shared/protocol';
 import { GearboxError } from '../gearbox-error';
+import { FrameThrottle } from '../frame-throttle';
 import { EmbeddingHost } from './embedding';
 import { ParentMessage, type ChildMessage, type ConfigureMessage } from './messages';
 import { ModelLoader, errorMessage, type LogFn } from './model-loader';
@@ -82,8 +83,21 @@ function afterGeneration(): void {
   }
 }
 
-/** Runs one request with its own AbortController, replying with a result or an error. */
-async function serve(id: number, kind: string, task: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
+/** Streamed text of request `id`: at most one delta message per frame, however fast the model decodes. */
+function deltas(id: number): FrameThrottle {
+  return new FrameThrottle((text) => send({ type: 'delta', id, text }));
+}
+
+/**
+ * Runs one request with its own AbortController, replying with a result or an error (after the
+ * rest of its streamed text, if any).
+ */
+async function serve(
+  id: number,
+  kind: string,
+  task: (signal: AbortSignal) => Promise<unknown>,
+  stream?: FrameThrottle,
+): Promise<void> {
   const controller = new AbortController();
   const entry: { controller: AbortController; kind: string; abortAt?: number } = { controller, kind };
   running.set(id, entry);
@@ -94,6 +108,7 @@ async function serve(id: number, kind: string, task: (signal: AbortSignal) => Pr
     outcome = { error: controller.signal.aborted ? controller.signal.reason : err };
   }
   running.delete(id);
+  stream?.flush();
   if (kind === 'chat' || kind === 'complete') afterGeneration();
   // The work (generation, sequence release) has settled: tell the parent how long the abort took,
   // before the reply, so that a reply without a `stopped` before it means the abort came too late.
@@ -172,29 +187,29 @@ function onMessage(raw: unknown): void {
         return null;
       });
       return;
-    case 'complete':
-      void serve(msg.id, msg.type, (signal) =>
-        configured().sequences.complete(
-          msg.req,
-          (text) => send({ type: 'delta', id: msg.id, text }),
-          signal,
-          progress(msg.id),
-        ),
+    case 'complete': {
+      const stream = deltas(msg.id);
+      void serve(
+        msg.id,
+        msg.type,
+        (signal) => configured().sequences.complete(msg.req, (text) => stream.push(text), signal, progress(msg.id)),
+        stream,
       );
       return;
+    }
     case 'prefill':
       void serve(msg.id, msg.type, (signal) => configured().sequences.prefill(msg.req, signal));
       return;
-    case 'chat':
-      void serve(msg.id, msg.type, (signal) =>
-        configured().sequences.chat(
-          msg.req,
-          (text) => send({ type: 'delta', id: msg.id, text }),
-          signal,
-          progress(msg.id),
-        ),
+    case 'chat': {
+      const stream = deltas(msg.id);
+      void serve(
+        msg.id,
+        msg.type,
+        (signal) => configured().sequences.chat(msg.req, (text) => stream.push(text), signal, progress(msg.id)),
+        stream,
       );
       return;
+    }
     case 'embed':
       void serve(msg.id, msg.type, (signal) => {
         configured();

@@ -97,6 +97,7 @@ describe('model host (real child process, tiny qwen2)', function () {
       { id: 'local/missing', source: path.join(tmp, 'does-not-exist.gguf') },
       { id: 'local/hf-offline', source: 'hf:gearbox-test/not-downloaded/model.gguf' },
       { id: 'local/hf-present', source: 'hf:gearbox-test/present/tiny.gguf', contextSize: 1024 },
+      { id: 'local/tiny-256', source: modelPath, contextSize: 256 },
     ];
   });
 
@@ -188,6 +189,22 @@ describe('model host (real child process, tiny qwen2)', function () {
       // ChatML wraps the two messages in <|im_start|>role\n…<|im_end|>\n and opens the assistant turn
       assert.ok(r.usage.inputTokens >= 15, `inputTokens ${r.usage.inputTokens}`);
       assert.ok(r.usage.outputTokens > 0 && r.usage.outputTokens <= 10);
+    });
+
+    it("ends a chat answer where its sequence's context ends (no context shift)", async () => {
+      const deltas: string[] = [];
+      const r = await host.chat(
+        {
+          modelId: 'local/tiny-256',
+          messages: [{ role: 'user', content: 'Tell me a story' }],
+          maxTokens: 600,
+          temperature: 0,
+        },
+        (d) => deltas.push(d),
+      );
+      // Shifting the context re-evaluated it for nearly every token past its end (10× slower).
+      assert.ok(r.usage.outputTokens <= 256 - r.usage.inputTokens, `${r.usage.outputTokens} tokens`);
+      assert.equal(deltas.join(''), r.text);
     });
 
     it('reuses the KV cache of a session for a shared prefix', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ChunkSender, type SendQueue } from '../../daemon/chunk-sender';
+import { ManualClock } from '../helpers/manual-clock';
 import type { ChatChunkParams } from '../../shared/protocol';
 
 /** A send queue the test congests and drains by hand. */
@@ -18,25 +19,57 @@ class ManualQueue implements SendQueue {
 
 function setup() {
   const queue = new ManualQueue();
+  const clock = new ManualClock();
   const sent: ChatChunkParams[] = [];
   let onSent: (() => void) | undefined;
-  const sender = new ChunkSender(queue, (p) => {
-    sent.push(p);
-    onSent?.();
-  });
+  const sender = new ChunkSender(
+    queue,
+    (p) => {
+      sent.push(p);
+      onSent?.();
+    },
+    16,
+    clock,
+  );
   const nextSend = () => new Promise<void>((resolve) => (onSent = resolve));
-  return { queue, sent, sender, nextSend };
+  return { queue, clock, sent, sender, nextSend };
 }
 
 describe('chunk sender', () => {
-  it('sends each chunk at once while the client keeps up', () => {
-    const { sent, sender } = setup();
+  it('sends the first chunk at once, and at most one per stream per frame: faster ones merged', () => {
+    const { clock, sent, sender } = setup();
     sender.send({ streamId: 'a', delta: 'Hel', model: 'm' });
     sender.send({ streamId: 'a', delta: 'lo' });
+    sender.send({ streamId: 'a', delta: ', w' });
+    sender.send({ streamId: 'b', delta: 'other stream' });
     assert.deepEqual(sent, [
       { streamId: 'a', delta: 'Hel', model: 'm' },
-      { streamId: 'a', delta: 'lo' },
+      { streamId: 'b', delta: 'other stream' },
     ]);
+    clock.advance(15);
+    assert.equal(sent.length, 2, 'not before the frame ends');
+    clock.advance(1);
+    assert.deepEqual(sent.at(-1), { streamId: 'a', delta: 'lo, w' });
+    // A chunk a frame or more after the last one goes out at once (a slow model loses nothing).
+    clock.advance(40);
+    sender.send({ streamId: 'a', delta: 'orld' });
+    assert.deepEqual(sent.at(-1), { streamId: 'a', delta: 'orld' });
+    assert.equal(clock.pending, 0);
+  });
+
+  it('end() sends what the stream holds before its answer, and forgets the stream', () => {
+    const { clock, sent, sender } = setup();
+    sender.send({ streamId: 'a', delta: 'one ' });
+    sender.send({ streamId: 'a', delta: 'two' });
+    sender.end('a');
+    assert.deepEqual(
+      sent.map((p) => p.delta),
+      ['one ', 'two'],
+    );
+    assert.equal(clock.pending, 0, 'no timer left behind');
+    // A new stream with the same id (a retry) starts fresh: its first chunk goes at once.
+    sender.send({ streamId: 'a', delta: 'again' });
+    assert.equal(sent.at(-1)?.delta, 'again');
   });
 
   it('holds chunks while congested, merged per stream in order, and sends them when the queue drains', async () => {
