@@ -10,7 +10,7 @@ const argv = process.argv.slice(2);
 const onlyAt = argv.indexOf('--only');
 const only = onlyAt >= 0 ? new Set(argv[onlyAt + 1]!.split(',')) : undefined;
 const passThrough = onlyAt >= 0 ? [...argv.slice(0, onlyAt), ...argv.slice(onlyAt + 2)] : argv;
-const takesModel = new Set(['fim', 'decode', 'memory']);
+const takesModel = new Set(['fim', 'decode', 'decode-chat', 'memory']);
 
 const benches: { name: string; file: string; args?: string[] }[] = [
   { name: 'router', file: 'router-bench.ts' },
@@ -22,6 +22,7 @@ const benches: { name: string; file: string; args?: string[] }[] = [
   { name: 'activation', file: 'activation.ts' },
   { name: 'fim', file: 'fim.ts' },
   { name: 'decode', file: 'decode.ts' },
+  { name: 'decode-chat', file: 'decode-chat.ts' },
   { name: 'memory', file: 'memory.ts' },
   { name: 'completion-cache', file: 'completion-cache.ts' },
   { name: 'cancel-latency', file: 'cancel-latency.ts' },
