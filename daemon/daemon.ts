@@ -166,6 +166,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       env,
       broadcast: (method, params) => server?.broadcast(method, params),
       applyConfig: (next) => engine.updateConfig(next),
+      downloadChanged: () => engine.catalogChanges.fire('download'),
       allowedDirs: confine ? () => allowedModelDirs(configStore.current, opts.configPath, opts.env) : undefined,
     });
     models = manager;

@@ -145,6 +145,8 @@ export class Engine {
   updateConfig(config: DaemonConfig): void {
     this.opts.config = config;
     this.tokens.forgetLocal();
+    // Local models added, removed or changed: what catalog() lists follows the config.
+    this.catalogChanges.fire('config');
   }
 
   /** "No model can serve": the route's summary plus the fixes (as text and as error data). */

@@ -54,6 +54,8 @@ export interface ModelManagerOptions {
   broadcast: Broadcast;
   /** The rest of the daemon takes a new config (engine: local models, defaults, timeouts). */
   applyConfig: (config: DaemonConfig) => void;
+  /** A download started, finished or failed: a local model's availability in the catalog changed. */
+  downloadChanged?: () => void;
   /**
    * The dirs local model files must lie in, when the config confines them (the real model host opens
    * files; a fake opens none): a file added from elsewhere is refused before the config is touched.
@@ -433,14 +435,17 @@ export class ModelManager {
     this.failures.delete(target);
     const job = this.downloads.start(f.hf, target, f.model.id, (j) => this.progress(j));
     void this.announce(`${f.model.id}: download started`);
+    this.opts.downloadChanged?.();
     job.done.then(
       () => {
         if (this.disposed) return;
         this.opts.host.setModels?.(this.hostModels());
         void this.announce(`${f.model.id}: downloaded and verified`);
+        this.opts.downloadChanged?.();
       },
       (err: unknown) => {
         if (this.disposed) return;
+        this.opts.downloadChanged?.();
         const e = err instanceof DownloadError ? err : new DownloadError('write-failed', String(err));
         this.failures.set(target, { reason: e.reason, message: this.failureText(f, e) });
         if (e.reason === 'offline') this.opts.logger.warn(this.failureText(f, e));

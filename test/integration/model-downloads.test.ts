@@ -104,6 +104,29 @@ describe('local model downloads (fake Hugging Face hub)', function () {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
+  it('tells every client the catalog changed: the config edit that adds a model, its download, its end', async () => {
+    await start();
+    const b = await d.connect();
+    const seen = recordNotifications(b, ['gearbox/catalogChanged', 'gearbox/models/changed']);
+    hub.nextGet(FIM.repo, FIM.path, { pauseAt: 1 * MiB });
+    await a.request('gearbox/models/add', { source: { kind: 'preset', id: 'tiny-fim' } });
+    await seen.waitFor('gearbox/catalogChanged', (p) => p.reasons.includes('config'));
+    await seen.waitFor('gearbox/catalogChanged', (p) => p.reasons.includes('download'));
+    const startedAt = seen.all('gearbox/catalogChanged').length;
+    hub.release();
+    await seen.waitFor('gearbox/models/changed', (p) =>
+      p.models.some((m) => m.id === 'local/tiny-fim' && m.state === 'on-disk'),
+    );
+    // The download's end is a change of its own: the model is available now.
+    const after = await seen.waitFor(
+      'gearbox/catalogChanged',
+      (p) => seen.all('gearbox/catalogChanged').indexOf(p) >= startedAt && p.reasons.includes('download'),
+    );
+    assert.ok(after);
+    const { models } = await b.request('gearbox/models', {});
+    assert.equal(models.find((m) => m.id === 'local/tiny-fim')?.available, true);
+  });
+
   it('adds a preset and downloads it with progress to every client, verified, then it can serve', async () => {
     await start();
     const b = await d.connect();
