@@ -107,12 +107,18 @@ describe('local model downloads (fake Hugging Face hub)', function () {
   it('tells every client the catalog changed: the config edit that adds a model, its download, its end', async () => {
     await start();
     const b = await d.connect();
-    const seen = recordNotifications(b, ['gearbox/catalogChanged', 'gearbox/models/changed']);
+    const seen = recordNotifications(b, [
+      'gearbox/catalogChanged',
+      'gearbox/models/changed',
+      'gearbox/models/progress',
+    ]);
     hub.nextGet(FIM.repo, FIM.path, { pauseAt: 1 * MiB });
     await a.request('gearbox/models/add', { source: { kind: 'preset', id: 'tiny-fim' } });
     await seen.waitFor('gearbox/catalogChanged', (p) => p.reasons.includes('config'));
     await seen.waitFor('gearbox/catalogChanged', (p) => p.reasons.includes('download'));
     const startedAt = seen.all('gearbox/catalogChanged').length;
+    // Released only once the hub holds the download at its pause (an earlier release is lost).
+    await seen.waitFor('gearbox/models/progress', (p) => p.receivedBytes === 1 * MiB);
     hub.release();
     await seen.waitFor('gearbox/models/changed', (p) =>
       p.models.some((m) => m.id === 'local/tiny-fim' && m.state === 'on-disk'),
