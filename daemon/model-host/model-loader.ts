@@ -206,11 +206,21 @@ export class ModelLoader {
     const loadedAt = Date.now();
     let context: LlamaContext;
     try {
-      const cap = Math.min(config.contextSize ?? this.cfg.defaultContextSize, model.trainContextSize);
-      // {max} lets node-llama-cpp shrink the context to what fits in memory next to the weights.
+      // A configured contextSize is what the catalog promises the router (its contextWindow): it is
+      // honoured, past the training context too (llama.cpp allows it; the user asked). Only the
+      // default is capped at the training context.
+      const cap = config.contextSize ?? Math.min(this.cfg.defaultContextSize, model.trainContextSize);
+      if (cap > model.trainContextSize)
+        this.log('warn', 'contextSize is beyond what the model was trained on; answers may degrade past it', {
+          model: config.id,
+          contextSize: cap,
+          trainContextSize: model.trainContextSize,
+        });
+      // {max} lets node-llama-cpp shrink the context to what fits in memory next to the weights; it
+      // never goes past the training context, so a larger configured size is asked for as a number.
       context = await model.createContext({
         sequences: this.cfg.sequencesPerModel,
-        contextSize: { min: Math.min(512, cap), max: cap },
+        contextSize: cap > model.trainContextSize ? cap : { min: Math.min(512, cap), max: cap },
         threads: this.cfg.threads,
       });
     } catch (err) {

@@ -98,6 +98,7 @@ describe('model host (real child process, tiny qwen2)', function () {
       { id: 'local/hf-offline', source: 'hf:gearbox-test/not-downloaded/model.gguf' },
       { id: 'local/hf-present', source: 'hf:gearbox-test/present/tiny.gguf', contextSize: 1024 },
       { id: 'local/tiny-256', source: modelPath, contextSize: 256 },
+      { id: 'local/tiny-4k', source: modelPath, contextSize: 4096 },
     ];
   });
 
@@ -189,6 +190,21 @@ describe('model host (real child process, tiny qwen2)', function () {
       // ChatML wraps the two messages in <|im_start|>role\n…<|im_end|>\n and opens the assistant turn
       assert.ok(r.usage.inputTokens >= 15, `inputTokens ${r.usage.inputTokens}`);
       assert.ok(r.usage.outputTokens > 0 && r.usage.outputTokens <= 10);
+    });
+
+    it('gives a model the context size its config asks for, past its training context too', async () => {
+      const logger = recordingLogger();
+      const own = newClient({ logger });
+      await own.load('local/tiny-4k');
+      // The catalog tells the router this model sees 4,096 tokens: the host must not give it 2,048.
+      const loaded = await logger.waitFor('model loaded');
+      assert.equal(loaded.model, 'local/tiny-4k');
+      assert.equal(loaded.contextSize, 4096);
+      const warned = await logger.waitFor(
+        'contextSize is beyond what the model was trained on; answers may degrade past it',
+      );
+      assert.equal(warned.trainContextSize, 2048);
+      await own.dispose();
     });
 
     it("ends a chat answer where its sequence's context ends (no context shift)", async () => {
