@@ -13,13 +13,19 @@ describe('refactor budgets', () => {
     assert.equal(refactorBudget('explain', code), EXPLAIN_MAX_TOKENS);
     assert.equal(refactorBudget('explain', code, 3000), 3000);
     assert.equal(refactorBudget('simplify', 'x'.repeat(1_000_000)), 8192, 'capped');
-    assert.equal(refactorBudget('simplify', ''), 256, 'the margin at least');
+    assert.equal(refactorBudget('simplify', 'x'), 1 * 2 + 256, 'the margin at least');
+  });
+
+  it('an insertion (no selection) gets room for new code; a merge is sized by the block it merges too', () => {
+    assert.equal(refactorBudget('refactor', ''), 2048);
+    assert.equal(refactorBudget('refactor', '', 500), 500);
+    assert.equal(refactorBudget('merge', code, undefined, 'y'.repeat(400)), 2 * 200 + 256);
   });
 
   it('only refactors that replace the selection need a code block', () => {
     assert.deepEqual(
-      (['refactor', 'explain', 'document', 'types', 'simplify', 'tests'] as const).filter(replacesSelection),
-      ['refactor', 'document', 'types', 'simplify'],
+      (['refactor', 'explain', 'document', 'types', 'simplify', 'tests', 'merge'] as const).filter(replacesSelection),
+      ['refactor', 'document', 'types', 'simplify', 'merge'],
     );
   });
 });
