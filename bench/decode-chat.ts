@@ -16,6 +16,7 @@
 //        commit before a change, built into .cache/bench-baseline/: inside the repo, so that
 //        node_modules resolves), interleaved with the others as the path 'baseline'
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Token } from 'node-llama-cpp';
 import { connectToDaemon, type DaemonClient } from '../daemon/cli/client';
@@ -250,6 +251,8 @@ function report(): void {
 }
 
 for (const t of THREADS) {
+  // The machine may be shared: its load, with the ratios, says how far the absolute numbers carry.
+  const loadBefore = os.loadavg()[0]!;
   const lib = await direct(t);
   contextSize = lib.contextSize;
   const dmn = await daemon(t);
@@ -306,8 +309,11 @@ for (const t of THREADS) {
     const chunks = s[0]?.chunks !== undefined ? median(s.map((x) => x.chunks!)) : '-';
     cpuRows.push([String(t), name, c('client'), c('daemon'), c('host'), c('client') + c('daemon') + c('host'), chunks]);
   }
+  const loadAfter = os.loadavg()[0]!;
+  console.log(`  threads ${t}: 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`);
   results.push({
     threads: t,
+    loadAverage: { before: loadBefore, after: loadAfter },
     tokensPerSecond: Object.fromEntries([...samples].map(([name, s]) => [name, summarize(s.map((x) => x.rate))])),
     msPerToken: Object.fromEntries([...samples].map(([name]) => [name, 1000 / m(name)])),
     cpuMsPerToken: Object.fromEntries(
