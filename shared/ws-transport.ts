@@ -254,6 +254,11 @@ export class WebSocketMessageWriter extends AbstractMessageWriter implements Mes
 
   /** True while more than the high watermark is queued for the peer (it reads slower than we write). */
   get congested(): boolean {
+    return this.watchIfCongested();
+  }
+
+  /** Whether more than the high watermark is queued; if so, the watch (drain or drop) is running. */
+  private watchIfCongested(): boolean {
     if (!this.backpressure || this.socket.readyState !== this.socket.OPEN) return false;
     const over = this.socket.bufferedAmount > this.backpressure.highWaterBytes;
     if (over) this.watch();
@@ -318,6 +323,10 @@ export class WebSocketMessageWriter extends AbstractMessageWriter implements Mes
           resolve();
         }
       });
+      // A write that leaves the queue over the watermark starts the watch itself: the last write
+      // of an answer (merged chunks, then the result) may be the one a peer that stopped reading
+      // never takes, with nothing left to send that would ask whether the queue is congested.
+      this.watchIfCongested();
     });
   }
 
