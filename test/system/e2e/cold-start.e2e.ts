@@ -8,7 +8,7 @@ import { connectToDaemon } from '../../../daemon/cli/client';
 import { ChatActions, EditorActions, normalizeText, StatusBarActions, WorkbenchActions } from './actions';
 import { useCodeServer } from './launch';
 import { ChatSelectors, WalkthroughSelectors, WorkbenchSelectors } from './selectors';
-import { sleep, waitFor } from './wait';
+import { waitFor } from './wait';
 
 const DEMO_PY = 'def add(a, b):\n    return a + b\n\n\n';
 /** What vscode-languageclient logs (and, left alone, pops up) for each failed inline completion. */
@@ -51,10 +51,17 @@ describe('flow 0: a cold start with no model and no API key', function () {
         60_000,
       );
     }
-    // A notification is drawn a moment after the failure that caused it is logged.
-    await sleep(1500);
+    // A notification is drawn a moment after the failure that caused it is logged. Messages from the
+    // extension host reach the window in order: once a later one (Show Status) is drawn, every one the
+    // failures caused is drawn too.
+    await WorkbenchActions.runCommand(e2e, 'Gearbox: Show Status');
+    const STATUS = /Gearbox daemon/;
+    await WorkbenchSelectors.notificationToasts(e2e.page)
+      .filter({ hasText: STATUS })
+      .first()
+      .waitFor({ timeout: 30_000 });
     await WorkbenchActions.runCommand(e2e, 'Notifications: Show Notifications');
-    const items = WorkbenchSelectors.notificationCenterItems(e2e.page);
+    const items = WorkbenchSelectors.notificationCenterItems(e2e.page).filter({ hasNotText: STATUS });
     await items.first().waitFor({ timeout: 10_000 });
     await e2e.screenshot('notification-center');
     const texts = (await items.allInnerTexts()).map((t) => normalizeText(t).replace(/\s+/g, ' ').trim());
@@ -63,7 +70,7 @@ describe('flow 0: a cold start with no model and no API key', function () {
     assert.ok(!FAILED_COMPLETION.test(texts[0]!), 'not the client library raw error');
 
     // Its buttons are the fixes the daemon named: add a local model, or set an API key.
-    const buttons = WorkbenchSelectors.notificationCenterItems(e2e.page).first().locator('.monaco-button');
+    const buttons = items.first().locator('.monaco-button');
     const setKey = buttons.filter({ hasText: /^Set API Key$/ });
     await setKey.waitFor({ state: 'visible', timeout: 10_000 });
     assert.equal(await buttons.filter({ hasText: /^Add Local Model…$/ }).count(), 1, 'Add Local Model… too');

@@ -1,6 +1,6 @@
 // Polling for the e2e harness: for state outside the page (files, processes, logs) that no event reports.
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` until it returns something truthy, and returns that; fails after `timeoutMs`. */
 export async function waitFor<T>(
