@@ -23,7 +23,7 @@ import { connectToDaemon, type DaemonClient } from '../daemon/cli/client';
 import { defaultThreadCount } from '../daemon/model-host/threads';
 import { cpuMsOf, ensureBuilt, flag, listFlag, numFlag, selfCpuMs, spawnDaemon, tempDir } from './lib/daemon-process';
 import { llamaBenchDecode, nativeBin } from './lib/llama-native';
-import { benchModel } from './lib/model';
+import { benchModel, cpuLlama } from './lib/model';
 import { childPids, median, outName, printTable, summarize, writeResult } from './lib/report';
 
 const modelArg = flag('model') || 'tiny';
@@ -59,15 +59,7 @@ const perSecond = (tokens: number, ms: number) => (tokens - 1) / (ms / 1000);
 
 /** node-llama-cpp in this process: LlamaChatSession.prompt and LlamaCompletion, one sequence. */
 async function direct(threads: number) {
-  const nlc = await import('node-llama-cpp');
-  const llama = await nlc.getLlama({
-    gpu: false,
-    build: 'never',
-    skipDownload: true,
-    progressLogs: false,
-    maxThreads: threads,
-    logLevel: nlc.LlamaLogLevel.error,
-  });
+  const { nlc, llama } = await cpuLlama(threads);
   const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   // The daemon's per-sequence context: the configured size (honoured past the training context too).
   const contextSize = CONTEXT;

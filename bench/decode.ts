@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Token } from 'node-llama-cpp';
 import { defaultThreadCount } from '../daemon/model-host/threads';
 import { llamaBenchDecode, nativeBin } from './lib/llama-native';
-import { benchModel, shapeFromArgs, startBenchModelHost } from './lib/model';
+import { benchModel, cpuLlama, shapeFromArgs, startBenchModelHost } from './lib/model';
 import { median, outName, printTable, summarize, writeResult } from './lib/report';
 
 const argv = process.argv.slice(2);
@@ -39,15 +39,7 @@ async function loadNlc(): Promise<typeof import('node-llama-cpp')> {
 }
 
 async function directPaths(threads: number) {
-  const nlc = await loadNlc();
-  const llama = await nlc.getLlama({
-    gpu: false,
-    build: 'never',
-    skipDownload: true,
-    progressLogs: false,
-    maxThreads: threads,
-    logLevel: nlc.LlamaLogLevel.error,
-  });
+  const { nlc, llama } = await cpuLlama(threads, await loadNlc());
   const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   const context = await model.createContext({ sequences: 1, contextSize: 2048, threads });
   const seq = context.getSequence();

@@ -2,7 +2,7 @@ import type { LlamaCompletion, LlamaContextSequence, LlamaModel, Token } from 'n
 import { defaultThreadCount } from '../daemon/model-host/threads';
 import { fimScenarios, type FimPrompt, type FimScenarios } from './lib/fim-prompt';
 import { nativeBin, serverComplete, startLlamaServer, type LlamaServer } from './lib/llama-native';
-import { benchModel, shapeFromArgs, startBenchModelHost } from './lib/model';
+import { benchModel, cpuLlama, shapeFromArgs, startBenchModelHost } from './lib/model';
 import { median, outName, printTable, summarize, writeResult } from './lib/report';
 
 const argv = process.argv.slice(2);
@@ -60,15 +60,7 @@ async function round(e: Engine, s: FimScenarios): Promise<void> {
 async function direct(): Promise<
   Engine & { tokens: Record<Name, number[]>; ids: (p: FimPrompt) => number[]; binary: string }
 > {
-  const nlc = await import('node-llama-cpp');
-  const llama = await nlc.getLlama({
-    gpu: false,
-    build: 'never',
-    skipDownload: true,
-    progressLogs: false,
-    maxThreads: threads,
-    logLevel: nlc.LlamaLogLevel.error,
-  });
+  const { nlc, llama } = await cpuLlama(threads);
   const model: LlamaModel = await llama.loadModel({ modelPath, gpuLayers: 0 });
   const context = await model.createContext({ sequences: 1, contextSize: 4096, threads });
   const seq: LlamaContextSequence = context.getSequence();

@@ -38,3 +38,20 @@ export async function startBenchModelHost(modelPath: string, threads: number): P
   await host.load('bench');
   return host;
 }
+
+/**
+ * node-llama-cpp's prebuilt CPU binary in this process, as the model host runs it (no GPU, no build,
+ * no download), with `threads` at most; `nlc` is the module it came from (another install can be given).
+ */
+export async function cpuLlama(threads: number, nlc?: typeof import('node-llama-cpp')) {
+  const mod = nlc ?? (await import('node-llama-cpp'));
+  const llama = await mod.getLlama({
+    gpu: false,
+    build: 'never',
+    skipDownload: true,
+    progressLogs: false,
+    maxThreads: threads,
+    logLevel: mod.LlamaLogLevel.error,
+  });
+  return { nlc: mod, llama };
+}
