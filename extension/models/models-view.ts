@@ -1,7 +1,7 @@
 // The Models view (`gearbox.models`, Gearbox sidebar): local models with their state and actions,
 // providers with their key state. The content is extension/core/models-tree.ts; this file maps it
-// to TreeItems, keeps it fresh (gearbox/models/changed and progress notifications, reconnects, key
-// changes) and runs the actions of its menus.
+// to TreeItems, keeps it fresh (gearbox/models/changed, catalogChanged and progress notifications,
+// reconnects) and runs the actions of its menus.
 import * as vscode from 'vscode';
 import type { LocalModelEntry, ModelInfo, ModelsListResult, TaskKind } from '../../shared/protocol';
 import type { GearboxClient } from '../client-api';
@@ -172,6 +172,8 @@ export function registerModelsView(
     }),
     client.onNotification('gearbox/models/progress', () => tree.redraw()),
     client.onNotification('gearbox/config/problem', () => void refresh()),
+    // Keys set here or in another window, endpoints, config edits: the providers' key state follows.
+    client.onNotification('gearbox/catalogChanged', () => void refresh()),
     client.onDidChangeState((s) => s === 'running' && void refresh()),
     view.onDidChangeVisibility((e) => e.visible && void refresh()),
     vscode.commands.registerCommand('gearbox.models.refresh', () => refresh()),

@@ -14,8 +14,22 @@ export function normalizeText(s: string): string {
 
 export const WorkbenchActions = {
   /** Opens the quick input with a key (F1, Ctrl+P, Ctrl+G), retrying: the first press can be lost at startup. */
+  /**
+   * Closes a quick input left open (Escape reaches it only with the focus in it: after a click in a
+   * notification or a webview, it goes there instead and the pick stays open).
+   */
+  async closeQuickInput(e2e: CodeServerE2E): Promise<void> {
+    const box = WorkbenchSelectors.quickInputBox(e2e.page);
+    for (let attempt = 0; attempt < 3 && (await box.isVisible()); attempt++) {
+      await box.focus({ timeout: 5_000 }).catch(() => {});
+      await e2e.page.keyboard.press('Escape');
+      await box.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
+    }
+  },
+
   async openQuickInput(e2e: CodeServerE2E, key: string) {
     const input = WorkbenchSelectors.quickInputBox(e2e.page);
+    await WorkbenchActions.closeQuickInput(e2e);
     for (let attempt = 0; attempt < 3; attempt++) {
       await e2e.page.keyboard.press(key);
       try {

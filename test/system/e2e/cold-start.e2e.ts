@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { connectToDaemon } from '../../../daemon/cli/client';
 import { ChatActions, EditorActions, normalizeText, StatusBarActions, WorkbenchActions } from './actions';
 import { useCodeServer } from './launch';
-import { ChatSelectors, WalkthroughSelectors, WorkbenchSelectors } from './selectors';
+import { ChatSelectors, ModelsViewSelectors, WalkthroughSelectors, WorkbenchSelectors } from './selectors';
 import { waitFor } from './wait';
 
 const DEMO_PY = 'def add(a, b):\n    return a + b\n\n\n';
@@ -79,7 +79,7 @@ describe('flow 0: a cold start with no model and no API key', function () {
       .first()
       .waitFor({ state: 'visible', timeout: 15_000 });
     await e2e.screenshot('set-api-key');
-    await e2e.page.keyboard.press('Escape');
+    await WorkbenchActions.closeQuickInput(e2e);
   });
 
   it('the open chat view lists a provider as soon as Set API Key gives it a key', async () => {
@@ -114,8 +114,9 @@ describe('flow 0: a cold start with no model and no API key', function () {
     await chatTask.waitFor({ state: 'visible', timeout: 15_000 });
     await chatTask.click();
     await WorkbenchSelectors.quickPickRows(e2e.page, 'Auto (router)').first().waitFor({ timeout: 30_000 });
-    // The list is virtualized: filter it to Anthropic's models, as a user would.
-    await e2e.page.keyboard.type('anthropic/');
+    // The list is virtualized: filter it to Anthropic's models, as a user would. Into the pick's own
+    // input: focus can come back to the chat view's webview as the task pick closes.
+    await WorkbenchSelectors.quickInputBox(e2e.page).fill('anthropic/');
     const rows = WorkbenchSelectors.quickPickRows(e2e.page, /anthropic\//);
     await rows.first().waitFor({ state: 'visible', timeout: 15_000 });
     assert.match(normalizeText(await rows.first().innerText()), /unavailable/, 'no Anthropic key yet');
@@ -133,6 +134,12 @@ describe('flow 0: a cold start with no model and no API key', function () {
       .first()
       .waitFor({ state: 'visible', timeout: 30_000 });
     await e2e.screenshot('picker-after-key');
-    await e2e.page.keyboard.press('Escape');
+    await WorkbenchActions.closeQuickInput(e2e);
+    // The Models view's providers follow too: both keys show there without a refresh.
+    for (const provider of [/^Anthropic/, /^OpenAI/])
+      await ModelsViewSelectors.rows(e2e.page, provider)
+        .filter({ hasNotText: /no key/ })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
   });
 });
