@@ -21,15 +21,18 @@ export const WorkbenchActions = {
   async closeQuickInput(e2e: CodeServerE2E): Promise<void> {
     const box = WorkbenchSelectors.quickInputBox(e2e.page);
     for (let attempt = 0; attempt < 3 && (await box.isVisible()); attempt++) {
-      await box.focus({ timeout: 5_000 }).catch(() => {});
-      await e2e.page.keyboard.press('Escape');
+      // Escape anywhere else would do something else (in the editor: drop the selection).
+      const focused = await box
+        .focus({ timeout: 2_000 })
+        .then(() => box.evaluate((el) => el === el.ownerDocument.activeElement))
+        .catch(() => false);
+      if (focused) await e2e.page.keyboard.press('Escape');
       await box.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
     }
   },
 
   async openQuickInput(e2e: CodeServerE2E, key: string) {
     const input = WorkbenchSelectors.quickInputBox(e2e.page);
-    await WorkbenchActions.closeQuickInput(e2e);
     for (let attempt = 0; attempt < 3; attempt++) {
       await e2e.page.keyboard.press(key);
       try {
