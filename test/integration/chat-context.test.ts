@@ -11,6 +11,7 @@ import { FakeModelHost } from '../fakes/fake-model-host';
 import { startFakeOpenAI } from '../fakes/fake-openai';
 import type { FakeServer } from '../fakes/fake-server';
 import { startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon-harness';
+import { localAndCloud } from '../helpers/local-and-cloud';
 
 // Split so that secret scanners of this repository do not flag the fixtures.
 const DB_PASSWORD = 'pg' + 'Xy7qLm2Rt9';
@@ -39,21 +40,7 @@ describe('chat context items: privacy per chip, through the engine', function ()
     cloud.setScript(() => ({ kind: 'reply', text: 'cloud answer' }));
     host = new FakeModelHost();
     host.reply = () => 'local answer';
-    d = await startTestDaemon(
-      {
-        localModels: [{ id: 'local/tiny', source: '/nonexistent/tiny.gguf', tier: 0, contextSize: 32_768 }],
-        providers: [
-          {
-            id: 'cloud',
-            kind: 'openai-compatible',
-            baseUrl: cloud.url,
-            noKey: true,
-            models: [{ name: 'big', tier: 3, contextWindow: 200_000 }],
-          },
-        ],
-      },
-      { modelHost: host },
-    );
+    d = await startTestDaemon(localAndCloud(cloud.url, 32_768), { modelHost: host });
   });
   after(async () => {
     await d?.stop();

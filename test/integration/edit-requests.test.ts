@@ -11,6 +11,7 @@ import { FakeModelHost } from '../fakes/fake-model-host';
 import { startFakeOpenAI } from '../fakes/fake-openai';
 import type { FakeServer } from '../fakes/fake-server';
 import { startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon-harness';
+import { localAndCloud } from '../helpers/local-and-cloud';
 
 const FILE = 'def add(a, b):\n    return a + b\n\n\ndef main():\n    print(add(1, 2))\n';
 
@@ -27,21 +28,7 @@ describe('edit requests: insert at the cursor, merge a block into a file', funct
     cloud.setScript(() => ({ kind: 'reply', text: '```python\ndef sub(a, b):\n    return a - b\n```\nAdded sub.' }));
     host = new FakeModelHost();
     host.reply = () => `\`\`\`python\n${FILE.replace('a + b', 'b + a')}\`\`\``;
-    d = await startTestDaemon(
-      {
-        localModels: [{ id: 'local/tiny', source: '/nonexistent/tiny.gguf', tier: 0, contextSize: 32_768 }],
-        providers: [
-          {
-            id: 'cloud',
-            kind: 'openai-compatible',
-            baseUrl: cloud.url,
-            noKey: true,
-            models: [{ name: 'big', tier: 3, contextWindow: 200_000 }],
-          },
-        ],
-      },
-      { modelHost: host },
-    );
+    d = await startTestDaemon(localAndCloud(cloud.url, 32_768), { modelHost: host });
   });
   after(async () => {
     await d?.stop();

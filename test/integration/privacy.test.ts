@@ -14,6 +14,7 @@ import { FakeModelHost } from '../fakes/fake-model-host';
 import { startFakeOpenAI } from '../fakes/fake-openai';
 import type { FakeServer } from '../fakes/fake-server';
 import { startTestDaemon, tempDir, type TestDaemon } from '../helpers/daemon-harness';
+import { localAndCloud } from '../helpers/local-and-cloud';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 // Split so that secret scanners of this repository do not flag the fixtures.
@@ -42,16 +43,7 @@ describe('privacy on every path: chat, refactor, inline completion and route', f
     fs.writeFileSync(path.join(ws, 'secret', 'billing.py'), BILLING);
     d = await startTestDaemon(
       {
-        localModels: [{ id: 'local/tiny', source: '/nonexistent/tiny.gguf', tier: 0 }],
-        providers: [
-          {
-            id: 'cloud',
-            kind: 'openai-compatible',
-            baseUrl: cloud.url,
-            noKey: true,
-            models: [{ name: 'big', tier: 3, contextWindow: 200_000 }],
-          },
-        ],
+        ...localAndCloud(cloud.url),
         // What the CLI (which sends no settings) gets: the issue's scenario.
         defaults: { privatePaths: ['secret/**'], ...ONLY_CLOUD },
       },
