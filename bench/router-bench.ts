@@ -1,7 +1,9 @@
 // Router decision latency: 100k route() decisions (difficulty estimate + policy + secret scan),
 // p50/p99, written to bench/results/router.json with the machine's load average before and after
 // (a p99 on a busy machine measures the machine). Not a test: timings vary by machine.
-//   node --import tsx bench/router-bench.ts [decisions]
+//   npm run bench:router [-- decisions]   (bundled as the daemon ships: scripts/run-bundled.mjs)
+// ROUTER_BENCH_ONLY=<name prefix> measures one series (for a profiler); ROUTER_BENCH_TAIL=1 prints
+// p90 to p99.9 too.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import { WorkspaceSettings } from '../shared/protocol';
 import { estimateDifficulty, route, type RouteInput } from '../daemon/routing';
 
 const N = Number(process.argv[2] ?? 100_000);
+const ONLY = process.env.ROUTER_BENCH_ONLY;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const catalog = buildCatalog({
@@ -86,6 +89,7 @@ interface Stat {
 }
 
 function measure(name: string, fn: (i: number) => unknown, n = N): Stat {
+  if (ONLY && !name.startsWith(ONLY)) return { n: 0, p50Us: 0, p99Us: 0, maxUs: 0, meanUs: 0 };
   for (let i = 0; i < 5000; i++) fn(i); // warm-up: let the JIT settle
   const t = new Float64Array(n);
   let sum = 0;
@@ -99,6 +103,8 @@ function measure(name: string, fn: (i: number) => unknown, n = N): Stat {
   const q = (p: number) => Math.round(t[Math.min(n - 1, Math.floor(p * n))]! * 1e4) / 10;
   const stat = { n, p50Us: q(0.5), p99Us: q(0.99), maxUs: q(1), meanUs: Math.round((sum / n) * 1e4) / 10 };
   console.log(`${name.padEnd(34)} n=${n}  p50 ${stat.p50Us} µs  p99 ${stat.p99Us} µs  max ${stat.maxUs} µs`);
+  if (process.env.ROUTER_BENCH_TAIL)
+    console.log(`  p90 ${q(0.9)} p95 ${q(0.95)} p98 ${q(0.98)} p99 ${q(0.99)} p99.5 ${q(0.995)} p99.9 ${q(0.999)}`);
   return stat;
 }
 

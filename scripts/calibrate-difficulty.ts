@@ -16,6 +16,7 @@
 // Then the score's logit is mapped onto the capability scale (scripts/difficulty-map.ts) through
 // anchor groups with a known b: a 7B coder on short function tasks, GPT-4 on LeetCode
 // Easy/Medium/Hard, and our editor labels placed by judgement.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import capabilities from '../daemon/routing/capabilities.json' with { type: 'json' };
@@ -23,9 +24,9 @@ import { localCapability, successProbability } from '../daemon/routing/capabilit
 import { type ThetaMap, thetaFromLogit } from '../daemon/routing/difficulty';
 import { targetForQuality } from '../daemon/routing/expected-cost';
 import type { TaskKind } from '../shared/protocol';
-import { type Label, loadAll, root } from './difficulty-data';
+import { auc, type Label, loadAll, root } from './difficulty-data';
 import { counts, crossValidate, fit, LAMBDA, logit, r4, type Row, toRow } from './difficulty-fit';
-import { type AnchorPoint, fitThetaMap } from './difficulty-map';
+import { type AnchorGroup, type AnchorPoint, fitThetaMapByMeanSuccess, meanSuccess } from './difficulty-map';
 import { selectVocabulary, VOCABULARY_SIZE } from './difficulty-vocabulary';
 
 const OUT = path.join(root, 'daemon/routing/weights.json');
@@ -52,6 +53,7 @@ function main(): void {
   const train = items.filter((i) => i.split === 'train').map(toRow);
   const dev = items.filter((i) => i.split === 'dev').map(toRow);
   const heldout = items.filter((i) => i.split === 'heldout').map(toRow);
+  const exercism = items.filter((i) => i.split === 'anchor' && i.source === 'exercism').map(toRow);
   const bySource = (rows: Row[]) => {
     const out: Record<string, ReturnType<typeof counts>> = {};
     for (const src of new Set(rows.map((r) => r.source))) out[src] = counts(rows.filter((r) => r.source === src));
@@ -116,6 +118,21 @@ function main(): void {
       passRate: 0.86,
       source: 'Qwen2.5-Coder-7B-Instruct',
     },
+    // Aider's edit benchmark is these Exercism exercises (instructions and stub): the 7B solves 57.9 %
+    // of them after one round of test errors, the very run its θ comes from.
+    ...(exercism.length
+      ? [
+          {
+            name: 'Exercism (Aider edit)',
+            family: 'function',
+            task: 'chat' as const,
+            rows: exercism,
+            theta: theta7b,
+            passRate: 0.579,
+            source: 'Qwen2.5-Coder-7B-Instruct, Aider edit',
+          },
+        ]
+      : []),
     ...(['chat', 'refactor'] as const).flatMap((task) => ([0, 1, 2] as const).map((l) => editorAnchor(l, task))),
     ...([0, 1, 2] as const).map(
       (label): Anchor => ({
@@ -136,7 +153,16 @@ function main(): void {
     meanLogit: a.rows.reduce((t, r) => t + runtimeLogit(r), 0) / a.rows.length,
     b: a.theta - logitOf(a.passRate),
   }));
-  const fitted = fitThetaMap(anchorPoints);
+  const groups: AnchorGroup[] = anchors.map((a) => ({
+    name: a.name,
+    family: a.family,
+    task: a.task,
+    logits: a.rows.map(runtimeLogit),
+    theta: a.theta,
+    passRate: a.passRate,
+  }));
+  const fitted = fitThetaMapByMeanSuccess(groups);
+
   const thetaMap: ThetaMap = {
     intercept: r4(fitted.intercept),
     slope: r4(fitted.slope),
@@ -144,11 +170,14 @@ function main(): void {
     min: r4(fitted.min),
     max: r4(fitted.max),
   };
-  for (const [p, a] of anchorPoints.map((p, i) => [p, anchors[i]!] as const))
+  for (const [i, p] of anchorPoints.entries()) {
+    const a = anchors[i]!;
     console.log(
       `  anchor ${p.name.padEnd(22)} n=${a.rows.length} mean logit ${p.meanLogit.toFixed(2)} → b ${p.b.toFixed(2)}` +
-        ` (${a.source}); mapped ${thetaFromLogit(thetaMap, p.meanLogit, p.task).toFixed(2)}`,
+        ` (${a.source}); mapped ${thetaFromLogit(thetaMap, p.meanLogit, p.task).toFixed(2)}, mean success ` +
+        `${meanSuccess(groups[i]!, (l) => thetaFromLogit(thetaMap, l, p.task)).toFixed(3)} vs ${a.passRate.toFixed(3)}`,
     );
+  }
   console.log(`  map: ${JSON.stringify(thetaMap)}`);
 
   // Held-out sets are not scored here: bench/routing-quality.ts reports them, after the fit is done.
@@ -174,7 +203,23 @@ function main(): void {
   console.log(
     `in-sample local share at quality 5 (7B Q4_K_M) by source, [easy, medium, hard]: ${JSON.stringify(trainShares)}`,
   );
-  if (dev.length) console.log(`dev (ours, not fitted) local share at quality 5: ${localShare(dev)} of ${dev.length}`);
+  if (exercism.length) {
+    const easy = exercism.filter((r) => r.label === 0);
+    const harder = exercism.filter((r) => r.label > 0);
+    const exAuc = r4(auc(harder.map(runtimeLogit), easy.map(runtimeLogit)));
+    console.log(
+      `Exercism (weights never fitted on it), AUC medium or hard vs easy: ${exAuc} (${harder.length} + ` +
+        `${easy.length}); local share at quality 5: ${localShare(exercism)}, of the easy ones ${localShare(easy)}`,
+    );
+  }
+  for (const src of new Set(dev.map((r) => r.source))) {
+    const rows = dev.filter((r) => r.source === src);
+    const meanB = rows.reduce((t, r) => t + mapB(r), 0) / rows.length;
+    console.log(
+      `dev ${src} (not fitted) local share at quality 5: ${localShare(rows)} of ${rows.length}, ` +
+        `mean b ${meanB.toFixed(2)}`,
+    );
+  }
 
   const out = {
     description:
@@ -187,7 +232,7 @@ function main(): void {
     k: K,
     lambda: LAMBDA,
     vocabularySize: VOCABULARY_SIZE,
-    datasets: { train: bySource(train), heldout: bySource(heldout), absent: missing },
+    datasets: { train: bySource(train), anchor: bySource(exercism), heldout: bySource(heldout), absent: missing },
     metrics: {
       leetcodeCvAucHardVsEasy: cvLeet ?? null,
       editorCvAucHardVsEasy: cvEditor,
@@ -213,6 +258,8 @@ function main(): void {
     ),
   };
   fs.writeFileSync(OUT, `${JSON.stringify(out, null, 2)}\n`);
+  // In the repo's own format, so that a recalibration's diff is the numbers that moved.
+  execFileSync(path.join(root, 'node_modules/.bin/biome'), ['format', '--write', OUT], { stdio: 'ignore' });
   console.log(`wrote ${path.relative(root, OUT)}`);
   console.log(JSON.stringify(out.weights));
 }

@@ -15,7 +15,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import type { TaskKind } from '../shared/protocol';
-import { CODE_SHAPES, codeShapedPrompt } from './code-shaped';
+import { CODE_SHAPES, codeShapedPrompt, docSentence } from './code-shaped';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The given shared/ folder: beside the checkout (CI, /work/main) or two up (a worktree under /work/wt). */
@@ -42,8 +42,12 @@ export interface Item {
   task: TaskKind;
   label: Label;
   prompt: string;
-  /** 'dev': ours, never fitted, compared between variants while developing; 'heldout': checked only at the end. */
-  split: 'train' | 'dev' | 'heldout';
+  /**
+   * 'dev': never fitted, compared between variants while developing; 'anchor': places the map onto
+   * the capability scale (a published pass rate on exactly these tasks), never fits the text weights;
+   * 'heldout': checked only at the end.
+   */
+  split: 'train' | 'dev' | 'anchor' | 'heldout';
 }
 
 export interface Loaded {
@@ -283,6 +287,37 @@ export function loadAll(): Loaded {
     }
   else missing.push(`MBPP (${mbpp})`);
 
+  // Dev sets (never fitted, compared between estimator variants; HumanEval stays held out):
+  // ODEX's English tasks (zorazrw/odex data/en_test.jsonl: one-line StackOverflow intents with a
+  // signature and tests), as a chat sentence and as a stub; Exercism's Python practice exercises
+  // (exercism/python, scripts/prepare-exercism.ts: instructions and the starter stub), which is what
+  // Aider's edit benchmark runs.
+  const odex = path.join(PUBLIC_DIR, 'odex-en.jsonl');
+  if (fs.existsSync(odex))
+    for (const r of jsonl(odex)) {
+      const intent = String(r.intent).trim();
+      const id = Number(r.task_id);
+      const dev = (source: string, prompt: string) =>
+        items.push({ domain: 'function', source, family: 'odex', task: 'chat', label: 0, prompt, split: 'dev' });
+      dev('odex', `Write a Python function to ${intent.replace(/\.$/, '')}.`);
+      dev('odex-code', odexStub(r.prompt as string, intent, r.test as string[], id));
+    }
+  else missing.push(`ODEX (${odex})`);
+  const exercism = path.join(PUBLIC_DIR, 'exercism-python.jsonl');
+  if (fs.existsSync(exercism))
+    for (const r of jsonl(exercism))
+      items.push({
+        domain: 'function',
+        source: 'exercism',
+        family: 'exercism',
+        task: 'chat',
+        // Exercism's own scale: 1-3 easy, 4-7 medium, 8-10 hard.
+        label: Number(r.difficulty) <= 3 ? 0 : Number(r.difficulty) <= 7 ? 1 : 2,
+        prompt: `${String(r.instructions).trim()}\n\n\`\`\`python\n${String(r.stub).trim()}\n\`\`\`\n`,
+        split: 'anchor',
+      });
+  else missing.push(`Exercism Python (${exercism})`);
+
   const humaneval = path.join(PUBLIC_DIR, 'HumanEval.jsonl.gz');
   if (fs.existsSync(humaneval)) {
     for (const r of gzJsonl(humaneval) as { prompt: string }[]) {
@@ -298,6 +333,30 @@ export function loadAll(): Loaded {
     }
   } else missing.push(`HumanEval (${humaneval})`);
   return { items, missing };
+}
+
+/**
+ * An ODEX task as a stub: its `def f_<id>(args)` renamed after the intent's first words, the intent
+ * as the docstring, and (in one of the code shapes, by id) its simple asserts as worked examples.
+ */
+function odexStub(prompt: string, intent: string, tests: string[], id: number): string {
+  const words = intent
+    .toLowerCase()
+    .replace(/`[^`]*`|'[^']*'|"[^"]*"/g, ' ')
+    .match(/[a-z]+/g)
+    ?.filter((w) => !['a', 'an', 'the', 'in', 'of', 'to', 'and', 'by', 'with', 'from', 'on', 'for'].includes(w))
+    .slice(0, 3) ?? ['solve'];
+  const name = words.join('_') || 'solve';
+  const params = /\(([^)]*)\)/.exec(prompt)?.[1] ?? '';
+  const asserts = tests
+    .map((t) => t.trim().replace(/\bcandidate\(/g, `${name}(`))
+    .filter((t) => t.startsWith('assert'));
+  const shaped = codeShapedPrompt(
+    { text: intent, code: `def ${name}(${params}):\n    pass\n`, tests: asserts },
+    CODE_SHAPES[id % CODE_SHAPES.length]!,
+    1 + (id % 3),
+  );
+  return shaped ?? `def ${name}(${params}):\n    """${docSentence(intent)}"""\n`;
 }
 
 /** ROC AUC of positives vs negatives by ranks; ties count half. */

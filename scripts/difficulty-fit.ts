@@ -13,9 +13,18 @@ import { scanRequest } from '../daemon/routing/request-scan';
 import type { TaskKind } from '../shared/protocol';
 import { auc, type Domain, type Item, type Label } from './difficulty-data';
 
+// The L2 strengths and LeetCode's weight were chosen by 5-fold CV AUC Hard vs Easy on the shared
+// file's train split (scripts/calibrate-difficulty.ts prints it): LAMBDA among 0.02 to 0.2 (0.05 as
+// good as any), TERM_LAMBDA among 0.0005 to 0.01, LEETCODE_WEIGHT among 1 to 6.
 export const LAMBDA = 0.05;
 /** L2 on the vocabulary's raw weights (per unit of the family-balanced mean loss). */
-export const TERM_LAMBDA = 0.003;
+export const TERM_LAMBDA = 0.001;
+/**
+ * LeetCode weighs this many data sets: it is the one set whose labels grade the same kind of text
+ * from easy to hard. The others are one label each (MBPP and our stubs all easy) or small, and at
+ * equal weight they pull the text weights toward telling data sets apart, not difficulty within one.
+ */
+export const LEETCODE_WEIGHT = 3;
 const ITERS = 1500;
 export const SEED = 20240611;
 
@@ -82,10 +91,13 @@ export function fit(rows: Row[], vocab: Vocabulary, lambda = LAMBDA): Model {
   const hits = rows.map((r) => termHits(r, index));
   const y = rows.map((r) => r.label / 2);
   const ref = rows.map((r) => (r.task === 'refactor' ? 1 : 0));
-  // Each data set weighs the same in total, so 185 editor prompts are not drowned by 3k problems.
+  // Each data set weighs the same in total (LeetCode LEETCODE_WEIGHT times that), so 185 editor
+  // prompts are not drowned by 3k problems.
   const perFamily = new Map<string, number>();
   for (const r of rows) perFamily.set(r.family, (perFamily.get(r.family) ?? 0) + 1);
-  const sw = rows.map((r) => 1 / perFamily.size / perFamily.get(r.family)!);
+  const sw = rows.map(
+    (r) => ((r.family === 'leetcode' ? LEETCODE_WEIGHT : 1) / perFamily.size) * (1 / perFamily.get(r.family)!),
+  );
 
   // Standardise: dense columns explicitly, vocabulary columns through their means and sds.
   const mu = new Float64Array(F + V);

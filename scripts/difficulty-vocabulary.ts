@@ -1,8 +1,8 @@
 // Selects the difficulty estimator's learned vocabulary: the words whose presence in a problem
-// statement best tells a contest Hard from an Easy (LeetCode train rows only), each with the sign
-// its weight will be held to. The fit (scripts/difficulty-fit.ts) then weighs them jointly with the
-// hand-made features, on every source, so a word that also appears in easy function tasks or editor
-// prompts is weighed down there.
+// statement (its prose, and the words of its stub's function name) best tells a contest Hard from
+// an Easy (LeetCode train rows only), each with the sign its weight will be held to. The fit
+// (scripts/difficulty-fit.ts) then weighs them jointly with the hand-made features, on every
+// source, so a word that also appears in easy function tasks or editor prompts is weighed down there.
 //
 // Which words may enter: whole lower-case words of three letters or more (hyphens allowed), seen in
 // at least MIN_DOCS statements, not an English function word or common verb (their use in statements

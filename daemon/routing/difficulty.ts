@@ -76,6 +76,8 @@ export interface FeatureDef {
 export const FEATURES: readonly FeatureDef[] = [
   // log2(1 + words/8) of the request's own words (not for completions: their prompt is code).
   { name: 'prompt-length', sign: 1, source: 'fitted' },
+  // log2(1 + distinct words/8): a statement that needs many different words defines many things.
+  { name: 'distinct-words', sign: 1, source: 'fitted' },
   ...ASKS.map((a): FeatureDef => ({ name: a.feature, sign: a.sign, source: 'fitted' })),
   // Number of distinct hard ask categories beyond the first: a request mixing concerns is harder.
   { name: 'asks:breadth', sign: 1, source: 'fitted' },
@@ -86,6 +88,10 @@ export const FEATURES: readonly FeatureDef[] = [
   { name: 'spec:examples', sign: -1, source: 'fitted' },
   // Contest-style limits (n up to 10^5, modulo 10^9 + 7): the naive solution will not do.
   { name: 'constraints:large', sign: 1, source: 'fitted' },
+  // What a signature in the request declares: how many inputs (the most of any one signature), and
+  // whether one is a collection of collections (a grid, a list of lists, a matrix).
+  { name: 'signature:params', sign: 1, source: 'fitted' },
+  { name: 'signature:nested', sign: 1, source: 'fitted' },
   // The calibration prompts refer to code ("why does this fail") without carrying it, so the fitted
   // intercept already assumes a typical selection: these priors count only what goes beyond one
   // (~50 lines). log2(1 + tokens/600) of the selection (for a completion, of the prefix, scaled down).
@@ -100,12 +106,15 @@ export const FEATURES: readonly FeatureDef[] = [
 ];
 export const FEATURE_INDEX: Readonly<Record<string, number>> = Object.fromEntries(FEATURES.map((f, i) => [f.name, i]));
 const I_PROMPT = FEATURE_INDEX['prompt-length']!;
-const I_ASK0 = 1;
+const I_DISTINCT = FEATURE_INDEX['distinct-words']!;
+const I_ASK0 = FEATURE_INDEX[ASKS[0]!.feature]!;
 const I_BREADTH = FEATURE_INDEX['asks:breadth']!;
 const I_REQS = FEATURE_INDEX.requirements!;
 const I_SIG = FEATURE_INDEX['spec:signature']!;
 const I_EXAMPLES = FEATURE_INDEX['spec:examples']!;
 const I_LIMITS = FEATURE_INDEX['constraints:large']!;
+const I_PARAMS = FEATURE_INDEX['signature:params']!;
+const I_NESTED = FEATURE_INDEX['signature:nested']!;
 const I_SIZE = FEATURE_INDEX.size!;
 const I_NEST = FEATURE_INDEX['selection:nesting']!;
 const I_BRANCH = FEATURE_INDEX['selection:branches']!;
@@ -122,6 +131,7 @@ const COMPLETION_SIZE_SCALE = 0.4;
 const SIZE_CAP = 4;
 const PROMPT_LENGTH_CAP = 6;
 const REQUIREMENTS_CAP = 5;
+const PARAMS_CAP = 6;
 
 // Bounded, anchored-by-literal patterns (no nested quantifiers): each runs in linear time.
 /** def f(, function f(, fn f(, func F(, `name(args)`, static int f(, a TypeScript/Python-typed signature. */
@@ -153,10 +163,19 @@ const LARGE_LIMITS = new RegExp(
 export interface Features {
   /** One value per FEATURES entry, in that order. */
   x: Float64Array;
-  /** Indices of the learned vocabulary terms the request's prose uses (into the table passed in). */
+  /** Indices of the learned vocabulary terms its prose and signatures' names use (into the table passed in). */
   terms: number[];
   /** What the values were computed from, for the reasons' details. */
-  info: { words: number; tokens: number; complexity?: Complexity; language?: string; depth: number; hint?: Hint };
+  info: {
+    words: number;
+    distinctWords: number;
+    params: number;
+    tokens: number;
+    complexity?: Complexity;
+    language?: string;
+    depth: number;
+    hint?: Hint;
+  };
 }
 
 /**
@@ -166,15 +185,22 @@ export interface Features {
 export function extractFeatures(input: DifficultyInput, terms: TermIndex = TERM_INDEX): Features {
   const x = new Float64Array(FEATURES.length);
   let words = 0;
+  let distinctWords = 0;
+  let params = 0;
   let termHits: number[] = [];
   let codeTokens = 0;
   // A completion's prompt is the code before the cursor, not a request: words in it ask nothing.
   if (input.task !== 'completion') {
     const scan = scanRequest(input.prompt, terms);
     words = scan.words;
+    distinctWords = scan.distinctWords;
+    params = scan.params;
     termHits = scan.terms;
     codeTokens = Math.ceil(scan.codeChars / 4);
     x[I_PROMPT] = Math.min(PROMPT_LENGTH_CAP, Math.log2(1 + words / 8));
+    x[I_DISTINCT] = Math.min(PROMPT_LENGTH_CAP, Math.log2(1 + scan.distinctWords / 8));
+    x[I_PARAMS] = Math.min(PARAMS_CAP, scan.params);
+    if (scan.nested) x[I_NESTED] = 1;
     let hard = 0;
     for (let i = 0; i < N_ASKS; i++) {
       if (!scan.hits[i]) continue;
@@ -211,7 +237,11 @@ export function extractFeatures(input: DifficultyInput, terms: TermIndex = TERM_
   const depth = Math.max(0, Math.floor(input.conversationDepth ?? 0));
   x[I_CONV] = Math.min(6.667, depth);
   const hint = input.hint ?? hintInText(input.prompt);
-  return { x, terms: termHits, info: { words, tokens, complexity: c, language: lang, depth, hint } };
+  return {
+    x,
+    terms: termHits,
+    info: { words, distinctWords, params, tokens, complexity: c, language: lang, depth, hint },
+  };
 }
 
 // ---------- weights ----------
@@ -287,6 +317,12 @@ function detailFor(i: number, f: Features, task: TaskKind): string {
   switch (i) {
     case I_PROMPT:
       return `${info.words}-word request`;
+    case I_DISTINCT:
+      return `${info.distinctWords} distinct words`;
+    case I_PARAMS:
+      return `a signature with ${info.params} parameter${info.params === 1 ? '' : 's'}`;
+    case I_NESTED:
+      return 'nested collections (a grid, a list of lists)';
     case I_BREADTH:
       return `${f.x[i]! + 1} kinds of hard ask`;
     case I_REQS:
@@ -428,6 +464,43 @@ function wordHash(w: string): number {
   return (h ^ w.length) >>> 0;
 }
 
+// Character classes for codeComplexity's scan, one table lookup per character instead of a chain of
+// comparisons (the scan was a fifth of a routing decision's time).
+const C_OTHER = 0;
+const C_IDENT = 1;
+const C_DIGIT = 2;
+const C_NEWLINE = 3;
+const C_SPACE = 4;
+const C_TAB = 5;
+const C_OPEN = 6;
+const C_CLOSE = 7;
+const C_AMP_PIPE = 8;
+const C_QUESTION = 9;
+const CHAR_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  CHAR_CLASS[c] =
+    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36
+      ? C_IDENT
+      : c >= 48 && c <= 57
+        ? C_DIGIT
+        : c === 10
+          ? C_NEWLINE
+          : c === 32
+            ? C_SPACE
+            : c === 9
+              ? C_TAB
+              : c === 123 || c === 40 || c === 91
+                ? C_OPEN
+                : c === 125 || c === 41 || c === 93
+                  ? C_CLOSE
+                  : c === 38 || c === 124
+                    ? C_AMP_PIPE
+                    : c === 63
+                      ? C_QUESTION
+                      : C_OTHER;
+}
+const classOf = (c: number) => (c < 128 ? CHAR_CLASS[c]! : C_OTHER);
+
 /** One linear scan: bracket nesting (or indentation, for brace-less languages), branch words, distinct names. */
 export function codeComplexity(code: string): Complexity {
   let lines = code.length ? 1 : 0;
@@ -442,7 +515,8 @@ export function codeComplexity(code: string): Complexity {
   const n = code.length;
   while (i < n) {
     const ch = code.charCodeAt(i);
-    if (ch === 10) {
+    const k = classOf(ch);
+    if (k === C_NEWLINE) {
       lines++;
       atLineStart = true;
       indent = 0;
@@ -450,12 +524,12 @@ export function codeComplexity(code: string): Complexity {
       continue;
     }
     if (atLineStart) {
-      if (ch === 32) {
+      if (k === C_SPACE) {
         indent++;
         i++;
         continue;
       }
-      if (ch === 9) {
+      if (k === C_TAB) {
         indent += 4;
         i++;
         continue;
@@ -463,41 +537,47 @@ export function codeComplexity(code: string): Complexity {
       atLineStart = false;
       if (indent > maxIndent) maxIndent = indent;
     }
-    if (ch === 123 || ch === 40 || ch === 91) {
-      depth++;
-      if (depth > maxDepth) maxDepth = depth;
-    } else if (ch === 125 || ch === 41 || ch === 93) {
-      if (depth > 0) depth--;
-    } else if ((ch === 38 || ch === 124) && code.charCodeAt(i + 1) === ch) {
-      branches++; // && and ||
-      i += 2;
-      continue;
-    } else if (ch === 63 && code.charCodeAt(i + 1) !== 46 && code.charCodeAt(i + 1) !== 63) {
-      branches++; // ternary, not ?. or ??
-    } else if (isIdentStart(ch)) {
-      let h = Math.imul(0x811c9dc5 ^ ch, 0x01000193);
-      let j = i + 1;
-      for (let c = code.charCodeAt(j); j < n && isIdentPart(c); c = code.charCodeAt(++j))
-        h = Math.imul(h ^ c, 0x01000193);
-      h = (h ^ (j - i)) >>> 0;
-      if (BRANCH_HASHES.has(h)) branches++;
-      else if (!KEYWORD_HASHES.has(h) && names.size < 10_000) names.add(h);
-      i = j;
-      continue;
+    switch (k) {
+      case C_OPEN:
+        depth++;
+        if (depth > maxDepth) maxDepth = depth;
+        break;
+      case C_CLOSE:
+        if (depth > 0) depth--;
+        break;
+      case C_AMP_PIPE:
+        if (code.charCodeAt(i + 1) === ch) {
+          branches++; // && and ||
+          i += 2;
+          continue;
+        }
+        break;
+      case C_QUESTION: {
+        const next = code.charCodeAt(i + 1);
+        if (next !== 46 && next !== 63) branches++; // ternary, not ?. or ??
+        break;
+      }
+      case C_IDENT: {
+        let h = Math.imul(0x811c9dc5 ^ ch, 0x01000193);
+        let j = i + 1;
+        for (; j < n; j++) {
+          const c = code.charCodeAt(j);
+          const kc = classOf(c);
+          if (kc !== C_IDENT && kc !== C_DIGIT) break;
+          h = Math.imul(h ^ c, 0x01000193);
+        }
+        h = (h ^ (j - i)) >>> 0;
+        if (BRANCH_HASHES.has(h)) branches++;
+        else if (!KEYWORD_HASHES.has(h) && names.size < 10_000) names.add(h);
+        i = j;
+        continue;
+      }
     }
     i++;
   }
   // Indentation is a second view on nesting (Python, YAML-ish code), assuming 4-space steps.
   const indentDepth = Math.floor(maxIndent / 4);
   return { lines, maxDepth: Math.max(maxDepth, indentDepth), branches, identifiers: names.size };
-}
-
-function isIdentStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
-}
-
-function isIdentPart(c: number): boolean {
-  return isIdentStart(c) || (c >= 48 && c <= 57);
 }
 
 function round3(x: number): number {

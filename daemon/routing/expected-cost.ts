@@ -22,8 +22,12 @@ export function targetForQuality(quality: number): number {
   return Math.round((0.55 + 0.04 * q) * 1000) / 1000;
 }
 
-/** Below-target models within this much of the bar (or of the best, when none meets it) stay as fallbacks. */
-export const FALLBACK_MARGIN = 0.2;
+/**
+ * Below-target models within this many logits of the bar (or of the best, when none meets it) stay
+ * as fallbacks. In logits, not probability: when even the best expects 0.3 on a hard request, a
+ * model expecting 0.05 is as far behind as one expecting 0.45 is behind a bar of 0.75.
+ */
+export const FALLBACK_MARGIN = 1;
 
 export interface ChoiceInput {
   /** Models that passed every policy rule, are available and fit the context window. */
@@ -126,7 +130,8 @@ export function chooseByExpectedCost(input: ChoiceInput): Choice {
     if (first > 0) meeting.unshift(...meeting.splice(first, 1));
   }
   const below = scored.filter((s) => !meets(s)).sort(byStrength);
-  const bar = (meeting.length ? target : p(below[0]!)) - FALLBACK_MARGIN;
+  const ref = Math.min(0.999, Math.max(0.001, meeting.length ? target : p(below[0]!)));
+  const bar = 1 / (1 + Math.exp(FALLBACK_MARGIN - Math.log(ref / (1 - ref))));
   const ordered = [...meeting, ...below.filter((s) => p(s) >= bar)];
   const tooWeak = below.filter((s) => p(s) < bar).map((s) => s.est);
   const chosen = ordered[0]!;

@@ -1,6 +1,7 @@
 // Reads a request's text for the difficulty estimate: which lines are prose (what the user asks)
 // and which are code (a signature, a doctest, a pasted snippet), and, in the prose, the words, the
-// ask categories of lexicon.json they hit, and how many separate requirements there are.
+// ask categories of lexicon.json they hit, and how many separate requirements there are; in the
+// code, what a signature declares (its name's words, how many parameters, nested collections).
 //
 // Why split prose from code: a function stub with a docstring and doctests is a short, fully
 // specified task, but read as prose its identifiers, commas between arguments and output lines
@@ -9,7 +10,11 @@
 //
 // One pass over lines and characters; the per-line patterns are anchored and bounded (linear time).
 // Appending words never lowers a count: a line's kind depends on its start, its markers (==, ->, //)
-// and the lines above, so words added to a request never turn its prose into code.
+// and the lines above, so words added to a request never turn its prose into code. The code counts
+// only grow too: the most parameters any signature declares, any nested collection.
+//
+// Why read signatures: a contest problem's stub says what a task is about as well as its prose does
+// ("minCostConnectPoints", four parameters, a grid), while prose words alone miss it.
 import lexicon from './lexicon.json' with { type: 'json' };
 
 export interface AskCategory {
@@ -41,16 +46,27 @@ ASKS.forEach((c, cat) => {
   }
 });
 
+/** What hyphenated stems start with ("race" of "race-condition"): the only first words a pair can add to. */
+const HYPHEN_HEADS = new Set(
+  ASKS.flatMap((c) => c.stems.filter((raw) => raw.includes('-')).map((raw) => raw.slice(0, raw.indexOf('-')))),
+);
+
 export interface RequestScan {
   /** Per ask category (ASKS order): hit by a prose word. */
   hits: boolean[];
   /** Words in prose lines. */
   words: number;
+  /** Distinct words in prose lines. */
+  distinctWords: number;
+  /** The most parameters one signature on a code line declares (self, this and cls not counted). */
+  params: number;
+  /** A code line uses a nested collection type: a grid, a list of lists. */
+  nested: boolean;
   /** Sentence ends, list items and demand words in prose beyond the first sentence. */
   requirements: number;
   /** Characters on code lines. */
   codeChars: number;
-  /** Indices (into the `terms` table passed in) of the distinct vocabulary terms the prose uses. */
+  /** Indices (into the `terms` table passed in) of the distinct vocabulary terms in prose and signature names. */
   terms: number[];
 }
 
@@ -82,6 +98,21 @@ const CODE_START = new RegExp(
     '^(?:if|for|while|switch)\\s*\\(',
   ].join('|'),
 );
+/**
+ * A declaration's name and parameters, on a code line as written (the name's case splits it into
+ * words): def/function/fn/func (a Go receiver allowed), or a Java/C#-style method after its modifiers.
+ */
+const SIGNATURE = new RegExp(
+  [
+    '^(?:(?:export|pub|async|static|public|private|protected)\\s+){0,3}(?:def|function|fn|func)\\s+',
+    '(?:\\([^)]{0,80}\\)\\s*)?([A-Za-z_$][\\w$]{0,60})\\s*(?:<[^>(]{0,80}>\\s*)?\\(([^)]{0,400})',
+    '|^(?:public|private|protected|static)\\s[\\w<>[\\], ]{0,80}?\\b([A-Za-z_$][\\w$]{0,60})\\s*\\(([^)]{0,400})',
+  ].join(''),
+);
+/** Receivers, not inputs. */
+const RECEIVERS = new Set(['self', 'cls', 'this', '&self', '&mut self', 'mut self']);
+/** Collections of collections: List[List[int]], number[][], int[][], vector<vector<int>>, Vec<Vec<i32>>. */
+const NESTED = /list\[\s?list\b|\[\]\s?\[\]|\bvec(?:tor)?<\s?(?:std::)?vec|\barray<\s?array\b/;
 /** A worked example on a line of its own: `f(1, 2) == 3`, `f(x) ➞ y`, `f(x) // y`. */
 const CALL_START = /^[a-z_$][\w.$]{0,60}\(/;
 const EXAMPLE_MARKERS = ['==', '➞', '→', '->', '=>', '//'];
@@ -93,7 +124,20 @@ const EXAMPLE_MARKERS = ['==', '➞', '→', '->', '=>', '//'];
 export function scanRequest(text: string, terms?: TermIndex, collect?: Set<string>): RequestScan {
   const hits = new Array<boolean>(N_ASKS).fill(false);
   const lower = text.toLowerCase();
-  const state: ProseState = { hits, words: 0, requirements: -1, prev: '', terms, termHits: [], collect };
+  const state: ProseState = {
+    hits,
+    words: 0,
+    distinct: new Set(),
+    requirements: -1,
+    prev: '',
+    terms,
+    termHits: [],
+    collect,
+    params: 0,
+    nested: false,
+  };
+  // Lower-casing can change a string's length (rare letters): then code lines are read lower-cased.
+  const sameLength = lower.length === text.length;
   let codeChars = 0;
   let inFence = false;
   let inBlockComment = false;
@@ -129,13 +173,18 @@ export function scanRequest(text: string, terms?: TermIndex, collect?: Set<strin
     } else if (CODE_START.test(line)) code = true;
     else if (CALL_START.test(line) && EXAMPLE_MARKERS.some((m) => line.includes(m))) code = true;
 
-    if (code) codeChars += line.length;
-    else scanProse(line, state);
+    if (code) {
+      codeChars += line.length;
+      scanCode(sameLength ? text.slice(pos + s, end) : line, line, state);
+    } else scanProse(line, state);
     pos = end + 1;
   }
   return {
     hits,
     words: state.words,
+    distinctWords: state.distinct.size,
+    params: state.params,
+    nested: state.nested,
     requirements: Math.max(0, state.requirements),
     codeChars,
     terms: state.termHits,
@@ -145,11 +194,57 @@ export function scanRequest(text: string, terms?: TermIndex, collect?: Set<strin
 interface ProseState {
   hits: boolean[];
   words: number;
+  distinct: Set<string>;
   requirements: number;
   prev: string;
   terms: TermIndex | undefined;
   termHits: number[];
   collect: Set<string> | undefined;
+  params: number;
+  nested: boolean;
+}
+
+/**
+ * One code line (as written, and lower-cased): a signature's parameters and its name's words (camelCase
+ * and snake_case split; matched against the learned vocabulary like prose words, not against the
+ * asks: a helper named debugLog asks for no debugging), and nested collection types.
+ */
+function scanCode(line: string, lower: string, st: ProseState): void {
+  if (!st.nested && NESTED.test(lower)) st.nested = true;
+  if (!line.includes('(')) return;
+  const m = SIGNATURE.exec(line);
+  if (!m) return;
+  const name = m[1] ?? m[3]!;
+  // __init__, __call__: the class's plumbing, not what it is for.
+  if (name.startsWith('__')) return;
+  const params = countParams(m[2] ?? m[4]!);
+  if (params > st.params) st.params = params;
+  for (const part of name.replace(/([a-z\d])([A-Z])/g, '$1 $2').split(/[\s_$]+/)) {
+    if (part.length < 2) continue;
+    const word = part.toLowerCase();
+    const term = st.terms?.get(word);
+    if (term !== undefined && !st.termHits.includes(term)) st.termHits.push(term);
+    st.collect?.add(word);
+  }
+}
+
+/** Parameters in a parameter list: commas outside brackets (Dict[str, int], Map<K, V>), receivers left out. */
+function countParams(list: string): number {
+  let n = 0;
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= list.length; i++) {
+    const c = i < list.length ? list.charCodeAt(i) : 44;
+    if (c === 40 || c === 91 || c === 123 || c === 60) depth++;
+    else if ((c === 41 || c === 93 || c === 125 || c === 62) && depth > 0) depth--;
+    else if (c === 44 && depth === 0) {
+      const p = list.slice(start, i).trim();
+      const head = p.split(/[:=\s]/)[0]!;
+      if (p && p !== '*' && p !== '/' && !RECEIVERS.has(head) && !RECEIVERS.has(p)) n++;
+      start = i + 1;
+    }
+  }
+  return n;
 }
 
 function skipSpace(s: string, i: number): number {
@@ -200,6 +295,7 @@ function scanProse(line: string, st: ProseState): void {
     const word = line.slice(start, i);
     start = -1;
     st.words++;
+    st.distinct.add(word);
     if (REQUIREMENT_WORDS.has(word)) st.requirements++;
     matchWord(word, st.hits);
     const term = st.terms?.get(word);
@@ -207,8 +303,9 @@ function scanProse(line: string, st: ProseState): void {
     st.collect?.add(word);
     const prev = st.prev;
     if (prev === 'what' && (word === 'does' || word === 'is')) matchWord(`what-${word}`, st.hits);
-    // "race condition" also as "race-condition", "exactly once"
-    else if (prev.length > 1) matchOne(`${prev}-${word}`, st.hits);
+    // "race condition" also as "race-condition", "exactly once". Only a hyphenated stem can match
+    // the pair beyond what the two words hit alone, and it must start with the first word.
+    else if (prev.length > 1 && (HYPHEN_HEADS.has(prev) || prev.includes('-'))) matchOne(`${prev}-${word}`, st.hits);
     st.prev = word;
   }
 }
@@ -227,10 +324,30 @@ function matchWord(word: string, hits: boolean[]): void {
 }
 
 function matchOne(word: string, hits: boolean[]): void {
-  const list = STEMS_BY_FIRST.get(word[0]!);
-  if (!list) return;
-  for (const { stem, whole, cat } of list) {
-    if (hits[cat]) continue;
-    if (whole ? word === stem || word === `${stem}s` : word.startsWith(stem)) hits[cat] = true;
+  for (const cat of categoriesOf(word)) hits[cat] = true;
+}
+
+/**
+ * The ask categories one word hits, remembered: a request's words are mostly the same few thousand
+ * English words, and walking the stems per word was most of the scan's time. Bounded: forgotten
+ * all at once past MEMO_MAX words (a flood of distinct tokens costs the walk, never memory).
+ */
+const MEMO = new Map<string, readonly number[]>();
+const MEMO_MAX = 20_000;
+const NONE: readonly number[] = [];
+
+function categoriesOf(word: string): readonly number[] {
+  const known = MEMO.get(word);
+  if (known) return known;
+  let cats: number[] | undefined;
+  for (const { stem, whole, cat } of STEMS_BY_FIRST.get(word[0]!) ?? []) {
+    const hit = whole
+      ? word === stem || (word.length === stem.length + 1 && word.endsWith('s') && word.startsWith(stem))
+      : word.startsWith(stem);
+    if (hit && !cats?.includes(cat)) (cats ??= []).push(cat);
   }
+  if (MEMO.size >= MEMO_MAX) MEMO.clear();
+  const out = cats ?? NONE;
+  MEMO.set(word, out);
+  return out;
 }

@@ -220,6 +220,16 @@ describe('expected-cost choice', () => {
     assert.ok(!c.ordered.some((e) => e.model === 'local/small'));
   });
 
+  it('measures "far weaker" in logits: at a request even the best rarely solves, the next best stays', () => {
+    // b = 5: top expects ≈ 0.18, mid ≈ 0.08 (0.9 logits behind), cheap ≈ 0.03 and local ≈ 0.01 (far).
+    const c = chooseByExpectedCost({ candidates: all, b: 5, target: 0.75, price });
+    assert.deepEqual(
+      c.ordered.map((e) => e.model),
+      ['cloud/top', 'cloud/mid'],
+    );
+    assert.deepEqual(c.tooWeak.map((e) => e.model).sort(), ['cloud/cheap', 'local/small']);
+  });
+
   it('widens P towards 0.5 when θ is unsure', () => {
     assert.ok(successProbability(2, 1, 0) < successProbability(2, 0, 0));
     assert.ok(successProbability(-2, 1, 0) > successProbability(-2, 0, 0));
