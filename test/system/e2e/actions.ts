@@ -62,7 +62,9 @@ export const WorkbenchActions = {
   async openFile(e2e: CodeServerE2E, rel: string): Promise<void> {
     const { page } = e2e;
     const base = path.basename(rel);
-    const row = WorkbenchSelectors.quickPickRows(page, base).first();
+    // The row Enter picks: right after typing, the list may still show the recently opened files
+    // (another file focused) until Quick Open has filtered it.
+    const row = WorkbenchSelectors.quickPickFocusedRow(page, base).first();
     for (let attempt = 1; ; attempt++) {
       const input = await WorkbenchActions.openQuickInput(e2e, 'Control+P');
       try {

@@ -25,6 +25,11 @@ export const WorkbenchSelectors = {
     const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
     return text === undefined ? rows : rows.filter({ hasText: text });
   },
+  /** The Quick Pick row Enter would pick (the focused one), optionally only when it shows this text. */
+  quickPickFocusedRow: (page: Page, text?: string | RegExp): Locator => {
+    const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused');
+    return text === undefined ? row : row.filter({ hasText: text });
+  },
   /** The active editor tab, optionally only when it shows this file name. */
   activeTab: (page: Page, name?: string): Locator => {
     const tab = page.locator('.tabs-container .tab.active');
