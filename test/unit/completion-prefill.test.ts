@@ -1,37 +1,10 @@
 import assert from 'node:assert/strict';
-import { CompletionPrefill } from '../../daemon/completion-prefill';
 import { DocumentStore } from '../../daemon/documents';
-import { silentLogger } from '../../daemon/log';
-
-interface PrefillCall {
-  req: { modelId: string; sessionKey: string; prefix: string; suffix: string };
-  signal: AbortSignal;
-}
+import { prefillRig } from '../helpers/prefill-rig';
 
 function setup() {
   const docs = new DocumentStore();
-  const calls: PrefillCall[] = [];
-  const waiters: (() => void)[] = [];
-  const completing = new Set<string>();
-  const engine = {
-    prefillCompletion: (req: PrefillCall['req'], signal: AbortSignal) => {
-      calls.push({ req, signal });
-      for (const w of waiters.splice(0)) w();
-      // Runs until stopped, like a warm-up on a long prompt.
-      return new Promise<{ evaluatedTokens: number }>((resolve) =>
-        signal.addEventListener('abort', () => resolve({ evaluatedTokens: 1 })),
-      );
-    },
-  };
-  const prefill = new CompletionPrefill({
-    docs,
-    engine,
-    logger: silentLogger,
-    sessionKey: (uri) => `c1:${uri}`,
-    completing: (uri) => completing.has(uri),
-    settleMs: 0,
-  });
-  const nextCall = () => new Promise<void>((resolve) => waiters.push(resolve));
+  const { calls, completing, prefill, nextCall } = prefillRig(docs, { sessionKey: (uri) => `c1:${uri}` });
   /** Types `text` at the end of line 0 of the document. */
   const type = (uri: string, text: string, version: number) => {
     const doc = docs.get(uri)!;

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { CompletionPrefill } from '../../daemon/completion-prefill';
 import { buildCompletionPrompt } from '../../daemon/completion-context';
 import { ChunkSource, ContextRing, chunkSimilarity } from '../../daemon/completion-ring';
 import { DocumentStore } from '../../daemon/documents';
-import { silentLogger } from '../../daemon/log';
+import { prefillRig } from '../helpers/prefill-rig';
 import { completionPrivacy } from '../../daemon/request-privacy';
 import { SecretScanCache } from '../../daemon/routing';
 import { WorkspaceSettings } from '../../shared/protocol';
@@ -142,26 +141,8 @@ describe('completion context ring (chunks of other files)', () => {
 
   it('once the user is idle, moves picked chunks in and warms the last edit with them', async () => {
     const docs = new DocumentStore(undefined, new ContextRing({ idleMs: 20 }));
-    const prefixes: string[] = [];
-    let called: () => void = () => {};
-    const engine = {
-      prefillCompletion: (req: { prefix: string }, signal: AbortSignal) => {
-        prefixes.push(req.prefix);
-        called();
-        return new Promise<{ evaluatedTokens: number }>((resolve) =>
-          signal.addEventListener('abort', () => resolve({ evaluatedTokens: 1 })),
-        );
-      },
-    };
-    const prefill = new CompletionPrefill({
-      docs,
-      engine,
-      logger: silentLogger,
-      sessionKey: (uri) => uri,
-      completing: () => false,
-      settleMs: 0,
-    });
-    const next = () => new Promise<void>((resolve) => (called = resolve));
+    const { calls, prefill, nextCall: next } = prefillRig(docs);
+    const prefixes = () => calls.map((c) => c.req.prefix);
     docs.open('file:///b.ts', 'typescript', 1, `${code('b', 5)}\n`);
     docs.open('file:///a.ts', 'typescript', 1, 'const a = 1\n');
     prefill.completedWith('file:///a.ts', 'local/coder');
@@ -170,10 +151,10 @@ describe('completion context ring (chunks of other files)', () => {
     docs.change('file:///a.ts', 2, changes);
     prefill.afterEdit('file:///a.ts', changes);
     await warmed;
-    assert.ok(!prefixes[0]!.includes('b.ts'), 'typing: the ring has not changed yet');
+    assert.ok(!prefixes()[0]!.includes('b.ts'), 'typing: the ring has not changed yet');
     warmed = next();
     await warmed;
-    assert.ok(prefixes[1]!.startsWith(`<|file_sep|>b.ts\n${code('b', 5)}`), prefixes[1]);
+    assert.ok(prefixes()[1]!.startsWith(`<|file_sep|>b.ts\n${code('b', 5)}`), prefixes()[1]);
     prefill.dispose();
   });
   it('cuts the chunk of a region the editor picks: a short one centred, a long one from its start', () => {
