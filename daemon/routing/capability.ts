@@ -122,10 +122,6 @@ export function capabilityOf(
   m: Pick<ModelInfo, 'id' | 'tier' | 'displayName'> & { capability?: ModelCapability },
 ): ModelCapability {
   if (m.capability) return m.capability;
-  // Catalog entries are built once per catalog change and asked once per request each: remember the
-  // answer on the object (checked against its fields) before building a string key.
-  const seen = byObject.get(m);
-  if (seen && seen.id === m.id && seen.tier === m.tier && seen.displayName === m.displayName) return seen.c;
   const key = `${m.id}\u0000${m.tier}\u0000${m.displayName}`;
   let c = cache.get(key);
   if (!c) {
@@ -133,10 +129,8 @@ export function capabilityOf(
     if (cache.size > 2000) cache.clear();
     cache.set(key, c);
   }
-  byObject.set(m, { id: m.id, tier: m.tier, displayName: m.displayName, c });
   return c;
 }
-const byObject = new WeakMap<object, { id: string; tier: number; displayName: string; c: ModelCapability }>();
 
 /** θ with this user's learned shift applied. */
 export function theta(
